@@ -1,0 +1,3 @@
+from minisoc.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The `minisoc` command line: one module per command, joined in `main`."""
