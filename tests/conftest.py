@@ -47,7 +47,8 @@ def docker_engine() -> None:
     pytest.skip("no Docker engine answers on this machine")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("docker") or item.get_closest_marker("e2e"):
-            item.fixturenames.insert(0, "docker_engine") if "docker_engine" not in item.fixturenames else None
+@pytest.fixture(autouse=True)
+def _needs_docker(request: pytest.FixtureRequest) -> None:
+    """Tests marked `docker` or `e2e` get the docker_engine check (skip locally, fail in CI)."""
+    if request.node.get_closest_marker("docker") or request.node.get_closest_marker("e2e"):
+        request.getfixturevalue("docker_engine")
