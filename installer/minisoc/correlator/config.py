@@ -1,0 +1,89 @@
+"""The correlator service's configuration file (`correlator.yaml`), rendered by `minisoc render`.
+
+Paths are as the correlator sees them (inside its container, or on the host without Docker).
+Secrets are never in this file: only paths to secret files (mounted, mode 0600).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LogsConfig(_Strict):
+    dir: Path = Path("/logs/zeek")  # Zeek JSON/TSV logs, possibly rotated and gzipped
+    poll_interval_s: float = Field(1.0, gt=0, le=60)
+    batch_lines: int = Field(5000, ge=1, le=1_000_000)
+
+
+class FeedConfig(_Strict):
+    name: str
+    url: str  # http(s)://.../ (a MISP feed: manifest.json + <uuid>.json) or a directory path
+
+
+class MispApiConfig(_Strict):
+    url: str
+    key_file: Path  # the automation key, in a 0600 secret file
+    verify_tls: bool = True
+    ca_file: Path | None = None
+
+
+class IntelConfig(_Strict):
+    feeds: list[FeedConfig] = []
+    misp: MispApiConfig | None = None
+    zeek_intel_files: list[Path] = []  # Zeek Intel framework files and plain CSV/freetext lists
+    warninglists: list[Path] = []  # MISP warninglist JSON files or folders of them
+    sync_interval_s: float = Field(60.0, gt=0)
+    retro_hunt_days: int = Field(7, ge=0, le=365)
+
+
+class OpenSearchSinkConfig(_Strict):
+    url: str  # https://opensearch:9200
+    username: str = "correlator"
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    verify_tls: bool = True
+    alerts_index: str = "minisoc-alerts"
+    logs_index_prefix: str = "zeek"  # zeek-<log type>-YYYY.MM.DD
+    index_logs: bool = True
+
+
+class SqliteSinkConfig(_Strict):
+    path: Path = Path("/data/alerts.db")
+
+
+class SinkConfig(_Strict):
+    kind: Literal["opensearch", "sqlite"] = "sqlite"
+    opensearch: OpenSearchSinkConfig | None = None
+    sqlite: SqliteSinkConfig = SqliteSinkConfig()
+
+
+class SightingsConfig(_Strict):
+    enabled: bool = True
+    source: str = "minisoc"  # the site name: MISP shows it as the sighting source
+
+
+class ExportConfig(_Strict):
+    zeek_intel_path: Path | None = Path("/intel/minisoc.intel")  # atomically replaced on every change
+
+
+class HttpConfig(_Strict):
+    bind: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class CorrelatorConfig(_Strict):
+    site: str
+    state_dir: Path = Path("/data/state")  # checkpoints, sync cursors, buffered alerts, dead letters
+    logs: LogsConfig = LogsConfig()
+    intel: IntelConfig = IntelConfig()
+    sink: SinkConfig = SinkConfig()
+    sightings: SightingsConfig = SightingsConfig()
+    export: ExportConfig = ExportConfig()
+    http: HttpConfig = HttpConfig()
