@@ -1,0 +1,199 @@
+"""The site profile schema (`SITE_DIR/minisoc.yaml`), validated once by `minisoc.profile.load.load_profile`.
+
+Every model forbids unknown keys; every field has a default except the few a site must choose (site name,
+admin e-mail). Cross-field rules (heap vs RAM budget, port clashes, ...) live in `minisoc.profile.checks`.
+Paths are POSIX paths relative to SITE_DIR (see `minisoc.render.site_paths` for the resolved locations).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from minisoc.profile.types import (
+    BindAddress,
+    DurationSeconds,
+    Email,
+    HostOrSitePath,
+    ImageRef,
+    InterfaceName,
+    Port,
+    SitePath,
+    Slug,
+)
+
+SensorMode = Literal["live", "external", "off"]
+ServiceName = Literal[
+    "zeek", "misp-core", "misp-modules", "misp-db", "misp-cache",
+    "opensearch", "dashboards", "correlator", "feedserver",
+]
+SERVICE_NAMES: tuple[ServiceName, ...] = (
+    "zeek", "misp-core", "misp-modules", "misp-db", "misp-cache",
+    "opensearch", "dashboards", "correlator", "feedserver",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Site(_Strict):
+    name: Slug = Field(description="Short site name (slug); the compose project is `minisoc-<name>`.")
+    admin_email: Email = Field(description="Who runs this SOC; MISP's admin account and certificate contact.")
+
+
+class Sensor(_Strict):
+    mode: SensorMode = Field("live", description="live: Zeek captures on `interface`; external: Zeek runs "
+                             "elsewhere and writes to `log_dir`; off: no Zeek logs.")
+    interface: InterfaceName | None = Field("eth0", description="Capture interface (live mode only).")
+    log_dir: HostOrSitePath = Field(
+        PurePosixPath("logs/zeek"),
+        description="Folder of Zeek logs the correlator reads (Zeek writes there in live mode). Relative to "
+        "SITE_DIR; an absolute host path is allowed only in external mode.",
+    )
+
+
+class MispSettings(_Strict):
+    enabled: bool = Field(True, description="Use a MISP instance (the local stack, or `url`).")
+    url: HttpUrl | None = Field(None, description="An existing MISP server; unset = run MISP in this stack.")
+    verify_tls: bool = Field(True, description="Verify the MISP server's certificate (external MISP only).")
+
+
+class Feed(_Strict):
+    name: Slug
+    url: HttpUrl = Field(description="A MISP feed (manifest.json + <uuid>.json) over HTTP(S).")
+
+
+class Intel(_Strict):
+    misp: MispSettings = MispSettings()
+    feeds: list[Feed] = Field(default_factory=list, description="MISP feeds the correlator syncs.")
+    local_feed_dir: SitePath | None = Field(
+        PurePosixPath("feeds/local"),
+        description="A MISP feed folder inside SITE_DIR served by the `feedserver` service; "
+        "null = no feed server.",
+    )
+    intel_files: list[SitePath] = Field(
+        default_factory=list,
+        description="Zeek Intel framework files or plain CSV/freetext lists inside SITE_DIR.",
+    )
+    warninglists: list[SitePath] = Field(
+        default_factory=list, description="MISP warninglist JSON files or folders inside SITE_DIR."
+    )
+    sync_interval: DurationSeconds = Field(300, description="Intel sync period (seconds, 90s, 5m, 1h).")
+    retro_hunt_days: int = Field(7, ge=0, le=365, description="Days of stored logs searched for new intel.")
+
+
+class Dashboards(_Strict):
+    enabled: bool = True
+
+
+class OpenSearch(_Strict):
+    enabled: bool = Field(True, description="Run OpenSearch (alerts, Zeek logs); off = alerts go to SQLite.")
+    heap_mb: int = Field(1024, ge=256, le=31744, description="JVM heap; the container gets twice this.")
+    retention_days: int = Field(30, ge=1, le=3650, description="Indices older than this are deleted (ISM).")
+    dashboards: Dashboards = Dashboards()
+
+
+class Correlator(_Strict):
+    enabled: bool = True
+    index_logs: bool = Field(True, description="Also index Zeek logs into OpenSearch (for retro-hunt).")
+
+
+class ServiceLimits(_Strict):
+    memory_mb: int | None = Field(None, ge=32, description="Memory limit; unset = the built-in default.")
+    cpus: float | None = Field(None, gt=0, le=256, description="CPU limit; unset = the built-in default.")
+
+
+class Resources(_Strict):
+    ram_budget_mb: int = Field(8192, ge=1024, description="Memory all services together may use.")
+    disk_budget_gb: int = Field(50, ge=1, description="Disk the site's data may use (checked by `doctor`).")
+    limits: dict[ServiceName, ServiceLimits] = Field(
+        default_factory=dict, description="Per-service overrides of the built-in memory/CPU limits."
+    )
+
+
+class PortBinding(_Strict):
+    port: Port = Field(description="Host port.")
+    bind: BindAddress = Field("127.0.0.1", description="Host address to bind (ignored when expose is true).")
+    expose: bool = Field(False, description="Bind 0.0.0.0 (reachable from the network; TLS is on).")
+
+    @property
+    def host_address(self) -> str:
+        return "0.0.0.0" if self.expose else self.bind  # noqa: S104 - only when the profile asks to expose
+
+
+class Ports(_Strict):
+    misp: PortBinding | None = PortBinding(port=8443)
+    opensearch: PortBinding | None = PortBinding(port=9200)
+    dashboards: PortBinding | None = PortBinding(port=5601)
+    correlator: PortBinding | None = PortBinding(port=8088)
+    feedserver: PortBinding | None = None
+
+
+class Images(_Strict):
+    """Image overrides (local mirror, air-gapped site, locally built image); unset = the pinned default."""
+
+    zeek: ImageRef | None = None
+    misp_core: ImageRef | None = Field(None, alias="misp-core")
+    misp_modules: ImageRef | None = Field(None, alias="misp-modules")
+    misp_db: ImageRef | None = Field(None, alias="misp-db")
+    misp_cache: ImageRef | None = Field(None, alias="misp-cache")
+    opensearch: ImageRef | None = None
+    dashboards: ImageRef | None = None
+    correlator: ImageRef | None = None
+    feedserver: ImageRef | None = None
+
+    def for_service(self, service: ServiceName) -> str | None:
+        value = getattr(self, service.replace("-", "_"))
+        return value if isinstance(value, str) else None
+
+
+class Tls(_Strict):
+    enabled: bool = Field(True, description="TLS on OpenSearch (HTTP, transport), Dashboards, exposed ports.")
+    cert_validity_days: int = Field(397, ge=1, le=3650, description="Validity of service certificates.")
+    ca_validity_days: int = Field(3650, ge=30, le=36500, description="Validity of the site CA.")
+    extra_names: list[str] = Field(default_factory=list, description="Extra DNS names/IPs in certificates.")
+
+
+class Security(_Strict):
+    tls: Tls = Tls()
+
+
+class SiteProfile(_Strict):
+    """The whole `minisoc.yaml`."""
+
+    version: Literal[1] = Field(1, description="Profile format version.")
+    site: Site
+    sensor: Sensor = Sensor()
+    intel: Intel = Intel()
+    opensearch: OpenSearch = OpenSearch()
+    correlator: Correlator = Correlator()
+    resources: Resources = Resources()
+    ports: Ports = Ports()
+    images: Images = Images()
+    security: Security = Security()
+
+    @property
+    def project_name(self) -> str:
+        return f"minisoc-{self.site.name}"
+
+    @property
+    def runs_local_misp(self) -> bool:
+        return self.intel.misp.enabled and self.intel.misp.url is None
+
+    def enabled_services(self) -> tuple[ServiceName, ...]:
+        """The compose services this profile runs, in a stable order."""
+        wanted: dict[ServiceName, bool] = {
+            "zeek": self.sensor.mode == "live",
+            "misp-core": self.runs_local_misp,
+            "misp-modules": self.runs_local_misp,
+            "misp-db": self.runs_local_misp,
+            "misp-cache": self.runs_local_misp,
+            "opensearch": self.opensearch.enabled,
+            "dashboards": self.opensearch.enabled and self.opensearch.dashboards.enabled,
+            "correlator": self.correlator.enabled,
+            "feedserver": self.intel.local_feed_dir is not None,
+        }
+        return tuple(name for name in SERVICE_NAMES if wanted[name])

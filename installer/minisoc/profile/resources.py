@@ -1,0 +1,52 @@
+"""Memory and CPU limits per service: built-in defaults, the OpenSearch heap rule, and profile overrides."""
+
+from __future__ import annotations
+
+from minisoc.profile.model import ServiceName, SiteProfile
+
+DEFAULT_MEMORY_MB: dict[ServiceName, int] = {
+    "zeek": 1024,
+    "misp-core": 1536,
+    "misp-modules": 512,
+    "misp-db": 768,
+    "misp-cache": 256,
+    "opensearch": 0,  # 2 x heap, computed
+    "dashboards": 768,
+    "correlator": 512,
+    "feedserver": 64,
+}
+DEFAULT_CPUS: dict[ServiceName, float] = {
+    "zeek": 1.0,
+    "misp-core": 1.0,
+    "misp-modules": 0.5,
+    "misp-db": 0.5,
+    "misp-cache": 0.25,
+    "opensearch": 1.0,
+    "dashboards": 0.5,
+    "correlator": 1.0,
+    "feedserver": 0.25,
+}
+
+
+def memory_limits_mb(profile: SiteProfile) -> dict[ServiceName, int]:
+    """The memory limit of every enabled service."""
+    limits: dict[ServiceName, int] = {}
+    for service in profile.enabled_services():
+        override = profile.resources.limits.get(service)
+        if override is not None and override.memory_mb is not None:
+            limits[service] = override.memory_mb
+        elif service == "opensearch":
+            limits[service] = 2 * profile.opensearch.heap_mb
+        else:
+            limits[service] = DEFAULT_MEMORY_MB[service]
+    return limits
+
+
+def cpu_limits(profile: SiteProfile) -> dict[ServiceName, float]:
+    """The CPU limit of every enabled service."""
+    limits: dict[ServiceName, float] = {}
+    for service in profile.enabled_services():
+        override = profile.resources.limits.get(service)
+        chosen = override.cpus if override is not None else None
+        limits[service] = chosen if chosen is not None else DEFAULT_CPUS[service]
+    return limits
