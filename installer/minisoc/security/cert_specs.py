@@ -1,0 +1,139 @@
+"""What certificates a site needs: one `ServiceCert` per TLS identity, and the manifest that remembers them.
+
+The manifest (`SITE_DIR/pki/pki.json`) lets `minisoc certs renew` re-issue exactly what `minisoc render`
+issued, without reading the profile again. It holds no secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any, Literal
+
+from minisoc.errors import UsageError
+
+KeyType = Literal["ec-p256", "rsa-3072"]
+KEY_TYPES: tuple[KeyType, ...] = ("ec-p256", "rsa-3072")
+
+CA_NAME = "ca"
+MANIFEST_NAME = "pki.json"
+OPENSEARCH_NODE = "opensearch-node"
+OPENSEARCH_ADMIN = "opensearch-admin"
+DASHBOARDS = "dashboards"
+FEED_SERVER = "feedserver"
+OPENSEARCH_UID = 1000  # the official OpenSearch and Dashboards images run as uid 1000
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_DNS = re.compile(rf"^(?=.{{1,253}}$)(\*\.)?{_LABEL}(\.{_LABEL})*$")
+_DN_VALUE = re.compile(r"^[A-Za-z0-9 ._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ServiceCert:
+    """One TLS identity: written as `pki/<name>.crt` (0644) and `pki/<name>.key` (0600).
+
+    `server` adds the serverAuth usage (TLS server), `client` adds clientAuth (client certificate: the
+    OpenSearch admin, and OpenSearch nodes, which are clients of each other on the transport layer).
+    `owner_uid` is the container uid that must read the key (applied when minisoc runs as root).
+    """
+
+    name: str
+    common_name: str
+    organizational_unit: str = "services"
+    dns_names: tuple[str, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    server: bool = True
+    client: bool = False
+    owner_uid: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = _spec_problems(self)
+        if problems:
+            raise UsageError(
+                f"certificate {self.name!r}: " + "; ".join(problems),
+                hint="names are lowercase letters, digits, '-' and '_'; SANs are DNS names or IPs",
+            )
+
+
+def _spec_problems(spec: ServiceCert) -> list[str]:
+    problems = []
+    if not _NAME.match(spec.name) or spec.name == CA_NAME:
+        problems.append(f"name {spec.name!r} is not a valid file stem (or is the reserved 'ca')")
+    dn_parts = (("common_name", spec.common_name), ("organizational_unit", spec.organizational_unit))
+    for label, value in dn_parts:
+        if not _DN_VALUE.match(value):
+            problems.append(f"{label} {value!r} must be 1-64 letters, digits, space, '.', '_' or '-'")
+    problems += [f"DNS name {name!r} is invalid" for name in spec.dns_names if not _DNS.match(name)]
+    for text in spec.ip_addresses:
+        try:
+            ip_address(text)
+        except ValueError:
+            problems.append(f"IP address {text!r} is invalid")
+    if not (spec.server or spec.client):
+        problems.append("a certificate must be for a server, a client or both")
+    return problems
+
+
+def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_host: str = "dashboards",
+                          feed_host: str | None = "feedserver",
+                          extra_dns_names: Sequence[str] = ()) -> list[ServiceCert]:
+    """The certificates of a standard site: OpenSearch node (HTTP + transport), OpenSearch admin
+    (securityadmin), Dashboards (its HTTPS UI) and, when the site serves MISP feeds locally, the feed server.
+
+    `extra_dns_names` are added to the server certificates: the site's public host name when the profile
+    exposes a port beyond 127.0.0.1.
+    """
+    extra = tuple(extra_dns_names)
+    certs = [
+        ServiceCert(OPENSEARCH_NODE, opensearch_host, "nodes", (opensearch_host, "localhost", *extra),
+                    ("127.0.0.1", "::1"), server=True, client=True, owner_uid=OPENSEARCH_UID),
+        ServiceCert(OPENSEARCH_ADMIN, "minisoc-admin", "admins", server=False, client=True,
+                    owner_uid=OPENSEARCH_UID),
+        ServiceCert(DASHBOARDS, dashboards_host, "services", (dashboards_host, "localhost", *extra),
+                    ("127.0.0.1", "::1"), owner_uid=OPENSEARCH_UID),
+    ]
+    if feed_host:
+        certs.append(ServiceCert(FEED_SERVER, feed_host, "services", (feed_host, "localhost", *extra),
+                                 ("127.0.0.1", "::1")))
+    return certs
+
+
+@dataclass(frozen=True)
+class PkiManifest:
+    """What was asked of the site PKI the last time: enough to renew without the profile."""
+
+    organization: str
+    validity_days: int
+    ca_validity_days: int
+    key_type: KeyType
+    services: tuple[ServiceCert, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> bytes:
+        data = asdict(self)
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def read(cls, path: Path) -> PkiManifest:
+        try:
+            data: Any = json.loads(path.read_text(encoding="utf-8"))
+            services = tuple(
+                ServiceCert(**{**item, "dns_names": tuple(item["dns_names"]),
+                               "ip_addresses": tuple(item["ip_addresses"])})
+                for item in data["services"]
+            )
+            key_type = data["key_type"]
+            if key_type not in KEY_TYPES:
+                raise ValueError(f"unknown key type {key_type!r}")
+            return cls(str(data["organization"]), int(data["validity_days"]), int(data["ca_validity_days"]),
+                       key_type, services)
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no site PKI here", hint="run `minisoc render SITE_DIR` first") \
+                from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise UsageError(f"{path}: unreadable PKI manifest ({type(error).__name__})",
+                             hint="delete it and run `minisoc render SITE_DIR` to rebuild it") from None
