@@ -1,0 +1,227 @@
+"""Canonical text for each indicator kind, so that the index and the logs agree on one spelling.
+
+Every function returns the canonical string or None when the value is not valid for that kind
+(callers count invalid values; nothing here raises on bad input).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+
+from minisoc.correlator import model
+
+_HEX = frozenset("0123456789abcdef")
+_HASH_LENGTHS = {model.KIND_MD5: 32, model.KIND_SHA1: 40, model.KIND_SHA256: 64, model.KIND_JA3: 32,
+                 model.KIND_JA3S: 32, model.KIND_X509_MD5: 32, model.KIND_X509_SHA1: 40,
+                 model.KIND_X509_SHA256: 64}
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_HOST_CHARS = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$")
+_EMAIL = re.compile(r"^[^\s@<>]+@[^\s@<>]+$")
+_MAX_VALUE = 8192
+
+
+def canonical_ip(value: str) -> str | None:
+    """`1.2.3.4`, `2001:db8::1` (compressed, lower case); `::ffff:1.2.3.4` becomes `1.2.3.4`."""
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if ":" not in text:
+        try:
+            return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
+        except (OSError, ValueError):
+            return None
+    text = text.split("%", 1)[0]  # a zone id (fe80::1%eth0) is local to the host that wrote it
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except (OSError, ValueError):
+        return None
+    if packed[:12] == b"\x00" * 10 + b"\xff\xff":
+        return socket.inet_ntop(socket.AF_INET, packed[12:])
+    return socket.inet_ntop(socket.AF_INET6, packed)
+
+
+def ip_to_int(canonical: str) -> tuple[int, int]:
+    """(version, integer) of a canonical IP address."""
+    if ":" in canonical:
+        return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, canonical), "big")
+    return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, canonical), "big")
+
+
+def int_to_ip(version: int, number: int) -> str:
+    if version == 4:
+        return socket.inet_ntop(socket.AF_INET, number.to_bytes(4, "big"))
+    return socket.inet_ntop(socket.AF_INET6, number.to_bytes(16, "big"))
+
+
+def parse_cidr(value: str) -> tuple[int, int, int] | None:
+    """(version, network integer, prefix length) with host bits cleared (strict=False), or None."""
+    address, slash, length_text = value.strip().partition("/")
+    ip = canonical_ip(address)
+    if ip is None:
+        return None
+    version, number = ip_to_int(ip)
+    bits = 32 if version == 4 else 128
+    if not slash:
+        return version, number, bits
+    if not length_text.isdigit() or len(length_text) > 3:
+        return None
+    length = int(length_text)
+    if ":" in address and version == 4:  # ::ffff:a.b.c.d/len: the length counts the 96 mapped bits
+        length -= 96
+    if not 0 <= length <= bits:
+        return None
+    mask = ((1 << length) - 1) << (bits - length)
+    return version, number & mask, length
+
+
+def canonical_cidr(value: str) -> str | None:
+    """`net/len` with host bits cleared; a /32 (/128) is returned as a bare address (an exact IP)."""
+    parsed = parse_cidr(value)
+    if parsed is None:
+        return None
+    version, number, length = parsed
+    address = int_to_ip(version, number)
+    if length == (32 if version == 4 else 128):
+        return address
+    return f"{address}/{length}"
+
+
+def canonical_hostname(value: str) -> str | None:
+    """Lower case, trailing dot stripped; IDNA stays as given (punycode `xn--` labels are plain ASCII)."""
+    text = value.strip().lower().rstrip(".")
+    if not text or len(text) > 253 or ".." in text:
+        return None
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    if not _HOST_CHARS.match(text):
+        return None
+    return text
+
+
+def _split_netloc(netloc: str, scheme: str) -> str | None:
+    """Host[:port] of a URL, lower case, default port dropped, userinfo dropped."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            return None
+        host, port = hostport[: end + 1], hostport[end + 2:] if hostport[end + 1:end + 2] == ":" else ""
+    else:
+        host, _, port = hostport.partition(":")
+    canonical_host = canonical_ip(host) if host.startswith("[") or _looks_like_ip(host) else None
+    if canonical_host is not None and ":" in canonical_host:
+        canonical_host = f"[{canonical_host}]"
+    if canonical_host is None:
+        canonical_host = canonical_hostname(host)
+    if canonical_host is None:
+        return None
+    if port and port != _DEFAULT_PORTS.get(scheme, ""):
+        if not port.isdigit():
+            return None
+        return f"{canonical_host}:{int(port)}"
+    return canonical_host
+
+
+def canonical_url(value: str) -> str | None:
+    """`host[:port]/path[?query]`: no scheme, no fragment, host lower case, default port dropped."""
+    text = value.strip()
+    if not text or len(text) > _MAX_VALUE or any(c.isspace() for c in text):
+        return None
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "http", text
+    scheme = scheme.lower()
+    rest = rest.split("#", 1)[0]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, target = rest[:cut], rest[cut:]
+    host = _split_netloc(netloc, scheme)
+    if host is None:
+        return None
+    if not target.startswith("/"):
+        target = "/" + target
+    return host + target
+
+
+def url_without_query(canonical: str) -> str:
+    return canonical.split("?", 1)[0]
+
+
+def _looks_like_ip(text: str) -> bool:
+    return bool(text) and ((text[-1].isdigit() and text.replace(".", "").isdigit()) or ":" in text)
+
+
+def canonical_hex(length: int) -> Callable[[str], str | None]:
+    def canonicalise(value: str) -> str | None:
+        text = value.strip().lower().replace(":", "")
+        if len(text) != length or not _HEX.issuperset(text):
+            return None
+        return text
+
+    return canonicalise
+
+
+def canonical_email(value: str) -> str | None:
+    text = value.strip()
+    if "<" in text and text.endswith(">"):
+        text = text[text.rfind("<") + 1: -1]
+    text = text.strip().lower()
+    return text if _EMAIL.match(text) else None
+
+
+def canonical_text(value: str) -> str | None:
+    """User agents, file names, JA4: exact text, only surrounding whitespace removed."""
+    text = value.strip()
+    return text if text and len(text) <= _MAX_VALUE else None
+
+
+CANONICALISERS: dict[str, Callable[[str], str | None]] = {
+    model.KIND_IP: canonical_ip,
+    model.KIND_CIDR: canonical_cidr,
+    model.KIND_DOMAIN: canonical_hostname,
+    model.KIND_HOSTNAME: canonical_hostname,
+    model.KIND_URL: canonical_url,
+    model.KIND_EMAIL: canonical_email,
+    model.KIND_USER_AGENT: canonical_text,
+    model.KIND_FILENAME: canonical_text,
+    model.KIND_JA4: canonical_text,
+    **{kind: canonical_hex(length) for kind, length in _HASH_LENGTHS.items()},
+}
+
+
+def canonicalise(kind: str, value: str) -> tuple[str, str] | None:
+    """(kind, canonical value); a CIDR that is one address comes back as (KIND_IP, address)."""
+    function = CANONICALISERS.get(kind)
+    if function is None:
+        return None
+    result = function(value)
+    if result is None:
+        return None
+    if kind == model.KIND_CIDR and "/" not in result:
+        return model.KIND_IP, result
+    return kind, result
+
+
+def guess_kind(value: str) -> str | None:
+    """The kind a bare value (freetext list) most likely is, from its shape alone."""
+    text = value.strip()
+    if not text:
+        return None
+    lowered = text.lower()
+    if "://" in text:
+        return model.KIND_URL
+    if "/" in text:
+        return model.KIND_CIDR if parse_cidr(text) is not None else model.KIND_URL
+    if canonical_ip(text) is not None:
+        return model.KIND_IP
+    if "@" in text:
+        return model.KIND_EMAIL
+    if _HEX.issuperset(lowered):
+        return {32: model.KIND_MD5, 40: model.KIND_SHA1, 64: model.KIND_SHA256}.get(len(lowered))
+    if "." in text and canonical_hostname(text) is not None:
+        return model.KIND_DOMAIN
+    return None

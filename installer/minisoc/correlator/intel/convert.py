@@ -1,0 +1,109 @@
+"""Turning one typed value (a MISP attribute, a Zeek intel line) into Indicators, with counts.
+
+Nothing here raises on bad intel: invalid values and unsupported types are counted in LoadCounts.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from minisoc.correlator.intel.canonical import canonicalise
+from minisoc.correlator.intel.misp_types import MISP_TYPE_PARTS, PORT
+from minisoc.correlator.model import Indicator
+
+
+class LoadCounts(msgspec.Struct):
+    """What a load saw: indicators per MISP type, and what was left out and why."""
+
+    per_type: dict[str, int] = {}
+    unsupported: dict[str, int] = {}  # MISP (or Zeek) types we do not match
+    invalid: dict[str, int] = {}  # values that are not valid for their type
+    not_for_ids: int = 0  # MISP attributes with to_ids false
+    deleted: int = 0  # MISP attributes (or objects) flagged deleted
+
+    def add(self, other: LoadCounts) -> None:
+        for mine, theirs in ((self.per_type, other.per_type), (self.unsupported, other.unsupported),
+                             (self.invalid, other.invalid)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+        self.not_for_ids += other.not_for_ids
+        self.deleted += other.deleted
+
+    @property
+    def indicators(self) -> int:
+        return sum(self.per_type.values())
+
+    def count_unsupported(self, misp_type: str) -> None:
+        self.unsupported[misp_type] = self.unsupported.get(misp_type, 0) + 1
+
+    def count_invalid(self, misp_type: str) -> None:
+        self.invalid[misp_type] = self.invalid.get(misp_type, 0) + 1
+
+
+class Provenance(msgspec.Struct, frozen=True):
+    """Where an indicator comes from: shared by every attribute of one event."""
+
+    source: str
+    event_uuid: str | None = None
+    event_info: str | None = None
+    reference: str | None = None
+    tags: tuple[str, ...] = ()
+    threat_level: int | None = None
+
+
+def _port(text: str) -> int | None:
+    text = text.strip()
+    if not text.isdigit():
+        return None
+    port = int(text)
+    return port if 0 < port < 65536 else None
+
+
+def indicators_for(
+    misp_type: str,
+    value: str,
+    provenance: Provenance,
+    counts: LoadCounts,
+    *,
+    attribute_uuid: str | None = None,
+    tags: tuple[str, ...] = (),
+    comment: str | None = None,
+    timestamp: int | None = None,
+) -> list[Indicator]:
+    """The indicators one typed value yields: none (counted), one, or two for `domain|ip`."""
+    parts_kinds = MISP_TYPE_PARTS.get(misp_type)
+    if parts_kinds is None:
+        counts.count_unsupported(misp_type)
+        return []
+    parts = value.split("|") if len(parts_kinds) > 1 else [value]
+    if len(parts) != len(parts_kinds):
+        counts.count_invalid(misp_type)
+        return []
+    port: int | None = None
+    if PORT in parts_kinds:
+        port = _port(parts[parts_kinds.index(PORT)])
+        if port is None:
+            counts.count_invalid(misp_type)
+            return []
+    found: list[tuple[str, str]] = []
+    for part, kind in zip(parts, parts_kinds, strict=True):
+        if kind is None or kind == PORT:
+            continue
+        canonical = canonicalise(kind, part)
+        if canonical is None:
+            counts.count_invalid(misp_type)
+            return []
+        found.append(canonical)
+    all_tags = provenance.tags
+    if tags:
+        all_tags += tuple(t for t in tags if t not in provenance.tags)
+    counts.per_type[misp_type] = counts.per_type.get(misp_type, 0) + 1
+    return [
+        Indicator(
+            value=canonical_value, kind=kind, type=misp_type, source=provenance.source,
+            event_uuid=provenance.event_uuid, event_info=provenance.event_info,
+            attribute_uuid=attribute_uuid, reference=provenance.reference, tags=all_tags,
+            threat_level=provenance.threat_level, comment=comment or None, port=port, timestamp=timestamp,
+        )
+        for kind, canonical_value in found
+    ]

@@ -1,0 +1,73 @@
+"""One local intel file of any supported format, read by content, and its IntelSource.
+
+Formats: MISP event JSON (any shape), Zeek intel files, freetext / CSV value lists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from minisoc.correlator.intel.convert import LoadCounts
+from minisoc.correlator.intel.fetch import DEFAULT_MAX_BYTES, read_file_bytes
+from minisoc.correlator.intel.misp_event import document_indicators, looks_like_misp
+from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_value_list, parse_zeek_intel
+from minisoc.correlator.model import Indicator
+from minisoc.correlator.typing import IntelUpdate
+from minisoc.errors import IntelError
+
+_HINT = ("give a MISP event/feed JSON, a Zeek intel file (#fields indicator indicator_type ...)"
+         " or one value per line")
+
+
+def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
+                      misp_base_url: str | None = None) -> list[Indicator]:
+    """Indicators of one intel document, its format recognised from its content."""
+    stripped = data.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        try:
+            document = msgspec.json.decode(data)
+        except msgspec.DecodeError as error:
+            raise IntelError(f"{where}: looks like JSON but does not parse ({error})", _HINT) from None
+        if not looks_like_misp(document):
+            raise IntelError(f"{where}: JSON, but not a MISP event, event list or search reply", _HINT)
+        return document_indicators(document, source, counts, misp_base_url)
+    text = data.decode("utf-8", errors="replace")
+    if is_zeek_intel(text):
+        return parse_zeek_intel(text, source, counts)
+    before = LoadCounts()
+    before.add(counts)
+    found = parse_value_list(text, source, counts)
+    if not found and counts.invalid.get("freetext", 0) > before.invalid.get("freetext", 0):
+        raise IntelError(f"{where}: no indicator recognised in this file", _HINT)
+    return found
+
+
+def read_intel_file(path: Path, counts: LoadCounts, source: str | None = None,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> list[Indicator]:
+    return parse_intel_bytes(read_file_bytes(path, max_bytes), str(path), source or path.name, counts)
+
+
+class IntelFileSource:
+    """A local intel file as an IntelSource: re-read whole (complete update) when it changes."""
+
+    def __init__(self, path: Path, name: str | None = None) -> None:
+        self.path = path
+        self.name = name or path.name
+        self.last_counts = LoadCounts()
+        self._seen: tuple[int, int] | None = None
+
+    def sync(self) -> IntelUpdate:
+        try:
+            stat = self.path.stat()
+        except OSError as error:
+            raise IntelError(f"{self.path}: cannot read ({error.strerror or error})",
+                             "check the intel file path in the correlator configuration") from None
+        signature = (stat.st_mtime_ns, stat.st_size)
+        if signature == self._seen:
+            return IntelUpdate(source=self.name, added=[])
+        counts = LoadCounts()
+        indicators = read_intel_file(self.path, counts, self.name)
+        self._seen, self.last_counts = signature, counts
+        return IntelUpdate(source=self.name, added=indicators, complete=True)

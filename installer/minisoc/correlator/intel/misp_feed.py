@@ -1,0 +1,124 @@
+"""MISP feeds (`manifest.json` + `<uuid>.json` [+ `hashes.csv`]) from a directory or over HTTP(S).
+
+Incremental: the manifest's per-event timestamps are kept in a state file (atomic write); only events
+whose timestamp changed are fetched again, events gone from the manifest are removed. Fetched events are
+cached in the state dir under their UUID (validated: a feed cannot name a file outside it), so a restart
+refetches nothing that did not change and still yields the complete set.
+`hashes.csv` is not needed: whole events are loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from minisoc.correlator.intel.convert import LoadCounts
+from minisoc.correlator.intel.fetch import HttpFetcher, read_file_bytes
+from minisoc.correlator.intel.misp_event import event_indicators, iter_events, misp_base_reference
+from minisoc.correlator.intel.state_file import is_uuid, read_json, safe_name, write_atomic, write_json_atomic
+from minisoc.correlator.model import Indicator
+from minisoc.correlator.typing import IntelUpdate
+from minisoc.errors import IntelError
+
+Key = tuple[str, str, str]
+
+
+def is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def decode_json(data: bytes, where: str) -> Any:
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError as error:
+        raise IntelError(f"{where}: not valid JSON ({error})", "is this a MISP feed?") from None
+
+
+class MispFeedSource:
+    """One MISP feed, as an IntelSource. `location` is a directory or an http(s) URL."""
+
+    def __init__(self, name: str, location: str, state_dir: Path, *, fetcher: HttpFetcher | None = None,
+                 misp_base_url: str | None = None) -> None:
+        self.name = name
+        self.location = location.rstrip("/") if is_url(location) else location
+        self.fetcher = fetcher or HttpFetcher()
+        self.misp_base_url = misp_base_url
+        self.state_path = state_dir / "feeds" / safe_name(name) / "state.json"
+        self.cache_dir = self.state_path.parent / "events"
+        self.last_counts = LoadCounts()
+        self.rejected_uuids = 0
+        self._event_keys: dict[str, set[Key]] | None = None  # None until the first sync of this process
+
+    def _read(self, file_name: str) -> bytes:
+        if is_url(self.location):
+            return self.fetcher.get(f"{self.location}/{file_name}")
+        return read_file_bytes(Path(self.location) / file_name)
+
+    def manifest(self) -> dict[str, int]:
+        """uuid -> timestamp from manifest.json; entries whose key is not a UUID are refused (counted)."""
+        document = decode_json(self._read("manifest.json"), f"{self.location}/manifest.json")
+        if not isinstance(document, dict):
+            raise IntelError(f"{self.location}/manifest.json: not a MISP feed manifest (expected an object)",
+                             "a MISP feed manifest maps event UUIDs to event summaries")
+        entries: dict[str, int] = {}
+        self.rejected_uuids = 0
+        for uuid, summary in document.items():
+            if not is_uuid(uuid):
+                self.rejected_uuids += 1
+                continue
+            stamp = summary.get("timestamp") if isinstance(summary, dict) else None
+            entries[uuid.lower()] = int(str(stamp)) if str(stamp).isdigit() else 0
+        return entries
+
+    def _reference(self, uuid: str) -> str | None:
+        if self.misp_base_url:
+            return misp_base_reference(self.misp_base_url, uuid)
+        return f"{self.location}/{uuid}.json" if is_url(self.location) else None
+
+    def _event_bytes(self, uuid: str, fresh: bool) -> bytes:
+        """The event's JSON: from the feed when `fresh`, else from the cache (or the feed dir itself)."""
+        cached = self.cache_dir / f"{uuid}.json"
+        if not fresh and is_url(self.location) and cached.exists():
+            return cached.read_bytes()
+        data = self._read(f"{uuid}.json")
+        if is_url(self.location):
+            write_atomic(cached, data)
+        return data
+
+    def _indicators(self, uuid: str, data: bytes, counts: LoadCounts) -> list[Indicator]:
+        document = decode_json(data, f"{self.location}/{uuid}.json")
+        found: list[Indicator] = []
+        for event in iter_events(document):
+            found.extend(event_indicators(event, self.name, counts, self._reference(uuid)))
+        return found
+
+    def sync(self) -> IntelUpdate:
+        manifest = self.manifest()
+        saved = read_json(self.state_path, {})
+        same_feed = isinstance(saved, dict) and saved.get("location") == self.location
+        saved_events: dict[str, int] = saved.get("events", {}) if same_feed else {}
+        counts = LoadCounts()
+        first = self._event_keys is None
+        event_keys: dict[str, set[Key]] = {} if self._event_keys is None else dict(self._event_keys)
+        added: list[Indicator] = []
+        removed: list[Key] = []
+        for uuid, stamp in manifest.items():
+            changed = saved_events.get(uuid) != stamp
+            if not changed and not first:
+                continue
+            indicators = self._indicators(uuid, self._event_bytes(uuid, fresh=changed), counts)
+            new_keys = {i.key() for i in indicators}
+            removed.extend(event_keys.get(uuid, set()) - new_keys)
+            event_keys[uuid] = new_keys
+            added.extend(indicators)
+        for uuid in set(event_keys) - set(manifest):
+            removed.extend(event_keys.pop(uuid))
+        for uuid in set(saved_events) - set(manifest):
+            if is_uuid(uuid):
+                (self.cache_dir / f"{uuid}.json").unlink(missing_ok=True)
+        write_json_atomic(self.state_path, {"location": self.location, "events": manifest})
+        self._event_keys = event_keys
+        self.last_counts = counts
+        return IntelUpdate(source=self.name, added=added, removed=[] if first else removed, complete=first)

@@ -1,0 +1,190 @@
+"""MISP warninglists (the JSON of MISP/misp-warninglists): known benign values, reported as suppressed.
+
+List types: cidr (per prefix length hash sets: cost bounded by the distinct prefix lengths, never a scan of
+the 62k entries of public-dns-v4), string (exact, case-insensitive), hostname (the name and names below it),
+substring, regex (PHP `/pattern/flags`). `matching_attributes` restricts a list to those MISP types.
+A URL indicator is checked whole and, for string/hostname lists, by its host as MISP does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from minisoc.correlator import model
+from minisoc.correlator.intel.canonical import ip_to_int, parse_cidr
+from minisoc.correlator.intel.fetch import read_file_bytes
+from minisoc.correlator.model import Indicator, Suppressed
+from minisoc.errors import IntelError
+
+_HINT = "warninglists are the list.json files of MISP/misp-warninglists (name, type, list)"
+_PHP_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "u": 0}
+
+
+class CidrSet:
+    """Networks by (ip version, prefix length): a lookup costs one set probe per distinct length."""
+
+    def __init__(self) -> None:
+        self._by_length: dict[tuple[int, int], dict[int, str]] = {}
+
+    def add(self, version: int, network: int, length: int, entry: str) -> None:
+        self._by_length.setdefault((version, length), {}).setdefault(network, entry)
+
+    def covering(self, version: int, network: int, length: int) -> str | None:
+        """The entry of a listed network that contains `network/length`, if any."""
+        bits = 32 if version == 4 else 128
+        for (list_version, list_length), networks in self._by_length.items():
+            if list_version != version or list_length > length:
+                continue
+            shift = bits - list_length
+            entry = networks.get((network >> shift) << shift)
+            if entry is not None:
+                return entry
+        return None
+
+
+def _php_regex(entry: str) -> re.Pattern[str] | None:
+    if len(entry) >= 2 and not entry[0].isalnum() and entry.rfind(entry[0]) > 0:
+        delimiter, end = entry[0], entry.rfind(entry[0])
+        flags = 0
+        for flag in entry[end + 1:]:
+            flags |= _PHP_FLAGS.get(flag, 0)
+        pattern = entry[1:end].replace(f"\\{delimiter}", delimiter)
+    else:
+        pattern, flags = entry, 0
+    try:
+        return re.compile(pattern.replace("\\@", "@"), flags)
+    except re.error:
+        return None
+
+
+def _host_of(indicator: Indicator) -> str | None:
+    if indicator.kind != model.KIND_URL:
+        return None
+    host = indicator.value.split("/", 1)[0]
+    return host.rsplit(":", 1)[0] if not host.startswith("[") else host
+
+
+class Warninglist:
+    """One compiled warninglist."""
+
+    def __init__(self, name: str, list_type: str, entries: Sequence[str], matching_attributes: Iterable[str]):
+        self.name = name
+        self.type = list_type
+        self.matching_attributes = frozenset(matching_attributes)
+        self.cidrs = CidrSet()
+        self.strings: dict[str, str] = {}
+        self.substrings: list[tuple[str, str]] = []
+        self.regexes: list[tuple[re.Pattern[str], str]] = []
+        for entry in entries:
+            self._add(str(entry))
+
+    def _add(self, entry: str) -> None:
+        if self.type == "cidr":
+            parsed = parse_cidr(entry)
+            if parsed is not None:
+                self.cidrs.add(*parsed, entry)
+        elif self.type in ("string", "hostname"):
+            key = entry.strip().lower()
+            self.strings.setdefault(key.rstrip(".") if self.type == "hostname" else key, entry)
+        elif self.type == "substring":
+            self.substrings.append((entry.lower(), entry))
+        elif self.type == "regex":
+            compiled = _php_regex(entry)
+            if compiled is not None:
+                self.regexes.append((compiled, entry))
+
+    def applies_to(self, indicator: Indicator) -> bool:
+        return not self.matching_attributes or indicator.type in self.matching_attributes
+
+    def entry_for(self, indicator: Indicator) -> str | None:
+        """The list entry that names this indicator as benign, or None."""
+        value = indicator.value.lower()
+        if self.type == "cidr":
+            if indicator.kind not in (model.KIND_IP, model.KIND_CIDR):
+                return None
+            if indicator.kind == model.KIND_IP:
+                version, number = ip_to_int(indicator.value)
+                return self.cidrs.covering(version, number, 32 if version == 4 else 128)
+            parsed = parse_cidr(indicator.value)
+            return self.cidrs.covering(*parsed) if parsed else None
+        if self.type == "string":
+            host = _host_of(indicator)
+            return self.strings.get(value) or (self.strings.get(host) if host else None)
+        if self.type == "hostname":
+            return self._hostname_entry(_host_of(indicator) or value)
+        if self.type == "substring":
+            return next((entry for needle, entry in self.substrings if needle in value), None)
+        if self.type == "regex":
+            return next((entry for pattern, entry in self.regexes if pattern.search(indicator.value)), None)
+        return None
+
+    def _hostname_entry(self, name: str) -> str | None:
+        while name:
+            entry = self.strings.get(name)
+            if entry is not None:
+                return entry
+            name = name.partition(".")[2]
+        return None
+
+
+class Warninglists:
+    """A set of warninglists: `partition` splits indicators into kept and suppressed (with list and entry)."""
+
+    def __init__(self, lists: Sequence[Warninglist]) -> None:
+        self.lists = list(lists)
+
+    def check(self, indicator: Indicator) -> Suppressed | None:
+        for warninglist in self.lists:
+            if warninglist.applies_to(indicator):
+                entry = warninglist.entry_for(indicator)
+                if entry is not None:
+                    return Suppressed(indicator=indicator, warninglist=warninglist.name, matched_entry=entry)
+        return None
+
+    def partition(self, indicators: Iterable[Indicator]) -> tuple[list[Indicator], list[Suppressed]]:
+        kept: list[Indicator] = []
+        suppressed: list[Suppressed] = []
+        for indicator in indicators:
+            verdict = self.check(indicator)
+            if verdict is None:
+                kept.append(indicator)
+            else:
+                suppressed.append(verdict)
+        return kept, suppressed
+
+
+def parse_warninglist(document: Any, where: str) -> Warninglist:
+    if not isinstance(document, dict) or not isinstance(document.get("list"), list):
+        raise IntelError(f"{where}: not a MISP warninglist (no `list` array)", _HINT)
+    list_type = document.get("type", "string")
+    if list_type not in ("cidr", "string", "hostname", "substring", "regex"):
+        raise IntelError(f"{where}: type: unknown warninglist type {list_type!r}",
+                         "use one of cidr, string, hostname, substring, regex")
+    matching = document.get("matching_attributes") or []
+    return Warninglist(str(document.get("name") or Path(where).stem), list_type, document["list"],
+                       [str(m) for m in matching] if isinstance(matching, list) else [])
+
+
+def load_warninglists(paths: Sequence[str | Path]) -> Warninglists:
+    """Warninglist files, or directories searched recursively for `*.json`. Raises IntelError."""
+    files: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            files.extend(sorted(item.rglob("*.json")))
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise IntelError(f"{item}: no such warninglist file or directory", _HINT)
+    lists: list[Warninglist] = []
+    for file in files:
+        try:
+            document = msgspec.json.decode(read_file_bytes(file))
+        except msgspec.DecodeError as error:
+            raise IntelError(f"{file}: not valid JSON ({error})", _HINT) from None
+        lists.append(parse_warninglist(document, str(file)))
+    return Warninglists(lists)
