@@ -1,0 +1,56 @@
+"""Zeek JSON logs: one flat object per line (LogAscii `use_json`, json-streaming-logs `_path`/`_write_ts`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from minisoc.correlator.model import LogRecord
+from minisoc.correlator.zeek.malformed import (
+    REASON_BAD_TIMESTAMP,
+    REASON_INVALID_JSON,
+    REASON_NOT_AN_OBJECT,
+    MalformedLine,
+)
+from minisoc.correlator.zeek.timestamps import epoch_seconds
+
+_DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder()  # stateless and thread-safe: shared
+_DETAIL_LIMIT = 200
+
+
+def decode_json_object(line: bytes) -> dict[str, Any]:
+    """The line's object, or MalformedLine (invalid JSON, invalid UTF-8, or not an object)."""
+    try:
+        fields = _DECODER.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise MalformedLine(REASON_INVALID_JSON, str(exc)[:_DETAIL_LIMIT]) from None
+    if fields.__class__ is not dict:
+        raise MalformedLine(REASON_NOT_AN_OBJECT, f"a JSON {type(fields).__name__}, not an object")
+    return fields
+
+
+def normalise_ts(fields: dict[str, Any]) -> float | None:
+    """Replace `ts` (any json_timestamps form) by float epoch seconds in place; return it (None if absent)."""
+    ts = fields.get("ts")
+    if ts is None or ts.__class__ is float:
+        return ts
+    try:
+        seconds = epoch_seconds(ts)
+    except (ValueError, OverflowError) as exc:
+        raise MalformedLine(REASON_BAD_TIMESTAMP, f"ts: {exc}"[:_DETAIL_LIMIT]) from None
+    fields["ts"] = seconds
+    return seconds
+
+
+def parse_json_line(
+    line: bytes, log_type_hint: str | None, path: str | None = None, offset: int | None = None
+) -> LogRecord:
+    """One JSON log line as a LogRecord; the log type is `_path` when present, else `log_type_hint`.
+
+    Raises MalformedLine. `line` is kept as `raw` (without its newline).
+    """
+    fields = decode_json_object(line)
+    ts = normalise_ts(fields)
+    log_type = fields.get("_path") or log_type_hint or "unknown"
+    return LogRecord(log_type, fields, line, path, offset, ts)

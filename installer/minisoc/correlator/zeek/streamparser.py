@@ -1,0 +1,48 @@
+"""One log stream's parser: the first line decides JSON or TSV; TSV header state is kept across lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from minisoc.correlator.model import LogRecord
+from minisoc.correlator.zeek.jsonlines import parse_json_line
+from minisoc.correlator.zeek.tsv import TsvParser
+
+FORMAT_JSON = "json"
+FORMAT_TSV = "tsv"
+
+
+class StreamParser:
+    """`parse(line, offset)` gives a LogRecord, None for a header line, or raises MalformedLine.
+
+    Blank lines must be skipped by the caller. `source` is the file path (None for stdin) and
+    `log_type_hint` the type the file name implies (`_path` and `#path` take precedence).
+    """
+
+    def __init__(self, source: str | None, log_type_hint: str | None) -> None:
+        self.source = source
+        self.log_type_hint = log_type_hint
+        self.format: str | None = None
+        self.tsv: TsvParser | None = None
+        self.parse: Callable[[bytes, int], LogRecord | None] = self._detect
+
+    def _detect(self, line: bytes, offset: int) -> LogRecord | None:
+        if line.lstrip()[:1] == b"{":
+            self.format = FORMAT_JSON
+            self.parse = self._parse_json
+        else:
+            self.format = FORMAT_TSV
+            self.tsv = TsvParser(self.log_type_hint)
+            self.parse = self._parse_tsv
+        return self.parse(line, offset)
+
+    def _parse_json(self, line: bytes, offset: int) -> LogRecord | None:
+        return parse_json_line(line, self.log_type_hint, self.source, offset)
+
+    def _parse_tsv(self, line: bytes, offset: int) -> LogRecord | None:
+        tsv = self.tsv
+        assert tsv is not None  # set together with this method in _detect
+        if line[:1] == b"#":
+            tsv.header(line)
+            return None
+        return tsv.parse(line, self.source, offset)

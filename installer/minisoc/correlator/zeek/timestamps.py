@@ -1,0 +1,32 @@
+"""Zeek `ts` values in every LogAscii::json_timestamps form, as float epoch seconds.
+
+- float (JSON::TS_EPOCH and TSV): seconds, e.g. `-315619200.0` or `1521911720.865716`;
+- int (JSON::TS_MILLIS): milliseconds, e.g. `-315619200000`;
+- int >= 2**63 (JSON::TS_MILLIS_UNSIGNED): milliseconds as an unsigned 64-bit wrap of a negative value;
+- str (JSON::TS_ISO8601, json-streaming-logs): `2018-03-24T17:15:20.865716Z`.
+Zeek always writes epoch seconds with a fraction (`.0` at least), so an integer is milliseconds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_TWO_63 = 1 << 63
+_TWO_64 = 1 << 64
+
+
+def epoch_seconds(value: object) -> float:
+    """Convert one Zeek time value; raises ValueError when it is none of the known forms."""
+    if value.__class__ is float:
+        return value
+    if value.__class__ is str:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:  # Zeek writes `Z`; a zone-less time is taken as UTC, never local
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.timestamp()
+    if value.__class__ is int:
+        millis: int = value
+        if millis >= _TWO_63:
+            millis -= _TWO_64
+        return millis / 1000.0
+    raise ValueError(f"not a timestamp: {value!r}")
