@@ -1,0 +1,135 @@
+"""The embedded default sink: alerts in one SQLite file (WAL, synchronous=FULL: durable when `write` returns).
+
+Implements AlertSink (idempotent: INSERT OR IGNORE on the alert id) and AlertStore (list, ack).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from minisoc.correlator.alerts import mark_ack
+from minisoc.correlator.model import Alert
+from minisoc.errors import UsageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    ts TEXT NOT NULL,          -- @timestamp (the log record's time)
+    created TEXT NOT NULL,     -- event.created (when the correlator raised it)
+    inserted REAL NOT NULL,    -- epoch seconds of the insert (for --since)
+    doc BLOB NOT NULL          -- the alert document, JSON
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alerts_inserted ON alerts (inserted);
+"""
+
+
+class SqliteAlertSink:
+    """Alerts in SQLite: `write` is idempotent and durable; `list_alerts`/`ack` read them back."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = path
+        if not create and not path.is_file():
+            raise UsageError(
+                f"{path}: no alert database here",
+                "run `minisoc hunt --store sqlite:///PATH` or the "
+                "correlator first, or pass --store with the right path",
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self.written = 0  # alerts newly inserted by this process
+        self.duplicates = 0  # alerts already present (replays)
+
+    def write(self, alerts: Sequence[Alert]) -> None:
+        if not alerts:
+            return
+        now = time.time()
+        rows = [
+            (
+                alert.id,
+                str(alert.doc.get("@timestamp", "")),
+                str(alert.doc.get("event", {}).get("created", "")),
+                now,
+                orjson.dumps(alert.doc),
+            )
+            for alert in alerts
+        ]
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO alerts (id, ts, created, inserted, doc) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            inserted = self._db.total_changes - before
+        self.written += inserted
+        self.duplicates += len(rows) - inserted
+
+    def count(self) -> int:
+        with self._lock:
+            (total,) = self._db.execute("SELECT count(*) FROM alerts").fetchone()
+        return int(total)
+
+    def list_alerts(self, since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Alerts raised since `since` (by when they were stored), newest first."""
+        floor = since.timestamp() if since is not None else 0.0
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc FROM alerts WHERE inserted >= ? ORDER BY inserted DESC, ts DESC, id LIMIT ?",
+                (floor, limit),
+            ).fetchall()
+        return [orjson.loads(doc) for (doc,) in rows]
+
+    def get(self, alert_id: str) -> dict[str, Any]:
+        """The alert with this id, or with this unique id prefix (at least 8 characters)."""
+        with self._lock:
+            return orjson.loads(self._row(alert_id)[1])  # type: ignore[no-any-return]
+
+    def _row(self, alert_id: str) -> tuple[str, bytes]:
+        rows = self._db.execute("SELECT id, doc FROM alerts WHERE id = ?", (alert_id,)).fetchall()
+        if not rows and len(alert_id) >= 8 and alert_id.isalnum():
+            rows = self._db.execute(
+                "SELECT id, doc FROM alerts WHERE id LIKE ? LIMIT 2", (alert_id + "%",)
+            ).fetchall()
+        if not rows:
+            raise UsageError(
+                f"alert {alert_id}: not found in {self.path}", "list ids with `minisoc alerts list`"
+            )
+        if len(rows) > 1:
+            raise UsageError(f"alert {alert_id}: the prefix is ambiguous", "give more characters of the id")
+        return rows[0][0], rows[0][1]
+
+    def ack(self, alert_id: str, false_positive: bool = False) -> dict[str, Any]:
+        """Mark the alert acknowledged (or a false positive); returns the updated document."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                full_id, raw = self._row(alert_id)
+                doc = orjson.loads(raw)
+                mark_ack(doc, false_positive)
+                self._db.execute("UPDATE alerts SET doc = ? WHERE id = ?", (orjson.dumps(doc), full_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return doc  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,108 @@
+"""The SQLite sink: idempotent, durable writes; list and ack; and the on-disk buffer in front of a sink."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
+from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferFull, DurableBuffer
+from minisoc.correlator.sinks.sqlite import SqliteAlertSink
+from minisoc.correlator.typing import SinkUnavailable
+from minisoc.errors import UsageError
+
+IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed")
+
+
+def make_alerts(count: int, start: int = 0) -> list[Alert]:
+    alerts: list[Alert] = []
+    for n in range(start, start + count):
+        record = LogRecord(
+            log_type="conn",
+            fields={"id.resp_h": "198.51.100.7"},
+            raw=f"line {n}".encode(),
+            path="/l/conn.log",
+            offset=n,
+            ts=1_600_000_000.0 + n,
+        )
+        alerts += build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")])
+    return alerts
+
+
+def test_write_twice_stores_once(tmp_path: Path) -> None:
+    sink = SqliteAlertSink(tmp_path / "alerts.db")
+    alerts = make_alerts(5)
+    sink.write(alerts)
+    sink.write(alerts + make_alerts(1, start=5))
+    assert sink.count() == 6 and sink.written == 6 and sink.duplicates == 5
+    sink.close()
+    reopened = SqliteAlertSink(tmp_path / "alerts.db")  # durable: a new connection sees them all
+    assert reopened.count() == 6
+    assert reopened.get(alerts[0].id)["event"]["id"] == alerts[0].id
+
+
+def test_list_since_and_ack_by_prefix(tmp_path: Path) -> None:
+    sink = SqliteAlertSink(tmp_path / "alerts.db")
+    alerts = make_alerts(3)
+    sink.write(alerts)
+    listed = sink.list_alerts(since=datetime.now(UTC) - timedelta(minutes=5))
+    assert sorted(doc["event"]["id"] for doc in listed) == sorted(a.id for a in alerts)
+    assert sink.list_alerts(since=datetime.now(UTC) + timedelta(minutes=5)) == []
+    assert len(sink.list_alerts(limit=2)) == 2
+    acked = sink.ack(alerts[1].id[:10], false_positive=True)
+    assert acked["minisoc"]["ack"]["state"] == "false_positive"
+    assert sink.get(alerts[1].id)["minisoc"]["ack"]["state"] == "false_positive"
+    assert sink.get(alerts[0].id)["minisoc"]["ack"]["state"] == "open"
+    with pytest.raises(UsageError, match="not found"):
+        sink.ack("0" * 32)
+
+
+def test_opening_a_missing_store_for_reading_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no alert database"):
+        SqliteAlertSink(tmp_path / "nope.db", create=False)
+
+
+class FlakySink:
+    """A real SQLite sink that refuses the first `failures` writes, as OpenSearch does while it is down."""
+
+    def __init__(self, inner: SqliteAlertSink, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+        self.attempts = 0
+
+    def write(self, alerts: Sequence[Alert]) -> None:
+        self.attempts += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise SinkUnavailable("down for the test")
+        self.inner.write(alerts)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_buffer_keeps_batches_while_the_sink_is_down_and_delivers_them_once(tmp_path: Path) -> None:
+    store = SqliteAlertSink(tmp_path / "alerts.db")
+    flaky = FlakySink(store, failures=3)
+    sink = BufferedAlertSink(flaky, DurableBuffer(tmp_path / "buffer", Alert))
+    sink.write(make_alerts(2))  # fails: buffered
+    sink.write(make_alerts(2, start=2))  # drain fails: buffered behind the first
+    assert store.count() == 0 and sink.backlog == 4 and sink.last_error == "down for the test"
+    # a restart in between: the buffer is on disk
+    sink = BufferedAlertSink(flaky, DurableBuffer(tmp_path / "buffer", Alert))
+    assert sink.backlog == 4
+    sink.write(make_alerts(1, start=4))  # drain fails once more (3rd failure) -> buffered
+    assert sink.drain() is True
+    assert store.count() == 5 and sink.backlog == 0 and store.duplicates == 0
+    assert list((tmp_path / "buffer").iterdir()) == []
+
+
+def test_buffer_full_is_back_pressure(tmp_path: Path) -> None:
+    buffer = DurableBuffer(tmp_path / "b", Alert, max_bytes=100)
+    with pytest.raises(BufferFull):
+        buffer.append(make_alerts(2))
+    assert buffer.backlog == 0 and not buffer
