@@ -1,0 +1,75 @@
+"""The images minisoc builds itself: names, tags, build contexts and the artifacts each context needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from minisoc import __version__
+from minisoc.images.maven import MavenArtifact
+
+OPENSEARCH_VERSION = "2.19.4"
+SECURITY_PLUGIN_VERSION = "2.19.4.0"
+BASE_IMAGE = "debian:bookworm-slim"
+LOCAL_IMAGE_PREFIX = "minisoc/"
+CONTEXT_LABEL = "io.minisoc.context-digest"
+
+OPENSEARCH_ZIP = MavenArtifact(
+    "org.opensearch.distribution.integ-test-zip", "opensearch", OPENSEARCH_VERSION, "zip"
+)
+SECURITY_PLUGIN_ZIP = MavenArtifact(
+    "org.opensearch.plugin", "opensearch-security", SECURITY_PLUGIN_VERSION, "zip"
+)
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image: its tag, the stacks/ folder holding its Dockerfile, and what its context must hold."""
+
+    service: str
+    tag: str
+    context: str  # relative to the packaged stacks/ folder
+    build_args: dict[str, str] = field(default_factory=dict)
+    artifacts: tuple[MavenArtifact, ...] = ()
+    needs_wheelhouse: bool = False
+
+
+def opensearch_image() -> ImageSpec:
+    return ImageSpec(
+        service="opensearch",
+        tag=f"{LOCAL_IMAGE_PREFIX}opensearch:{OPENSEARCH_VERSION}",
+        context="opensearch/image",
+        build_args={
+            "OPENSEARCH_VERSION": OPENSEARCH_VERSION,
+            "SECURITY_PLUGIN_VERSION": SECURITY_PLUGIN_VERSION,
+        },
+        artifacts=(OPENSEARCH_ZIP, SECURITY_PLUGIN_ZIP),
+    )
+
+
+def correlator_image() -> ImageSpec:
+    return ImageSpec(
+        service="correlator",
+        tag=f"{LOCAL_IMAGE_PREFIX}correlator:{__version__}",
+        context="correlator/image",
+        build_args={"MINISOC_VERSION": __version__},
+        needs_wheelhouse=True,
+    )
+
+
+def feedserver_image() -> ImageSpec:
+    return ImageSpec(
+        service="feedserver",
+        tag=f"{LOCAL_IMAGE_PREFIX}feedserver:{__version__}",
+        context="feedserver/image",
+        build_args={"MINISOC_VERSION": __version__},
+    )
+
+
+def all_images() -> tuple[ImageSpec, ...]:
+    """Every image minisoc can build, in build order (cheapest first, so failures show early)."""
+    return (feedserver_image(), correlator_image(), opensearch_image())
+
+
+def images_for_tags(tags: set[str]) -> tuple[ImageSpec, ...]:
+    """The buildable images among `tags` (images a rendered site uses); others are pulled."""
+    return tuple(spec for spec in all_images() if spec.tag in tags)
