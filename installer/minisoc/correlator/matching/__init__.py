@@ -1,0 +1,6 @@
+"""Matching: the compact indicator index and the pure matcher (the hot path)."""
+
+from minisoc.correlator.matching.index import IndicatorIndex
+from minisoc.correlator.matching.matcher import Matcher
+
+__all__ = ["IndicatorIndex", "Matcher"]

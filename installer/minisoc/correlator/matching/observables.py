@@ -1,0 +1,59 @@
+"""Which Zeek fields hold which observables, per log type (field names of Bro 2.x to Zeek 6+).
+
+Each entry is (field, observer, port field): the observer says how to read the value (see Matcher), the port
+field (if any) is the port that goes with it, for indicators that carry a port (`ip-dst|port`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+IP: Final = "ip"  # an address: exact and CIDR
+NAME: Final = "name"  # a host name (or an address): exact, and parent domains for `domain` indicators
+HOST_HEADER: Final = "host-header"  # HTTP Host: a name or address, maybe with :port
+DNS_ANSWER: Final = "dns-answer"  # an address or a name (CNAME, PTR); TXT and others are ignored
+HTTP_URL: Final = "http-url"  # host + uri of an HTTP request, matched as a URL
+SUBJECT: Final = "subject"  # an X.509 subject: its CN is matched as a name
+FILE_HASH: Final = "file-hash"  # md5/sha1/sha256 by length
+CERT_HASH: Final = "cert-hash"  # x509 fingerprint: md5/sha1/sha256 by length
+JA3: Final = "ja3"
+JA3S: Final = "ja3s"
+JA4: Final = "ja4"
+EMAIL: Final = "email"
+USER_AGENT: Final = "user-agent"
+FILENAME: Final = "filename"
+INTEL_SEEN: Final = "intel-seen"  # intel.log seen.indicator, typed by seen.indicator_type
+
+Spec = tuple[tuple[str, str, str | None], ...]
+
+CONNECTION: Spec = (("id.orig_h", IP, "id.orig_p"), ("id.resp_h", IP, "id.resp_p"))
+
+PER_LOG_TYPE: dict[str, Spec] = {
+    "dns": (("query", NAME, None), ("answers", DNS_ANSWER, None)),
+    "http": (("host", HOST_HEADER, "id.resp_p"), ("uri", HTTP_URL, None), ("user_agent", USER_AGENT, None),
+             ("orig_filenames", FILENAME, None), ("resp_filenames", FILENAME, None)),
+    "ssl": (("server_name", NAME, "id.resp_p"), ("ja3", JA3, None), ("ja3s", JA3S, None), ("ja4", JA4, None),
+            ("cert_chain_fps", CERT_HASH, None), ("client_cert_chain_fps", CERT_HASH, None),
+            ("cert_hash", CERT_HASH, None), ("subject", SUBJECT, None)),
+    "quic": (("server_name", NAME, "id.resp_p"),),
+    "x509": (("fingerprint", CERT_HASH, None), ("san.dns", NAME, None), ("san.email", EMAIL, None),
+             ("san.ip", IP, None), ("certificate.subject", SUBJECT, None)),
+    "files": (("md5", FILE_HASH, None), ("sha1", FILE_HASH, None), ("sha256", FILE_HASH, None),
+              ("filename", FILENAME, None), ("tx_hosts", IP, None), ("rx_hosts", IP, None)),
+    "smtp": (("mailfrom", EMAIL, None), ("rcptto", EMAIL, None), ("from", EMAIL, None), ("to", EMAIL, None),
+             ("cc", EMAIL, None), ("reply_to", EMAIL, None), ("x_originating_ip", IP, None),
+             ("user_agent", USER_AGENT, None)),
+    "notice": (("src", IP, None), ("dst", IP, "p")),
+    "intel": (("seen.indicator", INTEL_SEEN, None),),
+}
+
+
+# Sets and vectors: a TSV reader may hand them over as `a,b` text; other fields may contain commas.
+SET_FIELDS = frozenset(("answers", "cert_chain_fps", "client_cert_chain_fps", "san.dns", "san.email",
+                        "san.ip", "tx_hosts", "rx_hosts", "rcptto", "to", "cc", "orig_filenames",
+                        "resp_filenames"))
+
+
+def spec_for(log_type: str) -> Spec:
+    """Observables of a log type: its own fields, then the connection's addresses (any log)."""
+    return PER_LOG_TYPE.get(log_type, ()) + CONNECTION
