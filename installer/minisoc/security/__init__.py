@@ -1,5 +1,9 @@
-"""The security baseline as a library: site PKI (`certs`), OpenSearch security plugin config (`opensearch`),
-generated secrets and leak scanning (`secrets`), and guards against hostile paths and input (`paths`, `limits`).
+"""The security baseline as a library.
 
-`minisoc render` calls these; nothing here prints, and no function returns a secret inside an error message.
+- `certs`: the site PKI (CA and service certificates), kept across renders, renewed on demand.
+- `opensearch`: the OpenSearch security plugin configuration (users, roles, TLS settings).
+- `secrets`: generated secrets in SITE_DIR/secrets and .env, redaction, and the leak scanner.
+- `paths`, `limits`: guards against hostile paths and oversize or compressed input.
+
+`minisoc render` calls these; nothing here prints, and no error message contains a secret.
 """

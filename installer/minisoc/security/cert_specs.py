@@ -81,26 +81,41 @@ def _spec_problems(spec: ServiceCert) -> list[str]:
 
 def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_host: str = "dashboards",
                           feed_host: str | None = "feedserver",
-                          extra_dns_names: Sequence[str] = ()) -> list[ServiceCert]:
+                          extra_names: Sequence[str] = ()) -> list[ServiceCert]:
     """The certificates of a standard site: OpenSearch node (HTTP + transport), OpenSearch admin
     (securityadmin), Dashboards (its HTTPS UI) and, when the site serves MISP feeds locally, the feed server.
 
-    `extra_dns_names` are added to the server certificates: the site's public host name when the profile
-    exposes a port beyond 127.0.0.1.
+    `extra_names` (the profile's `security.tls.extra_names`: DNS names or IP addresses) are added to every
+    server certificate, for sites that expose a port beyond 127.0.0.1 under a public name.
     """
-    extra = tuple(extra_dns_names)
+    extra_dns, extra_ips = split_names(extra_names)
+
+    def server(name: str, host: str, unit: str, *, client: bool, owner: int | None) -> ServiceCert:
+        dns = tuple(dict.fromkeys((host, "localhost", *extra_dns)))
+        ips = tuple(dict.fromkeys(("127.0.0.1", "::1", *extra_ips)))
+        return ServiceCert(name, host, unit, dns, ips, server=True, client=client, owner_uid=owner)
+
     certs = [
-        ServiceCert(OPENSEARCH_NODE, opensearch_host, "nodes", (opensearch_host, "localhost", *extra),
-                    ("127.0.0.1", "::1"), server=True, client=True, owner_uid=OPENSEARCH_UID),
+        server(OPENSEARCH_NODE, opensearch_host, "nodes", client=True, owner=OPENSEARCH_UID),
         ServiceCert(OPENSEARCH_ADMIN, "minisoc-admin", "admins", server=False, client=True,
                     owner_uid=OPENSEARCH_UID),
-        ServiceCert(DASHBOARDS, dashboards_host, "services", (dashboards_host, "localhost", *extra),
-                    ("127.0.0.1", "::1"), owner_uid=OPENSEARCH_UID),
+        server(DASHBOARDS, dashboards_host, "services", client=False, owner=OPENSEARCH_UID),
     ]
     if feed_host:
-        certs.append(ServiceCert(FEED_SERVER, feed_host, "services", (feed_host, "localhost", *extra),
-                                 ("127.0.0.1", "::1")))
+        certs.append(server(FEED_SERVER, feed_host, "services", client=False, owner=None))
     return certs
+
+
+def split_names(names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split host names from IP addresses (IPs normalised, DNS names lower-cased, order kept)."""
+    dns: list[str] = []
+    ips: list[str] = []
+    for name in names:
+        try:
+            ips.append(str(ip_address(name)))
+        except ValueError:
+            dns.append(name.lower().rstrip("."))
+    return tuple(dns), tuple(ips)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,204 @@
+"""Generated secrets of a site, the `.env` that hands some to compose, redaction, and the leak scanner.
+
+Where secrets live (nowhere else):
+
+- `SITE_DIR/secrets/<name>`: one file per secret, mode 0600, directory 0700, no trailing newline. Mounted
+  into containers as compose `secrets:` (file), or read by `minisoc` itself. The canonical copy.
+- `SITE_DIR/.env`: mode 0600, for the few values compose must interpolate into a container's environment
+  (images without a `*_FILE` convention). Rendered from the secret files by `SecretStore.write_env`.
+
+Exports others rely on: `SecretStore` (generate-if-missing with `secrets.token_urlsafe(32)`, never overwrite,
+`rotate`), `redact(text, secrets)`, and `find_leaks(paths, secret_values)`, which tests use to prove that no
+secret reaches `compose.yaml`, rendered configs, logs or CLI output.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from minisoc.errors import UsageError
+from minisoc.security.files import (
+    PRIVATE_FILE_MODE,
+    ensure_private_dir,
+    hand_over,
+    write_if_changed,
+    write_private,
+)
+
+SECRETS_DIRNAME = "secrets"
+ENV_FILENAME = ".env"
+MIN_SCANNABLE_LENGTH = 8  # shorter values would match by chance; generated secrets are 40+ characters
+MAX_SECRET_LENGTH = 4096
+REDACTED = "********"
+
+_SECRET_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+_ENV_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
+
+
+def token() -> str:
+    """The default generator: 32 random bytes, URL-safe base64 (43 characters, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def alphanumeric(length: int = 40) -> Callable[[], str]:
+    """A generator of letters and digits only (MISP automation keys must be 40 of them)."""
+    alphabet = string.ascii_letters + string.digits
+    return lambda: "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+class SecretStore:
+    """The secrets of one site directory. Generates what is missing, never overwrites, rotates on request."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        self.secrets_dir = site_dir / SECRETS_DIRNAME
+        self.env_path = site_dir / ENV_FILENAME
+
+    def path(self, name: str) -> Path:
+        """The file of secret `name` (a bare name: no '/', no '..', cannot point outside secrets/)."""
+        if not _SECRET_NAME.match(name) or ".." in name:
+            raise UsageError(f"secret name {name!r} is not allowed",
+                             hint="use lowercase letters, digits, '.', '_' and '-' (no '/' or '..')")
+        return self.secrets_dir / name
+
+    def get(self, name: str) -> str | None:
+        """The value of secret `name`, or None when it was never generated."""
+        path = self.path(name)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise UsageError(f"{path}: cannot be read ({type(error).__name__})",
+                             hint="check its owner and mode (0600, owned by the user running minisoc)",
+                             ) from None
+        return _checked_value(path, raw)
+
+    def ensure(self, name: str, *, generate: Callable[[], str] = token, owner_uid: int | None = None) -> str:
+        """The value of secret `name`, generated (and written 0600) only if it does not exist yet."""
+        existing = self.get(name)
+        if existing is not None:
+            hand_over(self.path(name), owner_uid)
+            return existing
+        return self._write(name, generate(), owner_uid)
+
+    def rotate(self, name: str, *, generate: Callable[[], str] = token, owner_uid: int | None = None) -> str:
+        """Replace secret `name` with a new value (atomically) and return it.
+
+        Whoever uses it must be updated too: `minisoc render` then `minisoc up` (see docs/security.md).
+        """
+        return self._write(name, generate(), owner_uid)
+
+    def names(self) -> list[str]:
+        """The names of every secret on disk, sorted."""
+        if not self.secrets_dir.is_dir():
+            return []
+        files = (p for p in self.secrets_dir.iterdir() if p.is_file())
+        return sorted(p.name for p in files if _SECRET_NAME.match(p.name))
+
+    def values(self) -> dict[str, str]:
+        """Every secret on disk by name (for the leak scanner and `redact`; never print this)."""
+        found = {name: self.get(name) for name in self.names()}
+        return {name: value for name, value in found.items() if value is not None}
+
+    def write_env(self, variables: Mapping[str, str]) -> bool:
+        """Write `.env` (0600) with `variables` in sorted order; only when it changed. True when written.
+
+        Values are written literally (single-quoted when they hold anything but a safe set of characters,
+        so compose does not interpolate them); a value with a quote or a line break is refused.
+        """
+        lines = ["# Written by `minisoc render`: secrets for compose. Mode 0600. Never commit or share it."]
+        for key in sorted(variables):
+            if not _ENV_NAME.match(key):
+                raise UsageError(f".env: variable name {key!r} is not allowed", hint="use A-Z, 0-9 and '_'")
+            lines.append(f"{key}={_env_value(key, variables[key])}")
+        return write_if_changed(self.env_path, ("\n".join(lines) + "\n").encode(), mode=PRIVATE_FILE_MODE)
+
+    def _write(self, name: str, value: str, owner_uid: int | None) -> str:
+        path = self.path(name)
+        _checked_value(path, value.encode())
+        ensure_private_dir(self.secrets_dir)
+        write_private(path, value.encode())
+        hand_over(path, owner_uid)
+        return value
+
+
+def _checked_value(path: Path, raw: bytes) -> str:
+    value = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+    if not value or len(value) > MAX_SECRET_LENGTH or "\x00" in value or "\n" in value:
+        raise UsageError(f"{path}: not a usable secret (empty, too long, or several lines)",
+                         hint="delete the file and run `minisoc render` to generate a new one")
+    return value
+
+
+def _env_value(key: str, value: str) -> str:
+    if _ENV_PLAIN_VALUE.match(value):
+        return value
+    if "'" in value or "\n" in value or "\r" in value:
+        raise UsageError(f".env: the value of {key} contains a quote or a line break",
+                         hint="rotate that secret to get a generated one")
+    return f"'{value}'"
+
+
+def redact(text: str, secrets_to_hide: Iterable[str]) -> str:
+    """`text` with every secret value (of at least 8 characters) replaced by `********`."""
+    values = {s for s in secrets_to_hide if len(s) >= MIN_SCANNABLE_LENGTH}
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    return text
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A secret found where it must not be: `where` is a file path or a label (e.g. `stdout of render`)."""
+
+    where: str
+    line: int
+    secret: str  # the secret's name (or `#<index>` when values were given without names), never its value
+
+    def __str__(self) -> str:
+        return f"{self.where}:{self.line}: secret {self.secret} appears here"
+
+
+def find_leaks(paths: Iterable[Path], secret_values: Mapping[str, str] | Iterable[str], *,
+               texts: Mapping[str, str] | None = None, exclude: Iterable[Path] = ()) -> list[Leak]:
+    """Every place a secret value occurs in `paths` (files, or folders walked recursively without following
+    symlinks) and in `texts` (label -> captured output). `exclude` lists the files and folders allowed to
+    hold secrets (`.env`, `secrets/`, `pki/`). Values shorter than 8 characters are not searched.
+    """
+    named = dict(secret_values) if isinstance(secret_values, Mapping) else {
+        f"#{index}": value for index, value in enumerate(secret_values)}
+    needles = {name: value.encode() for name, value in named.items() if len(value) >= MIN_SCANNABLE_LENGTH}
+    skipped = {path.resolve() for path in exclude}
+    leaks: list[Leak] = []
+    for file in _files(paths, skipped):
+        leaks += _scan(str(file), file.read_bytes(), needles)
+    for label, text in (texts or {}).items():
+        leaks += _scan(label, text.encode(), needles)
+    return leaks
+
+
+def _files(paths: Iterable[Path], skipped: set[Path]) -> Iterable[Path]:
+    for path in paths:
+        if path.resolve() in skipped or path.is_symlink():
+            continue
+        if path.is_dir():
+            yield from _files(sorted(path.iterdir()), skipped)
+        elif path.is_file():
+            yield path
+
+
+def _scan(where: str, data: bytes, needles: Mapping[str, bytes]) -> list[Leak]:
+    found = []
+    for name, needle in needles.items():
+        start = data.find(needle)
+        while start != -1:
+            found.append(Leak(where, data.count(b"\n", 0, start) + 1, name))
+            start = data.find(needle, start + 1)
+    return found
