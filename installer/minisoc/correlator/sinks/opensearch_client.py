@@ -17,6 +17,7 @@ from opensearchpy.exceptions import TransportError
 
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.typing import SinkUnavailable
+from minisoc.errors import UsageError
 
 log = logging.getLogger(__name__)
 _RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
@@ -39,11 +40,22 @@ class BulkOutcome:
     )  # 4xx other than 409/429: cannot be stored
 
 
-def open_client(config: OpenSearchSinkConfig, timeout_s: float = 10.0) -> OpenSearch:
-    """An OpenSearch client for `config` (password read from its secret file, never logged)."""
+def open_client(
+    config: OpenSearchSinkConfig, timeout_s: float = 10.0, password: str | None = None
+) -> OpenSearch:
+    """An OpenSearch client for `config` (password given, or read from its secret file; never logged)."""
     auth: tuple[str, str] | None = None
-    if config.password_file is not None:
-        auth = (config.username, config.password_file.read_text(encoding="utf-8").strip())
+    if password is None and config.password_file is not None:
+        try:
+            password = config.password_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise UsageError(
+                f"sink.opensearch.password_file: cannot read {config.password_file} "
+                f"({error.strerror or error})",
+                "check the secret file mount and its mode",
+            ) from None
+    if password is not None:
+        auth = (config.username, password)
     tls = config.url.startswith("https://")
     return OpenSearch(
         hosts=[config.url],

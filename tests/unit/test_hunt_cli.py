@@ -1,0 +1,161 @@
+"""`minisoc hunt` on the real sample logs: alerts, the --json stdout/stderr contract, exit codes, stdin,
+--workers giving the same alerts in the same order, and --store writing to SQLite idempotently."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from minisoc.cli.main import main
+from minisoc.cli.multivalue import spread_multi_values
+from minisoc.correlator.sinks.sqlite import SqliteAlertSink
+
+INTEL_FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
+
+
+@pytest.fixture()
+def intel_file(tmp_path: Path) -> Path:
+    """Zeek intel naming values that occur in the zat JSON logs (conn/dns/http)."""
+    path = tmp_path / "hunt.intel"
+    path.write_text(
+        INTEL_FIELDS
+        + "69.147.64.34\tIntel::ADDR\ttest-intel\taol web server\t-\n"  # http.log id.resp_h
+        + "icemaiden.com\tIntel::DOMAIN\ttest-intel\tlab domain\t-\n"  # parent of dns.log queries
+        + "192.0.2.123\tIntel::ADDR\ttest-intel\tnever seen\t-\n"
+    )
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_contract_alerts_on_stdout_summary_on_stderr(
+    shared_data: Path, intel_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = shared_data / "zeek" / "json" / "zat"
+    code, out, err = run(
+        [
+            "hunt",
+            "--logs",
+            str(logs / "dns.log"),
+            str(logs / "http.log"),
+            "--intel",
+            str(intel_file),
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    alerts = [json.loads(line) for line in out.splitlines()]
+    summary = json.loads(err)
+    assert summary["alerts"] == len(alerts) > 0
+    assert summary["logs"]["lines_by_type"] == {"dns": 50, "http": 28}
+    assert summary["logs"]["malformed"] == 0
+    assert summary["indicators"]["loaded"] == 3
+    values = {a["minisoc"]["indicator"]["value"] for a in alerts}
+    assert values == {"69.147.64.34", "icemaiden.com"}
+    dns_alert = next(a for a in alerts if a["event"]["dataset"] == "zeek.dns")
+    assert dns_alert["threat"]["enrichments"][0]["matched"]["atomic"].endswith(".icemaiden.com")
+    assert dns_alert["threat"]["enrichments"][0]["matched"]["field"] == "query"
+    assert dns_alert["log"]["file"]["path"] == str(logs / "dns.log")
+    http_alert = next(a for a in alerts if a["event"]["dataset"] == "zeek.http")
+    assert http_alert["destination"]["ip"] == "69.147.64.34"
+    assert http_alert["threat"]["indicator"]["type"] == "ip-dst"
+    assert len({a["event"]["id"] for a in alerts}) == len(alerts)
+
+
+def test_text_output_has_alerts_table_and_summary(
+    shared_data: Path, intel_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        [
+            "hunt",
+            "--logs",
+            str(shared_data / "zeek" / "json" / "zat" / "http.log"),
+            "--intel",
+            str(intel_file),
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert "Alerts (" in out and "69.147.64.34" in out and "lines read" in out and "http 28" in out
+
+
+def test_workers_give_the_same_alerts_in_the_same_order(
+    shared_data: Path, intel_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = [str(shared_data / "zeek" / "json" / "zat"), str(shared_data / "zeek" / "tsv" / "zat")]
+    base = ["hunt", "--logs", *logs, "--intel", str(intel_file), "--json"]
+    code1, out1, err1 = run(base, capsys)
+    code2, out2, err2 = run([*base, "--workers", "3"], capsys)
+    assert code1 == code2 == 0
+    ids1 = [json.loads(line)["event"]["id"] for line in out1.splitlines()]
+    ids2 = [json.loads(line)["event"]["id"] for line in out2.splitlines()]
+    assert ids1 == ids2 and ids1
+    assert json.loads(err1)["logs"]["lines_by_type"] == json.loads(err2)["logs"]["lines_by_type"]
+    assert json.loads(err2)["workers"] == 3
+
+
+def test_stdin_and_malformed_lines_are_reported_not_fatal(
+    shared_data: Path, intel_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = (shared_data / "zeek" / "json" / "zat" / "http.log").read_bytes().splitlines()[:3]
+    data = b"\n".join([lines[0], b'{"ts": broken', lines[1]]) + b"\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, err = run(["hunt", "--logs", "-", "--intel", str(intel_file), "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(err)
+    assert summary["logs"]["malformed"] == 1 and summary["logs"]["lines"] == 2
+    alerts = [json.loads(line) for line in out.splitlines()]
+    assert alerts and all("log" not in alert for alert in alerts)  # no file, no log.file.path
+
+
+def test_bad_arguments_and_unreadable_intel_exit_2(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = str(shared_data / "zeek" / "json" / "zat" / "http.log")
+    code, out, err = run(["hunt", "--logs", logs, "--intel", str(tmp_path / "missing.json")], capsys)
+    assert code == 2 and out == "" and "error:" in err and "hint:" in err and "Traceback" not in err
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    code, _, err = run(["hunt", "--logs", logs, "--intel", str(garbage)], capsys)
+    assert code == 2 and "error:" in err
+    code, _, err = run(["hunt", "--logs", str(tmp_path / "nolog"), "--intel", str(garbage)], capsys)
+    assert code == 2 and "nolog" in err
+    code, _, _ = run(["hunt", "--logs", logs], capsys)  # --intel missing
+    assert code == 2
+
+
+def test_store_sqlite_twice_keeps_one_copy(
+    shared_data: Path, intel_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "alerts.db"
+    argv = [
+        "hunt",
+        "--logs",
+        str(shared_data / "zeek" / "json" / "zat"),
+        "--intel",
+        str(intel_file),
+        "--store",
+        f"sqlite:///{db}",
+        "--json",
+    ]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    count = len(out.splitlines())
+    assert run(argv, capsys)[0] == 0
+    assert SqliteAlertSink(db).count() == count > 0
+
+
+def test_spread_multi_values() -> None:
+    options = frozenset({"--logs", "--intel"})
+    assert spread_multi_values(
+        ["--logs", "a", "b", "-", "--json", "--intel", "x", "--store", "s"], options
+    ) == ["--logs", "a", "--logs", "b", "--logs", "-", "--json", "--intel", "x", "--store", "s"]
