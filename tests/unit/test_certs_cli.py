@@ -1,0 +1,52 @@
+"""`minisoc certs show|renew`: exit codes, JSON output, and that no key material reaches the output."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from minisoc.cli.main import main
+from minisoc.security.certs import default_service_certs, ensure_site_pki
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Path:
+    ensure_site_pki(
+        tmp_path / "pki", services=default_service_certs(), validity_days=90, now=datetime.now(UTC)
+    )
+    return tmp_path
+
+
+def test_show_json_lists_every_certificate_and_no_key(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["certs", "show", str(site), "--json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    names = [row["name"] for row in data["certificates"]]
+    assert names == ["ca", "opensearch-node", "opensearch-admin", "dashboards", "feedserver"]
+    assert all(88 <= row["days_left"] <= 90 for row in data["certificates"][1:])
+    assert "PRIVATE KEY" not in out
+    for key in site.glob("pki/*.key"):
+        body = key.read_text().splitlines()[1]
+        assert body not in out
+
+
+def test_renew_issues_new_certificates_and_reports_them(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (site / "pki" / "opensearch-node.crt").read_bytes()
+    assert main(["certs", "renew", str(site), "--days", "30", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    node = next(row for row in data["certificates"] if row["name"] == "opensearch-node")
+    assert node["issued_now"] is True and 28 <= node["days_left"] <= 30
+    assert (site / "pki" / "opensearch-node.crt").read_bytes() != before
+    ca = next(row for row in data["certificates"] if row["name"] == "ca")
+    assert ca["issued_now"] is False
+
+
+def test_renew_without_pki_exits_2_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["certs", "renew", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no site PKI" in err and "hint: run `minisoc render" in err and "Traceback" not in err
