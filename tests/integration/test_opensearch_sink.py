@@ -1,0 +1,129 @@
+"""The OpenSearch sinks against a real OpenSearch: idempotent bulk writes, mappings (ip-typed fields),
+list/ack, Zeek logs in per-type daily indices, and buffering while the cluster is stopped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from opensearch_server import OpenSearchServer
+from opensearchpy import OpenSearch
+
+from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.config import OpenSearchSinkConfig
+from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
+from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
+from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
+from minisoc.correlator.sinks.opensearch_client import open_client
+from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
+from minisoc.correlator.typing import SinkUnavailable
+from minisoc.correlator.zeek.reader import read_logs
+
+pytestmark = pytest.mark.integration
+IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", event_uuid="e-1")
+
+
+def make_alerts(count: int, start: int = 0) -> list[Alert]:
+    alerts: list[Alert] = []
+    for n in range(start, start + count):
+        record = LogRecord(
+            log_type="conn",
+            fields={
+                "id.orig_h": "10.0.0.1",
+                "id.orig_p": 5000 + n,
+                "id.resp_h": "198.51.100.7",
+                "id.resp_p": 443,
+            },
+            raw=f"line {n}".encode(),
+            path="/l/conn.log",
+            offset=n,
+            ts=1_600_000_000.0 + n,
+        )
+        alerts += build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")], site="lab")
+    return alerts
+
+
+def client_for(server: OpenSearchServer) -> OpenSearch:
+    return open_client(OpenSearchSinkConfig(url=server.url))
+
+
+def count(client: OpenSearch, index: str) -> int:
+    client.indices.refresh(index=index)
+    return int(client.count(index=index)["count"])
+
+
+def test_bulk_write_twice_keeps_one_copy_and_maps_ips(opensearch: OpenSearchServer) -> None:
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-idem")
+    alerts = make_alerts(20)
+    sink.write(alerts)
+    sink.write(alerts + make_alerts(5, start=20))
+    assert count(client, "alerts-idem") == 25
+    assert sink.written == 25 and sink.duplicates == 20 and sink.rejected == 0
+    mapping = client.indices.get_mapping(index="alerts-idem")["alerts-idem"]["mappings"]["properties"]
+    assert mapping["source"]["properties"]["ip"]["type"] == "ip"
+    assert mapping["destination"]["properties"]["ip"]["type"] == "ip"
+    assert mapping["@timestamp"]["type"] == "date"
+    assert mapping["threat"]["properties"]["indicator"]["properties"]["type"]["type"] == "keyword"
+    hits = client.search(index="alerts-idem", body={"query": {"term": {"destination.ip": "198.51.100.0/24"}}})
+    assert hits["hits"]["total"]["value"] == 25  # a CIDR query works because the field is typed ip
+
+
+def test_list_and_ack(opensearch: OpenSearchServer) -> None:
+    sink = OpenSearchAlertSink(client_for(opensearch), "alerts-ack")
+    alerts = make_alerts(3)
+    sink.write(alerts)
+    listed = sink.list_alerts(since=datetime.now(UTC) - timedelta(minutes=10))
+    assert sorted(doc["event"]["id"] for doc in listed) == sorted(a.id for a in alerts)
+    assert sink.list_alerts(since=datetime.now(UTC) + timedelta(minutes=10)) == []
+    updated = sink.ack(alerts[0].id[:12], false_positive=True)
+    assert updated["minisoc"]["ack"]["state"] == "false_positive"
+    again = {doc["event"]["id"]: doc for doc in sink.list_alerts()}
+    assert again[alerts[0].id]["minisoc"]["ack"]["state"] == "false_positive"
+    assert again[alerts[1].id]["minisoc"]["ack"]["state"] == "open"
+
+
+def test_zeek_logs_go_to_daily_indices_with_ip_fields(
+    opensearch: OpenSearchServer, shared_data: Path
+) -> None:
+    client = client_for(opensearch)
+    indexer = ZeekLogIndexer(client, "zeektest")
+    records = list(
+        read_logs(
+            [
+                shared_data / "zeek" / "json" / "zat" / "conn.log",
+                shared_data / "zeek" / "tsv" / "zat" / "dns.log",
+            ]
+        )
+    )
+    indexer.write(indexer.documents(records))
+    indexer.write(indexer.documents(records))  # a replay adds nothing
+    assert indexer.rejected == 0
+    assert count(client, "zeektest-*") == len(records)
+    conn_indices = sorted(client.indices.get(index="zeektest-conn-*"))
+    assert conn_indices == ["zeektest-conn-2019.12.03"]
+    mapping = client.indices.get_mapping(index=conn_indices[0])[conn_indices[0]]["mappings"]["properties"]
+    assert mapping["id"]["properties"]["orig_h"]["type"] == "ip"
+    assert mapping["id"]["properties"]["resp_h"]["type"] == "ip"
+    assert mapping["ts"]["type"] == "date"
+    hits = client.search(index="zeektest-conn-*", body={"query": {"term": {"id.resp_h": "10.18.20.0/24"}}})
+    assert hits["hits"]["total"]["value"] > 0
+
+
+def test_buffer_while_stopped_then_exactly_once(opensearch: OpenSearchServer, tmp_path: Path) -> None:
+    client = client_for(opensearch)
+    inner = OpenSearchAlertSink(client, "alerts-down", attempts=2, backoff_s=0.1)
+    sink = BufferedAlertSink(inner, DurableBuffer(tmp_path / "buffer", Alert))
+    sink.write(make_alerts(5))
+    opensearch.stop()
+    try:
+        sink.write(make_alerts(5, start=3))  # 3,4 are duplicates of what is stored; all buffered now
+        sink.write(make_alerts(2, start=8))
+        assert sink.backlog == 7 and sink.last_error is not None
+        with pytest.raises(SinkUnavailable):
+            inner.write(make_alerts(1, start=99))
+    finally:
+        opensearch.start()
+    assert sink.drain() is True and sink.backlog == 0
+    assert count(client, "alerts-down") == 10
