@@ -138,10 +138,8 @@ class LogTailer:
             entry = self._identify(item, present)
             if entry is None:
                 return
-        if entry.last_seen != self._poll or entry.path != str(item.path):
-            entry.last_seen = self._poll
-            entry.path = str(item.path)
-            self._dirty = True
+        entry.last_seen = self._poll  # bookkeeping only (pruning): not worth a commit on its own
+        entry.path = str(item.path)
         if entry.compressed:
             if entry.size != item.size:
                 yield from self._read_gzip(entry, item)

@@ -1,0 +1,86 @@
+"""Zeek JSON lines: every LogAscii::json_timestamps form, json-streaming-logs keys, malformed lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from minisoc.correlator.zeek.jsonlines import parse_json_line
+from minisoc.correlator.zeek.malformed import (
+    REASON_BAD_TIMESTAMP,
+    REASON_INVALID_JSON,
+    REASON_NOT_AN_OBJECT,
+    MalformedLine,
+)
+from minisoc.correlator.zeek.timestamps import epoch_seconds
+
+NEGATIVE_TS = datetime(1960, 1, 1, tzinfo=UTC).timestamp()  # what Zeek's ascii-negative-ts btest logs
+
+
+@pytest.mark.parametrize("variant", ["ts_epoch", "ts_iso8601", "ts_millis", "ts_millis_unsigned"])
+def test_every_json_timestamp_variant_gives_the_same_epoch(shared_data: Path, variant: str) -> None:
+    """The four btest baselines encode the same pre-1970 instant; all must come out as 1960-01-01 UTC."""
+    line = (shared_data / f"zeek/edge/zeek-btest/negative-ts.{variant}.log").read_bytes().rstrip(b"\n")
+    record = parse_json_line(line, "test")
+    assert record.ts == NEGATIVE_TS
+    assert record.fields["ts"] == NEGATIVE_TS
+    assert record.raw == line
+
+
+def test_iso8601_with_fraction_and_zone_less_is_utc() -> None:
+    assert epoch_seconds("2018-03-24T17:15:20.865716Z") == 1521911720.865716
+    assert epoch_seconds("2018-03-24T17:15:20.865716") == 1521911720.865716  # never local time
+
+
+def test_json_streaming_path_wins_over_hint_and_keeps_values(shared_data: Path) -> None:
+    import gzip
+
+    with gzip.open(shared_data / "zeek/json/wrccdc-zeek6.2/dns.json.gz") as stream:
+        first = stream.readline().rstrip(b"\n")
+    record = parse_json_line(first, "not-dns", path="x", offset=0)
+    assert record.log_type == "dns"
+    assert record.fields["_path"] == "dns"
+    assert record.ts == datetime(2018, 3, 24, 17, 15, 20, 865716, tzinfo=UTC).timestamp()
+    assert record.fields["answers"] == ["ise.wrccdc.cpp.edu", "134.71.3.16"]
+    assert (record.path, record.offset) == ("x", 0)
+
+
+def test_zat_float_ts_and_absent_unset_fields(shared_data: Path) -> None:
+    lines = (shared_data / "zeek/json/zat/dns.log").read_bytes().splitlines()
+    records = [parse_json_line(line, "dns") for line in lines]
+    assert all(record.log_type == "dns" for record in records)
+    assert records[0].ts == 1575413122.764317
+    without_rtt = sum(1 for line in lines if b'"rtt"' not in line)
+    assert without_rtt > 0
+    assert sum(1 for record in records if "rtt" not in record.fields) == without_rtt
+
+
+def test_canonified_btest_ts_is_invalid_json(shared_data: Path) -> None:
+    line = (shared_data / "zeek/edge/zeek-btest/json-non-printable-escaping.http.log.json").read_bytes()
+    with pytest.raises(MalformedLine) as caught:
+        parse_json_line(line.splitlines()[0], "http")
+    assert caught.value.reason == REASON_INVALID_JSON
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"ts": 1.0', REASON_INVALID_JSON),
+        (b'{"uri": "\xff\xfe"}', REASON_INVALID_JSON),
+        (b"[1, 2]", REASON_NOT_AN_OBJECT),
+        (b'{"ts": "yesterday"}', REASON_BAD_TIMESTAMP),
+        (b'{"ts": true}', REASON_BAD_TIMESTAMP),
+    ],
+)
+def test_malformed_json_lines_name_their_reason(line: bytes, reason: str) -> None:
+    with pytest.raises(MalformedLine) as caught:
+        parse_json_line(line, "conn")
+    assert caught.value.reason == reason
+
+
+def test_record_without_ts_has_none() -> None:
+    record = parse_json_line(b'{"uid": "C1"}', None)
+    assert record.ts is None
+    assert record.log_type == "unknown"
