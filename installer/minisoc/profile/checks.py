@@ -24,47 +24,67 @@ _PORTED_SERVICES: dict[str, ServiceName] = {
 def check_sensor(profile: SiteProfile) -> Iterator[Problem]:
     sensor = profile.sensor
     if sensor.mode == "live" and sensor.interface is None:
-        yield Problem("sensor.interface", "live capture needs an interface",
-                      "set sensor.interface (e.g. eth0), or sensor.mode: external")
+        yield Problem(
+            "sensor.interface",
+            "live capture needs an interface",
+            "set sensor.interface (e.g. eth0), or sensor.mode: external",
+        )
     if sensor.log_dir.is_absolute() and sensor.mode != "external":
-        yield Problem("sensor.log_dir",
-                      f"an absolute path ({sensor.log_dir}) is allowed only in external mode",
-                      "use a path relative to SITE_DIR, e.g. logs/zeek")
+        yield Problem(
+            "sensor.log_dir",
+            f"an absolute path ({sensor.log_dir}) is allowed only in external mode",
+            "use a path relative to SITE_DIR, e.g. logs/zeek",
+        )
 
 
 def check_services(profile: SiteProfile) -> Iterator[Problem]:
     if profile.opensearch.dashboards.enabled and not profile.opensearch.enabled:
-        yield Problem("opensearch.dashboards.enabled", "Dashboards needs OpenSearch, which is disabled",
-                      "set opensearch.dashboards.enabled: false, or opensearch.enabled: true")
+        yield Problem(
+            "opensearch.dashboards.enabled",
+            "Dashboards needs OpenSearch, which is disabled",
+            "set opensearch.dashboards.enabled: false, or opensearch.enabled: true",
+        )
     if profile.correlator.index_logs and profile.correlator.enabled and not profile.opensearch.enabled:
-        yield Problem("correlator.index_logs", "indexing Zeek logs needs OpenSearch, which is disabled",
-                      "set correlator.index_logs: false, or opensearch.enabled: true")
+        yield Problem(
+            "correlator.index_logs",
+            "indexing Zeek logs needs OpenSearch, which is disabled",
+            "set correlator.index_logs: false, or opensearch.enabled: true",
+        )
     names = [feed.name for feed in profile.intel.feeds]
     for index, name in enumerate(names):
         if name in names[:index]:
-            yield Problem(f"intel.feeds.{index}.name", f"feed name {name!r} is used twice",
-                          "give every feed a distinct name")
+            yield Problem(
+                f"intel.feeds.{index}.name",
+                f"feed name {name!r} is used twice",
+                "give every feed a distinct name",
+            )
 
 
 def check_memory(profile: SiteProfile) -> Iterator[Problem]:
     budget = profile.resources.ram_budget_mb
     if profile.opensearch.enabled and profile.opensearch.heap_mb > budget // 2:
-        yield Problem("opensearch.heap_mb",
-                      f"{profile.opensearch.heap_mb} MB is more than half the RAM budget ({budget} MB)",
-                      f"lower opensearch.heap_mb to at most {budget // 2}, or raise resources.ram_budget_mb")
+        yield Problem(
+            "opensearch.heap_mb",
+            f"{profile.opensearch.heap_mb} MB is more than half the RAM budget ({budget} MB)",
+            f"lower opensearch.heap_mb to at most {budget // 2}, or raise resources.ram_budget_mb",
+        )
     limits = memory_limits_mb(profile)
     opensearch_limit = limits.get("opensearch")
     if opensearch_limit is not None and profile.opensearch.heap_mb > opensearch_limit * 3 // 4:
-        yield Problem("resources.limits.opensearch.memory_mb",
-                      f"{opensearch_limit} MB leaves no room beside a {profile.opensearch.heap_mb} MB heap",
-                      "give OpenSearch at least 4/3 of its heap, or leave its limit unset (2x heap)")
+        yield Problem(
+            "resources.limits.opensearch.memory_mb",
+            f"{opensearch_limit} MB leaves no room beside a {profile.opensearch.heap_mb} MB heap",
+            "give OpenSearch at least 4/3 of its heap, or leave its limit unset (2x heap)",
+        )
     total = sum(limits.values())
     if total > budget:
         detail = ", ".join(f"{name} {mb}" for name, mb in sorted(limits.items()))
-        yield Problem("resources.ram_budget_mb",
-                      f"the enabled services need {total} MB ({detail}), more than the budget of {budget} MB",
-                      f"raise resources.ram_budget_mb to at least {total}, lower opensearch.heap_mb, "
-                      "or switch services off")
+        yield Problem(
+            "resources.ram_budget_mb",
+            f"the enabled services need {total} MB ({detail}), more than the budget of {budget} MB",
+            f"raise resources.ram_budget_mb to at least {total}, lower opensearch.heap_mb, "
+            "or switch services off",
+        )
 
 
 def check_ports(profile: SiteProfile) -> Iterator[Problem]:
@@ -77,14 +97,19 @@ def check_ports(profile: SiteProfile) -> Iterator[Problem]:
         address = binding.host_address
         previous = seen.get(binding.port)
         if previous is not None and _addresses_overlap(previous[1], address):
-            yield Problem(f"ports.{key}.port",
-                          f"host port {binding.port} is already used by ports.{previous[0]}",
-                          "give each service its own host port")
+            yield Problem(
+                f"ports.{key}.port",
+                f"host port {binding.port} is already used by ports.{previous[0]}",
+                "give each service its own host port",
+            )
         else:
             seen[binding.port] = (key, address)
         if not binding.expose and binding.bind in _WILDCARDS:
-            yield Problem(f"ports.{key}.bind", f"binding {binding.bind} exposes the port to the network",
-                          "set expose: true to say so explicitly, or bind 127.0.0.1")
+            yield Problem(
+                f"ports.{key}.bind",
+                f"binding {binding.bind} exposes the port to the network",
+                "set expose: true to say so explicitly, or bind 127.0.0.1",
+            )
 
 
 def _addresses_overlap(first: str, second: str) -> bool:
@@ -113,6 +138,11 @@ def check_paths_inside(profile: SiteProfile, site_dir: Path) -> list[Problem]:
     for dotted, relative in named:
         resolved = (root / relative).resolve()
         if not resolved.is_relative_to(root):
-            problems.append(Problem(dotted, f"{relative} leads outside SITE_DIR (through a symlink)",
-                                    "use a real folder inside SITE_DIR"))
+            problems.append(
+                Problem(
+                    dotted,
+                    f"{relative} leads outside SITE_DIR (through a symlink)",
+                    "use a real folder inside SITE_DIR",
+                )
+            )
     return problems

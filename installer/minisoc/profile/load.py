@@ -27,13 +27,17 @@ def load_profile(site_dir: Path) -> SiteProfile:
     """The validated profile of a site; raises ProfileError (exit 2) listing every problem."""
     path = profile_file(site_dir)
     if not path.is_file():
-        raise UsageError(f"{path}: no site profile here",
-                         f"create one with `minisoc init {site_dir} --template small-site`")
+        raise UsageError(
+            f"{path}: no site profile here",
+            f"create one with `minisoc init {site_dir} --template small-site`",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path}: cannot be read ({error.__class__.__name__})",
-                         "check the file's permissions and that it is UTF-8 text") from None
+        raise UsageError(
+            f"{path}: cannot be read ({error.__class__.__name__})",
+            "check the file's permissions and that it is UTF-8 text",
+        ) from None
     return parse_profile(text, source=PROFILE_FILE_NAME, site_dir=site_dir)
 
 
@@ -50,12 +54,28 @@ def validate_document(
 ) -> SiteProfile:
     """Validate an already-parsed YAML document (schema, then cross-field rules, then paths)."""
     if document is None:
-        raise ProfileError([Problem("(top level)", "the profile is empty",
-                                    "start from `minisoc profile sample` or `minisoc init`")], source)
+        raise ProfileError(
+            [
+                Problem(
+                    "(top level)",
+                    "the profile is empty",
+                    "start from `minisoc profile sample` or `minisoc init`",
+                )
+            ],
+            source,
+        )
     if not isinstance(document, dict):
         kind = type(document).__name__
-        raise ProfileError([Problem("(top level)", f"expected a mapping of sections, got {kind}",
-                                    "the file must start with keys such as `site:`")], source)
+        raise ProfileError(
+            [
+                Problem(
+                    "(top level)",
+                    f"expected a mapping of sections, got {kind}",
+                    "the file must start with keys such as `site:`",
+                )
+            ],
+            source,
+        )
     try:
         profile = SiteProfile.model_validate(document)
     except ValidationError as error:
@@ -70,8 +90,9 @@ def validate_document(
     return profile
 
 
-def _cross_field_problems_despite(document: dict[object, object], error: ValidationError,
-                                  reported: set[str]) -> list[Problem]:
+def _cross_field_problems_despite(
+    document: dict[object, object], error: ValidationError, reported: set[str]
+) -> list[Problem]:
     """Cross-field problems of the profile with its invalid values dropped (defaults used instead).
 
     So a user sees a port clash and a typo in one run. Gives up quietly when dropping is not enough.

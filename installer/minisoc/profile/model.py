@@ -26,12 +26,26 @@ from minisoc.profile.types import (
 
 SensorMode = Literal["live", "external", "off"]
 ServiceName = Literal[
-    "zeek", "misp-core", "misp-modules", "misp-db", "misp-cache",
-    "opensearch", "dashboards", "correlator", "feedserver",
+    "zeek",
+    "misp-core",
+    "misp-modules",
+    "misp-db",
+    "misp-cache",
+    "opensearch",
+    "dashboards",
+    "correlator",
+    "feedserver",
 ]
 SERVICE_NAMES: tuple[ServiceName, ...] = (
-    "zeek", "misp-core", "misp-modules", "misp-db", "misp-cache",
-    "opensearch", "dashboards", "correlator", "feedserver",
+    "zeek",
+    "misp-core",
+    "misp-modules",
+    "misp-db",
+    "misp-cache",
+    "opensearch",
+    "dashboards",
+    "correlator",
+    "feedserver",
 )
 
 
@@ -45,8 +59,11 @@ class Site(_Strict):
 
 
 class Sensor(_Strict):
-    mode: SensorMode = Field("live", description="live: Zeek captures on `interface`; external: Zeek runs "
-                             "elsewhere and writes to `log_dir`; off: no Zeek logs.")
+    mode: SensorMode = Field(
+        "live",
+        description="live: Zeek captures on `interface`; external: Zeek runs "
+        "elsewhere and writes to `log_dir`; off: no Zeek logs.",
+    )
     interface: InterfaceName | None = Field("eth0", description="Capture interface (live mode only).")
     log_dir: HostOrSitePath = Field(
         PurePosixPath("logs/zeek"),

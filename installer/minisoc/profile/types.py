@@ -82,8 +82,12 @@ DurationSeconds = Annotated[
     int,
     BeforeValidator(_parse_duration),
     Field(ge=10, le=7 * 86400),
-    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^[0-9]+\s*[smhd]?$"}],
-                    "description": "seconds, or a number with s, m, h or d"}),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^[0-9]+\s*[smhd]?$"}],
+            "description": "seconds, or a number with s, m, h or d",
+        }
+    ),
 ]
 ImageRef = Annotated[str, Field(pattern=IMAGE_PATTERN, description="name:tag or name:tag@sha256:<digest>")]
 Port = Annotated[int, Field(ge=1, le=65535)]

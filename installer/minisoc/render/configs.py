@@ -1,0 +1,69 @@
+"""Every config file a container mounts, as RenderedFiles relative to SITE_DIR (see docs/render.md)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+import jinja2
+
+from minisoc.profile.model import SiteProfile
+from minisoc.render.correlator_config import correlator_yaml
+from minisoc.render.files import RenderedFile
+from minisoc.render.opensearch_assets import (
+    RETENTION_POLICY,
+    alerts_index_template,
+    dashboards_saved_objects,
+    dump_json,
+    retention_policy,
+    zeek_logs_index_template,
+)
+from minisoc.render.templating import render_template
+
+
+def _text(path: str, text: str) -> RenderedFile:
+    return RenderedFile(PurePosixPath(path), text.encode("utf-8"))
+
+
+def config_files(
+    environment: jinja2.Environment, context: dict[str, Any], profile: SiteProfile
+) -> list[RenderedFile]:
+    services = set(profile.enabled_services())
+    files: list[RenderedFile] = []
+    if "zeek" in services:
+        files += [
+            _text("config/zeek/local.zeek", render_template(environment, "zeek/local.zeek.j2", context)),
+            _text("config/zeek/node.cfg", render_template(environment, "zeek/node.cfg.j2", context)),
+        ]
+    if "opensearch" in services:
+        files += [
+            _text(
+                "config/opensearch/opensearch.yml",
+                render_template(environment, "opensearch/opensearch.yml.j2", context),
+            ),
+            _text(
+                "config/opensearch/jvm.options.d/heap.options",
+                render_template(environment, "opensearch/heap.options.j2", context),
+            ),
+            _text(
+                "config/opensearch/index-templates/minisoc-alerts.json", dump_json(alerts_index_template())
+            ),
+            _text("config/opensearch/index-templates/zeek-logs.json", dump_json(zeek_logs_index_template())),
+            _text(
+                f"config/opensearch/ism/{RETENTION_POLICY}.json",
+                dump_json(retention_policy(profile.opensearch.retention_days)),
+            ),
+        ]
+    if "dashboards" in services:
+        files += [
+            _text(
+                "config/dashboards/opensearch_dashboards.yml",
+                render_template(environment, "opensearch/opensearch_dashboards.yml.j2", context),
+            ),
+            _text("config/dashboards/saved-objects.ndjson", dashboards_saved_objects()),
+        ]
+    if "misp-core" in services:
+        files.append(_text("config/misp/misp.env", render_template(environment, "misp/misp.env.j2", context)))
+    if "correlator" in services:
+        files.append(_text("config/correlator/correlator.yaml", correlator_yaml(profile)))
+    return files

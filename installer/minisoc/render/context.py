@@ -1,0 +1,83 @@
+"""The values the stack templates see, derived from the profile alone (no clock, no host state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minisoc import __version__
+from minisoc.profile.model import SiteProfile
+from minisoc.profile.resources import cpu_limits, memory_limits_mb
+from minisoc.render.correlator_config import CA_FILE, site_file_in_container
+from minisoc.render.images import LockFile
+from minisoc.render.paths import compose_source
+from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
+from minisoc.render.security_step import dashboards_mounts, opensearch_mounts, opensearch_security_settings
+
+
+def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
+    services = profile.enabled_services()
+    tls = profile.security.tls.enabled and "opensearch" in services
+    misp_port = profile.ports.misp.port if profile.ports.misp is not None else 443
+    return {
+        "version": __version__,
+        "project": profile.project_name,
+        "site": {"name": profile.site.name, "admin_email": profile.site.admin_email},
+        "services": list(services),
+        "images": {name: entry.reference for name, entry in lock.images.items()},
+        "limits": {
+            name: {"memory_mb": mb, "cpus": cpu_limits(profile)[name]}
+            for name, mb in memory_limits_mb(profile).items()
+        },
+        "ports": _ports(profile),
+        "sensor": {"mode": profile.sensor.mode, "interface": profile.sensor.interface},
+        "mounts": {
+            "log_dir": compose_source(profile.sensor.log_dir),
+            "local_feed_dir": (
+                compose_source(profile.intel.local_feed_dir)
+                if profile.intel.local_feed_dir is not None
+                else None
+            ),
+        },
+        "tls": tls,
+        "opensearch": {
+            "heap_mb": profile.opensearch.heap_mb,
+            "retention_days": profile.opensearch.retention_days,
+        },
+        "opensearch_security_settings": opensearch_security_settings() if tls else {},
+        "opensearch_extra_mounts": opensearch_mounts() if tls else [],
+        "dashboards_extra_mounts": dashboards_mounts() if tls else [],
+        "misp": {
+            "base_url": f"https://localhost:{misp_port}",
+            "db_buffer_pool_mb": max(128, memory_limits_mb(profile).get("misp-db", 512) // 2),
+        },
+        "correlator_extra_mounts": _correlator_mounts(profile, tls),
+        "correlator_secrets": _correlator_secrets(profile),
+        "correlator_depends_on": [name for name in ("opensearch", "feedserver") if name in services],
+    }
+
+
+def _ports(profile: SiteProfile) -> dict[str, dict[str, object] | None]:
+    ports: dict[str, dict[str, object] | None] = {}
+    for key in ("misp", "opensearch", "dashboards", "correlator", "feedserver"):
+        binding = getattr(profile.ports, key)
+        ports[key] = None if binding is None else {"port": binding.port, "host_ip": binding.host_address}
+    return ports
+
+
+def _correlator_mounts(profile: SiteProfile, tls: bool) -> list[dict[str, str]]:
+    mounts = [
+        {"source": compose_source(path), "target": str(site_file_in_container(path))}
+        for path in sorted({*profile.intel.intel_files, *profile.intel.warninglists})
+    ]
+    if tls:
+        mounts.append({"source": "./pki/ca.crt", "target": str(CA_FILE)})
+    return mounts
+
+
+def _correlator_secrets(profile: SiteProfile) -> list[str]:
+    if "correlator" not in profile.enabled_services():
+        return []
+    names = {spec.name for spec in required_secrets(profile)}
+    if profile.intel.misp.enabled:
+        names.add("misp-automation-key")  # an external MISP's key is provided by the user
+    return [spec.name for spec in CORRELATOR_FILE_SECRETS if spec.name in names]

@@ -1,0 +1,93 @@
+"""The correlator's `correlator.yaml`: a `CorrelatorConfig` built from the profile, with container paths."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from minisoc.correlator.config import (
+    CorrelatorConfig,
+    ExportConfig,
+    FeedConfig,
+    HttpConfig,
+    IntelConfig,
+    LogsConfig,
+    MispApiConfig,
+    OpenSearchSinkConfig,
+    SightingsConfig,
+    SinkConfig,
+)
+from minisoc.profile.model import SiteProfile
+from minisoc.render.opensearch_assets import ALERTS_INDEX, LOGS_INDEX_PREFIX
+from minisoc.render.secrets import MISP_AUTOMATION_KEY, OPENSEARCH_CORRELATOR
+
+LOCAL_FEED_NAME = "local"
+LOCAL_FEED_URL = "http://feedserver:8080/"
+LOCAL_MISP_URL = "https://misp-core/"
+SITE_MOUNT = Path("/site")  # SITE_DIR files the correlator reads (intel files, warninglists)
+CA_FILE = Path("/certs/ca.crt")
+SECRETS_MOUNT = Path("/run/secrets")
+
+
+def site_file_in_container(relative: PurePosixPath) -> Path:
+    return SITE_MOUNT.joinpath(*relative.parts)
+
+
+def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
+    services = set(profile.enabled_services())
+    tls = profile.security.tls.enabled
+    feeds = [FeedConfig(name=feed.name, url=str(feed.url)) for feed in profile.intel.feeds]
+    if "feedserver" in services:
+        feeds.append(FeedConfig(name=LOCAL_FEED_NAME, url=LOCAL_FEED_URL))
+    misp = None
+    if profile.intel.misp.enabled:
+        external = profile.intel.misp.url
+        misp = MispApiConfig(
+            url=str(external) if external is not None else LOCAL_MISP_URL,
+            key_file=SECRETS_MOUNT / MISP_AUTOMATION_KEY.name,
+            # the local MISP answers with its own self-signed certificate, on the stack's private network
+            verify_tls=profile.intel.misp.verify_tls if external is not None else False,
+        )
+    intel = IntelConfig(
+        feeds=feeds,
+        misp=misp,
+        zeek_intel_files=[site_file_in_container(path) for path in profile.intel.intel_files],
+        warninglists=[site_file_in_container(path) for path in profile.intel.warninglists],
+        sync_interval_s=float(profile.intel.sync_interval),
+        retro_hunt_days=profile.intel.retro_hunt_days,
+    )
+    if "opensearch" in services:
+        sink = SinkConfig(
+            kind="opensearch",
+            opensearch=OpenSearchSinkConfig(
+                url=("https" if tls else "http") + "://opensearch:9200",
+                username="correlator",
+                password_file=SECRETS_MOUNT / OPENSEARCH_CORRELATOR.name,
+                ca_file=CA_FILE if tls else None,
+                verify_tls=tls,
+                alerts_index=ALERTS_INDEX,
+                logs_index_prefix=LOGS_INDEX_PREFIX,
+                index_logs=profile.correlator.index_logs,
+            ),
+        )
+    else:
+        sink = SinkConfig(kind="sqlite")
+    return CorrelatorConfig(
+        site=profile.site.name,
+        logs=LogsConfig(dir=Path("/logs/zeek")),
+        intel=intel,
+        sink=sink,
+        sightings=SightingsConfig(enabled=profile.intel.misp.enabled, source=profile.site.name),
+        export=ExportConfig(zeek_intel_path=Path("/intel/minisoc.intel")),
+        http=HttpConfig(bind="0.0.0.0", port=8080),  # noqa: S104 - inside the container; published on 127.0.0.1
+    )
+
+
+def correlator_yaml(profile: SiteProfile) -> str:
+    header = (
+        "# Rendered by `minisoc render` (minisoc.correlator.config.CorrelatorConfig): do not edit,\n"
+        "# change minisoc.yaml and render again. Paths are as the correlator container sees them.\n"
+    )
+    document = correlator_config(profile).model_dump(mode="json")
+    return header + yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
