@@ -1,9 +1,109 @@
-"""`minisoc alerts`: placeholder until its owner implements it."""
+"""`minisoc alerts list|ack`: read alerts back from whichever sink the site uses, and mark them."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from minisoc.correlator.review import acknowledge, list_recent, open_review_target
+
+alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
+
+SiteDir = Annotated[Path | None, typer.Argument(help="The site directory (default: the current directory).")]
+StoreUrl = Annotated[
+    str | None, typer.Option("--store", help="sqlite:///alerts.db or https://host:9200[/index].")
+]
+ConfigPath = Annotated[
+    Path | None, typer.Option("--config", help="A correlator.yaml (inside the container).")
+]
+
+
+@alerts_app.command("list")
+def list_alerts(
+    site_dir: SiteDir = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only alerts raised in the last 15m, 2h, 7d...")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 1000,
+    json_output: Annotated[bool, typer.Option("--json", help="A JSON array of alert documents.")] = False,
+    store: StoreUrl = None,
+    config: ConfigPath = None,
+) -> None:
+    """List alerts, newest first."""
+    target = open_review_target(site_dir, store, config)
+    try:
+        docs = list_recent(target, since, limit)
+    finally:
+        target.store.close()
+    if json_output:
+        sys.stdout.write(orjson.dumps(docs).decode() + "\n")
+        return
+    _render(docs)
+
+
+@alerts_app.command("ack")
+def ack_alert(
+    alert_id: Annotated[str, typer.Argument(help="The alert id (or a unique prefix of 8+ characters).")],
+    site_dir: SiteDir = None,
+    false_positive: Annotated[
+        bool, typer.Option("--false-positive", help="A false positive: also tell MISP (a type 1 sighting).")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    store: StoreUrl = None,
+    config: ConfigPath = None,
+) -> None:
+    """Acknowledge an alert, or mark it a false positive."""
+    target = open_review_target(site_dir, store, config)
+    try:
+        result = acknowledge(target, alert_id, false_positive)
+    finally:
+        target.store.close()
+    ack = result.alert.get("minisoc", {}).get("ack", {})
+    if json_output:
+        sys.stdout.write(
+            orjson.dumps(
+                {"id": result.alert["event"]["id"], "ack": ack, "sighting": result.sighting}
+            ).decode()
+            + "\n"
+        )
+    else:
+        typer.echo(
+            f"alert {result.alert['event']['id']}: {ack.get('state')} (MISP sighting: {result.sighting})"
+        )
+
+
+def _render(docs: list[dict[str, Any]]) -> None:
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    if not docs:
+        console.print("No alerts.")
+        return
+    table = Table(title=f"Alerts ({len(docs)})")
+    for column in ("raised", "id", "log", "field", "observed", "indicator type", "provider", "state"):
+        table.add_column(column, overflow="fold")
+    for doc in docs:
+        matched = (doc.get("threat", {}).get("enrichments") or [{}])[0].get("matched", {})
+        indicator = doc.get("threat", {}).get("indicator", {})
+        minisoc = doc.get("minisoc", {})
+        state = minisoc.get("ack", {}).get("state", "?") + (" (retro)" if minisoc.get("retro") else "")
+        table.add_row(
+            doc.get("event", {}).get("created", "?"),
+            doc.get("event", {}).get("id", "?"),
+            doc.get("zeek", {}).get("log_type", "?"),
+            matched.get("field", "?"),
+            matched.get("atomic", "?"),
+            indicator.get("type", "?"),
+            indicator.get("provider", "?"),
+            state,
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the root app."""
+    """Add the `minisoc alerts` group."""
+    app.add_typer(alerts_app, name="alerts")

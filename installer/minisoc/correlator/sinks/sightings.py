@@ -1,0 +1,174 @@
+"""Sightings back to MISP (via PyMISP) for indicators that matched, and false positives from `alerts ack`.
+
+`sightings_for` turns a batch of alerts into one sighting per indicator (batched: a noisy indicator is one
+sighting per batch, not one per line). MispSightingSink sends them grouped in as few API calls as possible;
+when MISP does not answer it raises SinkUnavailable, so the service keeps them in its on-disk buffer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from minisoc.correlator.config import MispApiConfig
+from minisoc.correlator.model import Alert, Sighting
+from minisoc.correlator.typing import SinkUnavailable
+from minisoc.errors import UsageError
+
+SIGHTING_SEEN = 0
+SIGHTING_FALSE_POSITIVE = 1
+log = logging.getLogger(__name__)
+
+
+def sightings_for(alerts: Sequence[Alert], source: str, now: float | None = None) -> list[Sighting]:
+    """One `seen` sighting per indicator value in `alerts` (timestamp: its latest match), first-seen order."""
+    latest: dict[str, Sighting] = {}
+    fallback = int(time.time() if now is None else now)
+    for alert in alerts:
+        minisoc = alert.doc.get("minisoc", {})
+        value = str(minisoc.get("indicator", {}).get("value", ""))
+        if not value:
+            continue
+        stamp = _epoch(alert.doc.get("@timestamp"), fallback)
+        known = latest.get(value)
+        if known is None or stamp > known.timestamp:
+            latest[value] = Sighting(value=value, source=source, timestamp=stamp, type=SIGHTING_SEEN)
+    return list(latest.values())
+
+
+def false_positive_sighting(doc: dict[str, Any], source: str, now: float | None = None) -> Sighting:
+    """The false-positive sighting for an alert an analyst marked as such."""
+    minisoc = doc.get("minisoc", {})
+    return Sighting(
+        value=str(minisoc.get("indicator", {}).get("value", "")),
+        source=source,
+        timestamp=int(time.time() if now is None else now),
+        type=SIGHTING_FALSE_POSITIVE,
+        attribute_uuid=minisoc.get("attribute_uuid"),
+    )
+
+
+def _epoch(iso: Any, fallback: int) -> int:
+    if not isinstance(iso, str):
+        return fallback
+    try:
+        return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return fallback
+
+
+class LogSightingSink:
+    """No MISP: sightings are only logged (and counted)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def add_sightings(self, sightings: Sequence[Sighting]) -> None:
+        for sighting in sightings:
+            log.info(
+                "sighting (not sent, no MISP configured): type=%d value=%s", sighting.type, sighting.value
+            )
+        self.sent += len(sightings)
+
+
+def read_key(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UsageError(
+            f"intel.misp.key_file: cannot read {path} ({error.strerror or error})",
+            "check the secret file mount and its mode",
+        ) from None
+    if not key:
+        raise UsageError(f"intel.misp.key_file: {path} is empty", "put the MISP automation key in it")
+    return key
+
+
+class MispSightingSink:
+    """Sightings to MISP through PyMISP: `/sightings/add` by value, or on the attribute when known."""
+
+    def __init__(
+        self,
+        config: MispApiConfig,
+        *,
+        timeout_s: float = 20.0,
+        client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.timeout_s = timeout_s
+        self._factory = client_factory or self._pymisp
+        self._client: Any = None
+        self.sent = 0
+        self.refused = (
+            0  # sightings MISP answered with an error for (e.g. value unknown there): logged, dropped
+        )
+
+    def _pymisp(self) -> Any:
+        from pymisp import PyMISP  # heavy: imported only when MISP is configured
+
+        ssl: bool | str = self.config.verify_tls
+        if self.config.verify_tls and self.config.ca_file is not None:
+            ssl = str(self.config.ca_file)
+        return PyMISP(
+            self.config.url,
+            read_key(self.config.key_file),
+            ssl=ssl,
+            timeout=self.timeout_s,
+            tool="minisoc-correlator",
+        )
+
+    def _connected(self) -> Any:
+        if self._client is None:
+            try:
+                self._client = self._factory()
+            except UsageError:
+                raise
+            except Exception as error:  # PyMISPError, requests errors: MISP is not reachable now
+                raise SinkUnavailable(
+                    f"MISP at {self.config.url} does not answer ({type(error).__name__})"
+                ) from error
+        return self._client
+
+    def add_sightings(self, sightings: Sequence[Sighting]) -> None:
+        client = self._connected()
+        for request, attribute in _requests(sightings):
+            try:
+                reply = (
+                    client.add_sighting(request, attribute=attribute)
+                    if attribute
+                    else client.add_sighting(request)
+                )
+            except Exception as error:  # connection reset, 5xx (MISPServerError): retry later
+                self._client = None
+                raise SinkUnavailable(f"MISP sightings failed ({type(error).__name__})") from error
+            count = len(request.get("values", [None]))
+            if isinstance(reply, dict) and "errors" in reply:
+                self.refused += count
+                log.warning("MISP refused %d sighting(s): %s", count, str(reply["errors"])[:300])
+            else:
+                self.sent += count
+
+
+def _requests(sightings: Sequence[Sighting]) -> list[tuple[dict[str, Any], str | None]]:
+    """Group sightings into `/sightings/add` bodies: by (type, source, timestamp) for values, one per uuid."""
+    grouped: dict[tuple[int, str, int], list[str]] = {}
+    out: list[tuple[dict[str, Any], str | None]] = []
+    for sighting in sightings:
+        if sighting.attribute_uuid:
+            out.append(
+                (
+                    {"source": sighting.source, "type": str(sighting.type), "timestamp": sighting.timestamp},
+                    sighting.attribute_uuid,
+                )
+            )
+        else:
+            grouped.setdefault((sighting.type, sighting.source, sighting.timestamp), []).append(
+                sighting.value
+            )
+    for (kind, source, stamp), values in grouped.items():
+        out.append(({"values": values, "source": source, "type": str(kind), "timestamp": stamp}, None))
+    return out

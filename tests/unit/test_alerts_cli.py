@@ -1,0 +1,96 @@
+"""`minisoc alerts list|ack` on a real SQLite store written by `minisoc hunt`, via --store or SITE_DIR."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from minisoc.cli.main import main
+from minisoc.correlator.review import parse_since
+
+
+@pytest.fixture()
+def store(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    intel = tmp_path / "x.intel"
+    intel.write_text("#fields\tindicator\tindicator_type\tmeta.source\n69.147.64.34\tIntel::ADDR\tlab\n")
+    db = tmp_path / "alerts.db"
+    code = main(
+        [
+            "hunt",
+            "--logs",
+            str(shared_data / "zeek" / "json" / "zat" / "http.log"),
+            "--intel",
+            str(intel),
+            "--store",
+            f"sqlite:///{db}",
+            "--json",
+        ]
+    )
+    assert code == 0
+    capsys.readouterr()
+    return db
+
+
+def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> object:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def test_list_since_and_ack_through_store_url(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{store}"
+    docs = run_json(["alerts", "list", "--store", url, "--json"], capsys)
+    assert isinstance(docs, list) and docs
+    assert all(d["threat"]["indicator"]["name"] == "69.147.64.34" for d in docs)
+    assert run_json(["alerts", "list", "--store", url, "--since", "15m", "--json"], capsys) == docs
+    alert_id = docs[0]["event"]["id"]
+    result = run_json(["alerts", "ack", alert_id[:10], "--false-positive", "--store", url, "--json"], capsys)
+    assert result == {
+        "id": alert_id,
+        "ack": result["ack"],
+        "sighting": "not sent: no MISP configured for this store",
+    }
+    assert result["ack"]["state"] == "false_positive"
+    again = run_json(["alerts", "list", "--store", url, "--json"], capsys)
+    assert {d["event"]["id"]: d["minisoc"]["ack"]["state"] for d in again}[alert_id] == "false_positive"
+    main(["alerts", "list", "--store", url])
+    assert "false_positive" in capsys.readouterr().out
+
+
+def test_site_dir_uses_the_rendered_correlator_config(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    config = site / "config" / "correlator" / "correlator.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        yaml.safe_dump({"site": "lab", "sink": {"kind": "sqlite", "sqlite": {"path": str(store)}}})
+    )
+    docs = run_json(["alerts", "list", str(site), "--json"], capsys)
+    assert isinstance(docs, list) and len(docs) > 0
+
+
+def test_errors_are_one_line_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["alerts", "list", str(tmp_path)]) == 2
+    assert "no correlator configuration" in capsys.readouterr().err
+    assert main(["alerts", "list", "--store", f"sqlite:///{tmp_path}/none.db"]) == 2
+    assert main(["alerts", "list", "--store", f"sqlite:///{tmp_path}/none.db", "--since", "soon"]) == 2
+    bad = tmp_path / "config" / "correlator" / "correlator.yaml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("site: lab\nsink: {kind: postgres}\n")
+    assert main(["alerts", "list", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "sink.kind:" in err and "Traceback" not in err
+
+
+def test_parse_since() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_since("15m", now) == now - timedelta(minutes=15)
+    assert parse_since("2h", now) == now - timedelta(hours=2)
+    assert parse_since("7d", now) == now - timedelta(days=7)

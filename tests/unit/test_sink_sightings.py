@@ -1,0 +1,74 @@
+"""Sightings: one per indicator per batch, grouped into few MISP calls; MISP down -> SinkUnavailable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.config import MispApiConfig
+from minisoc.correlator.model import Indicator, LogRecord, Match
+from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sighting, sightings_for
+from minisoc.correlator.typing import SinkUnavailable
+
+IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", attribute_uuid="a-uuid")
+DOM = Indicator(value="evil.example", kind="domain", type="domain", source="feed")
+
+
+def alerts_at(times: list[float], indicator: Indicator) -> list[Any]:
+    out = []
+    for n, ts in enumerate(times):
+        record = LogRecord(log_type="conn", fields={}, raw=f"{indicator.value} {n}".encode(), ts=ts)
+        out += build_alerts(record, [Match(indicator, "id.resp_h", indicator.value)])
+    return out
+
+
+class RecordingMisp:
+    """A recording stand-in for PyMISP's client (the MISP server itself is faked elsewhere)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[dict[str, Any], str | None]] = []
+        self.fail = fail
+
+    def add_sighting(self, body: dict[str, Any], attribute: str | None = None) -> dict[str, Any]:
+        if self.fail:
+            raise ConnectionError("refused")
+        self.calls.append((body, attribute))
+        return {"Sighting": {}}
+
+
+def test_one_sighting_per_indicator_with_latest_time() -> None:
+    alerts = alerts_at([100.0, 300.0, 200.0], IND) + alerts_at([50.0], DOM)
+    sightings = sightings_for(alerts, "lab")
+    assert [(s.value, s.timestamp, s.type, s.source) for s in sightings] == [
+        ("198.51.100.7", 300, 0, "lab"),
+        ("evil.example", 50, 0, "lab"),
+    ]
+
+
+def test_misp_sink_batches_values_and_uses_attribute_uuid_for_false_positives(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("k" * 40)
+    misp = RecordingMisp()
+    sink = MispSightingSink(MispApiConfig(url="https://misp", key_file=key), client_factory=lambda: misp)
+    seen = sightings_for(alerts_at([100.0], IND) + alerts_at([100.0], DOM), "lab")
+    sink.add_sightings(seen)
+    assert misp.calls == [
+        ({"values": ["198.51.100.7", "evil.example"], "source": "lab", "type": "0", "timestamp": 100}, None)
+    ]
+    fp = false_positive_sighting(alerts_at([1.0], IND)[0].doc, "lab", now=5.0)
+    sink.add_sightings([fp])
+    assert misp.calls[-1] == ({"source": "lab", "type": "1", "timestamp": 5}, "a-uuid")
+    assert sink.sent == 3
+
+
+def test_misp_unreachable_is_sink_unavailable(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("k")
+    sink = MispSightingSink(
+        MispApiConfig(url="https://misp", key_file=key), client_factory=lambda: RecordingMisp(True)
+    )
+    with pytest.raises(SinkUnavailable):
+        sink.add_sightings(sightings_for(alerts_at([1.0], DOM), "lab"))
