@@ -27,7 +27,7 @@ BASE: dict[str, Any] = {
     "ports": {"opensearch": {"port": 9200}, "dashboards": {"port": 5601, "bind": "127.0.0.1"}},
     "security": {"tls": {"cert_validity_days": 397, "extra_names": ["soc.example.org"]}},
 }
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = st.one_of(
     st.none(),
