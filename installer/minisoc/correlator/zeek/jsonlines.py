@@ -43,6 +43,29 @@ def normalise_ts(fields: dict[str, Any]) -> float | None:
     return seconds
 
 
+class JsonLineParser:
+    """The hot path for JSON streams: `parse(line, offset)` with the decode and the common `ts` forms inlined.
+
+    Same results and errors as `parse_json_line`, for a fixed source and log type hint.
+    """
+
+    def __init__(self, source: str | None, log_type_hint: str | None) -> None:
+        self.source = source
+        self.log_type = log_type_hint or "unknown"
+
+    def parse(self, line: bytes, offset: int) -> LogRecord:
+        try:
+            fields = _DECODER.decode(line)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise MalformedLine(REASON_INVALID_JSON, str(exc)[:_DETAIL_LIMIT]) from None
+        if fields.__class__ is not dict:
+            raise MalformedLine(REASON_NOT_AN_OBJECT, f"a JSON {type(fields).__name__}, not an object")
+        ts = fields.get("ts")
+        if ts.__class__ is not float and ts is not None:
+            ts = normalise_ts(fields)
+        return LogRecord(fields.get("_path") or self.log_type, fields, line, self.source, offset, ts)
+
+
 def parse_json_line(
     line: bytes, log_type_hint: str | None, path: str | None = None, offset: int | None = None
 ) -> LogRecord:

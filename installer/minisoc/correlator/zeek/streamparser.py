@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.zeek.jsonlines import parse_json_line
+from minisoc.correlator.zeek.jsonlines import JsonLineParser
 from minisoc.correlator.zeek.tsv import TsvParser
 
 FORMAT_JSON = "json"
@@ -29,15 +29,12 @@ class StreamParser:
     def _detect(self, line: bytes, offset: int) -> LogRecord | None:
         if line.lstrip()[:1] == b"{":
             self.format = FORMAT_JSON
-            self.parse = self._parse_json
+            self.parse = JsonLineParser(self.source, self.log_type_hint).parse
         else:
             self.format = FORMAT_TSV
             self.tsv = TsvParser(self.log_type_hint)
             self.parse = self._parse_tsv
         return self.parse(line, offset)
-
-    def _parse_json(self, line: bytes, offset: int) -> LogRecord | None:
-        return parse_json_line(line, self.log_type_hint, self.source, offset)
 
     def _parse_tsv(self, line: bytes, offset: int) -> LogRecord | None:
         tsv = self.tsv
