@@ -1,0 +1,9 @@
+"""Zeek log ingest for the correlator: JSON and TSV logs, plain or gzip, read offline or tailed live.
+
+Entry points (see docs/logs.md):
+- `reader.read_logs(paths, *, dead_letter=None, stats=None, max_line_bytes=1 << 20) -> Iterator[LogRecord]`
+- `tail.LogTailer(log_dir, state_dir, *, batch_lines=5000, dead_letter=None, stats=None)`: a LogSource
+- `deadletter.DeadLetter(path)`: the file-backed sink of refused lines
+- `stats.ReadStats` (also importable from `reader`): lines per log type, malformed per reason, file errors
+- `jsonlines.parse_json_line(line, log_type_hint)`, `tsv.TsvParser`, `streamparser.StreamParser`
+"""
