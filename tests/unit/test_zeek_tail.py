@@ -291,3 +291,19 @@ def test_checkpoint_file_is_replaced_atomically(shared_data: Path, dirs: tuple[P
     status = (logs / "weird.log").stat()
     assert (entry["dev"], entry["inode"], entry["offset"]) == (status.st_dev, status.st_ino, status.st_size)
     assert len(entry["fingerprint"]) == 64
+
+
+def test_open_handles_are_bounded(shared_data: Path, dirs: tuple[Path, Path]) -> None:
+    logs, state = dirs
+    sources = sorted((shared_data / "zeek/json/zat").glob("*.log"))
+    for source in sources:
+        shutil.copy(source, logs / source.name)
+    tailer = LogTailer(logs, state, max_open=2)
+    assert len(poll(tailer)) == sum(len(data_lines(lines_of(source))) for source in sources)
+    assert tailer.open_files == 2
+    extra = lines_of(shared_data / "zeek/json/zat/conn.log")[:3]
+    for source in sources:  # every file grows again, those closed included
+        with (logs / source.name).open("ab") as out:
+            out.write(b"".join(extra))
+    assert len(poll(tailer)) == 3 * len(sources)
+    assert tailer.open_files == 2

@@ -51,6 +51,7 @@ from minisoc.errors import LogSourceError
 
 DEFAULT_BATCH_LINES = 5000
 DEFAULT_MAX_VANISHED = 1000  # positions of vanished files kept to recognise their gzipped archives
+DEFAULT_MAX_OPEN = 64  # open handles kept; beyond, those of files read to their end are closed, idlest first
 _HEADER_PRIME_BYTES = 1 << 20
 
 
@@ -67,6 +68,7 @@ class LogTailer:
         stats: ReadStats | None = None,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_vanished: int = DEFAULT_MAX_VANISHED,
+        max_open: int = DEFAULT_MAX_OPEN,
     ) -> None:
         if batch_lines < 1:
             raise ValueError("batch_lines must be at least 1")
@@ -75,12 +77,14 @@ class LogTailer:
         self.batch_lines = batch_lines
         self.max_line_bytes = max_line_bytes
         self.max_vanished = max_vanished
+        self.max_open = max_open
         self.stats = stats if stats is not None else ReadStats()
         self.truncations = 0  # files seen shrinking below their offset (copytruncate) and re-read from 0
         self._dead_letter = dead_letter
         self._refusals = Refusals(self.stats, dead_letter)
         self._files: dict[str, TrackedFile] = load_checkpoint(self.checkpoint_path)
         self._handles: dict[str, BinaryIO] = {}
+        self._handle_active: dict[str, int] = {}  # poll in which each open file last had new data
         self._poll = max((entry.last_seen for entry in self._files.values()), default=0)
         self._dirty = False
 
@@ -112,6 +116,12 @@ class LogTailer:
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
+        self._handle_active.clear()
+
+    @property
+    def open_files(self) -> int:
+        """Handles held across polls (bounded by `max_open` once files are read to their end)."""
+        return len(self._handles)
 
     # -- one poll -------------------------------------------------------------------------------------------
 
@@ -131,6 +141,7 @@ class LogTailer:
         for item in seen:
             yield from self._read_seen(item, present)
         self._prune(present)
+        self._close_idle_handles()
 
     def _read_seen(self, item: SeenFile, present: set[str]) -> Iterator[LogRecord]:
         entry = self._files.get(item.key)
@@ -199,6 +210,7 @@ class LogTailer:
         if size == entry.offset and entry.fp_len >= min(size, FINGERPRINT_BYTES):
             return
         self._check_content(entry, handle, size)
+        self._handle_active[item.key] = self._poll
         yield from self._read_lines(entry, handle, size, final=False)
 
     def _check_content(self, entry: TrackedFile, handle: BinaryIO, size: int) -> None:
@@ -216,6 +228,7 @@ class LogTailer:
     def _drain_vanished(self, key: str) -> Iterator[LogRecord]:
         """A file removed or moved away since the last poll: read what it still holds, then close it."""
         handle = self._handles.pop(key)
+        self._handle_active.pop(key, None)
         with handle:
             entry = self._files.get(key)
             if entry is not None:
@@ -293,6 +306,23 @@ class LogTailer:
         self.stats.bytes_read += chunks.consumed - start
         if chunks.consumed != start:
             self._dirty = True
+
+    def _close_idle_handles(self) -> None:
+        """Keep at most `max_open` handles: close those of files read to their end, idlest first."""
+        excess = len(self._handles) - self.max_open
+        if excess <= 0:
+            return
+        for key in sorted(self._handles, key=lambda key: self._handle_active.get(key, 0)):
+            entry = self._files.get(key)
+            handle = self._handles[key]
+            if entry is not None and os.fstat(handle.fileno()).st_size > entry.offset:
+                continue  # still has unread lines (a batch cut): keep it
+            handle.close()
+            del self._handles[key]
+            self._handle_active.pop(key, None)
+            excess -= 1
+            if excess <= 0:
+                return
 
     def _prune(self, present: set[str]) -> None:
         """Forget the oldest vanished files beyond `max_vanished` (kept only to recognise their archives)."""
