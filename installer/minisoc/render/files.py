@@ -37,6 +37,8 @@ class RenderResult:
     files: tuple[PurePosixPath, ...]
     written: tuple[PurePosixPath, ...]
     created_dirs: tuple[PurePosixPath, ...] = field(default=())
+    removed: tuple[PurePosixPath, ...] = field(default=())  # stale config files of switched-off services
+    security_files: tuple[PurePosixPath, ...] = field(default=())  # PKI and OpenSearch security plugin files
 
     @property
     def unchanged(self) -> tuple[PurePosixPath, ...]:

@@ -28,6 +28,7 @@ from minisoc.render.secrets import (
     required_secrets,
 )
 from minisoc.render.security_step import apply_security
+from minisoc.render.stale import stale_config_files
 from minisoc.render.templating import stack_environment
 
 
@@ -72,14 +73,23 @@ def render_site(
     rendered = render_files(site_dir, profile, secrets=secrets)
     root = rendered.paths.site_dir
     written = write_files(root, rendered.files)
+    removed = stale_config_files(root, rendered.files)
+    for stale in removed:
+        (root / Path(*stale.parts)).unlink()
     created = []
     for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir):
         if folder is not None and not folder.exists():
             folder.mkdir(parents=True)
             created.append(_relative(root, folder))
     security = apply_security(rendered.paths, profile, rendered.secret_values)
-    managed = [file.path for file in rendered.files] + [_relative(root, path) for path in security]
-    return RenderResult(root, tuple(managed), tuple(written), tuple(created))
+    return RenderResult(
+        root,
+        tuple(file.path for file in rendered.files),
+        tuple(written),
+        tuple(created),
+        tuple(removed),
+        tuple(_relative(root, path) for path in security),
+    )
 
 
 def _relative(root: Path, path: Path) -> PurePosixPath:
