@@ -1,0 +1,138 @@
+"""Build the service from its config (`correlator.yaml`) and run it until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from minisoc.correlator.config import CorrelatorConfig
+from minisoc.correlator.intel.intel_file import IntelFileSource
+from minisoc.correlator.intel.misp_feed import MispFeedSource
+from minisoc.correlator.model import Alert, Sighting
+from minisoc.correlator.service.http import StatusServer
+from minisoc.correlator.service.intel_set import IntelSet
+from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
+from minisoc.correlator.service.metrics import ServiceMetrics
+from minisoc.correlator.sinks.buffer import (
+    BufferedAlertSink,
+    BufferedSightingSink,
+    BufferedWriter,
+    DurableBuffer,
+)
+from minisoc.correlator.sinks.open import open_configured_store
+from minisoc.correlator.sinks.opensearch_client import BulkDoc, open_client
+from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
+from minisoc.correlator.sinks.sightings import LogSightingSink, MispSightingSink
+from minisoc.correlator.typing import IntelSource, SightingSink
+from minisoc.correlator.zeek.checkpoint import CHECKPOINT_FILE_NAME
+from minisoc.correlator.zeek.deadletter import DeadLetter
+from minisoc.correlator.zeek.tail import LogTailer
+from minisoc.errors import UsageError
+
+log = logging.getLogger(__name__)
+LOG_BUFFER_MAX_BYTES = 512 << 20  # Zeek logs waiting for OpenSearch; beyond this the tail pauses
+
+
+def intel_sources(config: CorrelatorConfig) -> list[IntelSource]:
+    """One IntelSource per configured feed, Zeek intel file and MISP server."""
+    state = config.state_dir / "intel-sources"
+    misp_url = config.intel.misp.url if config.intel.misp else None
+    sources: list[IntelSource] = [
+        MispFeedSource(feed.name, feed.url, state, misp_base_url=misp_url) for feed in config.intel.feeds
+    ]
+    sources.extend(IntelFileSource(path) for path in config.intel.zeek_intel_files)
+    if config.intel.misp is not None:
+        sources.append(_misp_api_source(config, state))
+    return sources
+
+
+def _misp_api_source(config: CorrelatorConfig, state: Path) -> IntelSource:
+    """The MISP REST API source (built by the intel module; looked up by name so this module stays light)."""
+    try:
+        module = importlib.import_module("minisoc.correlator.intel.misp_api")
+    except ImportError as error:
+        raise UsageError(
+            "intel.misp: the MISP API source is not available in this build",
+            "use MISP feeds (intel.feeds) instead",
+        ) from error
+    source: IntelSource = module.MispApiSource(config.intel.misp, state)
+    return source
+
+
+def build_parts(config: CorrelatorConfig) -> ServiceParts:
+    state = config.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    metrics = ServiceMetrics()
+    tail_state = state / "tail"
+    tail_fresh = not (tail_state / CHECKPOINT_FILE_NAME).exists()
+    tailer = LogTailer(
+        config.logs.dir,
+        tail_state,
+        batch_lines=config.logs.batch_lines,
+        dead_letter=DeadLetter(state / "dead-letter.jsonl"),
+        stats=metrics.read,
+    )
+    alerts = BufferedAlertSink(
+        open_configured_store(config), DurableBuffer(state / "buffer" / "alerts", Alert)
+    )
+    sightings: SightingSink | None = None
+    if config.sightings.enabled:
+        inner: SightingSink = MispSightingSink(config.intel.misp) if config.intel.misp else LogSightingSink()
+        sightings = BufferedSightingSink(inner, DurableBuffer(state / "buffer" / "sightings", Sighting))
+    log_index = None
+    opensearch = config.sink.opensearch
+    if config.sink.kind == "opensearch" and opensearch is not None and opensearch.index_logs:
+        indexer = ZeekLogIndexer(
+            open_client(opensearch), opensearch.logs_index_prefix, rejected_path=state / "rejected-logs.jsonl"
+        )
+        buffer = DurableBuffer(state / "buffer" / "zeek-logs", BulkDoc, max_bytes=LOG_BUFFER_MAX_BYTES)
+        log_index = (indexer, BufferedWriter("Zeek log index", indexer.write, buffer))
+    return ServiceParts(
+        site=config.site,
+        sources=intel_sources(config),
+        intel=IntelSet(state / "intel"),
+        log_source=tailer,
+        alerts=alerts,
+        log_dir=config.logs.dir,
+        sightings=sightings,
+        log_index=log_index,
+        export_path=config.export.zeek_intel_path,
+        sync_interval_s=config.intel.sync_interval_s,
+        poll_interval_s=config.logs.poll_interval_s,
+        retro_hunt_days=config.intel.retro_hunt_days,
+        retro_on_first_load=not tail_fresh,
+        metrics=metrics,
+    )
+
+
+def run_service(config: CorrelatorConfig, *, ready: threading.Event | None = None) -> None:
+    """Run until SIGTERM or SIGINT: the batch in hand is finished and committed, then everything closes."""
+    service = CorrelatorService(build_parts(config))
+    server = StatusServer(config.http.bind, config.http.port, service.health, service.metrics.render)
+    server.start()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the current batch, then stopping", signum)
+        service.stop_requested.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    log.info(
+        "correlator for site %s: /healthz and /metrics on %s:%d", config.site, config.http.bind, server.port
+    )
+    if ready is not None:
+        ready.set()
+    try:
+        service.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.stop()
+        service.parts.alerts.close()
+        close = getattr(service.parts.log_source, "close", None)
+        if callable(close):
+            close()
+        log.info("correlator stopped")

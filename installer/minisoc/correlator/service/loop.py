@@ -1,0 +1,268 @@
+"""The correlator service loop: sync intel, retro-hunt, export, tail -> match -> alerts -> sinks -> commit.
+
+Order per log batch (the delivery guarantee): alerts durable (sink or on-disk buffer) -> Zeek logs indexed
+(or buffered) -> sightings queued -> only then the tailer's checkpoint is committed. A crash anywhere before
+the commit re-delivers the batch; the alert ids are deterministic, so the effect is exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from minisoc.correlator.export import export_zeek_intel
+from minisoc.correlator.hunt import hunt_records
+from minisoc.correlator.matching.index import IndicatorIndex
+from minisoc.correlator.matching.matcher import Matcher
+from minisoc.correlator.model import Alert, Indicator
+from minisoc.correlator.service.intel_set import IntelSet
+from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
+from minisoc.correlator.service.retro import retro_hunt
+from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferedWriter
+from minisoc.correlator.sinks.opensearch_client import BulkDoc
+from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
+from minisoc.correlator.sinks.sightings import sightings_for
+from minisoc.correlator.typing import IntelSource, LogBatch, LogSource, SightingSink, SinkUnavailable
+
+log = logging.getLogger(__name__)
+STALE_LOOP_FACTOR = (
+    10.0  # /healthz fails when no loop iteration finished for this many poll intervals (+60 s)
+)
+
+
+@dataclass
+class ServiceParts:
+    """Everything the loop drives, built from the config by service.build (or by a test)."""
+
+    site: str
+    sources: Sequence[IntelSource]
+    intel: IntelSet
+    log_source: LogSource
+    alerts: BufferedAlertSink
+    log_dir: Path
+    sightings: SightingSink | None = None
+    log_index: tuple[ZeekLogIndexer, BufferedWriter[BulkDoc]] | None = None
+    export_path: Path | None = None
+    sync_interval_s: float = 60.0
+    poll_interval_s: float = 1.0
+    retro_hunt_days: int = 7
+    retro_on_first_load: bool = True  # False when the tailer starts from zero: it reads those logs anyway
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    clock: Callable[[], float] = time.time
+
+
+class CorrelatorService:
+    def __init__(self, parts: ServiceParts) -> None:
+        self.parts = parts
+        self.metrics = parts.metrics
+        self.matcher = Matcher(IndicatorIndex.build(parts.intel))
+        self.stop_requested = threading.Event()
+        self._next_sync = 0.0
+        self._pending: LogBatch | None = None  # a batch whose sinks refused it: retried before reading on
+        self._first_load = not parts.intel.restored
+        for name in (getattr(source, "name", "?") for source in parts.sources):
+            self.metrics.sources.setdefault(name, SourceState())
+        self.metrics.backlogs["alerts"] = lambda: parts.alerts.backlog
+        if parts.log_index is not None:
+            self.metrics.backlogs["zeek_logs"] = lambda: parts.log_index[1].backlog if parts.log_index else 0
+        backlog = getattr(parts.sightings, "backlog", None)
+        if backlog is not None:
+            self.metrics.backlogs["sightings"] = lambda: int(getattr(parts.sightings, "backlog", 0))
+        self._update_intel_metrics()
+
+    # -- the loop --
+
+    def run(self) -> None:
+        """Loop until `stop_requested` is set; the batch in hand is finished and committed first."""
+        if self.parts.export_path is not None and len(self.parts.intel):
+            self._export()
+        while not self.stop_requested.is_set():
+            self.step()
+            self.stop_requested.wait(self.parts.poll_interval_s)
+
+    def step(self) -> None:
+        """One iteration: intel sync when due, buffered retries, then whatever the logs hold now."""
+        now = self.parts.clock()
+        if now >= self._next_sync:
+            self.sync_intel()
+            self._next_sync = now + self.parts.sync_interval_s
+        self._drain_buffers()
+        self.process_logs()
+        with self.metrics.lock:
+            self.metrics.last_loop = self.parts.clock()
+
+    # -- intel --
+
+    def sync_intel(self) -> None:
+        """Sync every source; one that fails keeps its last good set (its error and age are reported)."""
+        new: list[Indicator] = []
+        changed = False
+        for source in self.parts.sources:
+            state = self.metrics.sources.setdefault(source.name, SourceState())
+            state.last_attempt = self.parts.clock()
+            try:
+                update = source.sync()
+            except Exception as error:  # any failure of one source must not stop the others or the service
+                state.last_error = f"{type(error).__name__}: {getattr(error, 'message', error)}"
+                log.warning(
+                    "intel source %s: sync failed, keeping its last good set: %s",
+                    source.name,
+                    state.last_error,
+                )
+                continue
+            added, removed = self.parts.intel.apply(update)
+            new.extend(added)
+            changed = changed or bool(added or removed or update.added)
+            state.last_error = None
+            state.last_success = self.parts.clock()
+        if changed:
+            self.matcher = Matcher(IndicatorIndex.build(self.parts.intel))
+            self._update_intel_metrics()
+            self._export()
+        first, self._first_load = self._first_load, False
+        if new and (self.parts.retro_on_first_load or not first):
+            self.run_retro_hunt(new)
+
+    def _update_intel_metrics(self) -> None:
+        by_type = self.parts.intel.count_by_type()
+        per_source: dict[str, int] = {}
+        for indicator in self.parts.intel:
+            per_source[indicator.source] = per_source.get(indicator.source, 0) + 1
+        with self.metrics.lock:
+            self.metrics.indicators_by_type = by_type
+            for name, state in self.metrics.sources.items():
+                state.indicators = per_source.get(name, 0)
+
+    def _export(self) -> None:
+        if self.parts.export_path is None:
+            return
+        try:
+            result = export_zeek_intel(self.parts.intel, self.parts.export_path)
+        except OSError as error:
+            log.error("Zeek intel export to %s failed: %s", self.parts.export_path, error)
+            return
+        self.metrics.export_indicators = result.written
+
+    def run_retro_hunt(self, indicators: Sequence[Indicator]) -> int:
+        """Search the last N days of logs for `indicators`; alerts marked retro. Returns the alert count."""
+        started = time.perf_counter()
+        total = 0
+        for alerts in retro_hunt(
+            indicators,
+            self.parts.log_dir,
+            self.parts.retro_hunt_days,
+            site=self.parts.site,
+            now=self.parts.clock(),
+        ):
+            self._deliver(alerts)
+            total += len(alerts)
+        with self.metrics.lock:
+            self.metrics.retro_runs_total += 1
+            self.metrics.retro_alerts_total += total
+            self.metrics.alerts_total += total
+        log.info(
+            "retro-hunt for %d new indicator(s): %d alert(s) in %.2fs",
+            len(indicators),
+            total,
+            time.perf_counter() - started,
+        )
+        return total
+
+    # -- logs --
+
+    def process_logs(self) -> None:
+        if self._pending is not None:
+            if not self._handle(self._pending):
+                return
+            self._pending = None
+        for batch in self.parts.log_source.batches():
+            if not self._handle(batch):
+                self._pending = batch
+                return
+            if self.stop_requested.is_set():
+                return
+
+    def _handle(self, batch: LogBatch) -> bool:
+        """Alerts -> sinks -> commit. False (nothing committed) when a sink pushes back: retry later."""
+        alerts = hunt_records(batch.records, self.matcher, site=self.parts.site, now=self.parts.clock())
+        try:
+            self._deliver(alerts)
+            if self.parts.log_index is not None and batch.records:
+                indexer, writer = self.parts.log_index
+                writer.submit(indexer.documents(batch.records))
+        except SinkUnavailable as error:  # the buffer is full: back-pressure, the batch stays uncommitted
+            log.warning("not reading on: %s", error)
+            return False
+        self.parts.log_source.commit(batch.checkpoint)
+        newest = max((r.ts for r in batch.records if r.ts is not None), default=None)
+        with self.metrics.lock:
+            self.metrics.batches_total += 1
+            self.metrics.alerts_total += len(alerts)
+            if newest is not None:
+                self.metrics.lag_seconds = max(0.0, self.parts.clock() - newest)
+        return True
+
+    def _deliver(self, alerts: list[Alert]) -> None:
+        if not alerts:
+            return
+        self.parts.alerts.write(alerts)
+        if self.parts.sightings is not None:
+            self.parts.sightings.add_sightings(sightings_for(alerts, self.parts.site))
+
+    def _drain_buffers(self) -> None:
+        self.parts.alerts.drain()
+        if self.parts.log_index is not None:
+            self.parts.log_index[1].drain()
+        drain = getattr(self.parts.sightings, "drain", None)
+        if callable(drain):
+            drain()
+
+    # -- health --
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body): 503 when the loop is stuck; `degraded` when a sink or a source has trouble."""
+        now = self.parts.clock()
+        stale_after = STALE_LOOP_FACTOR * self.parts.poll_interval_s + 60.0
+        with self.metrics.lock:
+            loop_age = now - self.metrics.last_loop
+            sources = {
+                name: {
+                    "state": "ok"
+                    if state.last_success and not state.last_error
+                    else ("error" if state.last_error else "pending"),
+                    "last_error": state.last_error,
+                    "sync_age_seconds": round(now - state.last_success, 1) if state.last_success else None,
+                    "indicators": state.indicators,
+                }
+                for name, state in sorted(self.metrics.sources.items())
+            }
+            backlogs = {name: backlog() for name, backlog in self.metrics.backlogs.items()}
+        sink_error = self.parts.alerts.last_error
+        components: dict[str, Any] = {
+            "loop": {
+                "state": "ok" if loop_age < stale_after else "stuck",
+                "last_iteration_age_seconds": round(loop_age, 1),
+            },
+            "intel": {
+                "state": "ok" if all(s["state"] == "ok" for s in sources.values()) else "degraded",
+                "indicators": len(self.parts.intel),
+                "sources": sources,
+            },
+            "sink": {
+                "state": "buffering" if (sink_error or backlogs.get("alerts")) else "ok",
+                "last_error": sink_error,
+                "backlog": backlogs,
+            },
+        }
+        if components["loop"]["state"] != "ok":
+            status, code = "failing", 503
+        elif components["intel"]["state"] != "ok" or components["sink"]["state"] != "ok":
+            status, code = "degraded", 200
+        else:
+            status, code = "ok", 200
+        return code, {"status": status, "site": self.parts.site, "components": components}

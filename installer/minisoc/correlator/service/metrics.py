@@ -1,0 +1,138 @@
+"""What the service counts, rendered as Prometheus text (`/metrics`) and summarised for `/healthz`.
+
+One ServiceMetrics per service instance (no global registry): the loop updates it, the HTTP thread reads it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from minisoc.correlator.zeek.stats import ReadStats
+
+
+@dataclass
+class SourceState:
+    """One intel source's sync state: the age of the last good sync is what /metrics and status show."""
+
+    last_success: float | None = None
+    last_attempt: float | None = None
+    last_error: str | None = None
+    indicators: int = 0
+
+
+@dataclass
+class ServiceMetrics:
+    read: ReadStats = field(default_factory=ReadStats)
+    sources: dict[str, SourceState] = field(default_factory=dict)
+    indicators_by_type: dict[str, int] = field(default_factory=dict)
+    alerts_total: int = 0
+    retro_alerts_total: int = 0
+    retro_runs_total: int = 0
+    batches_total: int = 0
+    export_indicators: int = 0
+    lag_seconds: float = 0.0
+    last_loop: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.time)
+    backlogs: dict[str, Callable[[], int]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def render(self, now: float | None = None) -> str:
+        """Prometheus text exposition format 0.0.4."""
+        moment = time.time() if now is None else now
+        out: list[str] = []
+
+        def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
+            out.append(f"# HELP {name} {help_text}")
+            out.append(f"# TYPE {name} {kind}")
+            for labels, value in samples:
+                out.append(f"{name}{labels} {_number(value)}")
+
+        with self.lock:
+            family(
+                "minisoc_lines_read_total",
+                "counter",
+                "Zeek log lines read, per log type.",
+                [(_labels(log_type=t), n) for t, n in sorted(self.read.lines.items())],
+            )
+            family(
+                "minisoc_parse_errors_total",
+                "counter",
+                "Malformed log lines (dead-lettered), per reason.",
+                [(_labels(reason=r), n) for r, n in sorted(self.read.malformed.items())],
+            )
+            family(
+                "minisoc_indicators",
+                "gauge",
+                "Indicators loaded, per MISP type.",
+                [(_labels(type=t), n) for t, n in sorted(self.indicators_by_type.items())],
+            )
+            family(
+                "minisoc_intel_sync_age_seconds",
+                "gauge",
+                "Seconds since the last successful sync, per source (-1: never synced).",
+                [
+                    (_labels(source=s), moment - st.last_success if st.last_success else -1)
+                    for s, st in sorted(self.sources.items())
+                ],
+            )
+            family(
+                "minisoc_intel_sync_ok",
+                "gauge",
+                "1 if the last sync attempt of the source succeeded.",
+                [(_labels(source=s), 0 if st.last_error else 1) for s, st in sorted(self.sources.items())],
+            )
+            family(
+                "minisoc_alerts_total",
+                "counter",
+                "Alerts raised (live and retro).",
+                [("", self.alerts_total)],
+            )
+            family(
+                "minisoc_retro_alerts_total",
+                "counter",
+                "Alerts raised by retro-hunts.",
+                [("", self.retro_alerts_total)],
+            )
+            family("minisoc_retro_hunts_total", "counter", "Retro-hunts run.", [("", self.retro_runs_total)])
+            family(
+                "minisoc_sink_backlog",
+                "gauge",
+                "Items buffered on disk waiting for a sink, per sink.",
+                [(_labels(sink=name), backlog()) for name, backlog in sorted(self.backlogs.items())],
+            )
+            family(
+                "minisoc_lag_seconds",
+                "gauge",
+                "Processing time minus the newest log timestamp of the last batch.",
+                [("", self.lag_seconds)],
+            )
+            family("minisoc_batches_total", "counter", "Log batches committed.", [("", self.batches_total)])
+            family(
+                "minisoc_zeek_intel_exported",
+                "gauge",
+                "Indicators in the exported Zeek intel file.",
+                [("", self.export_indicators)],
+            )
+            family(
+                "minisoc_uptime_seconds",
+                "gauge",
+                "Seconds since the service started.",
+                [("", moment - self.started)],
+            )
+        return "\n".join(out) + "\n"
+
+
+def _labels(**pairs: str) -> str:
+    inner = ",".join(f'{key}="{_escape(value)}"' for key, value in pairs.items())
+    return "{" + inner + "}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.3f}"
