@@ -84,3 +84,12 @@ def test_record_without_ts_has_none() -> None:
     record = parse_json_line(b'{"uid": "C1"}', None)
     assert record.ts is None
     assert record.log_type == "unknown"
+
+
+def test_unusable_path_key_falls_back_to_the_hint() -> None:
+    from minisoc.correlator.zeek.streamparser import StreamParser
+
+    for line in (b'{"_path": ["conn"], "ts": 1.0}', b'{"_path": "", "ts": 1.0}', b'{"_path": 3}'):
+        assert parse_json_line(line, "conn").log_type == "conn"
+        record = StreamParser("x", "conn").parse(line, 0)
+        assert record is not None and record.log_type == "conn"

@@ -63,7 +63,10 @@ class JsonLineParser:
         ts = fields.get("ts")
         if ts.__class__ is not float and ts is not None:
             ts = normalise_ts(fields)
-        return LogRecord(fields.get("_path") or self.log_type, fields, line, self.source, offset, ts)
+        log_type = fields.get("_path")
+        if log_type.__class__ is not str or not log_type:  # absent, or not a usable name
+            log_type = self.log_type
+        return LogRecord(log_type, fields, line, self.source, offset, ts)
 
 
 def parse_json_line(
@@ -75,5 +78,7 @@ def parse_json_line(
     """
     fields = decode_json_object(line)
     ts = normalise_ts(fields)
-    log_type = fields.get("_path") or log_type_hint or "unknown"
+    log_type = fields.get("_path")
+    if log_type.__class__ is not str or not log_type:
+        log_type = log_type_hint or "unknown"
     return LogRecord(log_type, fields, line, path, offset, ts)
