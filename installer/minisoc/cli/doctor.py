@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,8 +12,8 @@ from minisoc.ops.output import emit_report
 
 
 def doctor(
-    site_dir: Path | None = typer.Argument(None, help="Site folder (checks its profile's needs too)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+    site_dir: Annotated[Path | None, typer.Argument(help="Site folder to check.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
 ) -> None:
     """Check Docker, compose v2, kernel settings, memory, disk, ports and the capture interface."""
     code = emit_report(run_doctor(site_dir), as_json)

@@ -1,9 +1,27 @@
-"""`minisoc down`: placeholder until its owner implements it."""
+"""`minisoc down [SITE_DIR] [--volumes]`: stop the site; data volumes are kept unless --volumes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from minisoc.ops.down import bring_down
+from minisoc.ops.output import emit_report
+
+
+def down(
+    site_dir: Annotated[Path, typer.Argument(help="Site folder (holds minisoc.yaml).")] = Path(),
+    volumes: bool = typer.Option(False, "--volumes", help="Also delete the data volumes (alerts, state)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Stop and remove the site's containers and networks."""
+    code = emit_report(bring_down(site_dir, volumes=volumes), as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the root app."""
+    """Add `down` to the root app."""
+    app.command(name="down")(down)

@@ -1,9 +1,35 @@
-"""`minisoc up`: placeholder until its owner implements it."""
+"""`minisoc up [SITE_DIR]`: render if needed, build missing local images, start, wait healthy, provision."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from minisoc.ops.output import emit_report
+from minisoc.ops.up import bring_up
+
+
+def up(
+    site_dir: Annotated[Path, typer.Argument(help="Site folder (holds minisoc.yaml).")] = Path(),
+    as_json: bool = typer.Option(False, "--json", help="Print the steps as JSON."),
+    wait_timeout: int = typer.Option(
+        600, "--wait-timeout", min=10, help="Seconds to wait for healthy services."
+    ),
+) -> None:
+    """Bring the site up and wait until every service is healthy."""
+    console = Console(stderr=True)
+    with console.status("starting") as status:
+        report = bring_up(
+            site_dir, progress=lambda message: status.update(message), wait_timeout_s=wait_timeout
+        )
+    code = emit_report(report, as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the root app."""
+    """Add `up` to the root app."""
+    app.command(name="up")(up)

@@ -17,6 +17,7 @@ COMPOSE_FILE = "compose.yaml"
 ENV_FILE = ".env"
 # verify's last pass and up timings: data minisoc writes, never secrets
 OPS_STATE_FILE = ".minisoc-state/ops.json"
+ENGINE_LIMITS_FILE = ".minisoc-state/compose.engine-limits.yaml"  # see minisoc.ops.engine_limits
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,15 @@ class SiteFiles:
     def is_rendered(self) -> bool:
         return self.compose_file.is_file()
 
+    @property
+    def engine_limits_file(self) -> Path:
+        return self.site_dir / ENGINE_LIMITS_FILE
+
     def project(self, name: str) -> ComposeProject:
+        """The compose project: compose.yaml, plus the engine-limits override when `up` wrote one."""
         env = self.env_file if self.env_file.is_file() else None
-        return ComposeProject(name, (self.compose_file,), env)
+        extra = (self.engine_limits_file,) if self.engine_limits_file.is_file() else ()
+        return ComposeProject(name, (self.compose_file, *extra), env)
 
     def compose_document(self) -> dict[str, Any]:
         """The rendered compose.yaml as data (without variable interpolation)."""

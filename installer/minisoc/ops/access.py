@@ -1,0 +1,86 @@
+"""How the host reaches a site's services: URLs from the profile's ports, credentials from secrets/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from minisoc.compose.runner import ComposeProject
+from minisoc.errors import UsageError
+from minisoc.ops.opensearch_http import OpenSearchHttp
+from minisoc.ops.site import SiteFiles
+from minisoc.profile.load import load_profile
+from minisoc.profile.model import PortBinding, SiteProfile
+from minisoc.render.paths import SitePaths, site_paths
+
+ADMIN_PASSWORD_SECRET = "opensearch-admin-password"  # noqa: S105 - a file name, not a secret
+
+
+@dataclass(frozen=True)
+class Site:
+    """A loaded site: its profile, its paths, and its compose project."""
+
+    site_dir: Path
+    profile: SiteProfile
+    paths: SitePaths
+
+    @property
+    def files(self) -> SiteFiles:
+        return SiteFiles(self.paths.site_dir)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(self.profile.enabled_services())
+
+    def project(self) -> ComposeProject:
+        return self.files.project(self.profile.project_name)
+
+    @property
+    def tls(self) -> bool:
+        return self.profile.security.tls.enabled
+
+    def read_secret(self, name: str) -> str:
+        path = self.paths.secrets_dir / name
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise UsageError(f"secrets/{name}: missing or unreadable", "run `minisoc render` first") from None
+
+    def opensearch(self, timeout_s: float = 10.0) -> OpenSearchHttp:
+        binding = _binding(self.profile.ports.opensearch, "opensearch")
+        scheme = "https" if self.tls else "http"
+        password = self.read_secret(ADMIN_PASSWORD_SECRET) if self.tls else None
+        return OpenSearchHttp(
+            f"{scheme}://{_host(binding)}:{binding.port}",
+            username="admin" if self.tls else None,
+            password=password,
+            ca_file=self.paths.pki_dir / "ca.crt" if self.tls else None,
+            timeout_s=timeout_s,
+        )
+
+    def correlator_url(self) -> str:
+        binding = _binding(self.profile.ports.correlator, "correlator")
+        return f"http://{_host(binding)}:{binding.port}"
+
+    def feedserver_url(self) -> str | None:
+        binding = self.profile.ports.feedserver
+        return None if binding is None else f"http://{_host(binding)}:{binding.port}"
+
+
+def _binding(binding: PortBinding | None, service: str) -> PortBinding:
+    if binding is None:
+        raise UsageError(
+            f"ports.{service}: not published on the host, so minisoc cannot reach it",
+            f"set ports.{service}.port in minisoc.yaml and run `minisoc render`",
+        )
+    return binding
+
+
+def _host(binding: PortBinding) -> str:
+    address = binding.host_address
+    return "127.0.0.1" if address in {"0.0.0.0", ""} else address  # noqa: S104 - reach a wildcard bind locally
+
+
+def load_site(site_dir: Path) -> Site:
+    profile = load_profile(site_dir)
+    return Site(site_dir, profile, site_paths(site_dir, profile))

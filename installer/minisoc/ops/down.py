@@ -1,0 +1,21 @@
+"""`minisoc down`: stop and remove the site's containers and networks (volumes only when asked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from minisoc.ops.access import load_site
+from minisoc.ops.checks import Check, Report
+
+
+def bring_down(site_dir: Path, *, volumes: bool = False) -> Report:
+    site = load_site(site_dir)
+    if not site.files.is_rendered():
+        return Report("down", [Check("down", True, "nothing to stop: the site is not rendered")])
+    site.project().down(volumes=volumes)
+    detail = (
+        "containers, networks and volumes removed"
+        if volumes
+        else "containers and networks removed (data kept)"
+    )
+    return Report("down", [Check("down", True, detail)])

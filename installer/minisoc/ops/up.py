@@ -1,0 +1,102 @@
+"""`minisoc up`: render if needed, build missing local images, `compose up --wait`, then provision."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from minisoc.compose.runner import wait_until
+from minisoc.errors import MinisocError
+from minisoc.images.build import BuildOptions, build_images
+from minisoc.images.catalog import images_for_tags
+from minisoc.ops.access import Site, load_site
+from minisoc.ops.checks import Check, Report
+from minisoc.ops.engine_limits import write_override
+from minisoc.ops.misp_provision import provision_misp
+from minisoc.ops.provision import provision_opensearch
+from minisoc.render.opensearch_assets import ALERTS_INDEX
+from minisoc.render.site import render_site
+
+Progress = Callable[[str], None]
+
+
+def needs_render(site: Site) -> bool:
+    """Not rendered yet, or the profile changed after the last render."""
+    compose = site.paths.compose_file
+    if not compose.is_file() or not site.paths.env_file.is_file():
+        return True
+    return site.paths.profile_file.stat().st_mtime > compose.stat().st_mtime
+
+
+def opensearch_answers(site: Site) -> bool:
+    try:
+        status, _ = site.opensearch(timeout_s=5).request("GET", "/_cluster/health")
+    except MinisocError:
+        return False
+    return status == 200
+
+
+def bring_up(
+    site_dir: Path,
+    *,
+    progress: Progress,
+    wait_timeout_s: int = 600,
+    build_options: BuildOptions | None = None,
+) -> Report:
+    started = time.monotonic()
+    site = load_site(site_dir)
+    checks: list[Check] = []
+    if needs_render(site):
+        progress("rendering the site")
+        result = render_site(site_dir, site.profile)
+        checks.append(Check("render", True, f"{len(result.written)} file(s) written"))
+    else:
+        checks.append(Check("render", True, "up to date"))
+    tags = set(site.files.service_images().values())
+    options = build_options or BuildOptions(only_missing=True)
+    built = build_images(images_for_tags(tags), options, progress=progress)
+    checks.append(
+        Check("local images", True, ", ".join(f"{r.tag} {r.status}" for r in built) or "none needed")
+    )
+    if write_override(site.paths.site_dir, site.files.compose_document()) is not None:
+        checks.append(
+            Check(
+                "engine limits",
+                True,
+                "ulimits lowered to the engine's open-files limit "
+                "(.minisoc-state/compose.engine-limits.yaml)",
+            )
+        )
+    progress("docker compose up --wait")
+    compose_started = time.monotonic()
+    site.project().up(wait_timeout_s=wait_timeout_s)
+    healthy_after = time.monotonic() - compose_started
+    checks.append(Check("services healthy", True, ", ".join(site.services), seconds=healthy_after))
+    if "opensearch" in site.services:
+        progress("provisioning OpenSearch")
+        client = site.opensearch()
+        wait_until(
+            lambda: opensearch_answers(site),
+            what="OpenSearch cluster health",
+            timeout_s=120,
+            interval_s=2,
+            hint="check `minisoc logs opensearch` (security plugin initialisation)",
+        )
+        checks += provision_opensearch(
+            client, site.paths.opensearch_index_templates_dir, site.paths.opensearch_ism_dir, ALERTS_INDEX
+        )
+    if site.profile.runs_local_misp and site.profile.ports.misp is not None:
+        progress("provisioning MISP")
+        url = f"https://127.0.0.1:{site.profile.ports.misp.port}"
+        checks += provision_misp(
+            site.profile, url, site.read_secret("misp-admin-key"), site.read_secret("misp-automation-key")
+        )
+    total = time.monotonic() - started
+    site.files.update_state(
+        last_up=datetime.now(UTC).isoformat(),
+        up_to_healthy_s=round(healthy_after, 1),
+        up_total_s=round(total, 1),
+    )
+    return Report("up", checks)
