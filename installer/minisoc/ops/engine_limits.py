@@ -3,7 +3,7 @@
 Some engines run under a hard open-files limit below what a service asks for (e.g. dockerd started inside a
 CI sandbox with `nofile` 20000, where OpenSearch asks for 65536): the container then fails to start with
 "error setting rlimit type 7". `up` measures the engine's limit once and, only when it is lower, writes an
-"error setting rlimit type 7". `up` measures the engine's limit once and, only when it is lower, writes an
+override (SITE_DIR/.minisoc-state/compose.engine-limits.yaml) lowering those ulimits to what the engine
 allows; every compose call of the site then uses it. Single-node OpenSearch only warns about the lower limit.
 """
 
