@@ -26,13 +26,14 @@ def check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tupl
     [
         pytest.param(
             "resources: {ram_budget_mb: 8192, colour: red}\n",
-            "error: resources.colour: unknown key; hint: allowed keys here: disk_budget_gb, limits, ram_budget_mb",
+            "error: resources.colour: unknown key; "
+            "hint: allowed keys here: disk_budget_gb, limits, ram_budget_mb",
             id="unknown-key",
         ),
         pytest.param(
             "opensearch: {heap_mb: lots}\n",
-            "error: opensearch.heap_mb: input should be a valid integer, unable to parse string as an integer "
-            "(got 'lots'); hint: write a whole number without quotes",
+            "error: opensearch.heap_mb: input should be a valid integer, "
+            "unable to parse string as an integer (got 'lots'); hint: write a whole number without quotes",
             id="wrong-type",
         ),
         pytest.param(
@@ -140,8 +141,13 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path, capsys: pytest.
 
 def test_duplicate_keys_and_aliases_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = check(tmp_path, VALID + "site: {name: other, admin_email: a@b.org}\n", capsys)
-    assert (code, lines) == (2, ["error: minisoc.yaml:3:1: YAML syntax error: duplicate key 'site'; "
-                                 "hint: fix the YAML at that line and column"])
+    assert (code, lines) == (
+        2,
+        [
+            "error: minisoc.yaml:3:1: YAML syntax error: duplicate key 'site'; "
+            "hint: fix the YAML at that line and column"
+        ],
+    )
     code, lines = check(tmp_path, "base: &b {name: lab, admin_email: a@b.org}\nsite: *b\n", capsys)
     assert code == 2
     assert "aliases (*name) are not allowed" in lines[0]
@@ -149,11 +155,18 @@ def test_duplicate_keys_and_aliases_are_refused(tmp_path: Path, capsys: pytest.C
 
 def test_missing_required_and_empty_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines = check(tmp_path, "site: {name: lab}\n", capsys)
-    assert (code, lines) == (2, ["error: site.admin_email: field required; "
-                                 "hint: write an address such as soc@example.org"])
+    assert (code, lines) == (
+        2,
+        ["error: site.admin_email: field required; hint: write an address such as soc@example.org"],
+    )
     code, lines = check(tmp_path, "", capsys)
-    assert (code, lines) == (2, ["error: (top level): the profile is empty; "
-                                 "hint: start from `minisoc profile sample` or `minisoc init`"])
+    assert (code, lines) == (
+        2,
+        [
+            "error: (top level): the profile is empty; "
+            "hint: start from `minisoc profile sample` or `minisoc init`"
+        ],
+    )
 
 
 def test_no_profile_in_site_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,11 +182,15 @@ def test_symlink_out_of_site_dir_is_refused(tmp_path: Path, capsys: pytest.Captu
     (site / "feeds").symlink_to(tmp_path)
     code, lines = check(site, VALID + "intel: {local_feed_dir: feeds}\n", capsys)
     assert code == 2
-    assert lines == ["error: intel.local_feed_dir: feeds leads outside SITE_DIR (through a symlink); "
-                     "hint: use a real folder inside SITE_DIR"]
+    assert lines == [
+        "error: intel.local_feed_dir: feeds leads outside SITE_DIR (through a symlink); "
+        "hint: use a real folder inside SITE_DIR"
+    ]
 
 
-def test_valid_profile_passes_with_services_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_valid_profile_passes_with_services_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _ = check(tmp_path, VALID, capsys)
     assert code == 0
     (tmp_path / "minisoc.yaml").write_text(VALID + "intel: {misp: {enabled: false}}\n", encoding="utf-8")

@@ -11,11 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 from minisoc.profile.create import template_names
 from minisoc.render import render_site
-
-from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 TEMPLATES = ["small-site", "training-lab", "reference", "ci"]
@@ -39,9 +38,13 @@ def test_rendered_files_match_golden(tmp_path: Path, template: str) -> None:
             (golden_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (golden_dir / name).write_bytes(data)
     golden = {str(p.relative_to(golden_dir)): p.read_bytes() for p in golden_dir.rglob("*") if p.is_file()}
-    assert sorted(rendered) == sorted(golden), "set MINISOC_UPDATE_GOLDEN=1 to regenerate after a deliberate change"
+    assert sorted(rendered) == sorted(golden), (
+        "set MINISOC_UPDATE_GOLDEN=1 to regenerate after a deliberate change"
+    )
     for name, data in rendered.items():
-        assert data == golden[name], f"{template}/{name} differs from tests/golden (MINISOC_UPDATE_GOLDEN=1 to update)"
+        assert data == golden[name], (
+            f"{template}/{name} differs from tests/golden (MINISOC_UPDATE_GOLDEN=1 to update)"
+        )
 
 
 @pytest.mark.parametrize("template", ["small-site", "ci"])
