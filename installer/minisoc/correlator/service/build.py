@@ -35,6 +35,7 @@ from minisoc.errors import UsageError
 
 log = logging.getLogger(__name__)
 LOG_BUFFER_MAX_BYTES = 512 << 20  # Zeek logs waiting for OpenSearch; beyond this the tail pauses
+SINK_RETRY_COOLDOWN_S = 5.0  # a sink that failed is not tried again for this long (batches are buffered)
 
 
 def intel_sources(config: CorrelatorConfig) -> list[IntelSource]:
@@ -77,12 +78,17 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         stats=metrics.read,
     )
     alerts = BufferedAlertSink(
-        open_configured_store(config), DurableBuffer(state / "buffer" / "alerts", Alert)
+        open_configured_store(config),
+        DurableBuffer(state / "buffer" / "alerts", Alert),
+        cooldown_s=SINK_RETRY_COOLDOWN_S,
     )
+
     sightings: SightingSink | None = None
     if config.sightings.enabled:
         inner: SightingSink = MispSightingSink(config.intel.misp) if config.intel.misp else LogSightingSink()
-        sightings = BufferedSightingSink(inner, DurableBuffer(state / "buffer" / "sightings", Sighting))
+        sightings = BufferedSightingSink(
+            inner, DurableBuffer(state / "buffer" / "sightings", Sighting), cooldown_s=SINK_RETRY_COOLDOWN_S
+        )
     log_index = None
     opensearch = config.sink.opensearch
     if config.sink.kind == "opensearch" and opensearch is not None and opensearch.index_logs:
@@ -90,7 +96,10 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
             open_client(opensearch), opensearch.logs_index_prefix, rejected_path=state / "rejected-logs.jsonl"
         )
         buffer = DurableBuffer(state / "buffer" / "zeek-logs", BulkDoc, max_bytes=LOG_BUFFER_MAX_BYTES)
-        log_index = (indexer, BufferedWriter("Zeek log index", indexer.write, buffer))
+        log_index = (
+            indexer,
+            BufferedWriter("Zeek log index", indexer.write, buffer, cooldown_s=SINK_RETRY_COOLDOWN_S),
+        )
     return ServiceParts(
         site=config.site,
         sources=intel_sources(config),

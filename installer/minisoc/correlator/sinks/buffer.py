@@ -7,6 +7,7 @@ sink took it. With idempotent alert ids this turns at-least-once delivery into e
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -103,9 +104,18 @@ class BufferedWriter(Generic[Item]):
     """
 
     def __init__(
-        self, name: str, deliver: Callable[[Sequence[Item]], None], buffer: DurableBuffer[Item]
+        self,
+        name: str,
+        deliver: Callable[[Sequence[Item]], None],
+        buffer: DurableBuffer[Item],
+        *,
+        cooldown_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
+        self.cooldown_s = cooldown_s  # after a failure, buffer without trying the sink for this long
+        self._clock = clock
+        self._blocked_until = 0.0
         self.deliver: Callable[[Sequence[Item]], None] = deliver
         self.buffer: DurableBuffer[Item] = buffer
         self.last_error: str | None = None
@@ -125,6 +135,8 @@ class BufferedWriter(Generic[Item]):
 
     def drain(self) -> bool:
         """Hand buffered batches over, oldest first; True when nothing is left waiting."""
+        if self.buffer and self._clock() < self._blocked_until:
+            return False
         while (head := self.buffer.peek()) is not None:
             path, items = head
             try:
@@ -137,6 +149,7 @@ class BufferedWriter(Generic[Item]):
         return True
 
     def _note(self, error: SinkUnavailable) -> None:
+        self._blocked_until = self._clock() + self.cooldown_s
         if str(error) != self.last_error:
             log.warning("%s unavailable, buffering on disk: %s", self.name, error)
         self.last_error = str(error)
@@ -145,8 +158,8 @@ class BufferedWriter(Generic[Item]):
 class BufferedAlertSink(BufferedWriter[Alert]):
     """An AlertSink that never loses a batch: durable in the inner sink or in the on-disk buffer."""
 
-    def __init__(self, inner: AlertSink, buffer: DurableBuffer[Alert]) -> None:
-        super().__init__("alert sink", inner.write, buffer)
+    def __init__(self, inner: AlertSink, buffer: DurableBuffer[Alert], *, cooldown_s: float = 0.0) -> None:
+        super().__init__("alert sink", inner.write, buffer, cooldown_s=cooldown_s)
         self.inner = inner
 
     def write(self, alerts: Sequence[Alert]) -> None:
@@ -159,8 +172,10 @@ class BufferedAlertSink(BufferedWriter[Alert]):
 class BufferedSightingSink(BufferedWriter[Sighting]):
     """A SightingSink whose sightings wait on disk while MISP cannot take them."""
 
-    def __init__(self, inner: SightingSink, buffer: DurableBuffer[Sighting]) -> None:
-        super().__init__("sighting sink", inner.add_sightings, buffer)
+    def __init__(
+        self, inner: SightingSink, buffer: DurableBuffer[Sighting], *, cooldown_s: float = 0.0
+    ) -> None:
+        super().__init__("sighting sink", inner.add_sightings, buffer, cooldown_s=cooldown_s)
         self.inner = inner
 
     def add_sightings(self, sightings: Sequence[Sighting]) -> None:
