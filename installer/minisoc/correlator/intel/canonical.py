@@ -20,6 +20,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _HOST_CHARS = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$")
 _EMAIL = re.compile(r"^[^\s@<>]+@[^\s@<>]+$")
 _MAX_VALUE = 8192
+_SIMPLE_URL = re.compile(r"^(?:[hH][tT][tT][pP][sS]?://)?([A-Za-z0-9_.-]{1,253})(/[^\s#]{0,8000})?$")
 
 
 def canonical_ip(value: str) -> str | None:
@@ -78,6 +79,8 @@ def parse_cidr(value: str) -> tuple[int, int, int] | None:
 
 def canonical_cidr(value: str) -> str | None:
     """`net/len` with host bits cleared; a /32 (/128) is returned as a bare address (an exact IP)."""
+    if "/" not in value:
+        return canonical_ip(value)
     parsed = parse_cidr(value)
     if parsed is None:
         return None
@@ -129,6 +132,11 @@ def _split_netloc(netloc: str, scheme: str) -> str | None:
 
 def canonical_url(value: str) -> str | None:
     """`host[:port]/path[?query]`: no scheme, no fragment, host lower case, default port dropped."""
+    simple = _SIMPLE_URL.match(value)
+    if simple is not None:  # scheme://name/path without port, userinfo or odd characters: most URLs
+        host = simple.group(1).lower()
+        if _HOST_CHARS.match(host) and ".." not in host:
+            return host + (simple.group(2) or "/")
     text = value.strip()
     if not text or len(text) > _MAX_VALUE or any(c.isspace() for c in text):
         return None
@@ -156,11 +164,18 @@ def _looks_like_ip(text: str) -> bool:
 
 
 def canonical_hex(length: int) -> Callable[[str], str | None]:
+    pattern = re.compile(f"^[0-9a-f]{{{length}}}$")
+
     def canonicalise(value: str) -> str | None:
-        text = value.strip().lower().replace(":", "")
-        if len(text) != length or not _HEX.issuperset(text):
-            return None
-        return text
+        text = value.lower()
+        if len(text) == length and text.isalnum():  # fast check; fromhex refuses any non-hex letter
+            try:
+                bytes.fromhex(text)
+            except ValueError:
+                return None
+            return text
+        text = text.strip().replace(":", "")
+        return text if pattern.match(text) else None
 
     return canonicalise
 

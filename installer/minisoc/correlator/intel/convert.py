@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import msgspec
 
-from minisoc.correlator.intel.canonical import canonicalise
+from minisoc.correlator.intel.canonical import CANONICALISERS, canonicalise
 from minisoc.correlator.intel.misp_types import MISP_TYPE_PARTS, PORT
-from minisoc.correlator.model import Indicator
+from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
+
+SINGLE_PART = {misp_type: (parts[0], CANONICALISERS[parts[0]])
+                for misp_type, parts in MISP_TYPE_PARTS.items() if len(parts) == 1 and parts[0] is not None}
 
 
 class LoadCounts(msgspec.Struct):
@@ -71,6 +74,22 @@ def indicators_for(
     timestamp: int | None = None,
 ) -> list[Indicator]:
     """The indicators one typed value yields: none (counted), one, or two for `domain|ip`."""
+    single = SINGLE_PART.get(misp_type)
+    if single is not None:  # the common case, kept short: it runs once per indicator
+        single_kind, canonicaliser = single
+        text = canonicaliser(value)
+        if text is None:
+            counts.count_invalid(misp_type)
+            return []
+        if single_kind == KIND_CIDR and "/" not in text:
+            single_kind = KIND_IP
+        per_type = counts.per_type
+        per_type[misp_type] = per_type.get(misp_type, 0) + 1
+        if tags:
+            tags = provenance.tags + tuple(t for t in tags if t not in provenance.tags)
+        return [Indicator(text, single_kind, misp_type, provenance.source, provenance.event_uuid,
+                          provenance.event_info, attribute_uuid, provenance.reference,
+                          tags or provenance.tags, provenance.threat_level, comment or None, None, timestamp)]
     parts_kinds = MISP_TYPE_PARTS.get(misp_type)
     if parts_kinds is None:
         counts.count_unsupported(misp_type)

@@ -11,7 +11,13 @@ import msgspec
 
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import DEFAULT_MAX_BYTES, read_file_bytes
-from minisoc.correlator.intel.misp_event import document_indicators, looks_like_misp
+from minisoc.correlator.intel.misp_event import (
+    decode_event_document,
+    document_indicators,
+    event_indicators,
+    looks_like_misp,
+    misp_base_reference,
+)
 from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_value_list, parse_zeek_intel
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
@@ -26,6 +32,13 @@ def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
     """Indicators of one intel document, its format recognised from its content."""
     stripped = data.lstrip()
     if stripped[:1] in (b"{", b"["):
+        events = decode_event_document(data)
+        if events is not None:
+            found: list[Indicator] = []
+            for event in events:
+                reference = misp_base_reference(misp_base_url, event.uuid)
+                found.extend(event_indicators(event, source, counts, reference))
+            return found
         try:
             document = msgspec.json.decode(data)
         except msgspec.DecodeError as error:
@@ -38,10 +51,10 @@ def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
         return parse_zeek_intel(text, source, counts)
     before = LoadCounts()
     before.add(counts)
-    found = parse_value_list(text, source, counts)
-    if not found and counts.invalid.get("freetext", 0) > before.invalid.get("freetext", 0):
+    listed = parse_value_list(text, source, counts)
+    if not listed and counts.invalid.get("freetext", 0) > before.invalid.get("freetext", 0):
         raise IntelError(f"{where}: no indicator recognised in this file", _HINT)
-    return found
+    return listed
 
 
 def read_intel_file(path: Path, counts: LoadCounts, source: str | None = None,

@@ -31,7 +31,7 @@ class IntelLoad(msgspec.Struct):
 
 def _load_feed(location: str, name: str, counts: LoadCounts) -> list[Indicator]:
     with tempfile.TemporaryDirectory(prefix="minisoc-feed-") as state_dir:
-        source = MispFeedSource(name, location, Path(state_dir))
+        source = MispFeedSource(name, location, Path(state_dir), track_removals=False)
         try:
             update = source.sync()
         finally:

@@ -16,7 +16,13 @@ import msgspec
 
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import HttpFetcher, read_file_bytes
-from minisoc.correlator.intel.misp_event import event_indicators, iter_events, misp_base_reference
+from minisoc.correlator.intel.misp_event import (
+    decode_event_document,
+    event_indicators,
+    iter_events,
+    misp_base_reference,
+    typed_event,
+)
 from minisoc.correlator.intel.state_file import is_uuid, read_json, safe_name, write_atomic, write_json_atomic
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
@@ -40,11 +46,12 @@ class MispFeedSource:
     """One MISP feed, as an IntelSource. `location` is a directory or an http(s) URL."""
 
     def __init__(self, name: str, location: str, state_dir: Path, *, fetcher: HttpFetcher | None = None,
-                 misp_base_url: str | None = None) -> None:
+                 misp_base_url: str | None = None, track_removals: bool = True) -> None:
         self.name = name
         self.location = location.rstrip("/") if is_url(location) else location
         self.fetcher = fetcher or HttpFetcher()
         self.misp_base_url = misp_base_url
+        self.track_removals = track_removals  # False for a one-shot load (hunt): no per-event key sets
         self.state_path = state_dir / "feeds" / safe_name(name) / "state.json"
         self.cache_dir = self.state_path.parent / "events"
         self.last_counts = LoadCounts()
@@ -88,9 +95,12 @@ class MispFeedSource:
         return data
 
     def _indicators(self, uuid: str, data: bytes, counts: LoadCounts) -> list[Indicator]:
-        document = decode_json(data, f"{self.location}/{uuid}.json")
+        events = decode_event_document(data)
+        if events is None:
+            document = decode_json(data, f"{self.location}/{uuid}.json")
+            events = [typed_event(e) for e in iter_events(document)]
         found: list[Indicator] = []
-        for event in iter_events(document):
+        for event in events:
             found.extend(event_indicators(event, self.name, counts, self._reference(uuid)))
         return found
 
@@ -109,7 +119,10 @@ class MispFeedSource:
             if not changed and not first:
                 continue
             indicators = self._indicators(uuid, self._event_bytes(uuid, fresh=changed), counts)
-            new_keys = {i.key() for i in indicators}
+            new_keys: set[Key] = set()
+            if self.track_removals:
+                new_keys = {(i.source, i.kind, i.value if i.attribute_uuid is None else i.attribute_uuid)
+                            for i in indicators}
             removed.extend(event_keys.get(uuid, set()) - new_keys)
             event_keys[uuid] = new_keys
             added.extend(indicators)

@@ -14,19 +14,23 @@
 
 from __future__ import annotations
 
-import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from minisoc.correlator import model
 from minisoc.correlator.intel.canonical import int_to_ip, parse_cidr
 from minisoc.correlator.matching.compact_table import CompactTable
 from minisoc.correlator.model import Indicator
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_NUMPY_TYPES = {"I": np.uint32, "H": np.uint16, "q": np.int64}
 _BLOCK_BITS = 1 << 24  # IPv4 /24 blocks
-_NO_UUID = bytes(16)
+
+
+ContextKey = tuple[str, str, str, str | None, str | None, str | None, tuple[str, ...], int | None]
 
 
 class Context(NamedTuple):
@@ -46,46 +50,67 @@ def cidr_key(version: int, network: int, length: int) -> int:
     return hash(network.to_bytes(16, "big") + bytes((length,)))
 
 
+_HEX_VALUES = np.full(256, 255, dtype=np.uint8)
+_HEX_VALUES[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+_UUID_HEX_COLUMNS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+
+
 class _RowColumns:
-    """Per-row optional columns, filled in input order and permuted into table order."""
+    """Per-row columns of a group of indicators, in input order (permuted into table order later)."""
 
-    def __init__(self) -> None:
-        self.contexts: list[int] = []
-        self.ports: list[int] = []
-        self.timestamps: list[int] = []
-        self.uuids: list[bytes] = []
-        self.comments: list[int] = []
-        self.odd_uuids: dict[int, str] = {}
+    def __init__(self, group: list[Indicator], context_of: Callable[[Indicator], int],
+                 comment_ids: dict[str | None, int]) -> None:
+        self.contexts = [context_of(i) for i in group]
+        self.ports = [i.port or 0 for i in group]
+        self.timestamps = [i.timestamp or 0 for i in group]
+        self.comments = [comment_ids.setdefault(i.comment, len(comment_ids)) for i in group]
+        self.uuids, self.odd_uuids = _pack_uuids([i.attribute_uuid for i in group])
 
-    def add(self, indicator: Indicator, context: int, comment: int) -> None:
-        position = len(self.contexts)
-        self.contexts.append(context)
-        self.ports.append(indicator.port or 0)
-        self.timestamps.append(indicator.timestamp or 0)
-        self.comments.append(comment)
-        uuid = indicator.attribute_uuid
-        if uuid is None:
-            self.uuids.append(_NO_UUID)
-        elif _UUID.match(uuid):
-            self.uuids.append(bytes.fromhex(uuid.replace("-", "")))
-        else:
-            self.uuids.append(_NO_UUID)
-            self.odd_uuids[position] = uuid
+
+def _pack_uuids(texts: list[str | None]) -> tuple[npt.NDArray[np.uint8], dict[int, str]]:
+    """(n, 16) bytes of canonical (lower-case, hyphenated) UUIDs, zeros for None; others returned as text."""
+    packed = np.zeros((len(texts), 16), dtype=np.uint8)
+    odd: dict[int, str] = {}
+    positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36 and t.isascii()]
+    if positions:
+        raw = np.frombuffer("".join([texts[p] for p in positions]).encode("ascii"),  # type: ignore[misc]
+                            dtype=np.uint8).reshape(-1, 36)
+        hyphens_ok = (raw[:, [8, 13, 18, 23]] == ord("-")).all(axis=1)
+        nibbles = _HEX_VALUES[raw[:, _UUID_HEX_COLUMNS]]
+        valid = hyphens_ok & (nibbles != 255).all(axis=1)
+        good = np.asarray(positions)[valid]
+        packed[good] = (nibbles[valid, 0::2] << 4) | nibbles[valid, 1::2]
+        for position in np.asarray(positions)[~valid]:
+            odd[int(position)] = str(texts[position])
+    taken = set(positions)
+    for position, text in enumerate(texts):
+        if text is not None and position not in taken:
+            odd[position] = text
+    return packed, odd
+
+
+def _permuted(values: list[int], order: npt.NDArray[np.intp], typecode: str) -> array[int] | None:
+    """`values` in table order as a compact array, or None when every value is 0 (column not kept)."""
+    column = np.array(values, dtype=np.int64)
+    if not column.any():
+        return None
+    result = array(typecode)
+    result.frombytes(column[order].astype(_NUMPY_TYPES[typecode]).tobytes())
+    return result
 
 
 class RowStore:
     """The columns of one table, in table order. Columns that would be all-empty are not kept."""
 
-    def __init__(self, columns: _RowColumns, order: list[int]) -> None:
-        self.contexts = array("I", [columns.contexts[i] for i in order])
-        self.ports = array("H", [columns.ports[i] for i in order]) if any(columns.ports) else None
-        stamps = [columns.timestamps[i] for i in order]
-        self.timestamps = array("q", stamps) if any(stamps) else None
-        self.comments = array("I", [columns.comments[i] for i in order]) if any(columns.comments) else None
-        uuids = b"".join(columns.uuids[i] for i in order)
-        self.uuids = uuids if uuids.strip(b"\0") else None
-        row_of = {position: row for row, position in enumerate(order)} if columns.odd_uuids else {}
-        self.odd_uuids = {row_of[p]: uuid for p, uuid in columns.odd_uuids.items()}
+    def __init__(self, columns: _RowColumns, order: npt.NDArray[np.intp]) -> None:
+        self.contexts = _permuted(columns.contexts, order, "I") or array("I", bytes(4 * len(order)))
+        self.ports = _permuted(columns.ports, order, "H")
+        self.timestamps = _permuted(columns.timestamps, order, "q")
+        self.comments = _permuted(columns.comments, order, "I")
+        self.uuids = columns.uuids[order].tobytes() if columns.uuids.any() else None
+        row_of = np.empty(len(order), dtype=np.int64)
+        row_of[order] = np.arange(len(order))
+        self.odd_uuids = {int(row_of[p]): uuid for p, uuid in columns.odd_uuids.items()}
 
     def nbytes(self) -> int:
         size = len(self.contexts) * 4
@@ -99,7 +124,7 @@ class RowStore:
         if self.uuids is None:
             return None
         raw = self.uuids[row * 16: row * 16 + 16]
-        if raw == _NO_UUID:
+        if not any(raw):
             return None
         text = raw.hex()
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
@@ -122,42 +147,43 @@ class IndicatorIndex:
 
     @classmethod
     def build(cls, indicators: Iterable[Indicator]) -> IndicatorIndex:
-        context_ids: dict[Context, int] = {}
+        context_ids: dict[ContextKey, int] = {}
         comment_ids: dict[str | None, int] = {None: 0}
-        string_keys: list[int] = []
-        string_columns = _RowColumns()
+
+        def context_of(i: Indicator) -> int:
+            key = (i.kind, i.type, i.source, i.event_uuid, i.event_info, i.reference, i.tags, i.threat_level)
+            return context_ids.setdefault(key, len(context_ids))
+
+        everything = indicators if isinstance(indicators, list) else list(indicators)
+        exact = [i for i in everything if i.kind != model.KIND_CIDR]
+        ranges: list[Indicator] = []
         cidr_keys: list[int] = []
-        cidr_columns = _RowColumns()
         v4_lengths: set[int] = set()
         v6_lengths: set[int] = set()
         v4_blocks: bytearray | None = None
-        for indicator in indicators:
-            context = Context(indicator.kind, indicator.type, indicator.source, indicator.event_uuid,
-                              indicator.event_info, indicator.reference, indicator.tags,
-                              indicator.threat_level)
-            context_id = context_ids.setdefault(context, len(context_ids))
-            comment_id = comment_ids.setdefault(indicator.comment, len(comment_ids))
+        for indicator in everything:
             if indicator.kind != model.KIND_CIDR:
-                string_keys.append(hash(indicator.value))
-                string_columns.add(indicator, context_id, comment_id)
                 continue
             parsed = parse_cidr(indicator.value)
             if parsed is None:
                 continue
             version, network, length = parsed
+            ranges.append(indicator)
             cidr_keys.append(cidr_key(version, network, length))
-            cidr_columns.add(indicator, context_id, comment_id)
             if version == 6:
                 v6_lengths.add(length)
                 continue
             v4_lengths.add(length)
             v4_blocks = v4_blocks if v4_blocks is not None else bytearray(_BLOCK_BITS >> 3)
             _mark_blocks(v4_blocks, network, length)
-        strings, string_order = CompactTable.from_unsorted(string_keys)
+        strings, string_order = CompactTable.from_unsorted([hash(i.value) for i in exact])
         cidrs, cidr_order = CompactTable.from_unsorted(cidr_keys)
-        return cls(strings, RowStore(string_columns, string_order), cidrs, RowStore(cidr_columns, cidr_order),
-                   list(context_ids), list(comment_ids), tuple(sorted(v4_lengths, reverse=True)),
-                   tuple(sorted(v6_lengths, reverse=True)), v4_blocks)
+        string_rows = RowStore(_RowColumns(exact, context_of, comment_ids), string_order)
+        cidr_rows = RowStore(_RowColumns(ranges, context_of, comment_ids), cidr_order)
+        contexts = [Context(*key) for key in context_ids]
+        return cls(strings, string_rows, cidrs, cidr_rows, contexts, list(comment_ids),
+                   tuple(sorted(v4_lengths, reverse=True)), tuple(sorted(v6_lengths, reverse=True)),
+                   v4_blocks)
 
     def __len__(self) -> int:
         return len(self.strings) + len(self.cidrs)
