@@ -1,9 +1,29 @@
-"""`minisoc verify`: placeholder until its owner implements it."""
+"""`minisoc verify [SITE_DIR] [--json]`: service health, then a canary indicator must raise an alert."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from minisoc.ops.output import emit_report
+from minisoc.ops.verify import run_verify
+
+
+def verify(
+    site_dir: Annotated[Path, typer.Argument(help="Site folder (holds minisoc.yaml).")] = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print each step as JSON.")] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=5, help="Seconds to wait for the alert.")
+    ] = None,
+) -> None:
+    """Prove the SOC detects: exit 0 only if every service is healthy and the canary alert arrives."""
+    code = emit_report(run_verify(site_dir, alert_timeout_s=timeout), as_json)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the root app."""
+    """Add `verify` to the root app."""
+    app.command(name="verify")(verify)

@@ -1,0 +1,155 @@
+"""`minisoc status`: per-service state and health, intel freshness, alert counts, where to drop data."""
+
+from __future__ import annotations
+
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from minisoc.errors import MinisocError
+from minisoc.ops.access import Site, load_site
+from minisoc.ops.prometheus import by_label, parse_metrics, total
+from minisoc.render.opensearch_assets import ALERTS_INDEX
+
+
+def fetch_text(url: str, timeout_s: float = 5.0) -> str:
+    if not url.startswith("http://"):
+        raise ValueError(f"unexpected URL {url!r}")
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - http on 127.0.0.1
+        body: bytes = response.read()
+        return body.decode("utf-8", errors="replace")
+
+
+def service_states(site: Site) -> list[dict[str, Any]]:
+    running = {state.service: state for state in site.project().ps()} if site.files.is_rendered() else {}
+    rows = []
+    for service in site.services:
+        state = running.get(service)
+        rows.append(
+            {
+                "service": service,
+                "state": state.state if state else "absent",
+                "health": (state.health or "none") if state else "none",
+                "ready": bool(state and state.ready),
+            }
+        )
+    return rows
+
+
+def intel_status(site: Site) -> dict[str, Any]:
+    try:
+        samples = parse_metrics(fetch_text(site.correlator_url() + "/metrics"))
+    except (OSError, ValueError, MinisocError) as error:
+        return {
+            "available": False,
+            "error": f"correlator /metrics does not answer ({error.__class__.__name__})",
+        }
+    ages = by_label(samples, "minisoc_intel_sync_age_seconds", "source")
+    known = [age for age in ages.values() if age >= 0]
+    return {
+        "available": True,
+        "indicators": int(total(samples, "minisoc_indicators")),
+        "indicators_by_type": {k: int(v) for k, v in by_label(samples, "minisoc_indicators", "type").items()},
+        "sync_age_s": {source: (round(age, 1) if age >= 0 else None) for source, age in sorted(ages.items())},
+        "oldest_sync_age_s": round(max(known), 1) if known else None,
+        "sync_ok": {k: bool(v) for k, v in by_label(samples, "minisoc_intel_sync_ok", "source").items()},
+        "alerts_raised": int(total(samples, "minisoc_alerts_total")),
+        "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
+    }
+
+
+def parse_time(value: object) -> datetime | None:
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value), UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def alerts_status(site: Site, index: str = ALERTS_INDEX) -> dict[str, Any]:
+    try:
+        client = site.opensearch(timeout_s=5)
+        status, counted = client.request("GET", f"/{index}/_count")
+        if status == 404:
+            return {"available": True, "count": 0, "newest_age_s": None}
+        if status != 200 or not isinstance(counted, dict):
+            return {"available": False, "error": f"OpenSearch answered HTTP {status}"}
+        newest = client.ok(
+            "POST",
+            f"/{index}/_search",
+            {
+                "size": 1,
+                "_source": ["event.created", "@timestamp"],
+                "sort": [{"event.created": {"order": "desc", "unmapped_type": "date"}}],
+            },
+        )
+    except MinisocError as error:
+        return {"available": False, "error": error.message}
+    hits = (newest or {}).get("hits", {}).get("hits", [])
+    created = None
+    if hits:
+        source = hits[0].get("_source", {})
+        created = parse_time((source.get("event") or {}).get("created") or source.get("@timestamp"))
+    age = round((datetime.now(UTC) - created).total_seconds(), 1) if created else None
+    return {"available": True, "count": int(counted.get("count", 0)), "newest_age_s": age}
+
+
+def site_status(site_dir: Path) -> dict[str, Any]:
+    site = load_site(site_dir)
+    state = site.files.read_state()
+    services = service_states(site)
+    result: dict[str, Any] = {
+        "site": site.profile.site.name,
+        "project": site.profile.project_name,
+        "rendered": site.files.is_rendered(),
+        "services": services,
+        "paths": {
+            "sensor.log_dir": str(site.paths.log_dir),
+            "intel.local_feed_dir": str(site.paths.local_feed_dir) if site.paths.local_feed_dir else None,
+        },
+        "verify": {
+            "last_pass": state.get("verify_last_pass"),
+            "last_run": state.get("verify_last_run"),
+            "last_ok": state.get("verify_last_ok"),
+        },
+        "checked_at": datetime.now(UTC).isoformat(),
+    }
+    running = {row["service"] for row in services if row["state"] == "running"}
+    if "correlator" in running:
+        result["intel"] = intel_status(site)
+    if "opensearch" in running:
+        result["alerts"] = alerts_status(site)
+    result["all_ready"] = bool(services) and all(row["ready"] for row in services)
+    return result
+
+
+def status_lines(status: dict[str, Any]) -> list[str]:
+    lines = [f"site {status['site']} (compose project {status['project']})"]
+    for row in status["services"]:
+        lines.append(f"  {row['service']:14} {row['state']:10} health={row['health']}")
+    intel = status.get("intel")
+    if intel:
+        if intel.get("available"):
+            oldest = intel["oldest_sync_age_s"]
+            synced = f"oldest sync {oldest}s ago" if oldest is not None else "not synced yet"
+            lines.append(f"intel: {intel['indicators']} indicators, {synced}")
+        else:
+            lines.append(f"intel: {intel['error']}")
+    alerts = status.get("alerts")
+    if alerts:
+        if alerts.get("available"):
+            newest = alerts["newest_age_s"]
+            age = f", newest {newest}s ago" if newest is not None else ""
+            lines.append(f"alerts: {alerts['count']}{age}")
+        else:
+            lines.append(f"alerts: {alerts['error']}")
+    for key, value in status["paths"].items():
+        lines.append(f"{key}: {value}")
+    verify = status["verify"]
+    lines.append(f"verify last passed: {verify['last_pass'] or 'never'}")
+    return lines
