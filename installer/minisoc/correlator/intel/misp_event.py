@@ -87,7 +87,7 @@ def looks_like_misp(document: Any) -> bool:
     return next(iter_events(document), None) is not None
 
 
-def _tags(tags: Any) -> tuple[str, ...]:
+def tag_names(tags: Any) -> tuple[str, ...]:
     if not isinstance(tags, list) or not tags:
         return ()
     return tuple(str(t["name"]) for t in tags if isinstance(t, dict) and t.get("name"))
@@ -110,7 +110,7 @@ def event_provenance(event: MispEvent, source: str, reference: str | None) -> Pr
         event_uuid=str(event.uuid) if event.uuid else None,
         event_info=str(event.info) if event.info is not None else None,
         reference=reference,
-        tags=_tags(event.Tag),
+        tags=tag_names(event.Tag),
         threat_level=_int_or_none(event.threat_level_id),
     )
 
@@ -144,7 +144,7 @@ def attribute_indicators(
     return indicators_for(
         misp_type, value, provenance, counts,
         attribute_uuid=str(uuid) if uuid else None,
-        tags=_tags(attribute.Tag) if attribute.Tag else (),
+        tags=tag_names(attribute.Tag) if attribute.Tag else (),
         comment=str(comment) if comment else None,
         timestamp=int(stamp) if type(stamp) is str and stamp.isdigit() else _int_or_none(stamp),
     )
