@@ -19,7 +19,7 @@ def _shared_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real Zeek logs, MISP feeds/events, intel files and warninglists (../shared/data, see its MANIFEST.md)."""
+    """The real Zeek logs, MISP feeds/events, intel files and warninglists (../shared/data; see MANIFEST.md)."""
     path = _shared_data_dir()
     if not (path / "MANIFEST.md").is_file():
         pytest.fail(f"sample data not found at {path}; set MINISOC_SHARED_DATA to the shared/data folder")
@@ -39,11 +39,11 @@ def docker_engine_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
-    """Tests that need Docker: skip locally when no engine answers, but fail in CI (CI=true), where it must."""
+    """Tests that need Docker: skip locally without an engine, fail in CI (CI=true)."""
     if docker_engine_answers():
         return
     if os.environ.get("CI") == "true":
-        pytest.fail("no Docker engine answers (`docker info` failed); .ci/bootstrap should have started dockerd")
+        pytest.fail("no Docker engine answers (`docker info` failed); .ci/bootstrap starts dockerd")
     pytest.skip("no Docker engine answers on this machine")
 
 

@@ -73,7 +73,9 @@ class ExternalCommandError(MinisocError):
 
     exit_code = 3
 
-    def __init__(self, argv: Sequence[str], returncode: int, stdout: str, stderr: str, hint: str | None = None):
+    def __init__(
+        self, argv: Sequence[str], returncode: int, stdout: str, stderr: str, hint: str | None = None
+    ) -> None:
         super().__init__(f"command failed with exit code {returncode}: {' '.join(argv)}", hint)
         self.argv = list(argv)
         self.returncode = returncode

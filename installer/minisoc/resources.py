@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def data_root(name: str) -> Traversable:
-    """The `stacks` or `templates` folder shipped inside the wheel (or at the repository root in a checkout)."""
+    """The `stacks` or `templates` folder inside the wheel (or at the repository root in a checkout)."""
     packaged = resources.files("minisoc") / name
     if packaged.is_dir():
         return packaged

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from minisoc.errors import UsageError
+from minisoc.render.secrets import format_env
 from minisoc.security.secrets import REDACTED, SecretStore, alphanumeric, find_leaks, redact
 
 
@@ -62,17 +63,12 @@ def test_an_empty_secret_file_is_reported_not_used(tmp_path: Path) -> None:
     assert caught.value.hint and "delete" in caught.value.hint
 
 
-def test_env_file_is_0600_sorted_stable_and_quoted(tmp_path: Path) -> None:
-    store = SecretStore(tmp_path)
-    assert store.write_env({"B_PASSWORD": "abc-def_123", "A_URL": "https://x.example/a b"}) is True
-    text = (tmp_path / ".env").read_text()
-    assert text.splitlines()[1:] == ["A_URL='https://x.example/a b'", "B_PASSWORD=abc-def_123"]
-    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
-    assert store.write_env({"A_URL": "https://x.example/a b", "B_PASSWORD": "abc-def_123"}) is False
+def test_env_file_is_sorted_and_quoted_and_refuses_unsafe_values() -> None:
+    text = format_env({"b-password": "abc-def_123", "a-url": "https://x.example/a b"})
+    assert text.splitlines()[-2:] == ["A_URL='https://x.example/a b'", "B_PASSWORD=abc-def_123"]
+    assert format_env({"a-url": "https://x.example/a b", "b-password": "abc-def_123"}) == text
     with pytest.raises(UsageError):
-        store.write_env({"X": "it's"})
-    with pytest.raises(UsageError):
-        store.write_env({"lower": "x"})
+        format_env({"x": "it's"})
 
 
 def test_redact_hides_every_secret_longest_first() -> None:
@@ -103,7 +99,8 @@ def test_find_leaks_finds_planted_secrets_by_name_and_line(tmp_path: Path) -> No
 
 def test_find_leaks_is_clean_when_secrets_stay_in_their_place(tmp_path: Path) -> None:
     store = SecretStore(tmp_path)
-    store.write_env({"MISP_ADMIN_PASSWORD": store.ensure("misp-admin-password")})
+    env = format_env({"misp-admin-password": store.ensure("misp-admin-password")})
+    (tmp_path / ".env").write_text(env)
     (tmp_path / "compose.yaml").write_text("environment:\n  MISP_ADMIN_PASSWORD: ${MISP_ADMIN_PASSWORD}\n")
     assert find_leaks([tmp_path], store.values(), exclude=[tmp_path / "secrets", tmp_path / ".env"]) == []
     assert find_leaks([tmp_path], store.values()) != []  # without the exclusions the .env itself is a hit

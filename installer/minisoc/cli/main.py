@@ -30,8 +30,9 @@ from minisoc.cli import (
 )
 from minisoc.errors import MinisocError
 
-COMMAND_MODULES = (init, profile, render, plan, doctor, up, down, status, logs, hunt, alerts, images, verify, certs,
-                   correlate)
+COMMAND_MODULES = (
+    init, profile, render, plan, doctor, up, down, status, logs, hunt, alerts, images, verify, certs, correlate,
+)
 
 
 def build_app() -> typer.Typer:

@@ -1,1 +1,1 @@
-"""The minisoc correlation service: MISP/Zeek intel x Zeek logs -> alerts, sightings, retro-hunt, Zeek intel export."""
+"""The minisoc correlation service: intel x Zeek logs -> alerts, sightings, retro-hunt, intel export."""

@@ -30,6 +30,7 @@ from minisoc.render.secrets import (
 from minisoc.render.security_step import apply_security
 from minisoc.render.stale import stale_config_files
 from minisoc.render.templating import stack_environment
+from minisoc.security.secrets import SecretStore
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,12 @@ def _relative(root: Path, path: Path) -> PurePosixPath:
 
 def _secret_values(paths: SitePaths, profile: SiteProfile, source: SecretSource) -> dict[str, str]:
     env = parse_env(paths.env_file.read_text(encoding="utf-8")) if paths.env_file.is_file() else {}
+    store = SecretStore(paths.site_dir)
     on_disk: dict[str, str] = {}
     for spec in ALL_SECRETS:
-        secret_file = paths.secrets_dir / spec.name
-        if secret_file.is_file():
-            on_disk[spec.name] = _read_secret(secret_file)
+        existing = store.get(spec.name)
+        if existing is not None:
+            on_disk[spec.name] = existing
         elif env.get(spec.env_name):
             on_disk[spec.name] = env[spec.env_name]
     if external_misp_key_needed(profile) and MISP_AUTOMATION_KEY.name not in on_disk:
@@ -116,22 +118,6 @@ def _secret_values(paths: SitePaths, profile: SiteProfile, source: SecretSource)
             "create it in MISP (Administration > Auth keys) and write it to that file with mode 0600",
         )
     return merge_secrets(on_disk, required_secrets(profile), source)
-
-
-def _read_secret(path: Path) -> str:
-    try:
-        value = path.read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(
-            f"{path}: cannot be read ({error.__class__.__name__})",
-            "check its owner and mode (0600, owned by the user running minisoc)",
-        ) from None
-    if not value or "\n" in value:
-        raise UsageError(
-            f"{path}: not a usable secret (empty or several lines)",
-            "delete the file and run `minisoc render` to generate a new one",
-        )
-    return value
 
 
 def _secret_files(values: dict[str, str]) -> list[RenderedFile]:

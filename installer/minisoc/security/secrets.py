@@ -5,7 +5,7 @@ Where secrets live (nowhere else):
 - `SITE_DIR/secrets/<name>`: one file per secret, mode 0600, directory 0700, no trailing newline. Mounted
   into containers as compose `secrets:` (file), or read by `minisoc` itself. The canonical copy.
 - `SITE_DIR/.env`: mode 0600, for the few values compose must interpolate into a container's environment
-  (images without a `*_FILE` convention). Rendered from the secret files by `SecretStore.write_env`.
+  (images without a `*_FILE` convention). Written by `minisoc render` (`minisoc.render.secrets.format_env`).
 
 Exports others rely on: `SecretStore` (generate-if-missing with `secrets.token_urlsafe(32)`, never overwrite,
 `rotate`), `redact(text, secrets)`, and `find_leaks(paths, secret_values)`, which tests use to prove that no
@@ -23,10 +23,8 @@ from pathlib import Path
 
 from minisoc.errors import UsageError
 from minisoc.security.files import (
-    PRIVATE_FILE_MODE,
     ensure_private_dir,
     hand_over,
-    write_if_changed,
     write_private,
 )
 
@@ -37,8 +35,6 @@ MAX_SECRET_LENGTH = 4096
 REDACTED = "********"
 
 _SECRET_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
-_ENV_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
 
 
 def token() -> str:
@@ -107,19 +103,6 @@ class SecretStore:
         found = {name: self.get(name) for name in self.names()}
         return {name: value for name, value in found.items() if value is not None}
 
-    def write_env(self, variables: Mapping[str, str]) -> bool:
-        """Write `.env` (0600) with `variables` in sorted order; only when it changed. True when written.
-
-        Values are written literally (single-quoted when they hold anything but a safe set of characters,
-        so compose does not interpolate them); a value with a quote or a line break is refused.
-        """
-        lines = ["# Written by `minisoc render`: secrets for compose. Mode 0600. Never commit or share it."]
-        for key in sorted(variables):
-            if not _ENV_NAME.match(key):
-                raise UsageError(f".env: variable name {key!r} is not allowed", hint="use A-Z, 0-9 and '_'")
-            lines.append(f"{key}={_env_value(key, variables[key])}")
-        return write_if_changed(self.env_path, ("\n".join(lines) + "\n").encode(), mode=PRIVATE_FILE_MODE)
-
     def _write(self, name: str, value: str, owner_uid: int | None) -> str:
         path = self.path(name)
         _checked_value(path, value.encode())
@@ -135,15 +118,6 @@ def _checked_value(path: Path, raw: bytes) -> str:
         raise UsageError(f"{path}: not a usable secret (empty, too long, or several lines)",
                          hint="delete the file and run `minisoc render` to generate a new one")
     return value
-
-
-def _env_value(key: str, value: str) -> str:
-    if _ENV_PLAIN_VALUE.match(value):
-        return value
-    if "'" in value or "\n" in value or "\r" in value:
-        raise UsageError(f".env: the value of {key} contains a quote or a line break",
-                         hint="rotate that secret to get a generated one")
-    return f"'{value}'"
 
 
 def redact(text: str, secrets_to_hide: Iterable[str]) -> str:
