@@ -31,7 +31,8 @@ from minisoc.cli import (
 from minisoc.errors import MinisocError
 
 COMMAND_MODULES = (
-    init, profile, render, plan, doctor, up, down, status, logs, hunt, alerts, images, verify, certs, correlate,
+    init, profile, render, plan, doctor, up, down, status, logs, hunt, alerts, images, verify, certs,
+    correlate,
 )
 
 
