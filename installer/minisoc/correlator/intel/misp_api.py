@@ -164,6 +164,8 @@ class MispApiSource:
         expired: list[tuple[str, StoredAttribute | None]] = [
             (uuid, None) for uuid, stored in current.items() if self._expired(stored, now)]
         for uuid, stored in list(changed.items()) + expired:
+            if stored is not None and current.get(uuid) == stored:
+                continue  # seen again at the cursor second, unchanged
             old = current.pop(uuid, None)
             if old is not None and not first:
                 removed.extend(i.key() for i in self._indicators(old, LoadCounts()))
