@@ -34,6 +34,10 @@ class CidrSet:
     def add(self, version: int, network: int, length: int, entry: str) -> None:
         self._by_length.setdefault((version, length), {}).setdefault(network, entry)
 
+    def buckets(self) -> dict[tuple[int, int], int]:
+        """Entries per (ip version, prefix length): what a lookup walks."""
+        return {key: len(networks) for key, networks in self._by_length.items()}
+
     def covering(self, version: int, network: int, length: int) -> str | None:
         """The entry of a listed network that contains `network/length`, if any."""
         bits = 32 if version == 4 else 128
