@@ -131,23 +131,27 @@ class Matcher:
     # -- observers ---------------------------------------------------------------------------------------
 
     def _ip(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+        self._ip_seen_as(field, value, value, port_field, fields, found)
+
+    def _ip_seen_as(self, field: str, value: str, observed: str, port_field: PortField, fields: Fields,
+                    found: Found) -> None:
         if value in self._clean_ips:
             return
         canonical = canonical_ip(value) if ":" in value else value
         if canonical is None:
             return
-        any_rows = self._lookup(canonical, _IP_KINDS, field, value, port_field, fields, found)
+        any_rows = self._lookup(canonical, _IP_KINDS, field, observed, port_field, fields, found)
         if ":" in canonical:
             if self._has_v6_cidrs:
                 number = int.from_bytes(socket.inet_pton(socket.AF_INET6, canonical), "big")
-                any_rows |= self._cidrs(6, number, field, value, port_field, fields, found)
+                any_rows |= self._cidrs(6, number, field, observed, port_field, fields, found)
         elif self._v4_blocks is not None:
             try:
                 number = int.from_bytes(socket.inet_aton(canonical), "big")
             except OSError:
                 return
             if self._v4_blocks[number >> 11] & (1 << ((number >> 8) & 7)):
-                any_rows |= self._cidrs(4, number, field, value, port_field, fields, found)
+                any_rows |= self._cidrs(4, number, field, observed, port_field, fields, found)
         if not any_rows:
             if len(self._clean_ips) >= _MEMO_LIMIT:
                 self._clean_ips.clear()
@@ -162,6 +166,11 @@ class Matcher:
         return bool(hits)
 
     def _name(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+        self._name_seen_as(field, value, value, port_field, fields, found)
+
+    def _name_seen_as(self, field: str, value: str, observed: str, port_field: PortField, fields: Fields,
+                      found: Found) -> None:
+        """Match the name `value`; matches report `observed` (the field's text, e.g. `host:port`)."""
         if value in self._clean_names:
             return
         name = value.lower().rstrip(".")
@@ -170,12 +179,13 @@ class Matcher:
         if name[-1].isdigit() or name[0] == "[":
             address = canonical_ip(name[1:-1] if name[0] == "[" else name)
             if address is not None:
-                self._ip(field, address, port_field, fields, found)
+                self._ip_seen_as(field, address, observed, port_field, fields, found)
                 return
-        any_rows = self._lookup(name, _NAME_KINDS, field, value, port_field, fields, found)
+        any_rows = self._lookup(name, _NAME_KINDS, field, observed, port_field, fields, found)
         dot = name.find(".")
         while dot >= 0:
-            any_rows |= self._lookup(name[dot + 1:], _PARENT_KINDS, field, value, port_field, fields, found)
+            parent = name[dot + 1:]
+            any_rows |= self._lookup(parent, _PARENT_KINDS, field, observed, port_field, fields, found)
             dot = name.find(".", dot + 1)
         if not any_rows:
             if len(self._clean_names) >= _MEMO_LIMIT:
@@ -190,7 +200,7 @@ class Matcher:
             host = host[: host.find("]") + 1] if "]" in host else host
         elif host.count(":") == 1:
             host = host.partition(":")[0]
-        self._name(field, host, port_field, fields, found)
+        self._name_seen_as(field, host, value, port_field, fields, found)
 
     def _dns_answer(
         self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
