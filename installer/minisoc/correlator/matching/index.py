@@ -27,6 +27,8 @@ from minisoc.correlator.matching.compact_table import CompactTable
 from minisoc.correlator.model import Indicator
 
 _NUMPY_TYPES = {"I": np.uint32, "H": np.uint16, "q": np.int64}
+_GOLDEN = 0x9E3779B97F4A7C15  # odd: multiplying by it modulo 2**64 is a bijection
+_MASK64 = (1 << 64) - 1
 _BLOCK_BITS = 1 << 24  # IPv4 /24 blocks
 
 
@@ -45,8 +47,10 @@ class Context(NamedTuple):
 
 
 def cidr_key(version: int, network: int, length: int) -> int:
+    """The table key of a network: IPv4 exact (a bijective scramble, so buckets stay even), IPv6 hashed."""
     if version == 4:
-        return (length << 32) | network
+        scrambled = (((length << 32) | network) * _GOLDEN) & _MASK64
+        return scrambled - (1 << 64) if scrambled >> 63 else scrambled
     return hash(network.to_bytes(16, "big") + bytes((length,)))
 
 
