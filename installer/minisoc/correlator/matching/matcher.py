@@ -130,13 +130,13 @@ class Matcher:
 
     # -- observers ---------------------------------------------------------------------------------------
 
-    def _ip(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
-        self._ip_seen_as(field, value, value, port_field, fields, found)
-
-    def _ip_seen_as(self, field: str, value: str, observed: str, port_field: PortField, fields: Fields,
-                    found: Found) -> None:
+    def _ip(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
+            observed: str | None = None) -> None:
+        """An address; matches report `observed` (default: the value itself)."""
         if value in self._clean_ips:
             return
+        if observed is None:
+            observed = value
         canonical = canonical_ip(value) if ":" in value else value
         if canonical is None:
             return
@@ -165,21 +165,20 @@ class Matcher:
                        found)
         return bool(hits)
 
-    def _name(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
-        self._name_seen_as(field, value, value, port_field, fields, found)
-
-    def _name_seen_as(self, field: str, value: str, observed: str, port_field: PortField, fields: Fields,
-                      found: Found) -> None:
-        """Match the name `value`; matches report `observed` (the field's text, e.g. `host:port`)."""
+    def _name(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
+              observed: str | None = None) -> None:
+        """A host name; matches report `observed` (default: the value; `host:port` for a Host header)."""
         if value in self._clean_names:
             return
+        if observed is None:
+            observed = value
         name = value.lower().rstrip(".")
         if not name:
             return
         if name[-1].isdigit() or name[0] == "[":
             address = canonical_ip(name[1:-1] if name[0] == "[" else name)
             if address is not None:
-                self._ip_seen_as(field, address, observed, port_field, fields, found)
+                self._ip(field, address, port_field, fields, found, observed)
                 return
         any_rows = self._lookup(name, _NAME_KINDS, field, observed, port_field, fields, found)
         dot = name.find(".")
@@ -200,12 +199,12 @@ class Matcher:
             host = host[: host.find("]") + 1] if "]" in host else host
         elif host.count(":") == 1:
             host = host.partition(":")[0]
-        self._name_seen_as(field, host, value, port_field, fields, found)
+        self._name(field, host, port_field, fields, found, value)
 
     def _dns_answer(
         self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
     ) -> None:
-        if " " in value:  # TXT and other non-address answers
+        if value in self._clean_ips or value in self._clean_names or " " in value:  # TXT etc.: not matched
             return
         if (":" in value or value[-1].isdigit()) and canonical_ip(value) is not None:
             self._ip(field, value, None, fields, found)

@@ -1,0 +1,135 @@
+"""The hunt pipeline's benchmark: prints figures (medians over --repeat runs), never asserts.
+
+    python bench/gen_intel.py /tmp/bench-intel            # 1M indicators (MISP feed)
+    python bench/gen_logs.py /tmp/bench-logs               # 1M mixed conn/dns/http/ssl JSON lines
+    PYTHONPATH=installer python bench/run.py --logs /tmp/bench-logs --intel /tmp/bench-intel [--workers 2]
+
+Measured, single core unless --workers: indicator load (feed files -> IndicatorIndex, wall and CPU) and
+memory per indicator (tracemalloc: bytes the index retains); a plain `json.loads` loop over the log files;
+the whole pipeline (read + parse + match + alert building: minisoc.correlator.zeek.reader.read_logs and
+minisoc.correlator.hunt.hunt_records, which calls minisoc.correlator.alerts.build_alerts) with the 1M index
+loaded, and its ratio to json.loads in the same run; retro-hunt (1,000 new indicators over the same logs,
+minisoc.correlator.service.retro.retro_hunt); and with --workers N, `run_hunt` with N processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from minisoc.correlator.hunt import HuntRequest, hunt_records, run_hunt
+from minisoc.correlator.intel.load import load_intel
+from minisoc.correlator.matching import IndicatorIndex, Matcher
+from minisoc.correlator.service.retro import retro_hunt
+from minisoc.correlator.zeek.reader import find_log_files, read_logs
+from minisoc.correlator.zeek.stats import ReadStats
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result)."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def median_runs(repeat: int, function: Callable[[], Any]) -> tuple[float, float, Any]:
+    runs = [timed(function) for _ in range(repeat)]
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), runs[-1][2])
+
+
+def json_loads_loop(files: list[Path]) -> int:
+    count = 0
+    for path in files:
+        with path.open("rb") as handle:
+            for line in handle:
+                json.loads(line)
+                count += 1
+    return count
+
+
+def pipeline(files: list[Path], matcher: Matcher) -> tuple[int, int]:
+    stats = ReadStats()
+    alerts = 0
+    for path in files:
+        alerts += len(hunt_records(read_logs([path], stats=stats), matcher, site="bench", now=1.8e9))
+    return stats.lines_total, alerts
+
+
+def load_index(intel: str) -> IndicatorIndex:
+    return IndicatorIndex.build(load_intel([intel]).indicators)
+
+
+def index_memory(intel: str) -> tuple[int, int]:
+    """(indicators, bytes retained by the index), measured with tracemalloc (not timed)."""
+    indicators = load_intel([intel]).indicators
+    gc.collect()
+    tracemalloc.start()
+    index = IndicatorIndex.build(indicators)
+    count = len(indicators)
+    del indicators
+    gc.collect()
+    retained = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del index
+    return count, retained
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--logs", type=Path, required=True)
+    parser.add_argument("--intel", required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=0, help="also measure run_hunt with N processes")
+    args = parser.parse_args()
+    files = find_log_files(args.logs)
+    figures: dict[str, Any] = {}
+
+    wall, cpu, index = median_runs(args.repeat, lambda: load_index(args.intel))
+    figures["indicators"] = len(index)
+    figures["load_wall_s"], figures["load_cpu_s"] = round(wall, 2), round(cpu, 2)
+    count, retained = index_memory(args.intel)
+    figures["index_bytes_per_indicator"] = round(retained / count, 1)
+    figures["index_array_bytes_per_indicator"] = round(index.nbytes() / count, 1)
+
+    matcher = Matcher(index)
+    wall, cpu, lines = median_runs(args.repeat, lambda: json_loads_loop(files))
+    figures["lines"] = lines
+    figures["json_loads_lines_per_s"] = round(lines / wall)
+    figures["json_loads_lines_per_cpu_s"] = round(lines / cpu)
+    wall, cpu, (piped, alerts) = median_runs(args.repeat, lambda: pipeline(files, matcher))
+    figures["pipeline_lines_per_s"] = round(piped / wall)
+    figures["pipeline_lines_per_cpu_s"] = round(piped / cpu)
+    figures["pipeline_alerts"] = alerts
+    figures["pipeline_vs_json_loads"] = round(
+        figures["pipeline_lines_per_s"] / figures["json_loads_lines_per_s"], 2
+    )
+
+    new = load_intel([args.intel]).indicators[:1000]
+    wall, cpu, batches = median_runs(
+        args.repeat, lambda: list(retro_hunt(new, args.logs, days=36500, site="bench", now=time.time()))
+    )
+    figures["retro_hunt_1000_new_indicators_s"] = round(wall, 2)
+    figures["retro_hunt_lines_per_s"] = round(piped / wall)
+    figures["retro_hunt_alerts"] = sum(len(batch) for batch in batches)
+
+    if args.workers:
+        for workers in (1, args.workers):
+            request = HuntRequest(logs=[str(args.logs)], intel=[args.intel], workers=workers)
+            wall, _, summary = timed(lambda request=request: run_hunt(request, lambda alerts: None))  # type: ignore[misc]
+            hunting = summary.elapsed_seconds - summary.intel.load_seconds
+            figures[f"run_hunt_workers_{workers}_lines_per_s"] = round(summary.read.lines_total / hunting)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
