@@ -1,0 +1,258 @@
+"""Helpers for the end-to-end suite: drive the installed CLI, read OpenSearch, build feeds and log lines.
+
+Expected matches are computed here independently of the correlator (plain string comparisons on the raw
+JSON records), so the suite can catch the correlator missing or inventing alerts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymisp import MISPEvent, MISPOrganisation
+
+from minisoc.cli.main import main
+from minisoc.ops.access import load_site
+from minisoc.ops.feed_dir import publish_event
+
+ALERTS = "minisoc-alerts*"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """Run the minisoc CLI in-process; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_ok(*args: str) -> str:
+    code, out, err = cli(*args)
+    assert code == 0, f"minisoc {' '.join(args)} exited {code}\nstdout: {out[-3000:]}\nstderr: {err[-3000:]}"
+    return out
+
+
+def search_alerts(site_dir: Path, query: dict[str, Any], size: int = 10000) -> list[dict[str, Any]]:
+    client = load_site(site_dir).opensearch(timeout_s=30)
+    client.request("POST", f"/{ALERTS}/_refresh")
+    status, body = client.request("POST", f"/{ALERTS}/_search", {"size": size, "query": query})
+    assert status == 200, body
+    return [hit["_source"] for hit in body["hits"]["hits"]]
+
+
+def alerts_for_domain(site_dir: Path, suffix: str) -> list[dict[str, Any]]:
+    """Alerts whose matched value ends with `suffix` (the nested ECS enrichments)."""
+    query = {
+        "nested": {
+            "path": "threat.enrichments",
+            "query": {"wildcard": {"threat.enrichments.matched.atomic": f"*{suffix}"}},
+        }
+    }
+    return search_alerts(site_dir, query)
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float, interval_s: float = 2.0) -> float:
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout_s:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(interval_s)
+    return time.monotonic() - started
+
+
+def stable_count(count: Callable[[], int], expected: int, timeout_s: float, settle_s: float = 12.0) -> int:
+    """Wait until count() reaches `expected`, then keep watching `settle_s` more seconds for extras."""
+    with contextlib.suppress(AssertionError):
+        wait_for(f"{expected} alerts", lambda: count() >= expected, timeout_s)
+    time.sleep(settle_s)
+    return count()
+
+
+def publish_domains(feed_dir: Path, domains: Iterable[str], info: str) -> str:
+    """Publish one MISP feed event holding `domains` (to_ids) via PyMISP's feed export; return its uuid."""
+    event = MISPEvent()
+    event.uuid = str(uuid.uuid4())
+    event.info = info
+    organisation = MISPOrganisation()
+    organisation.name = "minisoc-e2e"
+    organisation.uuid = "0d5e7c1a-2b3c-4d5e-8f90-6d696e69736f"
+    event.Orgc = organisation
+    event.published = True
+    event.threat_level_id = 2
+    event.analysis = 2
+    event.set_date(datetime.now(UTC).date())
+    event.timestamp = datetime.now(UTC)
+    for domain in sorted(set(domains)):
+        event.add_attribute("domain", domain, to_ids=True)
+    exported = event.to_feed(with_meta=True)["Event"]
+    manifest = exported.pop("_manifest")[event.uuid]
+    hashes = exported.pop("_hashes")
+    publish_event(feed_dir, event.uuid, exported, manifest, hashes)
+    return str(event.uuid)
+
+
+def dns_line(uid: str, query: str, ts: float) -> str:
+    record = {
+        "ts": ts,
+        "uid": uid,
+        "id.orig_h": "192.0.2.20",
+        "id.orig_p": 40000,
+        "id.resp_h": "198.51.100.53",
+        "id.resp_p": 53,
+        "proto": "udp",
+        "query": query,
+        "qtype_name": "A",
+        "rcode_name": "NOERROR",
+    }
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name("." + path.name + ".part")
+    partial.write_bytes(data)
+    partial.chmod(0o644)
+    partial.replace(path)
+
+
+def read_lines(path: Path) -> list[bytes]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        return [line for line in handle.read().splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class Expected:
+    indicators: tuple[str, ...]
+    keys: frozenset[tuple[str, str, str]]  # (file name, zeek uid, matched query)
+
+
+def normalise(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+def domain_matches(query: str, indicator: str) -> bool:
+    return query == indicator or query.endswith("." + indicator)
+
+
+def choose_indicators(dns_files: list[Path], other_files: list[Path], wanted: int = 6) -> tuple[str, ...]:
+    """Domains that occur in the corpus ONLY as the `query` of JSON dns records, on distinct lines.
+
+    Exact queries (preferring ones seen on several lines) and one parent domain (parent-domain matching);
+    each matching line has its own (uid, query) pair. Chosen by sorting: the choice depends only on the data.
+    """
+    queries: dict[str, list[bytes]] = {}
+    elsewhere: list[str] = []
+    for path in dns_files:
+        for line in read_lines(path):
+            record = json.loads(line)
+            query = normalise(str(record.pop("query", "")))
+            if query:
+                queries.setdefault(query, []).append(line)
+            elsewhere.append(json.dumps(record).lower())
+    for path in other_files:
+        elsewhere.extend(line.decode("utf-8", "replace").lower() for line in read_lines(path))
+    rest = "\n".join(elsewhere)
+
+    def usable(domain: str, lines: list[bytes]) -> bool:
+        pairs = {
+            (json.loads(line).get("uid"), normalise(str(json.loads(line).get("query")))) for line in lines
+        }
+        return (
+            domain.count(".") >= 1
+            and len(set(lines)) == len(lines) == len(pairs)
+            and not domain.endswith((".arpa", ".local"))
+            and domain not in rest
+        )
+
+    chosen: list[str] = []
+    for query, lines in sorted(queries.items(), key=lambda item: (-min(len(item[1]), 8), item[0])):
+        if len(chosen) == wanted - 1:
+            break
+        if len(lines) <= 40 and usable(query, lines):
+            chosen.append(query)
+    parents: dict[str, list[bytes]] = {}
+    for query, lines in queries.items():
+        labels = query.split(".")
+        if len(labels) >= 3:
+            parents.setdefault(".".join(labels[-2:]), []).extend(lines)
+    for parent, lines in sorted(parents.items(), key=lambda item: (len(item[1]), item[0])):
+        if (
+            2 <= len(lines) <= 200
+            and not any(domain_matches(c, parent) for c in chosen)
+            and usable(parent, lines)
+        ):
+            chosen.append(parent)
+            break
+    return tuple(chosen)
+
+
+def expected_matches(dns_files: list[Path], indicators: tuple[str, ...]) -> Expected:
+    keys = set()
+    for path in dns_files:
+        for line in read_lines(path):
+            record = json.loads(line)
+            query = normalise(str(record.get("query", "")))
+            for indicator in indicators:
+                if domain_matches(query, indicator):
+                    keys.add((path.name, str(record.get("uid")), query))
+    return Expected(indicators, frozenset(keys))
+
+
+def alert_keys(alerts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    keys = []
+    for alert in alerts:
+        file_name = Path(str(alert.get("log", {}).get("file", {}).get("path", ""))).name
+        uid = str(alert.get("zeek", {}).get("uid"))
+        for enrichment in alert.get("threat", {}).get("enrichments", []):
+            keys.append((file_name, uid, normalise(str(enrichment["matched"]["atomic"]))))
+    return keys
+
+
+def compose_project_containers(project: str) -> list[str]:
+    done = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def compose_project_networks(project: str) -> list[str]:
+    done = subprocess.run(
+        ["docker", "network", "ls", "-q", "--filter", f"label=com.docker.compose.project={project}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def container_ids(site_dir: Path) -> dict[str, str]:
+    site = load_site(site_dir)
+    done = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            f"label=com.docker.compose.project={site.profile.project_name}",
+            "--format",
+            '{{.Label "com.docker.compose.service"}} {{.ID}}',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(line.split() for line in done.stdout.splitlines() if line.strip())

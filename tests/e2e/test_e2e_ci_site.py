@@ -1,0 +1,270 @@
+"""End to end on the `ci` template: init, render, up, verify, real data, faults, idempotence, down.
+
+One site is brought up for the module (bringing OpenSearch up per test would take most of the CI budget);
+each test uses its own indicators and log files, so the tests do not depend on each other's data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_support import (
+    alert_keys,
+    alerts_for_domain,
+    choose_indicators,
+    cli,
+    cli_ok,
+    compose_project_containers,
+    compose_project_networks,
+    container_ids,
+    dns_line,
+    expected_matches,
+    publish_domains,
+    stable_count,
+    wait_for,
+    write_atomically,
+)
+
+from minisoc.ops.access import load_site
+from minisoc.ops.feed_dir import publish_event
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+PROJECT = "minisoc-ci"
+ALERT_TIMEOUT_S = 240
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> Iterator[Path]:
+    site_dir = tmp_path_factory.mktemp("e2e") / "site"
+    cli_ok("init", str(site_dir), "--template", "ci", "--non-interactive")
+    cli_ok("render", str(site_dir))
+    started = time.monotonic()
+    try:
+        report = json.loads(cli_ok("up", str(site_dir), "--json"))
+        waited = next(c["seconds"] for c in report["checks"] if c["name"] == "services healthy")
+        print(f"\n[e2e] up -> all healthy: {time.monotonic() - started:.1f}s (compose --wait: {waited}s)")
+        yield site_dir
+    finally:
+        code, _, err = cli("down", str(site_dir), "--volumes")
+        print(f"[e2e] down --volumes exit {code} {err[-500:]}")
+
+
+def feed_dir(site_dir: Path) -> Path:
+    path = load_site(site_dir).paths.local_feed_dir
+    assert path is not None
+    return path
+
+
+def log_dir(site_dir: Path) -> Path:
+    return load_site(site_dir).paths.log_dir
+
+
+def status(site_dir: Path) -> dict:
+    return json.loads(cli_ok("status", str(site_dir), "--json"))
+
+
+def unique_domain(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}.e2e.minisoc.invalid"
+
+
+def test_status_reports_the_drop_folders(site: Path) -> None:
+    result = status(site)
+    assert result["paths"]["sensor.log_dir"] == str(log_dir(site))
+    assert result["paths"]["intel.local_feed_dir"] == str(feed_dir(site))
+    assert result["all_ready"], result["services"]
+
+
+def test_verify_passes_and_is_recorded(site: Path) -> None:
+    code, out, _ = cli("verify", str(site), "--json")
+    report = json.loads(out)
+    assert code == 0, report
+    latency = next(c["seconds"] for c in report["checks"] if c["name"] == "canary alert")
+    print(f"\n[e2e] canary latency (indicator published -> alert searchable): {latency:.1f}s")
+    assert status(site)["verify"]["last_pass"] is not None
+    assert alerts_for_domain(site, ".verify.minisoc.invalid") == []  # the canary cleaned up after itself
+
+
+def test_real_logs_against_real_feed_give_exactly_the_expected_alerts(site: Path, shared_data: Path) -> None:
+    zeek = shared_data / "zeek"
+    dns_files = [zeek / "json/zat/dns.log", zeek / "json/wrccdc-zeek6.2/dns.json.gz"]
+    other_files = [
+        zeek / "json/zat" / name for name in ("conn.log", "http.log", "ssl.log", "files.log", "x509.log")
+    ]
+    other_files += [zeek / "tsv/zat/conn.log", zeek / "json/wrccdc-zeek6.2/ssl.json.gz"]
+    indicators = choose_indicators(dns_files, other_files)
+    expected = expected_matches(dns_files, indicators)
+    assert len(expected.keys) >= 5, "the sample data should give a handful of matches"
+    feeds = feed_dir(site)
+    tweetfeed = shared_data / "misp/feeds/tweetfeed-2026-08-10_16"
+    manifest = json.loads((tweetfeed / "manifest.json").read_text())
+    for event_uuid, entry in manifest.items():  # the real feed: same files, announced event by event
+        event = json.loads((tweetfeed / f"{event_uuid}.json").read_text())["Event"]
+        publish_event(feeds, event_uuid, event, entry, [])
+    publish_domains(feeds, indicators, "e2e: domains seen in the sample Zeek logs")
+    time.sleep(2 * load_site(site).profile.intel.sync_interval + 5)  # indicators first, then the logs
+    target = log_dir(site) / "real"
+    target.mkdir(exist_ok=True)
+    for path in dns_files + other_files:
+        name = f"{path.parent.name}-{path.name}"
+        shutil.copy(path, target / f".{name}")
+        (target / f".{name}").replace(target / name)
+    expected_keys = Counter(
+        (f"{p.parent.name}-{p.name}", uid, q)
+        for (n, uid, q) in expected.keys
+        for p in dns_files
+        if p.name == n
+    )
+
+    def matching() -> list:
+        return [
+            key for key in alert_keys(alerts_for_domain(site, "")) if key[0] in {k[0] for k in expected_keys}
+        ]
+
+    stable_count(lambda: len(matching()), len(expected_keys), ALERT_TIMEOUT_S)
+    assert Counter(matching()) == expected_keys
+
+
+def test_opensearch_down_while_logs_arrive_gives_each_alert_once(site: Path) -> None:
+    domain = unique_domain("osdown")
+    publish_domains(feed_dir(site), [domain], "e2e: OpenSearch outage")
+    wait_for("indicator synced", lambda: _indicator_loaded(site), 60)
+    time.sleep(load_site(site).profile.intel.sync_interval + 3)
+    project = load_site(site).project()
+    project.service_action("stop", "opensearch")
+    now = time.time()
+    lines = [dns_line(f"Cosdown{i:04d}", f"h{i}.{domain}", now + i) for i in range(40)]
+    for part in range(4):  # logs keep arriving while OpenSearch is down
+        write_atomically(
+            log_dir(site) / f"osdown-{part}.dns.log", "".join(lines[part * 10 : (part + 1) * 10]).encode()
+        )
+        time.sleep(3)
+    project.service_action("start", "opensearch")
+    wait_for("opensearch healthy", lambda: status(site)["all_ready"], 240, interval_s=5)
+    count = stable_count(lambda: len(alerts_for_domain(site, domain)), 40, ALERT_TIMEOUT_S)
+    assert count == 40
+    uids = Counter(alert["zeek"]["uid"] for alert in alerts_for_domain(site, domain))
+    assert set(uids.values()) == {1} and len(uids) == 40
+
+
+def _indicator_loaded(site: Path) -> bool:
+    intel = status(site).get("intel", {})
+    return bool(intel.get("available")) and intel.get("indicators", 0) > 0
+
+
+def test_correlator_killed_mid_batch_loses_and_duplicates_nothing(site: Path) -> None:
+    domain = unique_domain("kill")
+    publish_domains(feed_dir(site), [domain], "e2e: correlator crash")
+    time.sleep(2 * load_site(site).profile.intel.sync_interval + 3)
+    now = time.time()
+    rows = []
+    for i in range(30000):  # every 100th line matches: 300 alerts spread over several batches
+        query = f"m{i}.{domain}" if i % 100 == 0 else f"benign{i}.example.org"
+        rows.append(dns_line(f"Ckill{i:06d}", query, now + i / 1000))
+    write_atomically(log_dir(site) / "kill.dns.log", "".join(rows).encode())
+    time.sleep(1.0)
+    project = load_site(site).project()
+    project.service_action("kill", "correlator")
+    project.service_action("start", "correlator")
+    count = stable_count(lambda: len(alerts_for_domain(site, domain)), 300, ALERT_TIMEOUT_S)
+    assert count == 300
+    assert len({alert["zeek"]["uid"] for alert in alerts_for_domain(site, domain)}) == 300
+
+
+def test_corrupt_lines_and_truncated_gzip_are_counted_and_the_rest_processed(site: Path) -> None:
+    domain = unique_domain("corrupt")
+    publish_domains(feed_dir(site), [domain], "e2e: corrupt input")
+    time.sleep(2 * load_site(site).profile.intel.sync_interval + 3)
+    before = _parse_errors(site)
+    now = time.time()
+    good = [dns_line(f"Ccorrupt{i}", f"g{i}.{domain}", now) for i in range(5)]
+    mixed = [
+        *good[:2],
+        "{not json at all\n",
+        '{"ts": "yesterday", "uid": 5\n',
+        *good[2:],
+        "\x00\x01garbage\n",
+    ]
+    write_atomically(log_dir(site) / "corrupt.dns.log", "".join(mixed).encode())
+    whole = gzip.compress("".join(dns_line(f"Cgz{i}", f"z{i}.{domain}", now) for i in range(200)).encode())
+    write_atomically(log_dir(site) / "truncated.dns.log.gz", whole[: len(whole) // 2])
+    count = stable_count(
+        lambda: len([a for a in alerts_for_domain(site, domain) if a["zeek"]["uid"].startswith("Ccorrupt")]),
+        5,
+        ALERT_TIMEOUT_S,
+    )
+    assert count == 5
+    wait_for("parse errors counted", lambda: _parse_errors(site) >= before + 3, 60)
+    assert status(site)["all_ready"]
+
+
+def _parse_errors(site: Path) -> int:
+    import urllib.request
+
+    with urllib.request.urlopen(load_site(site).correlator_url() + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("minisoc_parse_errors_total")
+        )
+    )
+
+
+def test_feed_server_unreachable_keeps_indicators_and_sync_age_grows(site: Path) -> None:
+    project = load_site(site).project()
+    before = status(site)["intel"]
+    project.service_action("stop", "feedserver")
+    try:
+        interval = load_site(site).profile.intel.sync_interval
+        time.sleep(2 * interval + 5)
+        first = status(site)["intel"]
+        time.sleep(interval + 5)
+        second = status(site)["intel"]
+    finally:
+        project.service_action("start", "feedserver")
+    assert first["indicators"] == second["indicators"] == before["indicators"] > 0
+    assert second["oldest_sync_age_s"] > first["oldest_sync_age_s"] > 0
+
+
+def test_up_twice_changes_nothing_and_render_keeps_secrets(site: Path) -> None:
+    secrets_dir = load_site(site).paths.secrets_dir
+    secrets = {path.name: path.read_bytes() for path in secrets_dir.iterdir()}
+    before = container_ids(site)
+    cli_ok("up", str(site))
+    assert container_ids(site) == before
+    cli_ok("render", str(site))
+    assert {path.name: path.read_bytes() for path in secrets_dir.iterdir()} == secrets
+    cli_ok("up", str(site))
+    assert container_ids(site) == before
+
+
+def test_down_then_up_keeps_data(site: Path) -> None:
+    before = status(site)["alerts"]["count"]
+    assert before > 0
+    cli_ok("down", str(site))
+    assert compose_project_containers(PROJECT) == []
+    cli_ok("up", str(site))
+    assert status(site)["alerts"]["count"] == before
+
+
+def test_down_with_volumes_leaves_nothing_behind(site: Path) -> None:
+    cli_ok("down", str(site), "--volumes")
+    assert compose_project_containers(PROJECT) == []
+    assert compose_project_networks(PROJECT) == []
+    volumes = subprocess.run(
+        ["docker", "volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert volumes == []
