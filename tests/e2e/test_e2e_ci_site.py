@@ -114,11 +114,11 @@ def test_real_logs_against_real_feed_give_exactly_the_expected_alerts(site: Path
     target = log_dir(site) / "real"
     target.mkdir(exist_ok=True)
     for path in dns_files + other_files:
-        name = f"{path.parent.name}-{path.name}"
+        name = f"{path.parent.name}.{path.name}"  # Zeek naming: the log type is the last dotted part
         shutil.copy(path, target / f".{name}")
         (target / f".{name}").replace(target / name)
     expected_keys = Counter(
-        (f"{p.parent.name}-{p.name}", uid, q)
+        (f"{p.parent.name}.{p.name}", uid, q)
         for (n, uid, q) in expected.keys
         for p in dns_files
         if p.name == n
