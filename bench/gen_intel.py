@@ -26,7 +26,7 @@ MIX = (
     ("sha1", 0.04),
     ("sha256", 0.06),
 )
-CIDR_LENGTHS = (16, 20, 22, 24, 24, 24, 28)
+CIDR_LENGTHS = (20, 22, 24, 24, 24, 26, 28, 28)  # feeds list small networks
 
 
 def random_value(rnd: random.Random, kind: str, serial: int) -> tuple[str, str]:

@@ -66,11 +66,14 @@ class Pools:
         ]
         self.names = [
             ".".join(
-                rnd.sample(
-                    ["www", "api", "cdn", "mail", "static", words[rnd.randrange(len(words))]],
-                    k=rnd.randrange(0, 3),
-                )
-                + [rnd.choice(words), rnd.choice(TLDS)]
+                [
+                    *rnd.sample(
+                        ["www", "api", "cdn", "mail", "static", words[rnd.randrange(len(words))]],
+                        k=rnd.randrange(0, 3),
+                    ),
+                    rnd.choice(words),
+                    rnd.choice(TLDS),
+                ]
             )
             for _ in range(size)
         ]

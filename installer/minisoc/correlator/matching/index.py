@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -30,9 +30,6 @@ _NUMPY_TYPES = {"I": np.uint32, "H": np.uint16, "q": np.int64}
 _GOLDEN = 0x9E3779B97F4A7C15  # odd: multiplying by it modulo 2**64 is a bijection
 _MASK64 = (1 << 64) - 1
 _BLOCK_BITS = 1 << 24  # IPv4 /24 blocks
-
-
-ContextKey = tuple[str, str, str, str | None, str | None, str | None, tuple[str, ...], int | None]
 
 
 class Context(NamedTuple):
@@ -74,22 +71,18 @@ class _RowColumns:
 def _pack_uuids(texts: list[str | None]) -> tuple[npt.NDArray[np.uint8], dict[int, str]]:
     """(n, 16) bytes of canonical (lower-case, hyphenated) UUIDs, zeros for None; others returned as text."""
     packed = np.zeros((len(texts), 16), dtype=np.uint8)
-    odd: dict[int, str] = {}
-    positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36 and t.isascii()]
+    odd = {p: t for p, t in enumerate(texts) if t is not None and len(t) != 36}
+    positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36]
     if positions:
-        raw = np.frombuffer("".join([texts[p] for p in positions]).encode("ascii"),  # type: ignore[misc]
-                            dtype=np.uint8).reshape(-1, 36)
+        joined = "".join([texts[p] for p in positions])  # type: ignore[misc]
+        raw = np.frombuffer(joined.encode("ascii", "replace"), dtype=np.uint8).reshape(-1, 36)
         hyphens_ok = (raw[:, [8, 13, 18, 23]] == ord("-")).all(axis=1)
         nibbles = _HEX_VALUES[raw[:, _UUID_HEX_COLUMNS]]
         valid = hyphens_ok & (nibbles != 255).all(axis=1)
-        good = np.asarray(positions)[valid]
-        packed[good] = (nibbles[valid, 0::2] << 4) | nibbles[valid, 1::2]
-        for position in np.asarray(positions)[~valid]:
+        where = np.asarray(positions)
+        packed[where[valid]] = (nibbles[valid, 0::2] << 4) | nibbles[valid, 1::2]
+        for position in where[~valid]:
             odd[int(position)] = str(texts[position])
-    taken = set(positions)
-    for position, text in enumerate(texts):
-        if text is not None and position not in taken:
-            odd[position] = text
     return packed, odd
 
 
@@ -151,12 +144,21 @@ class IndicatorIndex:
 
     @classmethod
     def build(cls, indicators: Iterable[Indicator]) -> IndicatorIndex:
-        context_ids: dict[ContextKey, int] = {}
+        context_ids: dict[tuple[Any, ...], int] = {}
+        context_list: list[Context] = []
         comment_ids: dict[str | None, int] = {None: 0}
 
         def context_of(i: Indicator) -> int:
-            key = (i.kind, i.type, i.source, i.event_uuid, i.event_info, i.reference, i.tags, i.threat_level)
-            return context_ids.setdefault(key, len(context_ids))
+            # tags by identity: every indicator is alive during the build, so ids are unique; equal tags in
+            # two tuple objects only cost a duplicate context entry. Saves hashing the tags per indicator.
+            key = (i.kind, i.type, i.source, i.event_uuid, i.event_info, i.reference, id(i.tags),
+                   i.threat_level)
+            number = context_ids.get(key)
+            if number is None:
+                number = context_ids[key] = len(context_list)
+                context_list.append(Context(i.kind, i.type, i.source, i.event_uuid, i.event_info, i.reference,
+                                            i.tags, i.threat_level))
+            return number
 
         everything = indicators if isinstance(indicators, list) else list(indicators)
         exact = [i for i in everything if i.kind != model.KIND_CIDR]
@@ -184,8 +186,7 @@ class IndicatorIndex:
         cidrs, cidr_order = CompactTable.from_unsorted(cidr_keys)
         string_rows = RowStore(_RowColumns(exact, context_of, comment_ids), string_order)
         cidr_rows = RowStore(_RowColumns(ranges, context_of, comment_ids), cidr_order)
-        contexts = [Context(*key) for key in context_ids]
-        return cls(strings, string_rows, cidrs, cidr_rows, contexts, list(comment_ids),
+        return cls(strings, string_rows, cidrs, cidr_rows, context_list, list(comment_ids),
                    tuple(sorted(v4_lengths, reverse=True)), tuple(sorted(v6_lengths, reverse=True)),
                    v4_blocks)
 
