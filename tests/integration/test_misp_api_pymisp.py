@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from fakes.misp_server import FakeMispServer
+from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.intel.misp_api import MispApiSource, connect_pymisp
 from minisoc.errors import ServiceError
 
@@ -27,7 +28,13 @@ def misp(shared_data: Path) -> Iterator[FakeMispServer]:
 
 
 def _source(misp: FakeMispServer, state: Path, **options: Any) -> MispApiSource:
-    return MispApiSource("misp", connect_pymisp(misp.url, KEY), state, base_url=misp.url, **options)
+    """The source as the service builds it: from `intel.misp` config, key in a 0600 file, PyMISP inside."""
+    key_file = state / "misp.key"
+    if not key_file.exists():
+        state.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(KEY + "\n")
+        key_file.chmod(0o600)
+    return MispApiSource(MispApiConfig(url=misp.url, key_file=key_file), state / "state", **options)
 
 
 def _expected_uuids(misp: FakeMispServer) -> set[str]:
@@ -110,10 +117,16 @@ def test_indicators_past_max_age_expire(misp: FakeMispServer, tmp_path: Path) ->
     assert len(update.added) < len(_expected_uuids(misp))
 
 
-def test_a_wrong_key_is_a_service_error_without_the_key(misp: FakeMispServer) -> None:
+def test_a_wrong_key_fails_the_sync_with_a_service_error_that_hides_the_key(
+    misp: FakeMispServer, tmp_path: Path
+) -> None:
+    wrong = "wrong-key-wrong-key-wrong-key-wrong-key0"
+    (tmp_path / "bad.key").write_text(wrong)
+    source = MispApiSource(MispApiConfig(url=misp.url, key_file=tmp_path / "bad.key"), tmp_path / "state")
     with pytest.raises(ServiceError) as raised:
-        connect_pymisp(misp.url, "wrong-key-wrong-key-wrong-key-wrong-key0")
-    assert "wrong-key" not in str(raised.value.message) and raised.value.hint
+        source.sync()
+    assert wrong not in raised.value.message and raised.value.hint
+    assert not (tmp_path / "state").exists() or not list((tmp_path / "state").rglob("state.json"))
 
 
 def test_pymisp_sighting_reaches_the_fake(misp: FakeMispServer) -> None:

@@ -11,16 +11,19 @@ refetching everything.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
 
+from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.intel.convert import LoadCounts, Provenance
 from minisoc.correlator.intel.misp_event import MispAttribute, attribute_indicators, tag_names
 from minisoc.correlator.intel.misp_event import misp_base_reference as event_reference
 from minisoc.correlator.intel.state_file import read_json, safe_name, write_json_atomic
 from minisoc.correlator.model import Indicator
+from minisoc.correlator.sinks.sightings import read_key
 from minisoc.correlator.typing import IntelUpdate
 from minisoc.errors import IntelError, ServiceError
 
@@ -70,21 +73,33 @@ def _truthy(value: Any) -> bool:
 
 
 class MispApiSource:
-    """An IntelSource over a MISP server's REST API (any client with PyMISP's `search`)."""
+    """An IntelSource over a MISP server's REST API.
 
-    def __init__(self, name: str, client: MispSearchClient, state_dir: Path, *, base_url: str | None = None,
-                 page_size: int = 5000, max_age_s: int | None = None,
-                 clock: Any = time.time) -> None:
-        self.name = name
+    Built from the correlator's `intel.misp` configuration; connects (PyMISP, reading the key file) at the
+    first sync, so a MISP that is down delays intel instead of failing the service's start. Tests may pass
+    `client` (anything with PyMISP's `search`).
+    """
+
+    def __init__(self, config: MispApiConfig, state_dir: Path, *, client: MispSearchClient | None = None,
+                 name: str | None = None, page_size: int = 5000, max_age_s: int | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.name = name or f"misp:{config.url.split('://', 1)[-1].rstrip('/')}"
         self.client = client
-        self.base_url = base_url
+        self.base_url = config.url
         self.page_size = page_size
         self.max_age_s = max_age_s
         self.clock = clock
-        self.state_path = state_dir / "misp" / safe_name(name) / "state.json"
+        self.state_path = state_dir / "misp" / safe_name(self.name) / "state.json"
         self.last_counts = LoadCounts()
         self.pages_fetched = 0
         self._state: ApiState | None = None  # None until the first sync of this process
+
+    def _client(self) -> MispSearchClient:
+        if self.client is None:
+            verify: bool | str = str(self.config.ca_file) if self.config.ca_file else self.config.verify_tls
+            self.client = connect_pymisp(self.config.url, read_key(self.config.key_file), verify)
+        return self.client
 
     def _load_state(self) -> ApiState:
         saved = read_json(self.state_path, None)
@@ -95,7 +110,7 @@ class MispApiSource:
 
     def _page(self, cursor: int, page: int) -> list[dict[str, Any]]:
         try:
-            reply = self.client.search(
+            reply = self._client().search(
                 controller="attributes", published=True, timestamp=cursor or None, deleted=[0, 1],
                 include_event_tags=True, include_event_uuid=True, include_decay_score=True,
                 page=page, limit=self.page_size, pythonify=False)
