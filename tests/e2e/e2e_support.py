@@ -244,7 +244,6 @@ def container_ids(site_dir: Path) -> dict[str, str]:
         [
             "docker",
             "ps",
-            "-q",
             "--no-trunc",
             "--filter",
             f"label=com.docker.compose.project={site.profile.project_name}",
