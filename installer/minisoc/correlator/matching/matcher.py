@@ -21,6 +21,7 @@ Fields = dict[str, Any]
 Found = list[Match]
 PortField = str | None
 Observer = Callable[[str, str, PortField, Fields, Found], None]
+SpecEntry = tuple[str, Observer, PortField, bool, "set[str] | None"]
 
 _MEMO_LIMIT = 1 << 17  # clean observed values remembered per kind of observation, then forgotten at once
 _NAME_KINDS = frozenset((model.KIND_DOMAIN, model.KIND_HOSTNAME))
@@ -70,13 +71,16 @@ class Matcher:
             obs.INTEL_SEEN: self._intel_seen, "url": self._url_text,
             **{name: self._simple(name) for name in _SIMPLE},
         }
-        self._specs: dict[str, tuple[tuple[str, Observer, str | None, bool], ...]] = {}
+        self._specs: dict[str, tuple[SpecEntry, ...]] = {}
+        # observers whose "nothing here" answers are memoised: checked inline, saving a call per repeat
+        self._memo_of: dict[str, set[str]] = {obs.IP: self._clean_ips, obs.NAME: self._clean_names,
+                                              obs.DNS_ANSWER: self._clean_names}
 
-    def _compiled(self, log_type: str) -> tuple[tuple[str, Observer, str | None, bool], ...]:
+    def _compiled(self, log_type: str) -> tuple[SpecEntry, ...]:
         spec = self._specs.get(log_type)
         if spec is None:
             spec = self._specs[log_type] = tuple(
-                (field, self._observers[observer], port, field in obs.SET_FIELDS)
+                (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memo_of.get(observer))
                 for field, observer, port in obs.spec_for(log_type))
         return spec
 
@@ -85,11 +89,14 @@ class Matcher:
 
     def match_fields(self, log_type: str, fields: Fields) -> list[Match]:
         found: Found = []
-        for field, observe, port_field, is_set in self._compiled(log_type):
+        spec = self._specs.get(log_type) or self._compiled(log_type)
+        for field, observe, port_field, is_set, memo in spec:
             raw = fields.get(field)
             if raw is None:
                 continue
             if type(raw) is str:
+                if memo is not None and raw in memo:
+                    continue
                 if not raw or raw == "-" or raw == "(empty)":
                     continue
                 if is_set and "," in raw:
@@ -99,7 +106,7 @@ class Matcher:
                     observe(field, raw, port_field, fields, found)
             elif isinstance(raw, list | tuple):
                 for value in raw:
-                    if type(value) is str and value:
+                    if type(value) is str and value and (memo is None or value not in memo):
                         observe(field, value, port_field, fields, found)
         return found
 
