@@ -110,8 +110,8 @@ def fill_wheelhouse(context: Path, options: BuildOptions) -> None:
     wheel = locate_minisoc_wheel(options, scratch)
     cache = options.cache_dir / "wheelhouse"
     cache.mkdir(parents=True, exist_ok=True)
-    # Dependencies land in the shared cache first: a rerun resolves them without downloading again. A cached
-    # minisoc wheel of the same version would shadow this one (and its dependency list), so none is kept there.
+    # Dependencies land in the shared cache first: a rerun resolves them without downloading again.
+    # A cached minisoc wheel of the same version would shadow this one (and its dependencies): none is kept.
     for stale in cache.glob("minisoc-*.whl"):
         stale.unlink()
     run_command(
