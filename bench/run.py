@@ -80,6 +80,27 @@ def match_only(files: list[Path], matcher: Matcher) -> tuple[float, int]:
     return time.process_time() - started, hits
 
 
+def match_scaling(files: list[Path], intel: str, records_limit: int = 250_000) -> dict[str, int]:
+    """Match-only records per CPU-second with 10k, 100k and all indicators loaded (best of 3 each)."""
+    per_file = records_limit // max(1, len(files))  # every log type, not only the first files
+    records = [
+        record for path in files for _, record in zip(range(per_file), read_logs([path]), strict=False)
+    ]
+    indicators = load_intel([intel]).indicators
+    figures: dict[str, int] = {}
+    for count in (10_000, 100_000, len(indicators)):
+        index = IndicatorIndex.build(indicators[:count])
+        best = 0.0
+        for _ in range(3):
+            matcher = Matcher(index)
+            started = time.process_time()
+            for record in records:
+                matcher.match(record)
+            best = max(best, len(records) / (time.process_time() - started))
+        figures[f"match_records_per_cpu_s_with_{count}_indicators"] = round(best)
+    return figures
+
+
 def load_index(intel: str) -> IndicatorIndex:
     return IndicatorIndex.build(load_intel([intel]).indicators)
 
@@ -107,6 +128,7 @@ def main() -> None:
     parser.add_argument("--intel", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=0, help="also measure run_hunt with N processes")
+    parser.add_argument("--scaling", action="store_true", help="match cost with 10k/100k/all indicators")
     args = parser.parse_args()
     files = find_log_files(args.logs)
     figures: dict[str, Any] = {}
@@ -145,6 +167,8 @@ def main() -> None:
     figures["retro_hunt_lines_per_s"] = round(piped / wall)
     figures["retro_hunt_alerts"] = sum(len(batch) for batch in batches)
 
+    if args.scaling:
+        figures.update(match_scaling(files, args.intel))
     if args.workers:
         for workers in (1, args.workers):
             request = HuntRequest(logs=[str(args.logs)], intel=[args.intel], workers=workers)
