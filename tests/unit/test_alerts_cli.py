@@ -76,6 +76,8 @@ def test_site_dir_uses_the_rendered_correlator_config(
 
 def test_errors_are_one_line_with_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["alerts", "list", str(tmp_path)]) == 2
+    assert "no site here" in capsys.readouterr().err
+    assert main(["alerts", "list", "--config", str(tmp_path / "none.yaml")]) == 2
     assert "no correlator configuration" in capsys.readouterr().err
     assert main(["alerts", "list", "--store", f"sqlite:///{tmp_path}/none.db"]) == 2
     assert main(["alerts", "list", "--store", f"sqlite:///{tmp_path}/none.db", "--since", "soon"]) == 2

@@ -11,11 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from minisoc.correlator.review import acknowledge, list_recent, open_review_target
+from minisoc.correlator.review_site import open_review
 
 alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
 
-SiteDir = Annotated[Path | None, typer.Argument(help="The site directory (default: the current directory).")]
+SiteDir = Annotated[
+    Path | None,
+    typer.Argument(help="The site directory (default: the current directory); run on the host."),
+]
 StoreUrl = Annotated[
     str | None, typer.Option("--store", help="sqlite:///alerts.db or https://host:9200[/index].")
 ]
@@ -36,11 +39,11 @@ def list_alerts(
     config: ConfigPath = None,
 ) -> None:
     """List alerts, newest first."""
-    target = open_review_target(site_dir, store, config)
+    review = open_review(site_dir, store, config, "list")
     try:
-        docs = list_recent(target, since, limit)
+        docs = review.list_alerts(since, limit)
     finally:
-        target.store.close()
+        review.close()
     if json_output:
         sys.stdout.write(orjson.dumps(docs).decode() + "\n")
         return
@@ -59,23 +62,16 @@ def ack_alert(
     config: ConfigPath = None,
 ) -> None:
     """Acknowledge an alert, or mark it a false positive."""
-    target = open_review_target(site_dir, store, config)
+    review = open_review(site_dir, store, config, "ack")
     try:
-        result = acknowledge(target, alert_id, false_positive)
+        result = review.ack(alert_id, false_positive)
     finally:
-        target.store.close()
-    ack = result.alert.get("minisoc", {}).get("ack", {})
+        review.close()
     if json_output:
-        sys.stdout.write(
-            orjson.dumps(
-                {"id": result.alert["event"]["id"], "ack": ack, "sighting": result.sighting}
-            ).decode()
-            + "\n"
-        )
+        reply = {"id": result.alert_id, "ack": result.ack, "sighting": result.sighting}
+        sys.stdout.write(orjson.dumps(reply).decode() + "\n")
     else:
-        typer.echo(
-            f"alert {result.alert['event']['id']}: {ack.get('state')} (MISP sighting: {result.sighting})"
-        )
+        typer.echo(f"alert {result.alert_id}: {result.ack.get('state')} (MISP sighting: {result.sighting})")
 
 
 def _render(docs: list[dict[str, Any]]) -> None:

@@ -1,7 +1,8 @@
-"""Analyst review of stored alerts (`minisoc alerts list/ack`): find the site's store, list, acknowledge.
+"""Analyst review of stored alerts (`minisoc alerts list/ack`): list them, acknowledge them.
 
-The store is the one the site's correlator writes to (SITE_DIR/config/correlator/correlator.yaml, rendered by
-`minisoc render`), a correlator.yaml given directly (inside the container), or a `--store` URL.
+`AlertReview` is what the CLI talks to. `StoreReview` reads an alert store directly (a `--store` URL, a
+correlator.yaml, or the host view of a site built by `minisoc.correlator.review_site`); the container
+variant (`minisoc.correlator.review_container`) runs the same command inside the site's correlator.
 """
 
 from __future__ import annotations
@@ -10,20 +11,21 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pydantic
 import yaml
 
 from minisoc.correlator.config import CorrelatorConfig
-from minisoc.correlator.sinks.open import AlertRepository, open_configured_store, open_store_url
+from minisoc.correlator.sinks.open import AlertRepository
 from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sighting
 from minisoc.correlator.typing import SinkUnavailable
-from minisoc.errors import Problem, ProfileError, UsageError
+from minisoc.errors import Problem, ProfileError, ServiceError, UsageError
 
 SITE_CORRELATOR_CONFIG = Path("config") / "correlator" / "correlator.yaml"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+NO_MISP = "no MISP configured for this store"
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -57,53 +59,78 @@ def load_correlator_config(path: Path) -> CorrelatorConfig:
         raise ProfileError(problems, source=str(path)) from None
 
 
-@dataclass
-class ReviewTarget:
-    """Where alerts are read from, and MISP settings for false-positive sightings (when known)."""
-
-    store: AlertRepository
-    config: CorrelatorConfig | None
-    description: str
-
-
-def open_review_target(
-    site_dir: Path | None, store_url: str | None, config_path: Path | None
-) -> ReviewTarget:
-    if store_url:
-        return ReviewTarget(open_store_url(store_url, create=False), None, store_url.split("://", 1)[0])
-    path = config_path or (site_dir or Path.cwd()) / SITE_CORRELATOR_CONFIG
-    if not path.is_file():
-        raise UsageError(
-            f"{path}: no correlator configuration here",
-            "run `minisoc render SITE_DIR` first, or pass --store sqlite:///alerts.db "
-            "or --store https://opensearch:9200",
-        )
-    config = load_correlator_config(path)
-    return ReviewTarget(open_configured_store(config, create=False), config, config.sink.kind)
-
-
-def list_recent(target: ReviewTarget, since: str | None, limit: int) -> list[dict[str, Any]]:
-    return target.store.list_alerts(parse_since(since) if since else None, limit=limit)
-
-
-@dataclass
+@dataclass(frozen=True)
 class AckResult:
-    alert: dict[str, Any]
+    alert_id: str
+    ack: dict[str, Any]  # minisoc.ack of the alert: state, at, ...
     sighting: str  # "sent", "not sent: <why>", "not requested"
 
 
-def acknowledge(target: ReviewTarget, alert_id: str, false_positive: bool) -> AckResult:
-    """Mark the alert; for a false positive, also send a false-positive sighting when MISP is configured."""
-    doc = target.store.ack(alert_id, false_positive=false_positive)
-    if not false_positive:
-        return AckResult(doc, "not requested")
-    config = target.config
-    if config is None or config.intel.misp is None or not config.sightings.enabled:
-        return AckResult(doc, "not sent: no MISP configured for this store")
-    try:
-        MispSightingSink(config.intel.misp).add_sightings(
-            [false_positive_sighting(doc, config.sightings.source)]
-        )
-    except (SinkUnavailable, UsageError) as error:
-        return AckResult(doc, f"not sent: {error}")
-    return AckResult(doc, "sent")
+class AlertReview(Protocol):
+    """Where `minisoc alerts` reads and marks alerts; `description` names it (never a secret)."""
+
+    description: str
+
+    def list_alerts(self, since: str | None, limit: int) -> list[dict[str, Any]]: ...
+
+    def ack(self, alert_id: str, false_positive: bool) -> AckResult: ...
+
+    def close(self) -> None: ...
+
+
+class StoreReview:
+    """An alert store read directly; false-positive sightings go to `config.intel.misp` when there is one."""
+
+    def __init__(
+        self,
+        store: AlertRepository,
+        description: str,
+        config: CorrelatorConfig | None = None,
+        *,
+        no_misp_reason: str = NO_MISP,
+        unavailable_hint: str | None = None,
+    ) -> None:
+        self.store = store
+        self.description = description
+        self.config = config
+        self.no_misp_reason = no_misp_reason
+        self.unavailable_hint = unavailable_hint
+
+    def list_alerts(self, since: str | None, limit: int) -> list[dict[str, Any]]:
+        start = parse_since(since) if since else None
+        try:
+            return self.store.list_alerts(start, limit=limit)
+        except ServiceError as error:
+            raise self._with_hint(error) from None
+
+    def ack(self, alert_id: str, false_positive: bool) -> AckResult:
+        """Mark the alert; for a false positive, also send a false-positive sighting when MISP is known."""
+        try:
+            doc = self.store.ack(alert_id, false_positive=false_positive)
+        except ServiceError as error:
+            raise self._with_hint(error) from None
+        ack = dict(doc.get("minisoc", {}).get("ack", {}))
+        full_id = str(doc.get("event", {}).get("id", alert_id))
+        if not false_positive:
+            return AckResult(full_id, ack, "not requested")
+        return AckResult(full_id, ack, self._send_false_positive(doc))
+
+    def _send_false_positive(self, doc: dict[str, Any]) -> str:
+        config = self.config
+        if config is None or config.intel.misp is None or not config.sightings.enabled:
+            return f"not sent: {self.no_misp_reason}"
+        try:
+            MispSightingSink(config.intel.misp).add_sightings(
+                [false_positive_sighting(doc, config.sightings.source)]
+            )
+        except (SinkUnavailable, UsageError) as error:
+            return f"not sent: {error}"
+        return "sent"
+
+    def _with_hint(self, error: ServiceError) -> ServiceError:
+        if self.unavailable_hint is None:
+            return error
+        return ServiceError(error.message, self.unavailable_hint)
+
+    def close(self) -> None:
+        self.store.close()

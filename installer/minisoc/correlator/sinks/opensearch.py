@@ -6,13 +6,14 @@ and AlertStore (list via search, ack via update).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError
+from opensearchpy.exceptions import AuthorizationException, NotFoundError
 
 from minisoc.correlator.alerts import iso_utc, mark_ack
 from minisoc.correlator.model import Alert
@@ -91,7 +92,9 @@ class OpenSearchAlertSink:
     def _search(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         def search() -> Any:
             try:
-                self.client.indices.refresh(index=self.index)
+                # a read-only user (the analyst) may not refresh: the index refreshes itself every second
+                with contextlib.suppress(AuthorizationException):
+                    self.client.indices.refresh(index=self.index)
                 return self.client.search(index=self.index, body=body)
             except NotFoundError:
                 return {"hits": {"hits": []}}
