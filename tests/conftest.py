@@ -19,7 +19,7 @@ def _shared_data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real Zeek logs, MISP feeds/events, intel files and warninglists (../shared/data; see MANIFEST.md)."""
+    """The real Zeek logs, MISP feeds and events, intel files, warninglists (../shared/data)."""
     path = _shared_data_dir()
     if not (path / "MANIFEST.md").is_file():
         pytest.fail(f"sample data not found at {path}; set MINISOC_SHARED_DATA to the shared/data folder")
