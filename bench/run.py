@@ -6,10 +6,10 @@
 
 Measured, single core unless --workers: indicator load (feed files -> IndicatorIndex, wall and CPU) and
 memory per indicator (tracemalloc: bytes the index retains); a plain `json.loads` loop over the log files;
-the whole pipeline (read + parse + match + alert building: minisoc.correlator.zeek.reader.read_logs and
-minisoc.correlator.hunt.hunt_records, which calls minisoc.correlator.alerts.build_alerts) with the 1M index
-loaded, and its ratio to json.loads in the same run; retro-hunt (1,000 new indicators over the same logs,
-minisoc.correlator.service.retro.retro_hunt); and with --workers N, `run_hunt` with N processes.
+the whole pipeline (read + parse + match + alert building: minisoc.correlator.hunt.hunt_logs, which
+reads with minisoc.correlator.zeek.scan.scan_logs and calls minisoc.correlator.alerts.build_alerts) with
+the 1M index loaded, and its ratio to json.loads in the same run; retro-hunt (1,000 new indicators over
+the same logs, minisoc.correlator.service.retro.retro_hunt); with --workers N, `run_hunt` with N processes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from minisoc.correlator.hunt import HuntRequest, hunt_records, run_hunt
+from minisoc.correlator.hunt import HuntRequest, hunt_logs, run_hunt
 from minisoc.correlator.intel.load import load_intel
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.service.retro import retro_hunt
@@ -59,7 +59,7 @@ def pipeline(files: list[Path], matcher: Matcher) -> tuple[int, int]:
     stats = ReadStats()
     alerts = 0
     for path in files:
-        alerts += len(hunt_records(read_logs([path], stats=stats), matcher, site="bench", now=1.8e9))
+        alerts += len(hunt_logs([path], matcher, stats=stats, site="bench", now=1.8e9))
     return stats.lines_total, alerts
 
 

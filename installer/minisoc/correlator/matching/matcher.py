@@ -38,6 +38,7 @@ _SIMPLE = {obs.JA3: (frozenset((model.KIND_JA3,)), True), obs.JA3S: (frozenset((
            obs.JA4: (frozenset((model.KIND_JA4,)), False),
            obs.USER_AGENT: (frozenset((model.KIND_USER_AGENT,)), False),
            obs.FILENAME: (frozenset((model.KIND_FILENAME,)), False)}
+_ORIG_FIELD, _RESP_FIELD = (field for field, _, _ in obs.CONNECTION)
 _INTEL_TYPES = {"Intel::ADDR": obs.IP, "Intel::DOMAIN": obs.NAME, "Intel::URL": "url",
                 "Intel::EMAIL": obs.EMAIL, "Intel::FILE_HASH": obs.FILE_HASH,
                 "Intel::FILE_NAME": obs.FILENAME, "Intel::CERT_HASH": obs.CERT_HASH,
@@ -75,40 +76,70 @@ class Matcher:
         # observers whose "nothing here" answers are memoised: checked inline, saving a call per repeat
         self._memo_of: dict[str, set[str]] = {obs.IP: self._clean_ips, obs.NAME: self._clean_names,
                                               obs.DNS_ANSWER: self._clean_names}
+        (self._orig_entry, self._resp_entry) = (self._entry(*entry) for entry in obs.CONNECTION)
 
     def _compiled(self, log_type: str) -> tuple[SpecEntry, ...]:
+        """The log type's own observables (the connection's addresses are handled in match_fields)."""
         spec = self._specs.get(log_type)
         if spec is None:
             spec = self._specs[log_type] = tuple(
-                (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memo_of.get(observer))
-                for field, observer, port in obs.spec_for(log_type))
+                self._entry(field, observer, port)
+                for field, observer, port in obs.PER_LOG_TYPE.get(log_type, ()))
         return spec
+
+    def _entry(self, field: str, observer: str, port: PortField) -> SpecEntry:
+        return (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memo_of.get(observer))
 
     def match(self, record: LogRecord) -> list[Match]:
         return self.match_fields(record.log_type, record.fields)
 
     def match_fields(self, log_type: str, fields: Fields) -> list[Match]:
+        """Matches of every observable of `spec_for(log_type)`, in that order; `fields` is only read."""
         found: Found = []
-        spec = self._specs.get(log_type) or self._compiled(log_type)
-        for field, observe, port_field, is_set, memo in spec:
-            raw = fields.get(field)
+        spec = self._specs.get(log_type)
+        if spec is None:
+            spec = self._compiled(log_type)
+        for entry in spec:
+            raw = fields.get(entry[0])
             if raw is None:
                 continue
-            if type(raw) is str:
-                if memo is not None and raw in memo:
-                    continue
-                if not raw or raw == "-" or raw == "(empty)":
-                    continue
-                if is_set and "," in raw:
-                    for value in raw.split(","):
-                        observe(field, value, port_field, fields, found)
-                else:
-                    observe(field, raw, port_field, fields, found)
-            elif isinstance(raw, list | tuple):
-                for value in raw:
-                    if type(value) is str and value and (memo is None or value not in memo):
-                        observe(field, value, port_field, fields, found)
+            memo = entry[4]
+            if memo is not None:
+                if raw.__class__ is str:
+                    if raw in memo:
+                        continue
+                elif raw.__class__ is list:
+                    try:
+                        if memo.issuperset(raw):  # every element known clean (or none at all)
+                            continue
+                    except TypeError:  # an unhashable element: _observe skips what is not text
+                        pass
+            self._observe(entry, raw, fields, found)
+        # the connection's addresses (every log type): most are known clean, checked here without a call
+        clean = self._clean_ips
+        raw = fields.get(_ORIG_FIELD)
+        if raw is not None and (raw.__class__ is not str or raw not in clean):
+            self._observe(self._orig_entry, raw, fields, found)
+        raw = fields.get(_RESP_FIELD)
+        if raw is not None and (raw.__class__ is not str or raw not in clean):
+            self._observe(self._resp_entry, raw, fields, found)
         return found
+
+    def _observe(self, entry: SpecEntry, raw: Any, fields: Fields, found: Found) -> None:
+        """Observe one field's value (text, `a,b` text of a TSV set, or a list), skipping known-clean ones."""
+        field, observe, port_field, is_set, memo = entry
+        if raw.__class__ is str:
+            if not raw or raw == "-" or raw == "(empty)":
+                return
+            if is_set and "," in raw:
+                for value in raw.split(","):
+                    observe(field, value, port_field, fields, found)
+            else:
+                observe(field, raw, port_field, fields, found)
+        elif isinstance(raw, list | tuple):
+            for value in raw:
+                if value.__class__ is str and value and (memo is None or value not in memo):
+                    observe(field, value, port_field, fields, found)
 
     # -- hits ---------------------------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
@@ -26,6 +27,10 @@ from minisoc.errors import LogSourceError
 __all__ = ["ReadStats", "find_log_files", "read_logs", "read_stream"]
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20
+
+Item = TypeVar("Item")
+# What to do with one opened stream: (stream, source path or None for stdin, log type hint) -> items.
+StreamReader = Callable[[io.BufferedIOBase, str | None, str | None], Iterator[Item]]
 
 
 def read_logs(
@@ -48,7 +53,11 @@ def read_logs(
         else:
             targets.extend(find_log_files(Path(given)))
     refusals = Refusals(stats if stats is not None else ReadStats(), dead_letter)
-    return _read_targets(targets, refusals, max_line_bytes)
+
+    def read(stream: io.BufferedIOBase, source: str | None, hint: str | None) -> Iterator[LogRecord]:
+        return read_stream(stream, source, hint, refusals, max_line_bytes)
+
+    return read_targets(targets, refusals, read)
 
 
 def find_log_files(path: Path) -> list[Path]:
@@ -69,15 +78,17 @@ def find_log_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _read_targets(targets: list[Path | None], refusals: Refusals, max_line_bytes: int) -> Iterator[LogRecord]:
+def read_targets(
+    targets: list[Path | None], refusals: Refusals, read: StreamReader[Item]
+) -> Iterator[Item]:
+    """`read(stream, source, hint)` over each target in turn (None: stdin); unreadable files are reported."""
     for target in targets:
         if target is None:
-            yield from read_stream(open_stdin(), None, None, refusals, max_line_bytes)
+            yield from read(open_stdin(), None, None)
             continue
         try:
             with open_log_file(target) as stream:
-                yield from read_stream(stream, str(target), log_type_from_name(target.name), refusals,
-                                       max_line_bytes)
+                yield from read(stream, str(target), log_type_from_name(target.name))
         except OSError as exc:  # vanished or unreadable since it was listed: report, go on
             refusals.stats.file_failed(str(target), f"cannot read: {exc.strerror or exc}")
 

@@ -1,0 +1,91 @@
+"""scan_logs (the hunt's fused read+probe loop) reads exactly what read_logs reads, on every real sample file."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+from minisoc.correlator.hunt import hunt_logs, hunt_records
+from minisoc.correlator.matching import IndicatorIndex, Matcher
+from minisoc.correlator.model import Indicator
+from minisoc.correlator.zeek.deadletter import DeadLetter, read_dead_letters
+from minisoc.correlator.zeek.reader import ReadStats, read_logs
+from minisoc.correlator.zeek.scan import scan_logs
+
+
+def sample_log_files(shared_data: Path) -> list[Path]:
+    files = sorted(p for p in (shared_data / "zeek").rglob("*") if p.is_file())
+    files += sorted((shared_data / "pcaps").glob("*.log"))
+    return files
+
+
+def _everything(log_type: str, fields: dict[str, Any]) -> list[tuple[str, int]]:
+    return [(log_type, len(fields))]
+
+
+def test_scan_yields_every_record_read_logs_gives_with_the_same_stats_and_dead_letters(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    files = sample_log_files(shared_data)
+    assert len(files) >= 30
+    for path in files:
+        read_stats, scan_stats = ReadStats(), ReadStats()
+        with DeadLetter(tmp_path / "read.jsonl") as dead:
+            records = list(read_logs([path], stats=read_stats, dead_letter=dead))
+        with DeadLetter(tmp_path / "scan.jsonl") as dead:
+            scanned = list(scan_logs([path], _everything, stats=scan_stats, dead_letter=dead))
+        assert [record for record, _ in scanned] == records, path
+        assert all(found == [(r.log_type, len(r.fields))] for r, found in scanned)
+        assert scan_stats == read_stats, path
+        if (tmp_path / "read.jsonl").exists() or (tmp_path / "scan.jsonl").exists():  # created on a refusal
+            assert read_dead_letters(tmp_path / "scan.jsonl") == read_dead_letters(tmp_path / "read.jsonl")
+        (tmp_path / "read.jsonl").unlink(missing_ok=True)
+        (tmp_path / "scan.jsonl").unlink(missing_ok=True)
+
+
+def test_only_probed_hits_come_out_and_unusual_lines_take_the_reference_path(tmp_path: Path) -> None:
+    lines = [
+        b'{"ts":1.5,"id.orig_h":"10.0.0.1"}',  # common case
+        b'{"ts":1700000000000,"id.orig_h":"10.0.0.2"}',  # integer milliseconds: normalised
+        b'{"ts":"2018-03-24T17:15:20.865716Z","_path":"dns","query":"a.example"}',  # ISO ts, own type
+        b'{"ts":1.5,"_path":"","id.orig_h":"10.0.0.3"}',  # empty _path: the file's type
+        b'{"ts":1.5,"_path":7,"id.orig_h":"10.0.0.4"}',  # _path not text: the file's type
+        b'{"ts":"yesterday","id.orig_h":"10.0.0.5"}',  # bad_timestamp
+        b'[1,2]',  # not_an_object
+        b'{"ts":1.5,"x":1e999}',  # out of range: invalid_json
+        b'{"ts":1.5,"x":"\xff"}',  # invalid UTF-8: invalid_json
+        b"",
+        b'{"ts":null,"id.orig_h":"10.0.0.6"}',
+    ]
+    path = tmp_path / "conn.log.gz"
+    path.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    read_stats, scan_stats = ReadStats(), ReadStats()
+    records = list(read_logs([path], stats=read_stats))
+
+    def odd_ones(log_type: str, fields: dict[str, Any]) -> list[str]:
+        return [log_type] if fields.get("id.orig_h") != "10.0.0.1" else []
+
+    scanned = list(scan_logs([path], odd_ones, stats=scan_stats))
+    assert [record for record, _ in scanned] == records[1:]
+    assert [found for _, found in scanned] == [["conn"], ["dns"], ["conn"], ["conn"], ["conn"]]
+    assert scan_stats == read_stats
+    assert scan_stats.malformed == {"bad_timestamp": 1, "not_an_object": 1, "invalid_json": 2}
+    assert scan_stats.lines == {"conn": 5, "dns": 1}
+
+
+def test_hunt_logs_gives_the_alerts_of_read_logs_then_hunt_records(shared_data: Path) -> None:
+    paths = [shared_data / "zeek/json/wrccdc-zeek6.2/dns.json.gz",
+             shared_data / "zeek/tsv/wrccdc-zeek6.2/dns.log.gz",
+             shared_data / "zeek/json/wrccdc-zeek6.2/ssl.json.gz", shared_data / "zeek/json/zat"]
+    records = [record for path in paths[:1] for record in read_logs([path])][:3000]
+    names = sorted({str(r.fields["query"]) for r in records if r.fields.get("query")})[:30]
+    answers = sorted({a for r in records for a in r.fields.get("answers") or [] if a[0].isdigit()})[:30]
+    indicators = [Indicator(value=n, kind="hostname", type="hostname", source="t") for n in names]
+    indicators += [Indicator(value=a, kind="ip", type="ip-dst", source="t") for a in answers]
+    read_stats, scan_stats = ReadStats(), ReadStats()
+    want = hunt_records(read_logs(paths, stats=read_stats), Matcher(IndicatorIndex.build(indicators)),
+                        site="s", now=1.7e9)
+    got = hunt_logs(paths, Matcher(IndicatorIndex.build(indicators)), stats=scan_stats, site="s", now=1.7e9)
+    assert len(want) > 100 and got == want
+    assert scan_stats == read_stats
