@@ -23,6 +23,7 @@ from minisoc.images.argv import (
 from minisoc.images.catalog import BASE_IMAGE, CONTEXT_LABEL, ImageSpec
 from minisoc.images.context import context_digest, link_or_copy, stage_context
 from minisoc.images.maven import fetch_verified
+from minisoc.images.repack import repack_installed_wheel
 from minisoc.resources import stacks_dir
 
 BUILD_TIMEOUT_S = 3600
@@ -79,7 +80,8 @@ def checkout_root() -> Path | None:
 
 
 def locate_minisoc_wheel(options: BuildOptions, out_dir: Path) -> Path:
-    """The minisoc wheel for the correlator image: given, from MINISOC_WHEEL, or built from the checkout."""
+    """The minisoc wheel for the correlator image: given (--wheel, MINISOC_WHEEL), built from the source
+    checkout this package runs from, or repacked from the installed distribution."""
     given = options.minisoc_wheel or (
         Path(os.environ["MINISOC_WHEEL"]) if os.environ.get("MINISOC_WHEEL") else None
     )
@@ -88,11 +90,8 @@ def locate_minisoc_wheel(options: BuildOptions, out_dir: Path) -> Path:
             raise UsageError(f"--wheel: {given} does not exist", "build it with `python -m build --wheel`")
         return given
     root = checkout_root()
-    if root is None:
-        raise UsageError(
-            "the correlator image needs the minisoc wheel, and this install has no source checkout",
-            "pass --wheel PATH/minisoc-*.whl (the wheel you installed) or set MINISOC_WHEEL",
-        )
+    if root is None:  # a wheel install: the installed files are the wheel's files
+        return repack_installed_wheel(out_dir)
     run_command(project_wheel_argv(sys.executable, root, out_dir), timeout_s=600)
     wheels = sorted(out_dir.glob(f"minisoc-{__version__}-*.whl"))
     if not wheels:
