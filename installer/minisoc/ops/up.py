@@ -1,4 +1,4 @@
-"""`minisoc up`: render if needed, build missing local images, `compose up --wait`, then provision."""
+"""`minisoc up`: render (idempotent), build missing local images, `compose up --wait`, then provision."""
 
 from __future__ import annotations
 
@@ -22,14 +22,6 @@ from minisoc.render.site import render_site
 Progress = Callable[[str], None]
 
 
-def needs_render(site: Site) -> bool:
-    """Not rendered yet, or the profile changed after the last render."""
-    compose = site.paths.compose_file
-    if not compose.is_file() or not site.paths.env_file.is_file():
-        return True
-    return site.paths.profile_file.stat().st_mtime > compose.stat().st_mtime
-
-
 def opensearch_answers(site: Site) -> bool:
     try:
         status, _ = site.opensearch(timeout_s=5).request("GET", "/_cluster/health")
@@ -48,12 +40,12 @@ def bring_up(
     started = time.monotonic()
     site = load_site(site_dir)
     checks: list[Check] = []
-    if needs_render(site):
-        progress("rendering the site")
-        result = render_site(site_dir, site.profile)
-        checks.append(Check("render", True, f"{len(result.written)} file(s) written"))
-    else:
-        checks.append(Check("render", True, "up to date"))
+    # Always render: it writes only what changed, never touches an existing secret, and puts back the modes
+    # and owners the containers need (a site copied with `cp -r` loses them: OpenSearch cannot read its key).
+    progress("rendering the site")
+    result = render_site(site_dir, site.profile)
+    written = len(result.written)
+    checks.append(Check("render", True, f"{written} file(s) written" if written else "up to date"))
     tags = set(site.files.service_images().values())
     options = build_options or BuildOptions(only_missing=True)
     built = build_images(images_for_tags(tags), options, progress=progress)
