@@ -11,113 +11,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from minisoc.correlator.sinks.opensearch_templates import alerts_template, zeek_logs_template
+
 ALERTS_INDEX = "minisoc-alerts"
 LOGS_INDEX_PREFIX = "zeek"
 RETENTION_POLICY = "minisoc-retention"
 ALERTS_INDEX_PATTERN_ID = "minisoc-alerts-pattern"
 ALERTS_SEARCH_ID = "minisoc-alerts-recent"
 
-_KEYWORD = {"type": "keyword", "ignore_above": 1024}
-_IP = {"type": "ip", "ignore_malformed": True}
-
-
 def dump_json(document: object) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _with_retention(template: dict[str, Any]) -> dict[str, Any]:
+    """The correlator's own template (one definition of the mappings), plus the ISM retention policy."""
+    settings = dict(template["template"]["settings"])
+    settings["plugins.index_state_management.policy_id"] = RETENTION_POLICY
+    template["template"]["settings"] = settings
+    return template
+
+
 def alerts_index_template() -> dict[str, Any]:
-    """ECS-aligned mapping of the alert documents the correlator writes."""
-    properties = {
-        "@timestamp": {"type": "date"},
-        "event": {
-            "properties": {"kind": _KEYWORD, "dataset": _KEYWORD, "id": _KEYWORD, "created": {"type": "date"}}
-        },
-        "log": {"properties": {"file": {"properties": {"path": _KEYWORD}}, "offset": {"type": "long"}}},
-        "zeek": {"properties": {"uid": _KEYWORD}},
-        "source": {"properties": {"ip": _IP, "port": {"type": "integer"}}},
-        "destination": {"properties": {"ip": _IP, "port": {"type": "integer"}}},
-        "threat": {
-            "properties": {
-                "indicator": {"properties": {"type": _KEYWORD, "provider": _KEYWORD, "reference": _KEYWORD}},
-                "enrichments": {
-                    "type": "nested",
-                    "properties": {
-                        "matched": {"properties": {"atomic": _KEYWORD, "field": _KEYWORD, "type": _KEYWORD}},
-                        "indicator": {
-                            "properties": {"type": _KEYWORD, "provider": _KEYWORD, "reference": _KEYWORD}
-                        },
-                    },
-                },
-            }
-        },
-        "minisoc": {
-            "properties": {
-                "retro": {"type": "boolean"},
-                "acknowledged": {"type": "boolean"},
-                "false_positive": {"type": "boolean"},
-            }
-        },
-    }
-    return {
-        "index_patterns": [f"{ALERTS_INDEX}*"],
-        "priority": 200,
-        "template": {
-            "settings": {
-                "number_of_shards": 1,
-                "number_of_replicas": 0,
-                "plugins.index_state_management.policy_id": RETENTION_POLICY,
-            },
-            "mappings": {
-                "dynamic_templates": [{"strings": {"match_mapping_type": "string", "mapping": _KEYWORD}}],
-                "properties": properties,
-            },
-        },
-    }
+    """ECS-aligned mapping of the alert documents the correlator writes (see docs/alerts.md)."""
+    return _with_retention(alerts_template(ALERTS_INDEX))
 
 
 def zeek_logs_index_template() -> dict[str, Any]:
     """Zeek logs in per-type daily indices (`zeek-<type>-YYYY.MM.DD`): address fields typed `ip`."""
-    ip_fields = [
-        {f"ip_{name}": {"path_match": pattern, "mapping": _IP}}
-        for name, pattern in (
-            ("orig", "id.orig_h"),
-            ("resp", "id.resp_h"),
-            ("hosts", "*_h"),
-            ("addrs", "*_addr"),
-            ("answers_ip", "tx_hosts"),
-            ("rx", "rx_hosts"),
-        )
-    ]
-    return {
-        "index_patterns": [f"{LOGS_INDEX_PREFIX}-*"],
-        "priority": 100,
-        "template": {
-            "settings": {
-                "number_of_shards": 1,
-                "number_of_replicas": 0,
-                "plugins.index_state_management.policy_id": RETENTION_POLICY,
-            },
-            "mappings": {
-                "dynamic_templates": [
-                    *ip_fields,
-                    {"strings": {"match_mapping_type": "string", "mapping": _KEYWORD}},
-                ],
-                "properties": {
-                    "@timestamp": {"type": "date"},
-                    "ts": {"type": "date"},
-                    "uid": _KEYWORD,
-                    "id": {
-                        "properties": {
-                            "orig_h": _IP,
-                            "resp_h": _IP,
-                            "orig_p": {"type": "integer"},
-                            "resp_p": {"type": "integer"},
-                        }
-                    },
-                },
-            },
-        },
-    }
+    return _with_retention(zeek_logs_template(LOGS_INDEX_PREFIX))
 
 
 def retention_policy(retention_days: int) -> dict[str, Any]:
