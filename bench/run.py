@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from minisoc.correlator.hunt import HuntRequest, hunt_logs, run_hunt
-from minisoc.correlator.intel.load import load_intel
+from minisoc.correlator.intel.load import load_intel, load_intel_columns
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.service.retro import retro_hunt
 from minisoc.correlator.zeek.reader import find_log_files, read_logs
@@ -102,17 +102,18 @@ def match_scaling(files: list[Path], intel: str, records_limit: int = 250_000) -
 
 
 def load_index(intel: str) -> IndicatorIndex:
-    return IndicatorIndex.build(load_intel([intel]).indicators)
+    """What `minisoc hunt` does before reading logs: the bulk (columns) load, then the index."""
+    return IndicatorIndex.from_columns(load_intel_columns([intel]).columns)
 
 
 def index_memory(intel: str) -> tuple[int, int]:
     """(indicators, bytes retained by the index), measured with tracemalloc (not timed)."""
-    indicators = load_intel([intel]).indicators
+    columns = load_intel_columns([intel]).columns
     gc.collect()
     tracemalloc.start()
-    index = IndicatorIndex.build(indicators)
-    count = len(indicators)
-    del indicators
+    index = IndicatorIndex.from_columns(columns)
+    count = len(columns)
+    del columns
     gc.collect()
     retained = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()

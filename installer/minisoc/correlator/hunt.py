@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from minisoc.correlator.alerts import build_alerts
-from minisoc.correlator.intel.load import load_intel
+from minisoc.correlator.intel.load import load_intel_columns
 from minisoc.correlator.intel.warninglists import load_warninglists
+from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
@@ -93,32 +94,39 @@ class HuntSummary:
         }
 
 
-def load_hunt_intel(
+def load_hunt_columns(
     intel: Sequence[str], warninglists: Sequence[str]
-) -> tuple[list[Indicator], IntelSummary]:
-    """Indicators from `intel`, minus what the warninglists (only when given) name as benign."""
+) -> tuple[IndicatorColumns, IntelSummary]:
+    """Indicators from `intel` (in columns), minus what the warninglists (only when given) name as benign."""
     started = time.perf_counter()
     if not intel:
         raise UsageError("--intel: no intel given", "pass at least one intel file, directory or feed URL")
-    loaded = load_intel(list(intel))
-    indicators = loaded.indicators
+    loaded = load_intel_columns(list(intel))
+    columns = loaded.columns
     suppressed: list[Suppressed] = []
     if warninglists:
-        indicators, suppressed = load_warninglists(list(warninglists)).partition(indicators)
+        columns, suppressed = load_warninglists(list(warninglists)).partition_columns(columns)
     summary = IntelSummary(
-        loaded=len(indicators),
+        loaded=len(columns),
+        by_type=columns.count_by_type(),
         suppressed=len(suppressed),
         unsupported=sum(loaded.counts.unsupported.values()),
         unsupported_by_type=dict(loaded.counts.unsupported),
         invalid=sum(loaded.counts.invalid.values()),
         sources=list(loaded.sources),
     )
-    for indicator in indicators:
-        summary.by_type[indicator.type] = summary.by_type.get(indicator.type, 0) + 1
     for item in suppressed:
         summary.suppressed_by_list[item.warninglist] = summary.suppressed_by_list.get(item.warninglist, 0) + 1
     summary.load_seconds = time.perf_counter() - started
-    return indicators, summary
+    return columns, summary
+
+
+def load_hunt_intel(
+    intel: Sequence[str], warninglists: Sequence[str]
+) -> tuple[list[Indicator], IntelSummary]:
+    """`load_hunt_columns`, as Indicators."""
+    columns, summary = load_hunt_columns(intel, warninglists)
+    return columns.indicators(), summary
 
 
 def expand_log_paths(logs: Sequence[str]) -> list[str]:
@@ -164,8 +172,9 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
     if request.workers < 1:
         raise UsageError(f"--workers: {request.workers} is not a number of processes", "use 1 or more")
     targets = expand_log_paths(request.logs)
-    indicators, intel_summary = load_hunt_intel(request.intel, request.warninglists)
-    matcher = Matcher(IndicatorIndex.build(indicators))
+    columns, intel_summary = load_hunt_columns(request.intel, request.warninglists)
+    matcher = Matcher(IndicatorIndex.from_columns(columns))
+    del columns  # the index holds what matching needs
     stats = ReadStats()
     summary = HuntSummary(read=stats, intel=intel_summary)
     workers = min(request.workers, len(targets))

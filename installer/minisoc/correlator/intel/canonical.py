@@ -30,9 +30,10 @@ def canonical_ip(value: str) -> str | None:
         text = text[1:-1]
     if ":" not in text:
         try:
-            return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
+            socket.inet_pton(socket.AF_INET, text)
         except (OSError, ValueError):
             return None
+        return text  # inet_pton takes only the canonical dotted quad (no leading zeros, no short forms)
     text = text.split("%", 1)[0]  # a zone id (fe80::1%eth0) is local to the host that wrote it
     try:
         packed = socket.inet_pton(socket.AF_INET6, text)

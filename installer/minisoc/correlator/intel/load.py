@@ -7,7 +7,7 @@ every `*.json`, `*.intel`, `*.dat`, `*.csv` and `*.txt` file in it; a file is re
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import msgspec
@@ -15,6 +15,7 @@ import msgspec
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.intel_file import read_intel_file
 from minisoc.correlator.intel.misp_feed import MispFeedSource, is_url
+from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
 from minisoc.errors import IntelError
 
@@ -29,6 +30,14 @@ class IntelLoad(msgspec.Struct):
     sources: list[str]  # one entry per file or feed read
 
 
+class IntelColumnsLoad(msgspec.Struct):
+    """The same as IntelLoad, in columns (IndicatorIndex.from_columns builds the index from them)."""
+
+    columns: IndicatorColumns
+    counts: LoadCounts
+    sources: list[str]
+
+
 def _load_feed(location: str, name: str, counts: LoadCounts) -> list[Indicator]:
     with tempfile.TemporaryDirectory(prefix="minisoc-feed-") as state_dir:
         source = MispFeedSource(name, location, Path(state_dir), track_removals=False)
@@ -40,20 +49,47 @@ def _load_feed(location: str, name: str, counts: LoadCounts) -> list[Indicator]:
     return update.added
 
 
-def _load_directory(path: Path, counts: LoadCounts, sources: list[str]) -> list[Indicator]:
-    if (path / "manifest.json").is_file():
-        sources.append(str(path))
-        return _load_feed(str(path), path.name, counts)
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INTEL_SUFFIXES)
-    if not files:
-        raise IntelError(f"{path}: no intel file in this directory",
-                         "expected a MISP feed (manifest.json) or files ending in "
-                         + ", ".join(INTEL_SUFFIXES))
-    found: list[Indicator] = []
-    for file in files:
-        sources.append(str(file))
-        found.extend(read_intel_file(file, counts))
-    return found
+def _load_feed_columns(location: str, name: str, counts: LoadCounts, columns: IndicatorColumns) -> None:
+    with tempfile.TemporaryDirectory(prefix="minisoc-feed-") as state_dir:  # load_columns writes no state
+        source = MispFeedSource(name, location, Path(state_dir), track_removals=False)
+        try:
+            source.load_columns(columns)
+        finally:
+            source.fetcher.close()
+    counts.add(source.last_counts)
+
+
+def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[str, str, str]]:
+    """("feed", location, name) or ("file", path, "") for each input of `specs`, in order; each one is
+    added to `sources` as it is reached. Raises IntelError (with a hint) when a spec names nothing."""
+    for spec in specs:
+        if is_url(spec):
+            sources.append(spec)
+            yield "feed", spec, spec.rstrip("/").rsplit("/", 1)[-1] or spec
+            continue
+        path = Path(spec)
+        if path.is_dir():
+            if (path / "manifest.json").is_file():
+                sources.append(str(path))
+                yield "feed", str(path), path.name
+                continue
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INTEL_SUFFIXES)
+            if not files:
+                raise IntelError(f"{path}: no intel file in this directory",
+                                 "expected a MISP feed (manifest.json) or files ending in "
+                                 + ", ".join(INTEL_SUFFIXES))
+            for file in files:
+                sources.append(str(file))
+                yield "file", str(file), ""
+        elif path.is_file() and path.name == "manifest.json":
+            sources.append(str(path.parent))
+            yield "feed", str(path.parent), path.parent.name
+        elif path.exists():
+            sources.append(str(path))
+            yield "file", str(path), ""
+        else:
+            raise IntelError(f"{spec}: no such file, directory or feed URL",
+                             "give a path to intel files or an http(s):// MISP feed URL")
 
 
 def load_intel(specs: Sequence[str]) -> IntelLoad:
@@ -61,21 +97,23 @@ def load_intel(specs: Sequence[str]) -> IntelLoad:
     counts = LoadCounts()
     sources: list[str] = []
     indicators: list[Indicator] = []
-    for spec in specs:
-        if is_url(spec):
-            sources.append(spec)
-            indicators.extend(_load_feed(spec, spec.rstrip("/").rsplit("/", 1)[-1] or spec, counts))
-            continue
-        path = Path(spec)
-        if path.is_dir():
-            indicators.extend(_load_directory(path, counts, sources))
-        elif path.is_file() and path.name == "manifest.json":
-            sources.append(str(path.parent))
-            indicators.extend(_load_feed(str(path.parent), path.parent.name, counts))
-        elif path.exists():
-            sources.append(str(path))
-            indicators.extend(read_intel_file(path, counts))
+    for form, location, name in _intel_inputs(specs, sources):
+        if form == "feed":
+            indicators.extend(_load_feed(location, name, counts))
         else:
-            raise IntelError(f"{spec}: no such file, directory or feed URL",
-                             "give a path to intel files or an http(s):// MISP feed URL")
+            indicators.extend(read_intel_file(Path(location), counts))
     return IntelLoad(indicators=indicators, counts=counts, sources=sources)
+
+
+def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
+    """`load_intel`, in columns: the same rows, in the same order, without one Indicator per value for
+    MISP feeds (the bulk path of `minisoc hunt`)."""
+    counts = LoadCounts()
+    sources: list[str] = []
+    columns = IndicatorColumns()
+    for form, location, name in _intel_inputs(specs, sources):
+        if form == "feed":
+            _load_feed_columns(location, name, counts, columns)
+        else:
+            columns.extend(read_intel_file(Path(location), counts))
+    return IntelColumnsLoad(columns=columns, counts=counts, sources=sources)

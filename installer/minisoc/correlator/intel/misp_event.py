@@ -7,12 +7,13 @@ are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 
 from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, indicators_for
+from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
 
 
@@ -150,47 +151,57 @@ def attribute_indicators(
     )
 
 
-def fast_single_part(
-    provenance: Provenance, counts: LoadCounts
-) -> Callable[[MispAttribute], Indicator | None]:
-    """The per-attribute hot path for plain single-value types; None means "take the general path"."""
+def add_event_rows(
+    event: MispEvent | dict[str, Any], source: str, counts: LoadCounts, columns: IndicatorColumns,
+    reference: str | None = None,
+) -> None:
+    """Append the indicators of one event to `columns` (the bulk load path: no Indicator per value).
+
+    Plain single-value attributes (no own tags, digit timestamp) go straight to a row; every other attribute
+    takes `attribute_indicators`, the general path, whose Indicators are appended.
+    """
+    typed = event if isinstance(event, MispEvent) else typed_event(event)
+    provenance = event_provenance(typed, source, reference)
+    event_uuid, event_info = provenance.event_uuid, provenance.event_info
+    tags, threat_level = provenance.tags, provenance.threat_level
     per_type = counts.per_type
-    source, event_uuid, event_info = provenance.source, provenance.event_uuid, provenance.event_info
-    reference, tags, threat_level = provenance.reference, provenance.tags, provenance.threat_level
-
-    def convert(attribute: MispAttribute) -> Indicator | None:
-        misp_type, value, stamp = attribute.type, attribute.value, attribute.timestamp
-        single = SINGLE_PART.get(misp_type) if type(misp_type) is str else None
-        if single is None or type(value) is not str or type(stamp) is not str or not stamp.isdigit():
-            return None
-        text = single[1](value)
-        if text is None:
-            return None
-        kind = KIND_IP if single[0] == KIND_CIDR and "/" not in text else single[0]
-        per_type[misp_type] = per_type.get(misp_type, 0) + 1
-        uuid, comment = attribute.uuid, attribute.comment
-        return Indicator(text, kind, misp_type, source, event_uuid, event_info,
-                         uuid if type(uuid) is str and uuid else None, reference, tags, threat_level,
-                         comment if type(comment) is str and comment else None, None, int(stamp))
-
-    return convert
+    context_ids: dict[tuple[str, str], int] = {}  # (kind, MISP type) -> the event's context for it
+    # the columns' appends bound once: this runs once per indicator (IndicatorColumns.append_row inlined)
+    add_value, add_context, add_port = columns.values.append, columns.context_ids.append, columns.ports.append
+    add_timestamp, add_uuid, add_comment = (columns.timestamps.append, columns.uuids.append,
+                                            columns.comments.append)
+    single_part, str_type = SINGLE_PART, str
+    for attribute in event_attributes(typed, counts):
+        if attribute.to_ids is True and attribute.deleted is False and attribute.Tag is None:
+            misp_type, value, stamp = attribute.type, attribute.value, attribute.timestamp
+            single = single_part.get(misp_type) if misp_type.__class__ is str_type else None
+            if (single is not None and value.__class__ is str_type and stamp.__class__ is str_type
+                    and stamp.isdigit()):
+                text = single[1](value)
+                if text is not None:
+                    kind = KIND_IP if single[0] == KIND_CIDR and "/" not in text else single[0]
+                    per_type[misp_type] = per_type.get(misp_type, 0) + 1
+                    context = context_ids.get((kind, misp_type))
+                    if context is None:
+                        context = context_ids[(kind, misp_type)] = columns.context_id(Context(
+                            kind, misp_type, source, event_uuid, event_info, reference, tags, threat_level))
+                    uuid, comment = attribute.uuid, attribute.comment
+                    add_value(text)
+                    add_context(context)
+                    add_port(None)
+                    add_timestamp(int(stamp))
+                    add_uuid(uuid if uuid.__class__ is str_type and uuid else None)
+                    add_comment(comment if comment.__class__ is str_type and comment else None)
+                    continue
+        columns.extend(attribute_indicators(attribute, provenance, counts))
 
 
 def event_indicators(
     event: MispEvent | dict[str, Any], source: str, counts: LoadCounts, reference: str | None = None
 ) -> list[Indicator]:
-    typed = event if isinstance(event, MispEvent) else typed_event(event)
-    provenance = event_provenance(typed, source, reference)
-    found: list[Indicator] = []
-    fast = fast_single_part(provenance, counts)
-    for attribute in event_attributes(typed, counts):
-        if attribute.to_ids is True and attribute.deleted is False and attribute.Tag is None:
-            indicator = fast(attribute)
-            if indicator is not None:
-                found.append(indicator)
-                continue
-        found.extend(attribute_indicators(attribute, provenance, counts))
-    return found
+    columns = IndicatorColumns()
+    add_event_rows(event, source, counts, columns, reference)
+    return columns.indicators()
 
 
 def misp_base_reference(base_url: str | None, event_uuid: str | None) -> str | None:

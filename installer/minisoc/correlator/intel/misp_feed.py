@@ -17,13 +17,14 @@ import msgspec
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import HttpFetcher, read_file_bytes
 from minisoc.correlator.intel.misp_event import (
+    add_event_rows,
     decode_event_document,
-    event_indicators,
     iter_events,
     misp_base_reference,
     typed_event,
 )
 from minisoc.correlator.intel.state_file import is_uuid, read_json, safe_name, write_atomic, write_json_atomic
+from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
 from minisoc.errors import IntelError
@@ -94,15 +95,26 @@ class MispFeedSource:
             write_atomic(cached, data)
         return data
 
-    def _indicators(self, uuid: str, data: bytes, counts: LoadCounts) -> list[Indicator]:
+    def _add_rows(self, uuid: str, data: bytes, counts: LoadCounts, columns: IndicatorColumns) -> None:
         events = decode_event_document(data)
         if events is None:
             document = decode_json(data, f"{self.location}/{uuid}.json")
             events = [typed_event(e) for e in iter_events(document)]
-        found: list[Indicator] = []
         for event in events:
-            found.extend(event_indicators(event, self.name, counts, self._reference(uuid)))
-        return found
+            add_event_rows(event, self.name, counts, columns, self._reference(uuid))
+
+    def _indicators(self, uuid: str, data: bytes, counts: LoadCounts) -> list[Indicator]:
+        columns = IndicatorColumns()
+        self._add_rows(uuid, data, counts, columns)
+        return columns.indicators()
+
+    def load_columns(self, columns: IndicatorColumns) -> None:
+        """Every event of the feed appended to `columns`, as a first `sync` would give them (a one-shot
+        load: no state file, no cache, no removal tracking); `last_counts` says what was counted."""
+        counts = LoadCounts()
+        for uuid in self.manifest():
+            self._add_rows(uuid, self._read(f"{uuid}.json"), counts, columns)
+        self.last_counts = counts
 
     def sync(self) -> IntelUpdate:
         manifest = self.manifest()

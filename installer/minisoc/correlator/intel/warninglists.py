@@ -18,6 +18,7 @@ import msgspec
 from minisoc.correlator import model
 from minisoc.correlator.intel.canonical import ip_to_int, parse_cidr
 from minisoc.correlator.intel.fetch import read_file_bytes
+from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator, Suppressed
 from minisoc.errors import IntelError
 
@@ -160,6 +161,19 @@ class Warninglists:
             else:
                 suppressed.append(verdict)
         return kept, suppressed
+
+
+    def partition_columns(self, columns: IndicatorColumns) -> tuple[IndicatorColumns, list[Suppressed]]:
+        """`partition` on columns: the kept rows (in order; `columns` itself when none is suppressed)."""
+        kept: list[int] = []
+        suppressed: list[Suppressed] = []
+        for row in range(len(columns)):
+            verdict = self.check(columns.indicator(row))
+            if verdict is None:
+                kept.append(row)
+            else:
+                suppressed.append(verdict)
+        return (columns.select(kept) if suppressed else columns), suppressed
 
 
 def parse_warninglist(document: Any, where: str) -> Warninglist:

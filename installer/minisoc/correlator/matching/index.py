@@ -15,32 +15,23 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
 
 from minisoc.correlator import model
 from minisoc.correlator.intel.canonical import int_to_ip, parse_cidr
+from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.matching.compact_table import CompactTable
 from minisoc.correlator.model import Indicator
+
+__all__ = ["Context", "IndicatorIndex", "RowStore", "cidr_key"]
 
 _NUMPY_TYPES = {"I": np.uint32, "H": np.uint16, "q": np.int64}
 _GOLDEN = 0x9E3779B97F4A7C15  # odd: multiplying by it modulo 2**64 is a bijection
 _MASK64 = (1 << 64) - 1
 _BLOCK_BITS = 1 << 24  # IPv4 /24 blocks
-
-
-class Context(NamedTuple):
-    kind: str
-    type: str
-    source: str
-    event_uuid: str | None
-    event_info: str | None
-    reference: str | None
-    tags: tuple[str, ...]
-    threat_level: int | None
 
 
 def cidr_key(version: int, network: int, length: int) -> int:
@@ -57,38 +48,63 @@ _UUID_HEX_COLUMNS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
 
 
 class _RowColumns:
-    """Per-row columns of a group of indicators, in input order (permuted into table order later)."""
+    """Per-row columns of the rows of one table, in input order (permuted into table order later)."""
 
-    def __init__(self, group: list[Indicator], context_of: Callable[[Indicator], int],
-                 comment_ids: dict[str | None, int]) -> None:
-        self.contexts = [context_of(i) for i in group]
-        self.ports = [i.port or 0 for i in group]
-        self.timestamps = [i.timestamp or 0 for i in group]
-        self.comments = [comment_ids.setdefault(i.comment, len(comment_ids)) for i in group]
-        self.uuids, self.odd_uuids = _pack_uuids([i.attribute_uuid for i in group])
+    def __init__(self, rows: npt.NDArray[np.intp], contexts: npt.NDArray[np.int64],
+                 ports: npt.NDArray[np.int64], timestamps: npt.NDArray[np.int64],
+                 comments: npt.NDArray[np.int64], uuids: npt.NDArray[np.uint8],
+                 odd_uuids: dict[int, str]) -> None:
+        self.contexts = contexts[rows]
+        self.ports = ports[rows]
+        self.timestamps = timestamps[rows]
+        self.comments = comments[rows]
+        self.uuids = uuids[rows]
+        self.odd_uuids: dict[int, str] = {}  # by position in this group
+        for row, text in odd_uuids.items():
+            position = int(np.searchsorted(rows, row))  # rows is ascending
+            if position < len(rows) and rows[position] == row:
+                self.odd_uuids[position] = text
 
 
 def _pack_uuids(texts: list[str | None]) -> tuple[npt.NDArray[np.uint8], dict[int, str]]:
     """(n, 16) bytes of canonical (lower-case, hyphenated) UUIDs, zeros for None; others returned as text."""
-    packed = np.zeros((len(texts), 16), dtype=np.uint8)
-    odd = {p: t for p, t in enumerate(texts) if t is not None and len(t) != 36}
-    positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36]
-    if positions:
+    count = len(texts)
+    positions: list[int] | None = None
+    odd: dict[int, str] = {}
+    try:
+        uniform = set(map(len, texts)) <= {36}  # type: ignore[arg-type]  # TypeError when some are None
+    except TypeError:
+        uniform = False
+    if uniform:
+        joined = "".join(texts)  # type: ignore[arg-type]
+    else:
+        odd = {p: t for p, t in enumerate(texts) if t is not None and len(t) != 36}
+        positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36]
         joined = "".join([texts[p] for p in positions])  # type: ignore[misc]
+    packed = np.zeros((count, 16), dtype=np.uint8)
+    if joined:
         raw = np.frombuffer(joined.encode("ascii", "replace"), dtype=np.uint8).reshape(-1, 36)
         hyphens_ok = (raw[:, [8, 13, 18, 23]] == ord("-")).all(axis=1)
         nibbles = _HEX_VALUES[raw[:, _UUID_HEX_COLUMNS]]
         valid = hyphens_ok & (nibbles != 255).all(axis=1)
-        where = np.asarray(positions)
+        where = np.arange(count) if positions is None else np.asarray(positions)
         packed[where[valid]] = (nibbles[valid, 0::2] << 4) | nibbles[valid, 1::2]
         for position in where[~valid]:
             odd[int(position)] = str(texts[position])
     return packed, odd
 
 
-def _permuted(values: list[int], order: npt.NDArray[np.intp], typecode: str) -> array[int] | None:
-    """`values` in table order as a compact array, or None when every value is 0 (column not kept)."""
-    column = np.array(values, dtype=np.int64)
+def _zero_for_none(values: list[int | None]) -> npt.NDArray[np.int64]:
+    """The column as int64, None (and 0) as 0: the index keeps 0 for "none"."""
+    if values.count(None) == len(values):
+        return np.zeros(len(values), dtype=np.int64)
+    if None in values:
+        return np.array([value or 0 for value in values], dtype=np.int64)
+    return np.array(values, dtype=np.int64)
+
+
+def _permuted(column: npt.NDArray[np.int64], order: npt.NDArray[np.intp], typecode: str) -> array[int] | None:
+    """`column` in table order as a compact array, or None when every value is 0 (column not kept)."""
     if not column.any():
         return None
     result = array(typecode)
@@ -144,37 +160,32 @@ class IndicatorIndex:
 
     @classmethod
     def build(cls, indicators: Iterable[Indicator]) -> IndicatorIndex:
-        context_ids: dict[tuple[Any, ...], int] = {}
-        context_list: list[Context] = []
-        comment_ids: dict[str | None, int] = {None: 0}
+        return cls.from_columns(IndicatorColumns.from_indicators(indicators))
 
-        def context_of(i: Indicator) -> int:
-            # tags by identity: every indicator is alive during the build, so ids are unique; equal tags in
-            # two tuple objects only cost a duplicate context entry. Saves hashing the tags per indicator.
-            key = (i.kind, i.type, i.source, i.event_uuid, i.event_info, i.reference, id(i.tags),
-                   i.threat_level)
-            number = context_ids.get(key)
-            if number is None:
-                number = context_ids[key] = len(context_list)
-                context_list.append(Context(i.kind, i.type, i.source, i.event_uuid, i.event_info, i.reference,
-                                            i.tags, i.threat_level))
-            return number
-
-        everything = indicators if isinstance(indicators, list) else list(indicators)
-        exact = [i for i in everything if i.kind != model.KIND_CIDR]
-        ranges: list[Indicator] = []
+    @classmethod
+    def from_columns(cls, columns: IndicatorColumns) -> IndicatorIndex:
+        """The index of every row of `columns` (CIDR rows whose value does not parse are left out)."""
+        count = len(columns)
+        values = columns.values
+        context_ids = np.array(columns.context_ids, dtype=np.int64)
+        cidr_contexts = np.array([c.kind == model.KIND_CIDR for c in columns.contexts], dtype=np.bool_)
+        cidr_mask = cidr_contexts[context_ids]
+        exact_rows = np.flatnonzero(~cidr_mask)
+        if len(exact_rows) == count:
+            exact_keys = list(map(hash, values))
+        else:
+            exact_keys = [hash(values[row]) for row in exact_rows.tolist()]
+        range_rows: list[int] = []
         cidr_keys: list[int] = []
         v4_lengths: set[int] = set()
         v6_lengths: set[int] = set()
         v4_blocks: bytearray | None = None
-        for indicator in everything:
-            if indicator.kind != model.KIND_CIDR:
-                continue
-            parsed = parse_cidr(indicator.value)
+        for row in np.flatnonzero(cidr_mask).tolist():
+            parsed = parse_cidr(values[row])
             if parsed is None:
                 continue
             version, network, length = parsed
-            ranges.append(indicator)
+            range_rows.append(row)
             cidr_keys.append(cidr_key(version, network, length))
             if version == 6:
                 v6_lengths.add(length)
@@ -182,11 +193,21 @@ class IndicatorIndex:
             v4_lengths.add(length)
             v4_blocks = v4_blocks if v4_blocks is not None else bytearray(_BLOCK_BITS >> 3)
             _mark_blocks(v4_blocks, network, length)
-        strings, string_order = CompactTable.from_unsorted([hash(i.value) for i in exact])
+        strings, string_order = CompactTable.from_unsorted(exact_keys)
         cidrs, cidr_order = CompactTable.from_unsorted(cidr_keys)
-        string_rows = RowStore(_RowColumns(exact, context_of, comment_ids), string_order)
-        cidr_rows = RowStore(_RowColumns(ranges, context_of, comment_ids), cidr_order)
-        return cls(strings, string_rows, cidrs, cidr_rows, context_list, list(comment_ids),
+        comment_ids: dict[str | None, int] = {None: 0}
+        comments = columns.comments
+        if comments.count(None) == count:
+            comment_column = np.zeros(count, dtype=np.int64)
+        else:
+            comment_column = np.array([comment_ids.setdefault(c, len(comment_ids)) for c in comments],
+                                      dtype=np.int64)
+        uuids, odd_uuids = _pack_uuids(columns.uuids)
+        shared = (context_ids, _zero_for_none(columns.ports), _zero_for_none(columns.timestamps),
+                  comment_column, uuids, odd_uuids)
+        string_rows = RowStore(_RowColumns(exact_rows, *shared), string_order)
+        cidr_rows = RowStore(_RowColumns(np.array(range_rows, dtype=np.intp), *shared), cidr_order)
+        return cls(strings, string_rows, cidrs, cidr_rows, list(columns.contexts), list(comment_ids),
                    tuple(sorted(v4_lengths, reverse=True)), tuple(sorted(v6_lengths, reverse=True)),
                    v4_blocks)
 

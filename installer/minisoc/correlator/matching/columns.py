@@ -1,0 +1,106 @@
+"""IndicatorColumns: indicators as columns, the bulk form loaders fill and the index is built from.
+
+One row per indicator: its canonical value, a context id, port, timestamp, attribute uuid and comment. The
+context (kind, MISP type, source, event uuid/info, reference, tags, threat level) is shared by every row of
+an event and type, so a million indicators cost a million short rows, not a million `Indicator` objects.
+`indicator(row)` gives the row back as the `Indicator` it stands for; `append(indicator)` adds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from minisoc.correlator.model import Indicator
+
+
+class Context(NamedTuple):
+    kind: str
+    type: str
+    source: str
+    event_uuid: str | None
+    event_info: str | None
+    reference: str | None
+    tags: tuple[str, ...]
+    threat_level: int | None
+
+
+class IndicatorColumns:
+    """Rows in input order, one list per column (`indicator(row)` gives back exactly what was appended)."""
+
+    def __init__(self) -> None:
+        self.contexts: list[Context] = []
+        self._context_ids: dict[tuple[Any, ...], int] = {}
+        self.values: list[str] = []
+        self.context_ids: list[int] = []
+        self.ports: list[int | None] = []
+        self.timestamps: list[int | None] = []
+        self.uuids: list[str | None] = []
+        self.comments: list[str | None] = []
+
+    @classmethod
+    def from_indicators(cls, indicators: Iterable[Indicator]) -> IndicatorColumns:
+        columns = cls()
+        columns.extend(indicators)
+        return columns
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def context_id(self, context: Context) -> int:
+        """The id of `context`, added when new. Tags are compared by identity (a fresh tuple with equal tags
+        only costs a duplicate context entry), which saves hashing the tags of every row."""
+        key = (*context[:6], id(context.tags), context.threat_level)
+        number = self._context_ids.get(key)
+        if number is None:
+            number = self._context_ids[key] = len(self.contexts)
+            self.contexts.append(context)
+        return number
+
+    def append_row(self, value: str, context_id: int, port: int | None, timestamp: int | None,
+                   attribute_uuid: str | None, comment: str | None) -> None:
+        self.values.append(value)
+        self.context_ids.append(context_id)
+        self.ports.append(port)
+        self.timestamps.append(timestamp)
+        self.uuids.append(attribute_uuid)
+        self.comments.append(comment)
+
+    def append(self, indicator: Indicator) -> None:
+        context = Context(indicator.kind, indicator.type, indicator.source, indicator.event_uuid,
+                          indicator.event_info, indicator.reference, indicator.tags, indicator.threat_level)
+        self.append_row(indicator.value, self.context_id(context), indicator.port, indicator.timestamp,
+                        indicator.attribute_uuid, indicator.comment)
+
+    def extend(self, indicators: Iterable[Indicator]) -> None:
+        for indicator in indicators:
+            self.append(indicator)
+
+    def indicator(self, row: int) -> Indicator:
+        context = self.contexts[self.context_ids[row]]
+        return Indicator(self.values[row], context.kind, context.type, context.source, context.event_uuid,
+                         context.event_info, self.uuids[row], context.reference, context.tags,
+                         context.threat_level, self.comments[row], self.ports[row], self.timestamps[row])
+
+    def indicators(self) -> list[Indicator]:
+        return [self.indicator(row) for row in range(len(self.values))]
+
+    def select(self, rows: Sequence[int]) -> IndicatorColumns:
+        """A new IndicatorColumns with only `rows` (in that order); contexts are shared."""
+        chosen = IndicatorColumns()
+        chosen.contexts, chosen._context_ids = list(self.contexts), dict(self._context_ids)
+        for name in ("values", "context_ids", "ports", "timestamps", "uuids", "comments"):
+            column = getattr(self, name)
+            setattr(chosen, name, [column[row] for row in rows])
+        return chosen
+
+    def count_by_type(self) -> dict[str, int]:
+        """Rows per MISP type."""
+        per_context = [0] * len(self.contexts)
+        for number in self.context_ids:
+            per_context[number] += 1
+        counts: dict[str, int] = {}
+        for context, count in zip(self.contexts, per_context, strict=True):
+            if count:
+                counts[context.type] = counts.get(context.type, 0) + count
+        return counts
