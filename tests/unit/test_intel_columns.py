@@ -70,3 +70,21 @@ def test_warninglists_suppress_the_same_rows_in_columns(shared_data: Path) -> No
     assert columns.indicators() == kept and summary.suppressed == len(suppressed) > 0
     assert load_hunt_intel(specs, lists)[0] == kept
     assert summary.by_type == {t: sum(1 for i in kept if i.type == t) for t in {i.type for i in kept}}
+
+
+def test_attribute_uuids_come_back_exactly_whatever_their_spelling() -> None:
+    other = "0b5e2f9c-1d3a-4c6e-9f8a-7b2c4d6e8f0a"
+    spellings = [
+        ["6f1ac7c7-52d5-4f4e-8f4e-2b6a3cb1f2a1", other],  # canonical: the fast path
+        ["6F1AC7C7-52D5-4F4E-8F4E-2B6A3CB1F2A1", other],  # upper case: kept as text
+        ["6f1ac7c7552d5-4f4e-8f4e-2b6a3cb1f2a1", other],  # a hyphen missing
+        ["12345678-1234-1234-1234-123456789012", other[:-1] + "g"],  # digits only; not hex
+        ["6f1ac7c7-52d5-4f4e-8f4e-2b6a3cb1f2a1", None],
+    ]
+    for uuids in spellings:
+        indicators = [Indicator(f"h{n}.example", "hostname", "hostname", "s", attribute_uuid=u)
+                      for n, u in enumerate(uuids)]
+        matcher = Matcher(IndicatorIndex.build(indicators))
+        for indicator in indicators:
+            (match,) = matcher.match_fields("dns", {"query": indicator.value})
+            assert match.indicator == indicator, uuids

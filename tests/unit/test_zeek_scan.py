@@ -1,4 +1,4 @@
-"""scan_logs (the hunt's fused read+probe loop) reads exactly what read_logs reads, on every real sample file."""
+"""scan_logs (the hunt's fused read+probe loop) reads exactly what read_logs reads, on every real sample."""
 
 from __future__ import annotations
 

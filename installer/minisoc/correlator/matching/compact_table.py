@@ -30,14 +30,16 @@ class CompactTable:
         self._bitmap_mask = len(bitmap) - 1
 
     @classmethod
-    def from_unsorted(cls, keys: Sequence[int]) -> tuple[CompactTable, npt.NDArray[np.intp]]:
+    def from_unsorted(
+        cls, keys: Sequence[int] | npt.NDArray[np.int64]
+    ) -> tuple[CompactTable, npt.NDArray[np.intp]]:
         """The table, and `order`: order[row] is the input position that row came from.
 
         Built with numpy (sorting and bucketing a million keys takes milliseconds); looked up with plain
         arrays, whose item access from Python is several times cheaper than numpy's.
         """
         count = len(keys)
-        unsorted = np.fromiter(keys, dtype=np.int64, count=count)
+        unsorted = keys if isinstance(keys, np.ndarray) else np.fromiter(keys, dtype=np.int64, count=count)
         order = np.argsort(unsorted, kind="stable")
         sorted_keys = unsorted[order]
         bucket_bits = max(4, count.bit_length() - 1)

@@ -77,6 +77,9 @@ def _pack_uuids(texts: list[str | None]) -> tuple[npt.NDArray[np.uint8], dict[in
         uniform = False
     if uniform:
         joined = "".join(texts)  # type: ignore[arg-type]
+        packed_fast = _pack_canonical_uuids(joined, count)
+        if packed_fast is not None:
+            return packed_fast, odd
     else:
         odd = {p: t for p, t in enumerate(texts) if t is not None and len(t) != 36}
         positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36]
@@ -92,6 +95,22 @@ def _pack_uuids(texts: list[str | None]) -> tuple[npt.NDArray[np.uint8], dict[in
         for position in where[~valid]:
             odd[int(position)] = str(texts[position])
     return packed, odd
+
+
+def _pack_canonical_uuids(joined: str, count: int) -> npt.NDArray[np.uint8] | None:
+    """The common case at C speed: `count` lower-case hyphenated UUIDs back to back; None when not so."""
+    if any(joined[column::36] != "-" * count for column in (8, 13, 18, 23)):
+        return None
+    digits = joined.replace("-", "")
+    if len(digits) != 32 * count or not digits.islower() or not digits.isascii():
+        return None  # another hyphen, upper-case hex (kept as text), or no letter at all (rare: slow path)
+    try:
+        raw = bytes.fromhex(digits)  # refuses any non-hex character
+    except ValueError:
+        return None
+    if len(raw) != 16 * count:  # fromhex skips whitespace
+        return None
+    return np.frombuffer(raw, dtype=np.uint8).reshape(count, 16)
 
 
 def _zero_for_none(values: list[int | None]) -> npt.NDArray[np.int64]:
@@ -171,10 +190,9 @@ class IndicatorIndex:
         cidr_contexts = np.array([c.kind == model.KIND_CIDR for c in columns.contexts], dtype=np.bool_)
         cidr_mask = cidr_contexts[context_ids]
         exact_rows = np.flatnonzero(~cidr_mask)
-        if len(exact_rows) == count:
-            exact_keys = list(map(hash, values))
-        else:
-            exact_keys = [hash(values[row]) for row in exact_rows.tolist()]
+        exact_keys = np.fromiter(map(hash, values), dtype=np.int64, count=count)
+        if len(exact_rows) != count:
+            exact_keys = exact_keys[exact_rows]
         range_rows: list[int] = []
         cidr_keys: list[int] = []
         v4_lengths: set[int] = set()
