@@ -97,6 +97,20 @@ def _is_justified(finding: dict[str, Any], entries: list[dict[str, str]]) -> dic
     return None
 
 
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_no_container_environment_holds_the_opensearch_admin_password(
+    template: str, rendered: dict[str, tuple[Path, str]]
+) -> None:
+    """The admin password lives in secrets/ and as a bcrypt hash in the security config; an environment
+    variable would show it to anyone who may run `docker inspect`."""
+    site, _ = rendered[template]
+    compose = yaml.safe_load((site / "compose.yaml").read_text())
+    for name, service in compose["services"].items():
+        env = service.get("environment") or {}
+        values = env.values() if isinstance(env, dict) else env
+        assert not [v for v in values if "OPENSEARCH_ADMIN_PASSWORD" in str(v)], name
+
+
 def test_compose_lint_finds_nothing_above_low_that_is_not_justified(
     rendered: dict[str, tuple[Path, str]],
 ) -> None:
