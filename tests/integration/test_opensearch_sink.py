@@ -68,6 +68,13 @@ def test_bulk_write_twice_keeps_one_copy_and_maps_ips(opensearch: OpenSearchServ
     assert mapping["threat"]["properties"]["indicator"]["properties"]["type"]["type"] == "keyword"
     hits = client.search(index="alerts-idem", body={"query": {"term": {"destination.ip": "198.51.100.0/24"}}})
     assert hits["hits"]["total"]["value"] == 25  # a CIDR query works because the field is typed ip
+    assert mapping["threat"]["properties"]["enrichments"]["type"] == "nested"  # as ECS defines it
+    atomic = alerts[0].doc["threat"]["enrichments"][0]["matched"]["atomic"]
+    nested = {"nested": {"path": "threat.enrichments",
+                         "query": {"term": {"threat.enrichments.matched.atomic": atomic}}}}
+    found = client.search(index="alerts-idem", body={"query": nested})["hits"]["hits"]
+    matched = [h["_source"]["threat"]["enrichments"][0]["matched"]["atomic"] for h in found]
+    assert matched and set(matched) == {atomic}
 
 
 def test_list_and_ack(opensearch: OpenSearchServer) -> None:

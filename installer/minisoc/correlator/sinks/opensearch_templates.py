@@ -65,7 +65,8 @@ def alerts_template(alerts_index: str) -> dict[str, Any]:
                         "properties": {
                             "indicator": _indicator_mapping(),
                             "feed": {"properties": {"name": _KEYWORD}},
-                            "enrichments": {
+                            "enrichments": {  # nested, as ECS defines it: query with a `nested` query
+                                "type": "nested",
                                 "properties": {
                                     "indicator": _indicator_mapping(),
                                     "matched": {
