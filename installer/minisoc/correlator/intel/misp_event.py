@@ -13,12 +13,16 @@ from typing import Any
 import msgspec
 
 from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, indicators_for
+from minisoc.correlator.intel.misp_bulk import add_plain_event_rows
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
 
 
-class MispAttribute(msgspec.Struct):
-    """The attribute fields we use (typed decoding skips the rest, and is several times faster than dicts)."""
+class MispAttribute(msgspec.Struct, gc=False):
+    """The attribute fields we use (typed decoding skips the rest, and is several times faster than dicts).
+
+    gc=False (also on the other structs): decoded JSON holds no reference cycles, and a million untracked
+    attributes do not make the cyclic collector walk them again and again during a load."""
 
     type: Any = None
     value: Any = None
@@ -30,12 +34,12 @@ class MispAttribute(msgspec.Struct):
     Tag: Any = None
 
 
-class MispObject(msgspec.Struct):
+class MispObject(msgspec.Struct, gc=False):
     deleted: Any = False
     Attribute: list[MispAttribute] = []
 
 
-class MispEvent(msgspec.Struct):
+class MispEvent(msgspec.Struct, gc=False):
     uuid: Any = None
     info: Any = None
     threat_level_id: Any = None
@@ -44,7 +48,7 @@ class MispEvent(msgspec.Struct):
     Object: list[MispObject] = []
 
 
-class WrappedEvent(msgspec.Struct):
+class WrappedEvent(msgspec.Struct, gc=False):
     Event: MispEvent | None = None
 
 
@@ -157,7 +161,8 @@ def add_event_rows(
 ) -> None:
     """Append the indicators of one event to `columns` (the bulk load path: no Indicator per value).
 
-    Plain single-value attributes (no own tags, digit timestamp) go straight to a row; every other attribute
+    A plain event (misp_bulk) is added column by column; otherwise plain single-value attributes (no own
+    tags, digit timestamp) go straight to a row; every other attribute
     takes `attribute_indicators`, the general path, whose Indicators are appended.
     """
     typed = event if isinstance(event, MispEvent) else typed_event(event)
@@ -170,8 +175,11 @@ def add_event_rows(
     add_value, add_context, add_port = columns.values.append, columns.context_ids.append, columns.ports.append
     add_timestamp, add_uuid, add_comment = (columns.timestamps.append, columns.uuids.append,
                                             columns.comments.append)
+    attributes = event_attributes(typed, counts)
+    if add_plain_event_rows(attributes, provenance, counts, columns):
+        return
     single_part, str_type = SINGLE_PART, str
-    for attribute in event_attributes(typed, counts):
+    for attribute in attributes:
         if attribute.to_ids is True and attribute.deleted is False and attribute.Tag is None:
             misp_type, value, stamp = attribute.type, attribute.value, attribute.timestamp
             single = single_part.get(misp_type) if misp_type.__class__ is str_type else None
