@@ -60,10 +60,13 @@ def int_to_ip(version: int, number: int) -> str:
 def parse_cidr(value: str) -> tuple[int, int, int] | None:
     """(version, network integer, prefix length) with host bits cleared (strict=False), or None."""
     address, slash, length_text = value.strip().partition("/")
-    ip = canonical_ip(address)
-    if ip is None:
-        return None
-    version, number = ip_to_int(ip)
+    try:  # the common case: a canonical dotted quad (inet_pton refuses any other spelling)
+        version, number = 4, int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+    except (OSError, ValueError):
+        ip = canonical_ip(address)
+        if ip is None:
+            return None
+        version, number = ip_to_int(ip)
     bits = 32 if version == 4 else 128
     if not slash:
         return version, number, bits

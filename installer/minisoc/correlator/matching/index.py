@@ -102,13 +102,13 @@ def _pack_canonical_uuids(joined: str, count: int) -> npt.NDArray[np.uint8] | No
     if any(joined[column::36] != "-" * count for column in (8, 13, 18, 23)):
         return None
     digits = joined.replace("-", "")
-    if len(digits) != 32 * count or not digits.islower() or not digits.isascii():
-        return None  # another hyphen, upper-case hex (kept as text), or no letter at all (rare: slow path)
+    if len(digits) != 32 * count:
+        return None  # another hyphen
     try:
         raw = bytes.fromhex(digits)  # refuses any non-hex character
     except ValueError:
         return None
-    if len(raw) != 16 * count:  # fromhex skips whitespace
+    if raw.hex() != digits:  # upper-case hex (kept as text) or whitespace (fromhex skips it): slow path
         return None
     return np.frombuffer(raw, dtype=np.uint8).reshape(count, 16)
 
