@@ -6,6 +6,7 @@ each test uses its own indicators and log files, so the tests do not depend on e
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import shutil
@@ -34,8 +35,10 @@ from e2e_support import (
     write_atomically,
 )
 
+from minisoc.errors import MinisocError
 from minisoc.ops.access import load_site
 from minisoc.ops.feed_dir import publish_event
+from minisoc.ops.opensearch_http import OpenSearchHttp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 PROJECT = "minisoc-ci"
@@ -131,6 +134,44 @@ def test_real_logs_against_real_feed_give_exactly_the_expected_alerts(site: Path
 
     stable_count(lambda: len(matching()), len(expected_keys), ALERT_TIMEOUT_S)
     assert Counter(matching()) == expected_keys
+
+
+def _as_user(site: Path, user: str | None, password: str | None = None) -> OpenSearchHttp:
+    admin = load_site(site).opensearch()
+    secret = None if user is None else password or load_site(site).read_secret(f"opensearch-{user}-password")
+    return dataclasses.replace(admin, username=user, password=secret)
+
+
+def test_opensearch_users_log_in_with_least_privilege_over_tls_only(site: Path) -> None:
+    for user in ("admin", "correlator", "analyst", "kibanaserver"):
+        code, info = _as_user(site, user).request("GET", "/_plugins/_security/authinfo")
+        assert code == 200 and info["user_name"] == user, (user, code)
+    assert _as_user(site, None).request("GET", "/")[0] == 401  # no anonymous access
+    assert _as_user(site, "admin", "not-the-password-1234").request("GET", "/")[0] == 401
+    analyst = _as_user(site, "analyst")
+    assert analyst.request("GET", "/minisoc-alerts/_search?size=1")[0] == 200
+    assert analyst.request("POST", "/minisoc-alerts/_doc", {"event": {"kind": "alert"}})[0] == 403
+    correlator = _as_user(site, "correlator")
+    assert correlator.request("PUT", "/not-minisoc-e2e")[0] == 403
+    assert correlator.request("GET", "/_plugins/_security/api/internalusers")[0] == 403
+    admin = _as_user(site, "admin")
+    plain = dataclasses.replace(admin, base_url=admin.base_url.replace("https://", "http://"))
+    with pytest.raises(MinisocError):  # TLS only: a plain HTTP request gets no HTTP answer at all
+        plain.request("GET", "/")
+
+
+def test_alerts_list_and_ack_from_the_host(site: Path) -> None:
+    secrets = [load_site(site).read_secret(p.name) for p in (site / "secrets").iterdir()]
+    listed = json.loads(cli_ok("alerts", "list", str(site), "--json"))
+    assert listed, "the real-data test above leaves alerts behind"
+    alert_id = listed[0]["event"]["id"]
+    code, out, err = cli("alerts", "ack", alert_id, str(site), "--false-positive", "--json")
+    assert code == 0, err
+    assert json.loads(out)["ack"]["state"] == "false_positive"
+    again = json.loads(cli_ok("alerts", "list", str(site), "--since", "30d", "--json"))
+    states = {a["event"]["id"]: a["minisoc"]["ack"]["state"] for a in again}
+    assert states[alert_id] == "false_positive"
+    assert not [s for s in secrets if len(s) >= 8 and (s in out or s in err)]
 
 
 def test_opensearch_down_while_logs_arrive_gives_each_alert_once(site: Path) -> None:
