@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from functools import partial
 from itertools import compress, repeat
-from operator import contains, not_
+from operator import contains, itemgetter, not_
 
 from minisoc.correlator import model
 from minisoc.correlator.intel.canonical import _HASH_LENGTHS, CANONICALISERS
@@ -24,6 +24,7 @@ _NAME_LIST = re.compile(r"[a-z0-9_.\n-]*")
 _BAD_EDGES = ("\n.", ".\n", "\n-", "-\n", "\n\n")
 _PTON4 = partial(socket.inet_pton, socket.AF_INET)
 _SPACE_OR_HASH = "# \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the ASCII characters `[^\s#]` refuses
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _SCHEMES = {"http", "https"}  # other spellings (HTTP://) take the per-value function
 
 
@@ -58,16 +59,21 @@ def _names(values: list[str], kind: str) -> list[str | None]:
     return list(values) if _canonical_names(values) else list(map(CANONICALISERS[kind], values))
 
 
+def _columns(parts: list[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
+    """The three columns of `str.partition` results (itemgetter maps: zip(*...) is several times slower)."""
+    return list(map(_FIRST, parts)), list(map(_SECOND, parts)), list(map(_THIRD, parts))
+
+
 def _urls(values: list[str], kind: str) -> list[str | None]:
     """`http(s)://host/path` with a canonical host and a path without whitespace or `#`: the text after
     `://`, checked on the whole list at once; otherwise the per-value function for each."""
     joined = "".join(values)
     if not joined.isascii() or any(character in joined for character in _SPACE_OR_HASH):
         return list(map(CANONICALISERS[kind], values))
-    schemes, separators, rests = zip(*map(str.partition, values, repeat("://")), strict=True)
-    hosts, slashes, paths = zip(*map(str.partition, rests, repeat("/")), strict=True)
+    schemes, separators, rests = _columns(list(map(str.partition, values, repeat("://"))))
+    hosts, slashes, paths = _columns(list(map(str.partition, rests, repeat("/"))))
     if (all(separators) and set(schemes) <= _SCHEMES and all(slashes)
-            and max(map(len, paths)) < 8000 and _canonical_names(list(hosts))):
+            and max(map(len, paths)) < 8000 and _canonical_names(hosts)):
         return list(rests)
     return list(map(CANONICALISERS[kind], values))
 
