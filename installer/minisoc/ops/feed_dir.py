@@ -7,26 +7,19 @@ running stack: the feed server serves the folder, the correlator syncs it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from minisoc.durable import write_atomic
 
 MANIFEST = "manifest.json"
 HASHES = "hashes.csv"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see a partial file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        Path(temporary).chmod(0o644)  # the feed server runs as another user
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Readers (the feed server, the correlator) never see a partial file; 0644: the feed server runs as
+    another user."""
+    write_atomic(path, data, mode=0o644)
 
 
 def read_manifest(feed_dir: Path) -> dict[str, Any]:

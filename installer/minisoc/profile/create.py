@@ -13,11 +13,11 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
 from minisoc.profile.load import PROFILE_FILE_NAME, parse_profile
 from minisoc.profile.model import SiteProfile
 from minisoc.resources import templates_dir
-from minisoc.security.files import write_atomic
 
 TEMPLATE_SUFFIX = ".yaml"
 

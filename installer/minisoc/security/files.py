@@ -7,10 +7,10 @@ the content never sits in a file with a looser mode.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
+
+from minisoc.durable import write_atomic
 
 PRIVATE_FILE_MODE = 0o600
 PUBLIC_FILE_MODE = 0o644
@@ -21,24 +21,6 @@ def ensure_private_dir(path: Path) -> Path:
     """Create `path` (and parents) if missing and make it 0700; return it."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
     path.chmod(PRIVATE_DIR_MODE)
-    return path
-
-
-def write_atomic(path: Path, data: bytes, *, mode: int) -> Path:
-    """Write `data` to `path` atomically; the file has `mode` from its creation (umask cannot loosen it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(temporary).unlink()
-        raise
     return path
 
 

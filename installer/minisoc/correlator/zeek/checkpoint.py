@@ -8,12 +8,12 @@ the end of the last line whose records the caller has made durable.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from minisoc.durable import write_atomic
 from minisoc.errors import LogSourceError
 
 CHECKPOINT_VERSION = 1
@@ -77,16 +77,4 @@ def load_checkpoint(path: Path) -> dict[str, TrackedFile]:
 
 def write_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
     """Replace the checkpoint file atomically and durably: temp file, fsync, rename, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = msgspec.json.encode(checkpoint)
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    write_atomic(path, msgspec.json.encode(checkpoint))
