@@ -8,7 +8,7 @@ Paths are POSIX paths relative to SITE_DIR (see `minisoc.render.site_paths` for 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -36,17 +36,7 @@ ServiceName = Literal[
     "correlator",
     "feedserver",
 ]
-SERVICE_NAMES: tuple[ServiceName, ...] = (
-    "zeek",
-    "misp-core",
-    "misp-modules",
-    "misp-db",
-    "misp-cache",
-    "opensearch",
-    "dashboards",
-    "correlator",
-    "feedserver",
-)
+SERVICE_NAMES: tuple[ServiceName, ...] = get_args(ServiceName)  # compose order, as listed above
 
 
 class _Strict(BaseModel):
