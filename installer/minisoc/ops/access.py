@@ -12,6 +12,7 @@ from minisoc.ops.site import SiteFiles
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import PortBinding, SiteProfile
 from minisoc.render.paths import SitePaths, site_paths
+from minisoc.security.secrets import SecretStore
 
 ADMIN_PASSWORD_SECRET = "opensearch-admin-password"  # noqa: S105 - a file name, not a secret
 
@@ -40,11 +41,10 @@ class Site:
         return self.profile.security.tls.enabled
 
     def read_secret(self, name: str) -> str:
-        path = self.paths.secrets_dir / name
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError:
-            raise UsageError(f"secrets/{name}: missing or unreadable", "run `minisoc render` first") from None
+        value = SecretStore(self.paths.site_dir).get(name)
+        if value is None:
+            raise UsageError(f"secrets/{name}: missing", "run `minisoc render` first")
+        return value
 
     def opensearch(self, timeout_s: float = 10.0) -> OpenSearchHttp:
         binding = _binding(self.profile.ports.opensearch, "opensearch")
