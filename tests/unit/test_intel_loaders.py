@@ -164,7 +164,11 @@ def test_freetext_and_csv_lists_guess_kinds() -> None:
     assert found == {("hostname", "hostname", "bad.example"), ("ip", "ip-dst", "5.6.7.8")}
 
 
-@pytest.mark.parametrize("content", [b'{"not": "misp"}', b"{broken json", b"no indicators here\nat all\n"])
+_DEEP = b"[" * 100_000 + b"]" * 100_000  # deeper than msgspec recurses: RecursionError, not DecodeError
+
+
+@pytest.mark.parametrize("content", [b'{"not": "misp"}', b"{broken json", b"no indicators here\nat all\n",
+                                     b'{"Event": {"Attribute": ' + _DEEP + b"}}"])
 def test_unrecognisable_intel_raises_intel_error_with_a_hint(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "intel.txt"
     path.write_bytes(content)

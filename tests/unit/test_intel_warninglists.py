@@ -107,3 +107,6 @@ def test_bad_warninglist_raises_intel_error(tmp_path: Path) -> None:
         load_warninglists([tmp_path / "bad.json"])
     with pytest.raises(IntelError):
         load_warninglists([tmp_path / "missing.json"])
+    (tmp_path / "deep.json").write_bytes(b'{"name": "x", "list": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    with pytest.raises(IntelError, match="not valid JSON"):  # nested past msgspec's recursion limit
+        load_warninglists([tmp_path / "deep.json"])

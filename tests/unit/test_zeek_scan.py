@@ -55,6 +55,7 @@ def test_only_probed_hits_come_out_and_unusual_lines_take_the_reference_path(tmp
         b'[1,2]',  # not_an_object
         b'{"ts":1.5,"x":1e999}',  # out of range: invalid_json
         b'{"ts":1.5,"x":"\xff"}',  # invalid UTF-8: invalid_json
+        b'{"ts":1.5,"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # too deep to decode: invalid_json
         b"",
         b'{"ts":null,"id.orig_h":"10.0.0.6"}',
     ]
@@ -70,7 +71,7 @@ def test_only_probed_hits_come_out_and_unusual_lines_take_the_reference_path(tmp
     assert [record for record, _ in scanned] == records[1:]
     assert [found for _, found in scanned] == [["conn"], ["dns"], ["conn"], ["conn"], ["conn"]]
     assert scan_stats == read_stats
-    assert scan_stats.malformed == {"bad_timestamp": 1, "not_an_object": 1, "invalid_json": 2}
+    assert scan_stats.malformed == {"bad_timestamp": 1, "not_an_object": 1, "invalid_json": 3}
     assert scan_stats.lines == {"conn": 5, "dns": 1}
 
 

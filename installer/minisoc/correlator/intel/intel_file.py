@@ -41,7 +41,7 @@ def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
             return found
         try:
             document = msgspec.json.decode(data)
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:  # RecursionError: nested too deeply
             raise IntelError(f"{where}: looks like JSON but does not parse ({error})", _HINT) from None
         if not looks_like_misp(document):
             raise IntelError(f"{where}: JSON, but not a MISP event, event list or search reply", _HINT)

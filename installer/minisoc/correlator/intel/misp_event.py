@@ -234,6 +234,6 @@ def decode_event_document(data: bytes) -> list[MispEvent] | None:
     """Fast path for the common `{"Event": {...}}` file (feeds): typed decoding, or None to fall back."""
     try:
         wrapped = msgspec.json.decode(data, type=WrappedEvent)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return None
     return [wrapped.Event] if wrapped.Event is not None else None

@@ -40,7 +40,7 @@ def is_url(location: str) -> bool:
 def decode_json(data: bytes, where: str) -> Any:
     try:
         return msgspec.json.decode(data)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, RecursionError) as error:  # RecursionError: nested too deeply
         raise IntelError(f"{where}: not valid JSON ({error})", "is this a MISP feed?") from None
 
 

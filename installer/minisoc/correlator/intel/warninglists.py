@@ -202,7 +202,7 @@ def load_warninglists(paths: Sequence[str | Path]) -> Warninglists:
     for file in files:
         try:
             document = msgspec.json.decode(read_file_bytes(file))
-        except msgspec.DecodeError as error:
+        except (msgspec.DecodeError, RecursionError) as error:  # RecursionError: nested too deeply
             raise IntelError(f"{file}: not valid JSON ({error})", _HINT) from None
         lists.append(parse_warninglist(document, str(file)))
     return Warninglists(lists)

@@ -17,13 +17,15 @@ from minisoc.correlator.zeek.timestamps import epoch_seconds
 
 _DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder()  # stateless and thread-safe: shared
 _DETAIL_LIMIT = 200
+# what decoding a line can raise: bad JSON, bad UTF-8, and nesting deeper than the decoder recurses
+JSON_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 def decode_json_object(line: bytes) -> dict[str, Any]:
     """The line's object, or MalformedLine (invalid JSON, invalid UTF-8, or not an object)."""
     try:
         fields = _DECODER.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except JSON_DECODE_ERRORS as exc:
         raise MalformedLine(REASON_INVALID_JSON, str(exc)[:_DETAIL_LIMIT]) from None
     if fields.__class__ is not dict:
         raise MalformedLine(REASON_NOT_AN_OBJECT, f"a JSON {type(fields).__name__}, not an object")
@@ -56,7 +58,7 @@ class JsonLineParser:
     def parse(self, line: bytes, offset: int) -> LogRecord:
         try:
             fields = _DECODER.decode(line)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except JSON_DECODE_ERRORS as exc:
             raise MalformedLine(REASON_INVALID_JSON, str(exc)[:_DETAIL_LIMIT]) from None
         if fields.__class__ is not dict:
             raise MalformedLine(REASON_NOT_AN_OBJECT, f"a JSON {type(fields).__name__}, not an object")

@@ -22,6 +22,7 @@ import msgspec
 
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
+from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
 from minisoc.correlator.zeek.linesplit import LineChunks
 from minisoc.correlator.zeek.malformed import REASON_OVERSIZE, REASON_TRUNCATED, MalformedLine
 from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES, find_log_files, read_targets
@@ -36,7 +37,6 @@ T = TypeVar("T", bound=Sized)
 Probe = Callable[[str, dict[str, Any]], T]
 
 _DECODE = msgspec.json.Decoder().decode  # the same (stateless) decoder as jsonlines'
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
 
 
 def scan_logs(
@@ -118,7 +118,7 @@ def _scan_chunks(
                 if json_mode:
                     try:
                         fields = decode(line)
-                    except _DECODE_ERRORS:
+                    except JSON_DECODE_ERRORS:
                         fields = None
                     if fields.__class__ is dict_type:
                         ts = fields.get("ts")
