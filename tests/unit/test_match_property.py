@@ -8,6 +8,7 @@ block filter, memo) it checks.
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -112,5 +113,74 @@ def test_fast_matcher_equals_brute_force(indicator_list: list[Indicator], record
     matcher = Matcher(IndicatorIndex.build(indicator_list))
     for _ in range(2):  # the second pass goes through the matcher's memo of clean values
         for log_type, fields in record_list:
+            expected = _reference(indicator_list, log_type, fields)
             fast = {(m.field, m.observed, m.indicator.value) for m in matcher.match_fields(log_type, fields)}
-            assert fast == _reference(indicator_list, log_type, fields)
+            assert fast == expected
+            decode, _, match = matcher.screen_for(log_type)  # the hunt's path: only the fields it reads
+            screened = match(decode(json.dumps(fields).encode()))
+            assert {(m.field, m.observed, m.indicator.value) for m in screened} == expected
+
+
+ODD_VALUES = st.one_of(
+    st.none(), st.integers(-1, 70000), st.sampled_from(["", "-", "(empty)", " ", "a b", "CN=evil.example"]),
+    NAMES, ADDRESSES, st.lists(st.one_of(NAMES, ADDRESSES, st.integers(), st.none()), max_size=3),
+    st.dictionaries(st.sampled_from(["k"]), st.integers(), max_size=1),
+)
+SCREENED_TYPES = ["conn", "dns", "http", "ssl", "x509", "files", "smtp", "notice", "intel", "quic", "weird"]
+
+
+@st.composite
+def odd_records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """Any log type, any of the fields matching reads, each with a value of any JSON shape."""
+    from minisoc.correlator.matching.observables import fields_read
+
+    log_type = draw(st.sampled_from(SCREENED_TYPES))
+    names = draw(st.lists(st.sampled_from(fields_read(log_type)), unique=True))
+    fields = {name: draw(ODD_VALUES) for name in names}
+    if "seen.indicator_type" in fields:
+        fields["seen.indicator_type"] = draw(st.sampled_from(["Intel::ADDR", "Intel::DOMAIN", "Intel::URL"]))
+    if "uri" in fields:
+        fields["uri"] = draw(st.sampled_from(["/", "/a?b=1", "/x", "http://evil.example/x", "-", 3]))
+    if "host" in fields and draw(st.booleans()):
+        fields["host"] = draw(st.sampled_from(["evil.example", "a.b:80", "EVIL.example."]))
+    return log_type, fields
+
+
+URL_VALUES = ["evil.example/x", "evil.example/a", "a.b/a"]
+ODD_INDICATORS = st.one_of(
+    indicators(),
+    st.builds(lambda value: Indicator(value=value, kind="url", type="url", source="s"),
+              st.sampled_from(URL_VALUES)),
+    st.builds(lambda value: Indicator(value=value, kind="user-agent", type="user-agent", source="s"), NAMES),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ODD_INDICATORS, max_size=30), st.lists(odd_records(), min_size=1, max_size=10))
+def test_screened_match_equals_match_fields_for_any_field_shapes(
+    indicator_list: list[Indicator], record_list: list[Any]
+) -> None:
+    """The screen (Struct decode + generated check + the same observers) answers as match_fields does,
+    whatever the values' JSON types, for every log type, with the memo cold and warm."""
+    by_fields, by_screen = Matcher(IndicatorIndex.build(indicator_list)), Matcher(IndicatorIndex.build(
+        indicator_list))
+    for _ in range(2):
+        for log_type, fields in record_list:
+            decode, decode_lines, match = by_screen.screen_for(log_type)
+            line = json.dumps(fields).encode()
+            expected = by_fields.match_fields(log_type, fields)
+            assert match(decode(line)) == expected
+            assert [match(value) for value in decode_lines(line + b"\n" + line)] == [expected, expected]
+
+
+def test_screen_matches_a_field_that_is_never_memoised_when_all_others_are_known_clean() -> None:
+    """An HTTP uri (its match depends on the host too) is checked even when every other field is known
+    clean: the generated check must not skip it on the second sight of the same host."""
+    matcher = Matcher(IndicatorIndex.build([Indicator(value="evil.example/x", kind="url", type="url",
+                                                      source="s")]))
+    decode, _, match = matcher.screen_for("http")
+    for uri in ("/y", "/x", "/x"):  # the first sight of the host makes it known clean (as a Host header)
+        fields = {"host": "evil.example", "uri": uri, "id.orig_h": "10.0.0.1", "user_agent": "curl"}
+        screened = match(decode(json.dumps(fields).encode()))
+        assert screened == matcher.match_fields("http", fields)
+        assert [m.indicator.value for m in screened] == (["evil.example/x"] if uri == "/x" else [])

@@ -90,3 +90,84 @@ def test_hunt_logs_gives_the_alerts_of_read_logs_then_hunt_records(shared_data: 
     got = hunt_logs(paths, Matcher(IndicatorIndex.build(indicators)), stats=scan_stats, site="s", now=1.7e9)
     assert len(want) > 100 and got == want
     assert scan_stats == read_stats
+
+
+def _matcher_for_values_in(paths: list[Path], per_path: int = 40) -> Matcher:
+    """Indicators for addresses and names that occur in `paths` (every log type gets hits)."""
+    indicators: list[Indicator] = []
+    for path in paths:
+        records = list(read_logs([path]))
+        addresses = sorted({str(r.fields.get("id.resp_h")) for r in records if r.fields.get("id.resp_h")})
+        names = sorted({str(r.fields[field]) for r in records for field in ("query", "server_name", "host")
+                        if isinstance(r.fields.get(field), str) and r.fields[field] not in ("-", "")})
+        indicators += [Indicator(value=a, kind="ip", type="ip-dst", source="t") for a in addresses[:per_path]
+                       if a.count(".") == 3]
+        indicators += [Indicator(value=n, kind="hostname", type="hostname", source="t")
+                       for n in names[:per_path] if "." in n and " " not in n]
+    return Matcher(IndicatorIndex.build(indicators))
+
+
+def test_scan_with_the_matcher_as_screen_equals_the_plain_probe_on_every_real_sample(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The screen (per-type Struct decode, chunk decode, generated check) changes speed, never results:
+    same hits, same matches, same stats and dead letters as probing every record's dict."""
+    files = sample_log_files(shared_data)
+    matcher = _matcher_for_values_in([p for p in files if "zat" in str(p) or "wrccdc" in str(p)])
+    hits = 0
+    for path in files:
+        plain_stats, screened_stats = ReadStats(), ReadStats()
+        with DeadLetter(tmp_path / "plain.jsonl") as dead:
+            plain = list(scan_logs([path], matcher.match_fields, stats=plain_stats, dead_letter=dead))
+        with DeadLetter(tmp_path / "screened.jsonl") as dead:
+            screened = list(scan_logs([path], matcher.match_fields, screen=matcher, stats=screened_stats,
+                                      dead_letter=dead))
+        assert screened == plain, path
+        assert screened_stats == plain_stats, path
+        if (tmp_path / "plain.jsonl").exists() or (tmp_path / "screened.jsonl").exists():
+            screened_dead = read_dead_letters(tmp_path / "screened.jsonl")
+            assert screened_dead == read_dead_letters(tmp_path / "plain.jsonl")
+        (tmp_path / "plain.jsonl").unlink(missing_ok=True)
+        (tmp_path / "screened.jsonl").unlink(missing_ok=True)
+        hits += len(plain)
+    assert hits > 500
+
+
+def test_a_chunk_a_whole_chunk_decode_would_misread_is_screened_line_by_line(tmp_path: Path) -> None:
+    """Lines the per-line path refuses or types differently, each group in its own 1 MiB chunk of a larger
+    file: a value spanning two lines, two values on one line with a blank line to even the count, blank
+    and whitespace lines, CRLF, non-ASCII, another or an odd `_path`, integer and text `ts`, deep nesting;
+    the screened scan must read them exactly as read_logs does."""
+    hit = b'{"ts":1.5,"_path":"conn","id.resp_h":"198.51.100.7"}'
+    miss = b'{"ts":1.5,"_path":"conn","id.resp_h":"203.0.113.1"}'
+    groups = [  # a hit after a line holding two values and before a blank one: misplaced if read as a whole
+        [b'{"ts":1.5,"_path":"conn","id.resp_h":"198.51.100.7","x":[{}', b'{}]}', miss + b" " + miss, hit],
+        [miss + b" " + miss, miss, hit, miss, b""],
+        [miss + b" " + miss, miss, hit],  # one value too many in the chunk
+        [b"   "], [hit + b"\r"], ['{"ts":1.5,"_path":"conn","id.resp_h":"198.51.100.7","n":"é"}'.encode()],
+        [b'{"ts":1.5,"_path":"dns","query":"good.example","id.resp_h":"192.0.2.1"}'],  # another log type
+        [b'{"ts":1.5,"id.resp_h":"198.51.100.7"}'],  # no _path: the file's type (conn)
+        [b'{"ts":1.5,"_path":["conn"],"id.resp_h":"203.0.113.1"}'],  # unhashable _path
+        [b'{"ts":1700000000000,"_path":"conn","id.resp_h":"198.51.100.7"}'],  # integer milliseconds
+        [b'{"ts":"yesterday","_path":"conn","id.resp_h":"203.0.113.1"}'],  # bad_timestamp
+        [b'{"ts":1.5,"_path":"conn","x":' + b"[" * 5000 + b"]" * 5000 + b"}"],  # too deep: malformed
+    ]
+    filler = b'{"ts":1.5,"_path":"conn","id.orig_h":"10.0.0.%d","id.resp_h":"192.0.2.%d","pad":"%s"}'
+    lines = [filler % (n % 250, n % 200, b"p" * 300) for n in range(3000 * (len(groups) + 1))]
+    for number, group in enumerate(groups, start=1):  # ~2,800 lines a chunk: one group in each
+        lines[3000 * number: 3000 * number + len(group)] = group
+    path = tmp_path / "conn.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    indicators = [Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="t"),
+                  Indicator(value="evil.example", kind="domain", type="domain", source="t"),
+                  Indicator(value="192.0.2.77", kind="ip", type="ip-dst", source="t")]
+    plain_stats, screened_stats = ReadStats(), ReadStats()
+    plain = list(scan_logs([path], Matcher(IndicatorIndex.build(indicators)).match_fields, stats=plain_stats))
+    matcher = Matcher(IndicatorIndex.build(indicators))
+    screened = list(scan_logs([path], matcher.match_fields, screen=matcher, stats=screened_stats))
+    assert [(record.offset, found) for record, found in screened] == [
+        (record.offset, found) for record, found in plain]
+    assert screened == plain
+    assert screened_stats == plain_stats
+    assert screened_stats.malformed["bad_timestamp"] == 1 and screened_stats.lines["dns"] == 1
+    assert sum(1 for record, _ in plain if record.fields.get("id.resp_h") == "198.51.100.7") >= 5

@@ -160,7 +160,7 @@ def hunt_logs(
 ) -> list[Alert]:
     """`hunt_records(read_logs(paths, stats=stats), ...)`, faster: only records with a match are built."""
     alerts: list[Alert] = []
-    for record, matches in scan_logs(paths, matcher.match_fields, stats=stats):
+    for record, matches in scan_logs(paths, matcher.match_fields, screen=matcher, stats=stats):
         alerts.extend(build_alerts(record, matches, retro=retro, site=site, now=now))
     return alerts
 

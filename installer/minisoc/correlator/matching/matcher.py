@@ -1,29 +1,69 @@
 """The pure matcher: a LogRecord in, the Matches of its observables against an IndicatorIndex out.
 
 No I/O; the same record always gives the same matches. The only state besides the read-only index is a
-bounded memo of observed addresses and names known to hit nothing (logs repeat them a lot), which changes
-speed, never results.
+bounded memo, per kind of observation, of the observed values known to hit nothing (logs repeat addresses,
+names, user agents and certificates a lot): it changes speed, never results.
+
+Two ways in: `match_fields(log_type, fields)` over a record's dict, and `screen_for(log_type)` for a hunt
+over JSON lines: a decoder that builds only the fields matching reads (matching.observed), and a match over
+that Struct which first checks, in code generated from the log type's spec, whether every value is absent or
+known clean. Both end in the same observers, so they give the same matches.
 """
 
 from __future__ import annotations
 
+import operator
 import socket
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+import msgspec
 
 from minisoc.correlator import model
 from minisoc.correlator.intel.canonical import canonical_email, canonical_ip, canonical_url
 from minisoc.correlator.matching import observables as obs
 from minisoc.correlator.matching.index import IndicatorIndex, RowStore
+from minisoc.correlator.matching.observed import ObservedFields, attribute_name, observed_type
 from minisoc.correlator.model import LogRecord, Match
 
-Fields = dict[str, Any]
+Fields = dict[str, Any] | ObservedFields  # a record's fields: the whole dict, or what matching reads of them
 Found = list[Match]
 PortField = str | None
-Observer = Callable[[str, str, PortField, Fields, Found], None]
-SpecEntry = tuple[str, Observer, PortField, bool, "set[str] | None"]
+Observer = Callable[[str, str, PortField, Fields, Found], bool]  # True when the index has rows for the value
+ObservedMatch = Callable[[ObservedFields], Found]
 
-_MEMO_LIMIT = 1 << 17  # clean observed values remembered per kind of observation, then forgotten at once
+
+class CleanValues(set[str]):
+    """Values one observer saw hit nothing (no rows at all, whatever the port); forgotten at once when full.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, value: str) -> None:
+        if len(self) >= self.limit:
+            self.clear()
+        self.add(value)
+
+
+SpecEntry = tuple[str, Observer, PortField, bool, CleanValues | None]  # field, observer, port, is_set, memo
+
+
+class _Plan(NamedTuple):
+    """A log type's matching, compiled once per Matcher."""
+
+    entries: tuple[SpecEntry, ...]  # its observables, then the connection's addresses (obs.spec_for)
+    names: tuple[str, ...]  # the field of each entry
+    decoder: msgspec.json.Decoder[ObservedFields]  # JSON lines -> Structs of the fields matching reads
+    match: ObservedMatch  # such a Struct -> its matches
+
+
+# Observers whose result depends on the value alone can remember clean values (an HTTP uri's depends on the
+# host, an intel.log value's on its type). Addresses and names repeat most: they get the larger memos.
+_UNMEMOISED = frozenset((obs.HTTP_URL, obs.INTEL_SEEN))
+_MEMO_LIMITS = {obs.IP: 1 << 17, obs.NAME: 1 << 17, obs.DNS_ANSWER: 1 << 17}
+_MEMO_LIMIT = 1 << 15
 _NAME_KINDS = frozenset((model.KIND_DOMAIN, model.KIND_HOSTNAME))
 _PARENT_KINDS = frozenset((model.KIND_DOMAIN,))
 _IP_KINDS = frozenset((model.KIND_IP,))
@@ -38,7 +78,8 @@ _SIMPLE = {obs.JA3: (frozenset((model.KIND_JA3,)), True), obs.JA3S: (frozenset((
            obs.JA4: (frozenset((model.KIND_JA4,)), False),
            obs.USER_AGENT: (frozenset((model.KIND_USER_AGENT,)), False),
            obs.FILENAME: (frozenset((model.KIND_FILENAME,)), False)}
-_ORIG_FIELD, _RESP_FIELD = (field for field, _, _ in obs.CONNECTION)
+_URL_HOST_FIELD, _URL_ADDRESS_FIELD = obs.CONTEXT[obs.HTTP_URL]
+(_INTEL_TYPE_FIELD,) = obs.CONTEXT[obs.INTEL_SEEN]
 _INTEL_TYPES = {"Intel::ADDR": obs.IP, "Intel::DOMAIN": obs.NAME, "Intel::URL": "url",
                 "Intel::EMAIL": obs.EMAIL, "Intel::FILE_HASH": obs.FILE_HASH,
                 "Intel::FILE_NAME": obs.FILENAME, "Intel::CERT_HASH": obs.CERT_HASH,
@@ -53,6 +94,35 @@ def port_of(fields: Fields, port_field: str | None) -> int:
     return int(port) if isinstance(port, str) and port.isdigit() else 0
 
 
+def compile_observed_match(entries: tuple[SpecEntry, ...], full: ObservedMatch) -> ObservedMatch:
+    """`full`, behind a check of every entry's value, in code generated for these entries: when each value is
+    absent, or text (or a list of text) its entry's memo knows to be clean, the answer is [] without a call.
+
+    The source holds only attribute names made from the observables spec and `memo_N` names; it is built
+    once per log type and Matcher. A Python loop over the entries costs ~5x more per record.
+    """
+    namespace: dict[str, Any] = {"full": full, "str": str, "list": list}
+    body: list[str] = []
+    for number, (field, _, _, _, memo) in enumerate(entries):
+        body.append(f"value = observed.{attribute_name(field)}")
+        if memo is None:
+            body.append("if value is not None: return full(observed)")
+            continue
+        namespace[f"memo_{number}"] = memo
+        body += ["if value is not None:",
+                 "    if value.__class__ is str:",
+                 f"        if value not in memo_{number}: return full(observed)",
+                 f"    elif value.__class__ is not list or not memo_{number}.issuperset(value):",
+                 "        return full(observed)"]
+    source = "\n".join(
+        ["def match(observed):", "    try:", *(f"        {line}" for line in body),
+         "    except TypeError:  # an unhashable list element: the full match skips it",
+         "        return full(observed)", "    return []"])
+    exec(source, namespace)  # noqa: S102 - generated from the spec above, no outside input
+    match: ObservedMatch = namespace["match"]
+    return match
+
+
 class Matcher:
     """`match(record)` -> every (indicator, field, observed value) the record's observables hit."""
 
@@ -63,8 +133,6 @@ class Matcher:
         self._bitmap_mask = len(index.strings.bitmap) - 1
         self._v4_blocks = index.v4_blocks
         self._has_v6_cidrs = bool(index.v6_lengths)
-        self._clean_ips: set[str] = set()
-        self._clean_names: set[str] = set()
         self._observers: dict[str, Observer] = {
             obs.IP: self._ip, obs.NAME: self._name, obs.HOST_HEADER: self._host_header,
             obs.DNS_ANSWER: self._dns_answer, obs.HTTP_URL: self._http_url, obs.SUBJECT: self._subject,
@@ -72,35 +140,48 @@ class Matcher:
             obs.INTEL_SEEN: self._intel_seen, "url": self._url_text,
             **{name: self._simple(name) for name in _SIMPLE},
         }
-        self._specs: dict[str, tuple[SpecEntry, ...]] = {}
-        # observers whose "nothing here" answers are memoised: checked inline, saving a call per repeat
-        self._memo_of: dict[str, set[str]] = {obs.IP: self._clean_ips, obs.NAME: self._clean_names,
-                                              obs.DNS_ANSWER: self._clean_names}
-        (self._orig_entry, self._resp_entry) = (self._entry(*entry) for entry in obs.CONNECTION)
+        self._memos = {observer: CleanValues(_MEMO_LIMITS.get(observer, _MEMO_LIMIT))
+                       for observer in self._observers if observer not in _UNMEMOISED}
+        self._plans: dict[str, _Plan] = {}
 
-    def _compiled(self, log_type: str) -> tuple[SpecEntry, ...]:
-        """The log type's own observables (the connection's addresses are handled in match_fields)."""
-        spec = self._specs.get(log_type)
-        if spec is None:
-            spec = self._specs[log_type] = tuple(
-                self._entry(field, observer, port)
-                for field, observer, port in obs.PER_LOG_TYPE.get(log_type, ()))
-        return spec
+    def _plan(self, log_type: str) -> _Plan:
+        """How to match a log type: its observables (then the connection's addresses) and their readers."""
+        plan = self._plans.get(log_type)
+        if plan is None:
+            entries = tuple(
+                (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memos.get(observer))
+                for field, observer, port in obs.spec_for(log_type))
+            names = tuple(entry[0] for entry in entries)
+            read = operator.attrgetter(*(attribute_name(name) for name in names))
 
-    def _entry(self, field: str, observer: str, port: PortField) -> SpecEntry:
-        return (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memo_of.get(observer))
+            def full(observed: ObservedFields) -> Found:
+                return self._match_values(entries, read(observed), observed)
+
+            plan = self._plans[log_type] = _Plan(
+                entries, names, msgspec.json.Decoder(observed_type(log_type)),
+                compile_observed_match(entries, full))
+        return plan
 
     def match(self, record: LogRecord) -> list[Match]:
         return self.match_fields(record.log_type, record.fields)
 
     def match_fields(self, log_type: str, fields: Fields) -> list[Match]:
         """Matches of every observable of `spec_for(log_type)`, in that order; `fields` is only read."""
+        plan = self._plans.get(log_type) or self._plan(log_type)
+        return self._match_values(plan.entries, map(fields.get, plan.names), fields)
+
+    def screen_for(self, log_type: str) -> tuple[Callable[[bytes], ObservedFields],
+                                                  Callable[[bytes], list[ObservedFields]], ObservedMatch]:
+        """(decode, decode_lines, match) for JSON lines of `log_type` (a zeek.scan Screen):
+        `match(decode(line))` == `match_fields` of the line's dict, for any line both decode (see
+        matching.observed for the one difference, invalid UTF-8)."""
+        plan = self._plans.get(log_type) or self._plan(log_type)
+        return plan.decoder.decode, plan.decoder.decode_lines, plan.match
+
+    def _match_values(self, entries: tuple[SpecEntry, ...], values: Iterable[Any], fields: Fields,
+                      ) -> list[Match]:
         found: Found = []
-        spec = self._specs.get(log_type)
-        if spec is None:
-            spec = self._compiled(log_type)
-        for entry in spec:
-            raw = fields.get(entry[0])
+        for entry, raw in zip(entries, values, strict=True):
             if raw is None:
                 continue
             memo = entry[4]
@@ -115,31 +196,25 @@ class Matcher:
                     except TypeError:  # an unhashable element: _observe skips what is not text
                         pass
             self._observe(entry, raw, fields, found)
-        # the connection's addresses (every log type): most are known clean, checked here without a call
-        clean = self._clean_ips
-        raw = fields.get(_ORIG_FIELD)
-        if raw is not None and (raw.__class__ is not str or raw not in clean):
-            self._observe(self._orig_entry, raw, fields, found)
-        raw = fields.get(_RESP_FIELD)
-        if raw is not None and (raw.__class__ is not str or raw not in clean):
-            self._observe(self._resp_entry, raw, fields, found)
         return found
 
     def _observe(self, entry: SpecEntry, raw: Any, fields: Fields, found: Found) -> None:
-        """Observe one field's value (text, `a,b` text of a TSV set, or a list), skipping known-clean ones."""
+        """Observe one field's value (text, `a,b` text of a TSV set, or a list); remember the clean ones."""
         field, observe, port_field, is_set, memo = entry
+        values: Iterable[Any]
         if raw.__class__ is str:
             if not raw or raw == "-" or raw == "(empty)":
                 return
-            if is_set and "," in raw:
-                for value in raw.split(","):
-                    observe(field, value, port_field, fields, found)
-            else:
-                observe(field, raw, port_field, fields, found)
+            values = raw.split(",") if is_set and "," in raw else (raw,)
         elif isinstance(raw, list | tuple):
-            for value in raw:
-                if value.__class__ is str and value and (memo is None or value not in memo):
-                    observe(field, value, port_field, fields, found)
+            values = raw
+        else:
+            return
+        for value in values:
+            if value.__class__ is not str or not value or (memo is not None and value in memo):
+                continue
+            if not observe(field, value, port_field, fields, found) and memo is not None:
+                memo.remember(value)
 
     # -- hits ---------------------------------------------------------------------------------------------
 
@@ -166,18 +241,16 @@ class Matcher:
             self._emit(self.index.string_rows, rows, kinds, value, field, observed, port_field, fields, found)
         return bool(rows)
 
-    # -- observers ---------------------------------------------------------------------------------------
+    # -- observers: each emits its matches, and says whether the index had rows for the value ---------------
 
     def _ip(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
-            observed: str | None = None) -> None:
+            observed: str | None = None) -> bool:
         """An address; matches report `observed` (default: the value itself)."""
-        if value in self._clean_ips:
-            return
         if observed is None:
             observed = value
         canonical = canonical_ip(value) if ":" in value else value
         if canonical is None:
-            return
+            return False
         any_rows = self._lookup(canonical, _IP_KINDS, field, observed, port_field, fields, found)
         if ":" in canonical:
             if self._has_v6_cidrs:
@@ -187,13 +260,10 @@ class Matcher:
             try:
                 number = int.from_bytes(socket.inet_aton(canonical), "big")
             except OSError:
-                return
+                return any_rows
             if self._v4_blocks[number >> 11] & (1 << ((number >> 8) & 7)):
                 any_rows |= self._cidrs(4, number, field, observed, port_field, fields, found)
-        if not any_rows:
-            if len(self._clean_ips) >= _MEMO_LIMIT:
-                self._clean_ips.clear()
-            self._clean_ips.add(value)
+        return any_rows
 
     def _cidrs(self, version: int, number: int, field: str, value: str, port_field: str | None,
                fields: Fields, found: Found) -> bool:
@@ -204,56 +274,49 @@ class Matcher:
         return bool(hits)
 
     def _name(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
-              observed: str | None = None) -> None:
+              observed: str | None = None) -> bool:
         """A host name; matches report `observed` (default: the value; `host:port` for a Host header)."""
-        if value in self._clean_names:
-            return
         if observed is None:
             observed = value
         name = value.lower().rstrip(".")
         if not name:
-            return
+            return False
         if name[-1].isdigit() or name[0] == "[":
             address = canonical_ip(name[1:-1] if name[0] == "[" else name)
             if address is not None:
-                self._ip(field, address, port_field, fields, found, observed)
-                return
+                return self._ip(field, address, port_field, fields, found, observed)
         any_rows = self._lookup(name, _NAME_KINDS, field, observed, port_field, fields, found)
         dot = name.find(".")
         while dot >= 0:
             parent = name[dot + 1:]
             any_rows |= self._lookup(parent, _PARENT_KINDS, field, observed, port_field, fields, found)
             dot = name.find(".", dot + 1)
-        if not any_rows:
-            if len(self._clean_names) >= _MEMO_LIMIT:
-                self._clean_names.clear()
-            self._clean_names.add(value)
+        return any_rows
 
     def _host_header(
         self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
-    ) -> None:
+    ) -> bool:
         host = value
         if host.startswith("["):
             host = host[: host.find("]") + 1] if "]" in host else host
         elif host.count(":") == 1:
             host = host.partition(":")[0]
-        self._name(field, host, port_field, fields, found, value)
+        return self._name(field, host, port_field, fields, found, value)
 
     def _dns_answer(
         self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
-    ) -> None:
-        if value in self._clean_ips or value in self._clean_names or " " in value:  # TXT etc.: not matched
-            return
+    ) -> bool:
+        if " " in value:  # TXT and other answers that are neither an address nor a name: not matched
+            return False
         if (":" in value or value[-1].isdigit()) and canonical_ip(value) is not None:
-            self._ip(field, value, None, fields, found)
-            return
-        self._name(field, value, None, fields, found)
+            return self._ip(field, value, None, fields, found)
+        return self._name(field, value, None, fields, found)
 
-    def _http_url(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+    def _http_url(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
         if value[0] == "/":
-            host = fields.get("host") or fields.get("id.resp_h")
+            host = fields.get(_URL_HOST_FIELD) or fields.get(_URL_ADDRESS_FIELD)
             if type(host) is not str or not host or host == "-":
-                return
+                return False
             observed = host + value
             host = host.lower().rstrip(".")
             if host.endswith(":80"):
@@ -263,54 +326,52 @@ class Matcher:
             canonical: str | None = host + value.split("#", 1)[0]
         else:
             canonical, observed = canonical_url(value), value
-        if canonical is not None:
-            self._url(field, canonical, observed, fields, found)
+        return canonical is not None and self._url(field, canonical, observed, fields, found)
 
-    def _url(self, field: str, canonical: str, observed: str, fields: Fields, found: Found) -> None:
-        self._lookup(canonical, _URL_KINDS, field, observed, None, fields, found)
+    def _url(self, field: str, canonical: str, observed: str, fields: Fields, found: Found) -> bool:
+        any_rows = self._lookup(canonical, _URL_KINDS, field, observed, None, fields, found)
         if "?" in canonical:
-            self._lookup(canonical.split("?", 1)[0], _URL_KINDS, field, observed, None, fields, found)
+            any_rows |= self._lookup(canonical.split("?", 1)[0], _URL_KINDS, field, observed, None, fields,
+                                     found)
+        return any_rows
 
-    def _url_text(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+    def _url_text(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
         canonical = canonical_url(value)
-        if canonical is not None:
-            self._url(field, canonical, value, fields, found)
+        return canonical is not None and self._url(field, canonical, value, fields, found)
 
-    def _subject(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+    def _subject(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
+        any_rows = False
         for part in value.replace("\\,", "\0").split(","):
             key, _, name = part.strip().partition("=")
             if key.upper() == "CN" and name:
-                self._name(field, name.replace("\0", ","), None, fields, found)
+                any_rows |= self._name(field, name.replace("\0", ","), None, fields, found)
+        return any_rows
 
-    def _file_hash(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+    def _file_hash(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
         text = value.lower()
         kinds = _FILE_HASH_KINDS.get(len(text))
-        if kinds is not None:
-            self._lookup(text, kinds, field, value, None, fields, found)
+        return kinds is not None and self._lookup(text, kinds, field, value, None, fields, found)
 
-    def _cert_hash(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+    def _cert_hash(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
         text = value.lower().replace(":", "")
         kinds = _CERT_HASH_KINDS.get(len(text))
-        if kinds is not None:
-            self._lookup(text, kinds, field, value, None, fields, found)
+        return kinds is not None and self._lookup(text, kinds, field, value, None, fields, found)
 
-    def _email(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+    def _email(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
         address = canonical_email(value)
-        if address is not None:
-            self._lookup(address, _EMAIL_KINDS, field, value, None, fields, found)
+        return address is not None and self._lookup(address, _EMAIL_KINDS, field, value, None, fields, found)
 
     def _simple(self, observer: str) -> Observer:
         kinds, lower = _SIMPLE[observer]
 
-        def observe(field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> None:
+        def observe(field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
             text = value.strip()
-            self._lookup(text.lower() if lower else text, kinds, field, value, None, fields, found)
+            return self._lookup(text.lower() if lower else text, kinds, field, value, None, fields, found)
 
         return observe
 
     def _intel_seen(
         self, field: str, value: str, port_field: PortField, fields: Fields, found: Found,
-    ) -> None:
-        observer = _INTEL_TYPES.get(str(fields.get("seen.indicator_type", "")))
-        if observer is not None:
-            self._observers[observer](field, value, None, fields, found)
+    ) -> bool:
+        observer = _INTEL_TYPES.get(str(fields.get(_INTEL_TYPE_FIELD, "")))
+        return observer is not None and self._observers[observer](field, value, None, fields, found)

@@ -48,6 +48,10 @@ PER_LOG_TYPE: dict[str, Spec] = {
 }
 
 
+# Fields an observer reads besides its own: the host of an HTTP request's uri (the Host header, else the
+# server's address), the type of an intel.log value.
+CONTEXT: dict[str, tuple[str, ...]] = {HTTP_URL: ("host", "id.resp_h"), INTEL_SEEN: ("seen.indicator_type",)}
+
 # Sets and vectors: a TSV reader may hand them over as `a,b` text; other fields may contain commas.
 SET_FIELDS = frozenset(("answers", "cert_chain_fps", "client_cert_chain_fps", "san.dns", "san.email",
                         "san.ip", "tx_hosts", "rx_hosts", "rcptto", "to", "cc", "orig_filenames",
@@ -57,3 +61,14 @@ SET_FIELDS = frozenset(("answers", "cert_chain_fps", "client_cert_chain_fps", "s
 def spec_for(log_type: str) -> Spec:
     """Observables of a log type: its own fields, then the connection's addresses (any log)."""
     return PER_LOG_TYPE.get(log_type, ()) + CONNECTION
+
+
+def fields_read(log_type: str) -> tuple[str, ...]:
+    """Every field the matcher may read in a record of `log_type`: observables, their ports, their context."""
+    names: dict[str, None] = {}
+    for field, observer, port in spec_for(log_type):
+        names[field] = None
+        if port:
+            names[port] = None
+        names.update(dict.fromkeys(CONTEXT.get(observer, ())))
+    return tuple(names)
