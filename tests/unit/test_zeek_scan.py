@@ -171,3 +171,18 @@ def test_a_chunk_a_whole_chunk_decode_would_misread_is_screened_line_by_line(tmp
     assert screened_stats == plain_stats
     assert screened_stats.malformed["bad_timestamp"] == 1 and screened_stats.lines["dns"] == 1
     assert sum(1 for record, _ in plain if record.fields.get("id.resp_h") == "198.51.100.7") >= 5
+
+
+def test_retro_hunt_gives_the_alerts_of_hunt_records_in_batches(shared_data: Path) -> None:
+    """The retro-hunt reads through the screened scan: same alerts, in log order, batched."""
+    from minisoc.correlator.service.retro import files_within, retro_hunt
+
+    log_dir = shared_data / "zeek/json/zat"
+    files = files_within(log_dir, 36500, 1.9e9)
+    records = [record for path in files for record in read_logs([path])]
+    values = sorted({str(r.fields["id.resp_h"]) for r in records if r.fields.get("id.resp_h")})[:20]
+    new = [Indicator(value=v, kind="ip", type="ip-dst", source="t") for v in values if v.count(".") == 3]
+    want = hunt_records(read_logs(files), Matcher(IndicatorIndex.build(new)), site="s", now=1.8e9, retro=True)
+    batches = list(retro_hunt(new, log_dir, 36500, site="s", batch_alerts=50, now=1.8e9))
+    assert len(want) > 100 and [alert for batch in batches for alert in batch] == want
+    assert all(len(batch) >= 50 for batch in batches[:-1]) and batches[-1] and len(batches) > 2

@@ -11,11 +11,12 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from minisoc.correlator.hunt import hunt_records
+from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
-from minisoc.correlator.zeek.reader import find_log_files, read_logs
+from minisoc.correlator.zeek.reader import find_log_files
+from minisoc.correlator.zeek.scan import scan_logs
 from minisoc.correlator.zeek.stats import ReadStats
 
 
@@ -34,21 +35,23 @@ def retro_hunt(
     days: int,
     *,
     site: str | None,
-    batch_lines: int = 5000,
+    batch_alerts: int = 5000,
     now: float | None = None,
 ) -> Iterator[list[Alert]]:
-    """Batches of retro alerts for `indicators` over the last `days` days of logs (nothing when days == 0)."""
+    """Retro alerts for `indicators` over the last `days` days of logs (nothing when days == 0), in log
+    order, in batches of `batch_alerts` or a few more (a line's alerts stay together; the last batch: the
+    rest). Read as `minisoc hunt` reads: only hits become records."""
     if not indicators or days <= 0:
         return
     moment = time.time() if now is None else now
     files = files_within(log_dir, days, moment)
     matcher = Matcher(IndicatorIndex.build(indicators))
     stats = ReadStats()
-    records = read_logs(files, stats=stats)
-    while True:
-        chunk = [record for _, record in zip(range(batch_lines), records, strict=False)]
-        if not chunk:
-            return
-        alerts = hunt_records(chunk, matcher, site=site, now=moment, retro=True)
-        if alerts:
-            yield alerts
+    pending: list[Alert] = []
+    for record, matches in scan_logs(files, matcher.match_fields, screen=matcher, stats=stats):
+        pending.extend(build_alerts(record, matches, retro=True, site=site, now=moment))
+        if len(pending) >= batch_alerts:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
