@@ -167,7 +167,8 @@ class IndicatorIndex:
 
     def __init__(self, strings: CompactTable, string_rows: RowStore, cidrs: CompactTable, cidr_rows: RowStore,
                  contexts: list[Context], comments: list[str | None], v4_lengths: tuple[int, ...],
-                 v6_lengths: tuple[int, ...], v4_blocks: bytearray | None) -> None:
+                 v6_lengths: tuple[int, ...], v4_blocks: bytearray | None,
+                 url_hosts: bytearray | None = None) -> None:
         self.strings, self.string_rows = strings, string_rows
         self.cidrs, self.cidr_rows = cidrs, cidr_rows
         self.contexts = contexts
@@ -176,6 +177,15 @@ class IndicatorIndex:
         self.v4_lengths = v4_lengths  # longest first
         self.v6_lengths = v6_lengths
         self.v4_blocks = v4_blocks
+        self.url_hosts = url_hosts  # a bit per hash of the host part of URL indicators (None: no URLs)
+        self._url_hosts_mask = len(url_hosts) - 1 if url_hosts is not None else 0
+
+    def may_have_url_host(self, host: str) -> bool:
+        """False when no URL indicator is on `host` (the text before a canonical URL's first `/`)."""
+        if self.url_hosts is None:
+            return False
+        key = hash(host)
+        return bool(self.url_hosts[(key >> 3) & self._url_hosts_mask] & (1 << (key & 7)))
 
     @classmethod
     def build(cls, indicators: Iterable[Indicator]) -> IndicatorIndex:
@@ -227,7 +237,7 @@ class IndicatorIndex:
         cidr_rows = RowStore(_RowColumns(np.array(range_rows, dtype=np.intp), *shared), cidr_order)
         return cls(strings, string_rows, cidrs, cidr_rows, list(columns.contexts), list(comment_ids),
                    tuple(sorted(v4_lengths, reverse=True)), tuple(sorted(v6_lengths, reverse=True)),
-                   v4_blocks)
+                   v4_blocks, _url_host_bits(columns, context_ids))
 
     def __len__(self) -> int:
         return len(self.strings) + len(self.cidrs)
@@ -235,8 +245,9 @@ class IndicatorIndex:
     def nbytes(self) -> int:
         """Bytes held by the arrays (the shared context and comment tables excluded)."""
         blocks = len(self.v4_blocks) if self.v4_blocks is not None else 0
+        url_hosts = len(self.url_hosts) if self.url_hosts is not None else 0
         return (self.strings.nbytes() + self.string_rows.nbytes() + self.cidrs.nbytes()
-                + self.cidr_rows.nbytes() + blocks)
+                + self.cidr_rows.nbytes() + blocks + url_hosts)
 
     def indicator(self, rows: RowStore, row: int, value: str) -> Indicator:
         """Rebuild the Indicator of `row` (whose canonical value the caller knows: it looked it up)."""
@@ -268,6 +279,19 @@ class IndicatorIndex:
                 text = f"{int_to_ip(version, network)}/{length}"
                 hits.extend((row, text) for row in rows)
         return hits
+
+
+def _url_host_bits(columns: IndicatorColumns, context_ids: npt.NDArray[np.int64]) -> bytearray | None:
+    """A bitmap (8 bits per URL indicator) of the hashes of URL indicators' hosts, or None without URLs."""
+    url_contexts = np.array([c.kind == model.KIND_URL for c in columns.contexts], dtype=np.bool_)
+    if not url_contexts.any():
+        return None
+    values = columns.values
+    hosts = [values[row].partition("/")[0] for row in np.flatnonzero(url_contexts[context_ids]).tolist()]
+    bits = 1 << max(6, (len(hosts) * 8).bit_length())
+    present = np.zeros(bits, dtype=np.bool_)
+    present[np.fromiter(map(hash, hosts), dtype=np.int64, count=len(hosts)) & (bits - 1)] = True
+    return bytearray(np.packbits(present, bitorder="little").tobytes())
 
 
 def _mark_blocks(blocks: bytearray, network: int, length: int) -> None:

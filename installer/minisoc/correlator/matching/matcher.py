@@ -94,17 +94,26 @@ def port_of(fields: Fields, port_field: str | None) -> int:
     return int(port) if isinstance(port, str) and port.isdigit() else 0
 
 
-def compile_observed_match(entries: tuple[SpecEntry, ...], full: ObservedMatch) -> ObservedMatch:
+def compile_observed_match(entries: tuple[SpecEntry, ...], observers: tuple[str, ...], full: ObservedMatch,
+                           url_hosts: CleanValues) -> ObservedMatch:
     """`full`, behind a check of every entry's value, in code generated for these entries: when each value is
-    absent, or text (or a list of text) its entry's memo knows to be clean, the answer is [] without a call.
+    absent, or text (or a list of text) its entry's memo knows to be clean, or a relative HTTP uri on a host
+    `url_hosts` knows no URL indicator is on, the answer is [] without a call.
 
     The source holds only attribute names made from the observables spec and `memo_N` names; it is built
     once per log type and Matcher. A Python loop over the entries costs ~5x more per record.
     """
-    namespace: dict[str, Any] = {"full": full, "str": str, "list": list}
+    namespace: dict[str, Any] = {"full": full, "str": str, "list": list, "url_hosts": url_hosts}
     body: list[str] = []
-    for number, (field, _, _, _, memo) in enumerate(entries):
+    for number, ((field, _, _, _, memo), observer) in enumerate(zip(entries, observers, strict=True)):
         body.append(f"value = observed.{attribute_name(field)}")
+        if observer == obs.HTTP_URL:  # as Matcher._http_url reads it: the Host header, else the address
+            host, address = (attribute_name(name) for name in obs.CONTEXT[obs.HTTP_URL])
+            body += ["if value is not None:",
+                     "    if value.__class__ is not str or value[:1] != '/': return full(observed)",
+                     f"    host = observed.{host} or observed.{address}",
+                     "    if host.__class__ is not str or host not in url_hosts: return full(observed)"]
+            continue
         if memo is None:
             body.append("if value is not None: return full(observed)")
             continue
@@ -142,15 +151,18 @@ class Matcher:
         }
         self._memos = {observer: CleanValues(_MEMO_LIMITS.get(observer, _MEMO_LIMIT))
                        for observer in self._observers if observer not in _UNMEMOISED}
+        # Host header (or address) values of HTTP requests on hosts that no URL indicator is on
+        self._url_hosts = CleanValues(_MEMO_LIMIT)
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, log_type: str) -> _Plan:
         """How to match a log type: its observables (then the connection's addresses) and their readers."""
         plan = self._plans.get(log_type)
         if plan is None:
+            spec = obs.spec_for(log_type)
             entries = tuple(
                 (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memos.get(observer))
-                for field, observer, port in obs.spec_for(log_type))
+                for field, observer, port in spec)
             names = tuple(entry[0] for entry in entries)
             read = operator.attrgetter(*(attribute_name(name) for name in names))
 
@@ -159,7 +171,8 @@ class Matcher:
 
             plan = self._plans[log_type] = _Plan(
                 entries, names, msgspec.json.Decoder(observed_type(log_type)),
-                compile_observed_match(entries, full))
+                compile_observed_match(entries, tuple(observer for _, observer, _ in spec), full,
+                                       self._url_hosts))
         return plan
 
     def match(self, record: LogRecord) -> list[Match]:
@@ -314,15 +327,18 @@ class Matcher:
 
     def _http_url(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
         if value[0] == "/":
-            host = fields.get(_URL_HOST_FIELD) or fields.get(_URL_ADDRESS_FIELD)
-            if type(host) is not str or not host or host == "-":
+            given = fields.get(_URL_HOST_FIELD) or fields.get(_URL_ADDRESS_FIELD)
+            if type(given) is not str or not given or given == "-":
                 return False
-            observed = host + value
-            host = host.lower().rstrip(".")
+            observed = given + value
+            host = given.lower().rstrip(".")
             if host.endswith(":80"):
                 host = host[:-3]
             elif host.count(":") > 1 and not host.startswith("["):
                 host = f"[{canonical_ip(host) or host}]"
+            if not self.index.may_have_url_host(host.partition("/")[0]):
+                self._url_hosts.remember(given)  # no relative uri on this host can match
+                return False
             canonical: str | None = host + value.split("#", 1)[0]
         else:
             canonical, observed = canonical_url(value), value
