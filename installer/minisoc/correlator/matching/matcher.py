@@ -322,7 +322,14 @@ class Matcher:
         if " " in value:  # TXT and other answers that are neither an address nor a name: not matched
             return False
         if (":" in value or value[-1].isdigit()) and canonical_ip(value) is not None:
-            return self._ip(field, value, None, fields, found)
+            # an address: what the IP observer answers, so its memo is shared (clients connect to answers)
+            clean_ips = self._memos[obs.IP]
+            if value in clean_ips:
+                return False
+            if self._ip(field, value, None, fields, found):
+                return True
+            clean_ips.remember(value)
+            return False
         return self._name(field, value, None, fields, found)
 
     def _http_url(self, field: str, value: str, port_field: PortField, fields: Fields, found: Found) -> bool:
