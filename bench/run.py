@@ -184,7 +184,7 @@ def main() -> None:
         for workers in (1, args.workers):
             request = HuntRequest(logs=[str(args.logs)], intel=[args.intel], workers=workers)
             wall, _, summary = timed(lambda request=request: run_hunt(request, lambda alerts: None))  # type: ignore[misc]
-            hunting = summary.elapsed_seconds - summary.intel.load_seconds
+            hunting = summary.elapsed_seconds - summary.intel.load_seconds  # load: intel and index
             figures[f"run_hunt_workers_{workers}_lines_per_s"] = round(summary.read.lines_total / hunting)
     print(json.dumps(figures, indent=2))
 
