@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import sys
 import time
+
+from source_tree import import_from_tree
 
 INTEL = "/tmp/bench-intel"
 
 
 def load_once(tree: str) -> tuple[float, float]:
     """(load, index build) CPU seconds with the package imported from `tree`."""
-    for name in [name for name in sys.modules if name.startswith("minisoc")]:
-        del sys.modules[name]
-    sys.path.insert(0, tree)
-    try:
-        from minisoc.correlator.intel.load import load_intel_columns
-        from minisoc.correlator.matching import IndicatorIndex
-    finally:
-        sys.path.pop(0)
+    load, matching = import_from_tree(tree, "minisoc.correlator.intel.load", "minisoc.correlator.matching")
+    load_intel_columns, IndicatorIndex = load.load_intel_columns, matching.IndicatorIndex
     gc.collect()
     started = time.process_time()
     columns = load_intel_columns([INTEL]).columns

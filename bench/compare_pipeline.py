@@ -14,30 +14,21 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from source_tree import import_from_tree
+
 INTEL, LOGS = "/tmp/bench-intel", Path("/tmp/bench-logs")
 
 
 def import_tree(tree: str) -> dict[str, ModuleType]:
-    """The modules the pipeline needs, imported afresh from `tree` (they stay in sys.modules until the next
-    call: msgspec resolves annotations through it)."""
-    for name in [name for name in sys.modules if name.startswith("minisoc")]:
-        del sys.modules[name]
-    sys.path.insert(0, tree)
-    try:
-        import minisoc.correlator.hunt as hunt
-        import minisoc.correlator.intel.load as load
-        import minisoc.correlator.matching as matching
-        import minisoc.correlator.zeek.reader as reader
-        import minisoc.correlator.zeek.stats as stats
-    finally:
-        sys.path.pop(0)
-    return {"hunt": hunt, "load": load, "matching": matching, "reader": reader, "stats": stats}
+    """The modules the pipeline needs, imported afresh from `tree`."""
+    names = ("hunt", "intel.load", "matching", "zeek.reader", "zeek.stats")
+    modules = import_from_tree(tree, *(f"minisoc.correlator.{name}" for name in names))
+    return {name.rsplit(".", 1)[-1]: module for name, module in zip(names, modules, strict=True)}
 
 
 def pipeline(modules: dict[str, Any], index: Any, files: list[Path]) -> tuple[float, int, int]:
