@@ -86,6 +86,7 @@ def _event(chooser: random.Random, size: int, odd: bool, odd_values: float) -> d
         "filename": "f%d.exe",
     }
     attributes = []
+    comments = chooser.choice([["", "note"], [""]])  # some events with no comment at all (feeds)
     for number in range(size):
         misp_type = chooser.choice(types)
         value = (
@@ -100,7 +101,7 @@ def _event(chooser: random.Random, size: int, odd: bool, odd_values: float) -> d
                 "to_ids": True,
                 "uuid": f"{number:08d}-0000-4000-8000-000000000000",
                 "timestamp": chooser.choice(["1700000000", "1700000001"]),
-                "comment": chooser.choice(["", "note"]),
+                "comment": chooser.choice(comments),
             }
         )
     if odd:

@@ -98,7 +98,10 @@ def add_plain_event_rows(attributes: list[MispAttribute], provenance: Provenance
     timestamps = list(map({text: int(text) for text in distinct_stamps}.__getitem__, stamps))
     uuid_column = list(uuids) if _only(uuids, str) and all(uuids) else [
         u if u.__class__ is str and u else None for u in uuids]
-    comment_column = [c if c.__class__ is str and c else None for c in comments]
+    if comments.count(None) + comments.count("") == count:  # feeds: no comments (C-level counts)
+        comment_column: list[str | None] = [None] * count
+    else:
+        comment_column = [c if c.__class__ is str and c else None for c in comments]
     per_type, size_of = counts.per_type, dict(zip(type_names, sizes, strict=True))
     for _first, _kind, name, _key in sorted(firsts):  # first use first, as the per-attribute loop counts
         if name in size_of:
