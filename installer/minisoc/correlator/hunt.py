@@ -21,7 +21,7 @@ from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
-from minisoc.correlator.zeek.reader import find_log_files
+from minisoc.correlator.zeek.reader import log_targets
 from minisoc.correlator.zeek.scan import scan_logs
 from minisoc.correlator.zeek.stats import FileError, ReadStats
 from minisoc.correlator.zeek.streams import STDIN_NAME
@@ -133,13 +133,7 @@ def expand_log_paths(logs: Sequence[str]) -> list[str]:
     """Files to read, in order: directories expanded (sorted, recursive) and `-` kept as stdin."""
     if not logs:
         raise UsageError("--logs: no logs given", "pass Zeek log files or directories, or - for stdin")
-    targets: list[str] = []
-    for given in logs:
-        if given == STDIN_NAME:
-            targets.append(given)
-        else:
-            targets.extend(str(path) for path in find_log_files(Path(given)))
-    return targets
+    return [STDIN_NAME if target is None else str(target) for target in log_targets(logs)]
 
 
 def hunt_records(

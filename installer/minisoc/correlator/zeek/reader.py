@@ -33,6 +33,19 @@ Item = TypeVar("Item")
 StreamReader = Callable[[io.BufferedIOBase, str | None, str | None], Iterator[Item]]
 
 
+def log_targets(paths: Sequence[str | Path]) -> list[Path | None]:
+    """The files `paths` name, in order: directories walked (sorted, recursive, Zeek log names only), a
+    file named explicitly kept whatever its name, `-` as None (stdin). A path that does not exist or cannot
+    be read raises LogSourceError (see find_log_files)."""
+    targets: list[Path | None] = []
+    for given in paths:
+        if str(given) == STDIN_NAME:
+            targets.append(None)
+        else:
+            targets.extend(find_log_files(Path(given)))
+    return targets
+
+
 def read_logs(
     paths: Sequence[str | Path],
     *,
@@ -46,12 +59,7 @@ def read_logs(
     LogSourceError. Directories are walked recursively in sorted order and only Zeek log file names are read
     (*.log, *.json, *.log.gz, *.json.gz); a file named explicitly is read whatever its name.
     """
-    targets: list[Path | None] = []  # None stands for stdin
-    for given in paths:
-        if str(given) == STDIN_NAME:
-            targets.append(None)
-        else:
-            targets.extend(find_log_files(Path(given)))
+    targets = log_targets(paths)
     refusals = Refusals(stats if stats is not None else ReadStats(), dead_letter)
 
     def read(stream: io.BufferedIOBase, source: str | None, hint: str | None) -> Iterator[LogRecord]:

@@ -36,7 +36,7 @@ from minisoc.correlator.zeek.deadletter import DeadLetterSink
 from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
 from minisoc.correlator.zeek.linesplit import LineChunks
 from minisoc.correlator.zeek.malformed import REASON_OVERSIZE, REASON_TRUNCATED, MalformedLine
-from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES, find_log_files, read_targets
+from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES, log_targets, read_targets
 from minisoc.correlator.zeek.records import Refusals
 from minisoc.correlator.zeek.stats import ReadStats
 from minisoc.correlator.zeek.streamparser import FORMAT_JSON, StreamParser
@@ -93,12 +93,7 @@ def scan_logs(
 
     Paths as for `read_logs` (files, directories, `-`), checked before anything is read (LogSourceError).
     """
-    targets: list[Path | None] = []
-    for given in paths:
-        if str(given) == STDIN_NAME:
-            targets.append(None)
-        else:
-            targets.extend(find_log_files(Path(given)))
+    targets = log_targets(paths)
     refusals = Refusals(stats if stats is not None else ReadStats(), dead_letter)
 
     def scan(
