@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from baseline import json_loads_loop
 from source_tree import import_from_tree
 
 INTEL, LOGS = "/tmp/bench-intel", Path("/tmp/bench-logs")
@@ -42,14 +42,11 @@ def pipeline(modules: dict[str, Any], index: Any, files: list[Path]) -> tuple[fl
     return time.process_time() - started, stats.lines_total, alerts
 
 
-def json_loads_loop(files: list[Path]) -> tuple[float, int]:
+def timed_json_loads(files: list[Path]) -> tuple[float, int]:
+    """(CPU seconds, lines) of the json.loads baseline."""
     gc.collect()
-    started, count = time.process_time(), 0
-    for path in files:
-        with path.open("rb") as handle:
-            for line in handle:
-                json.loads(line)
-                count += 1
+    started = time.process_time()
+    count = json_loads_loop(files)
     return time.process_time() - started, count
 
 
@@ -70,7 +67,7 @@ def main() -> None:
         for tree in arguments.trees:
             modules = import_tree(tree)
             seconds, lines, alerts = pipeline(modules, indexes[tree], files)
-            json_seconds, json_lines = json_loads_loop(files)
+            json_seconds, json_lines = timed_json_loads(files)
             best[tree] = max(best.get(tree, 0.0), lines / seconds)
             best_json = max(best_json, json_lines / json_seconds)
             print(f"{tree}: {lines / seconds:,.0f} lines/CPU-s ({alerts} alerts); "

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from baseline import json_loads_loop
+
 LOGS, INTEL = Path("/tmp/bench-logs"), "/tmp/bench-intel"
 
 
@@ -43,15 +45,6 @@ def main() -> None:
             return IndicatorIndex.from_columns(load.load_intel_columns([INTEL]).columns)  # type: ignore[attr-defined]
         return IndicatorIndex.build(load.load_intel([INTEL]).indicators)
 
-    def json_loads() -> int:
-        count = 0
-        for path in files:
-            with path.open("rb") as handle:
-                for line in handle:
-                    json.loads(line)
-                    count += 1
-        return count
-
     def pipeline(matcher: Any) -> tuple[int, int]:
         stats, alerts = ReadStats(), 0
         for path in files:
@@ -67,7 +60,7 @@ def main() -> None:
         loads.append(seconds)
     baseline, piped, alerts = [], [], 0
     for _ in range(3):
-        seconds, lines = cpu(json_loads)
+        seconds, lines = cpu(lambda: json_loads_loop(files))
         baseline.append(lines / seconds)
         seconds, (lines, alerts) = cpu(lambda: pipeline(Matcher(index)))
         piped.append(lines / seconds)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from baseline import json_loads_loop
 from minisoc.correlator.hunt import HuntRequest, hunt_logs, run_hunt
 from minisoc.correlator.intel.load import load_intel, load_intel_columns
 from minisoc.correlator.matching import IndicatorIndex, Matcher
@@ -44,16 +45,6 @@ def timed(function: Callable[[], Any]) -> tuple[float, float, Any]:
 def median_runs(repeat: int, function: Callable[[], Any]) -> tuple[float, float, Any]:
     runs = [timed(function) for _ in range(repeat)]
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), runs[-1][2])
-
-
-def json_loads_loop(files: list[Path]) -> int:
-    count = 0
-    for path in files:
-        with path.open("rb") as handle:
-            for line in handle:
-                json.loads(line)
-                count += 1
-    return count
 
 
 def pipeline(files: list[Path], index: IndicatorIndex) -> tuple[int, int]:
