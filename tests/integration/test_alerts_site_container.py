@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_support import run_json
 from minisoc.cli.main import main
 from minisoc.compose.runner import ComposeProject
 from minisoc.ops.site import SiteFiles
@@ -45,14 +46,6 @@ def site(tmp_path: Path, shared_data: Path) -> Iterator[tuple[Path, ComposeProje
         yield root, project
     finally:
         project.down(volumes=True)
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> object:
-    capsys.readouterr()
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
 
 
 def test_sqlite_site_list_and_ack_through_the_correlator_container(

@@ -4,13 +4,13 @@ sent to the external MISP of the profile (FakeMispServer: a named fake, MISP can
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from opensearch_server import OpenSearchServer
 
+from cli_support import run_json
 from fakes.misp_server import FakeMispServer
 from minisoc.cli.main import main
 from minisoc.correlator.alerts import build_alerts
@@ -77,14 +77,6 @@ def make_site(root: Path, server: OpenSearchServer, misp: FakeMispServer) -> Pat
     key.chmod(0o600)
     assert main(["render", str(site)]) == 0
     return site
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> object:
-    capsys.readouterr()
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
 
 
 def test_list_and_ack_from_the_host_through_the_site(

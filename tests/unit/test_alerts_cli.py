@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import yaml
 
+from cli_support import run_json
 from minisoc.cli.main import main
 from minisoc.correlator.review import parse_since
 
@@ -32,13 +32,6 @@ def store(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 0
     capsys.readouterr()
     return db
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> object:
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
 
 
 def test_list_since_and_ack_through_store_url(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
