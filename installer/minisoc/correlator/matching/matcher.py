@@ -156,23 +156,22 @@ class Matcher:
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, log_type: str) -> _Plan:
-        """How to match a log type: its observables (then the connection's addresses) and their readers."""
-        plan = self._plans.get(log_type)
-        if plan is None:
-            spec = obs.spec_for(log_type)
-            entries = tuple(
-                (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memos.get(observer))
-                for field, observer, port in spec)
-            names = tuple(entry[0] for entry in entries)
-            read = operator.attrgetter(*(attribute_name(name) for name in names))
+        """Compile and keep how to match a log type (callers look in `_plans` first): its observables, then
+        the connection's addresses, and their readers."""
+        spec = obs.spec_for(log_type)
+        entries = tuple(
+            (field, self._observers[observer], port, field in obs.SET_FIELDS, self._memos.get(observer))
+            for field, observer, port in spec)
+        names = tuple(entry[0] for entry in entries)
+        read = operator.attrgetter(*(attribute_name(name) for name in names))
 
-            def full(observed: ObservedFields) -> Found:
-                return self._match_values(entries, read(observed), observed)
+        def full(observed: ObservedFields) -> Found:
+            return self._match_values(entries, read(observed), observed)
 
-            plan = self._plans[log_type] = _Plan(
-                entries, names, msgspec.json.Decoder(observed_type(log_type)),
-                compile_observed_match(entries, tuple(observer for _, observer, _ in spec), full,
-                                       self._url_hosts))
+        plan = self._plans[log_type] = _Plan(
+            entries, names, msgspec.json.Decoder(observed_type(log_type)),
+            compile_observed_match(entries, tuple(observer for _, observer, _ in spec), full,
+                                   self._url_hosts))
         return plan
 
     def match(self, record: LogRecord) -> list[Match]:

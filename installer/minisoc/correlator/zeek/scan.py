@@ -48,7 +48,6 @@ T = TypeVar("T", bound=Sized)
 Probe = Callable[[str, dict[str, Any]], T]
 _DECODE = msgspec.json.Decoder().decode  # the same (stateless) decoder as jsonlines'
 _DECODE_LINES = msgspec.json.Decoder().decode_lines
-_OBSERVED_ERRORS = (msgspec.DecodeError, RecursionError)  # msgspec.ValidationError is a DecodeError
 
 
 # (decode, decode_lines, check): `decode(line)` has `ts`, `log_path` (`_path`) and what `check` reads,
@@ -155,7 +154,7 @@ def _screen_chunk(
         return None
     try:
         values = plan[1](data)
-    except _OBSERVED_ERRORS:
+    except JSON_DECODE_ERRORS:
         return None
     if len(values) != count or not _TS_TYPES.issuperset(map(type, map(_TS_OF, values))):
         return None
@@ -212,7 +211,7 @@ def _scan_chunks(
                     if screening and line.isascii():
                         try:
                             observed = screened[0](line)
-                        except _OBSERVED_ERRORS:
+                        except JSON_DECODE_ERRORS:
                             observed = None
                         if observed is not None:
                             ts = observed.ts
@@ -227,7 +226,7 @@ def _scan_chunks(
                                     screened = active_screen.screen_for(log_type)
                                     try:
                                         observed = screened[0](line)
-                                    except _OBSERVED_ERRORS:  # pragma: no cover - the same bytes decoded
+                                    except JSON_DECODE_ERRORS:  # pragma: no cover - the same bytes decoded
                                         log_type = None
                                 if log_type is not None and not screened[2](observed):
                                     counts[log_type] = counts.get(log_type, 0) + 1
