@@ -1,15 +1,16 @@
 """The correlator service loop on copies of the real logs: same alerts as the offline hunt, restart between
 write and commit without loss or duplicates, sink down then up, retro-hunt on new intel, Zeek intel export,
-and /healthz + /metrics over real HTTP."""
+and /healthz + /metrics over real HTTP, as `minisoc verify` reads them."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -24,6 +25,8 @@ from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
 from minisoc.correlator.sinks.sqlite import SqliteAlertSink
 from minisoc.correlator.typing import LogBatch, SinkUnavailable
 from minisoc.correlator.zeek.tail import LogTailer
+from minisoc.ops.access import Site
+from minisoc.ops.health import correlator_check, health_problems
 
 FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
 FIRST_INTEL = FIELDS + "69.147.64.34\tIntel::ADDR\tlab\taol\thttps://misp.example/events/view/1\n"
@@ -244,3 +247,64 @@ def test_pending_batch_is_retried_before_reading_on(site: Path) -> None:
     assert store.count() == 0 and service._pending is refused[0]
     service.step()
     assert stored_ids(store) == sorted(hunt_ids(site, site / "lab.intel"))
+
+
+class CorrelatorAt:
+    """The one thing `correlator_check` asks of a Site: where the correlator listens."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def correlator_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def test_verify_reads_what_each_health_body_says_is_wrong(site: Path) -> None:
+    store = SqliteAlertSink(site / "alerts.db")
+    service = make_service(site, store)
+    assert health_problems(service.health()[1]) == (["intel source lab.intel: first sync not finished"], True)
+    service.step()
+    assert health_problems(service.health()[1]) == ([], False)
+    (site / "lab.intel").unlink()
+    service.sync_intel()
+    problems, pending_only = health_problems(service.health()[1])
+    assert len(problems) == 1 and problems[0].startswith("intel source lab.intel: IntelError") and not pending_only
+    fresh = site / "fresh"  # a site whose logs are not read yet, with its sink down
+    shutil.copytree(site / "logs", fresh / "logs")
+    (fresh / "lab.intel").write_text(FIRST_INTEL)
+    down = make_service(fresh, SqliteAlertSink(fresh / "alerts.db"), failures=1000)
+    down.step()
+    problems, pending_only = health_problems(down.health()[1])
+    backlog = down.parts.alerts.backlog
+    assert backlog > 0 and not pending_only
+    assert problems == [f"alert sink buffering: {down.parts.alerts.last_error} ({backlog} waiting)"]
+    down.metrics.last_loop -= 10_000
+    assert health_problems(down.health()[1])[0][0].startswith("loop stuck")
+
+
+def test_verify_waits_for_the_first_sync_then_passes(site: Path) -> None:
+    service = make_service(site, SqliteAlertSink(site / "alerts.db"))
+    server = StatusServer("127.0.0.1", 0, service.health, service.metrics.render)
+    server.start()
+    first_sync = threading.Timer(0.6, service.step)
+    first_sync.start()
+    try:
+        check = correlator_check(cast(Site, CorrelatorAt(server.port)), first_sync_wait_s=30, poll_s=0.2)
+    finally:
+        first_sync.join()
+        server.stop()
+    assert check.ok and check.detail == "HTTP 200 ok" and check.seconds is not None and check.seconds >= 0.6
+
+
+def test_verify_warns_with_the_reason_when_the_correlator_is_degraded(site: Path) -> None:
+    service = make_service(site, SqliteAlertSink(site / "alerts.db"), failures=1000)
+    service.step()
+    server = StatusServer("127.0.0.1", 0, service.health, service.metrics.render)
+    server.start()
+    try:
+        check = correlator_check(cast(Site, CorrelatorAt(server.port)), first_sync_wait_s=30, poll_s=0.2)
+    finally:
+        server.stop()
+    assert not check.ok and check.warning  # shown as [warn]; the canary still runs and says whether alerts flow
+    assert check.detail.startswith("HTTP 200 degraded: alert sink buffering: ") and "waiting)" in check.detail
+    assert check.seconds is not None and check.seconds < 5  # not a first sync: nothing to wait for
