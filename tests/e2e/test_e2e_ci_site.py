@@ -90,6 +90,8 @@ def test_verify_passes_and_is_recorded(site: Path) -> None:
     code, out, _ = cli("verify", str(site), "--json")
     report = json.loads(out)
     assert code == 0, report
+    health = next(c for c in report["checks"] if c["name"] == "correlator /healthz")
+    assert health["ok"] and health["detail"] == "HTTP 200 ok", health  # not degraded: the feed starts empty
     latency = next(c["seconds"] for c in report["checks"] if c["name"] == "canary alert")
     print(f"\n[e2e] canary latency (indicator published -> alert searchable): {latency:.1f}s")
     assert status(site)["verify"]["last_pass"] is not None

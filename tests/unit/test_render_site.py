@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -183,3 +184,16 @@ def test_external_misp_needs_a_user_provided_key(tmp_path: Path, capsys: pytest.
     config = yaml.safe_load((site / "config/correlator/correlator.yaml").read_text())
     assert config["intel"]["misp"]["url"] == "https://misp.example.org/"
     assert "misp-core" not in compose_of(site)["services"]
+
+
+def test_the_local_feed_starts_as_an_empty_feed_and_a_users_manifest_is_kept(tmp_path: Path) -> None:
+    """A feed folder without manifest.json is a 404 to the correlator, which reports its source in error."""
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    feed = site_paths(site, profile).local_feed_dir
+    assert feed is not None
+    manifest = feed / "manifest.json"
+    assert json.loads(manifest.read_text()) == {} and mode(manifest) == 0o644
+    manifest.write_text('{"0b5e0c6a-6b7e-4a29-9e1a-7b6d8c2b1f00": {"timestamp": "1"}}')
+    render_site(site, profile, secrets=fixed_secret)
+    assert "0b5e0c6a" in manifest.read_text()

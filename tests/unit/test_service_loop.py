@@ -268,7 +268,8 @@ def test_verify_reads_what_each_health_body_says_is_wrong(site: Path) -> None:
     (site / "lab.intel").unlink()
     service.sync_intel()
     problems, pending_only = health_problems(service.health()[1])
-    assert len(problems) == 1 and problems[0].startswith("intel source lab.intel: IntelError") and not pending_only
+    assert len(problems) == 1 and not pending_only
+    assert problems[0].startswith("intel source lab.intel: IntelError")
     fresh = site / "fresh"  # a site whose logs are not read yet, with its sink down
     shutil.copytree(site / "logs", fresh / "logs")
     (fresh / "lab.intel").write_text(FIRST_INTEL)
@@ -305,6 +306,6 @@ def test_verify_warns_with_the_reason_when_the_correlator_is_degraded(site: Path
         check = correlator_check(cast(Site, CorrelatorAt(server.port)), first_sync_wait_s=30, poll_s=0.2)
     finally:
         server.stop()
-    assert not check.ok and check.warning  # shown as [warn]; the canary still runs and says whether alerts flow
+    assert not check.ok and check.warning  # [warn]: the canary still runs, and says whether alerts flow
     assert check.detail.startswith("HTTP 200 degraded: alert sink buffering: ") and "waiting)" in check.detail
     assert check.seconds is not None and check.seconds < 5  # not a first sync: nothing to wait for

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from minisoc.durable import write_atomic
+from minisoc.render.paths import FEED_MANIFEST_NAME as MANIFEST
 
-MANIFEST = "manifest.json"
 HASHES = "hashes.csv"
 
 

@@ -11,6 +11,7 @@ from minisoc.profile.model import SiteProfile
 COMPOSE_FILE_NAME = "compose.yaml"
 ENV_FILE_NAME = ".env"
 LOCK_FILE_NAME = "minisoc.lock"
+FEED_MANIFEST_NAME = "manifest.json"  # a MISP feed's index of events (intel.local_feed_dir)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
 from minisoc.profile.model import SiteProfile
 from minisoc.render.compose import compose_document, compose_yaml
@@ -15,7 +16,7 @@ from minisoc.render.configs import config_files
 from minisoc.render.context import template_context
 from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.images import LockFile, format_lock, read_lock, resolve_images
-from minisoc.render.paths import ENV_FILE_NAME, LOCK_FILE_NAME, SitePaths, site_paths
+from minisoc.render.paths import ENV_FILE_NAME, FEED_MANIFEST_NAME, LOCK_FILE_NAME, SitePaths, site_paths
 from minisoc.render.secrets import (
     ALL_SECRETS,
     MISP_AUTOMATION_KEY,
@@ -69,7 +70,8 @@ def render_site(
     site_dir: Path, profile: SiteProfile, *, secrets: SecretSource = generate_secret
 ) -> RenderResult:
     """Write the site's compose.yaml, .env, secrets, config files and minisoc.lock (only what changed),
-    create the log and feed folders, then the PKI and OpenSearch security files. Returns what it did.
+    create the log and feed folders (an empty feed's `manifest.json` in the latter, unless it has one),
+    then the PKI and OpenSearch security files. Returns what it did.
     """
     rendered = render_files(site_dir, profile, secrets=secrets)
     root = rendered.paths.site_dir
@@ -82,6 +84,10 @@ def render_site(
         if folder is not None and not folder.exists():
             folder.mkdir(parents=True)
             created.append(_relative(root, folder))
+    feed = rendered.paths.local_feed_dir
+    if feed is not None and not (feed / FEED_MANIFEST_NAME).exists():
+        # an empty MISP feed, not a missing one: the correlator reports a 404 on manifest.json as an error
+        write_atomic(feed / FEED_MANIFEST_NAME, b"{}\n", mode=0o644)  # 0644: the feed server reads it
     security = apply_security(rendered.paths, profile, rendered.secret_values)
     return RenderResult(
         root,
