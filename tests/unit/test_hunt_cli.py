@@ -7,10 +7,12 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
-from minisoc.cli.main import main
+from minisoc.cli.main import build_app, main
 from minisoc.cli.multivalue import spread_multi_values
 from minisoc.correlator.sinks.sqlite import SqliteAlertSink
 
@@ -159,3 +161,36 @@ def test_spread_multi_values() -> None:
     assert spread_multi_values(
         ["--logs", "a", "b", "-", "--json", "--intel", "x", "--store", "s"], options
     ) == ["--logs", "a", "--logs", "b", "--logs", "-", "--json", "--intel", "x", "--store", "s"]
+
+
+def test_text_output_shows_log_text_as_it_is_never_as_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A uri with BBCode forum spam (real traffic) once crashed the table (rich markup) or lost its tags."""
+    uri = "/f.php?m=[b]x[/b]:fire:[/url]"
+    line = {"ts": 1.5e9, "uid": "Cbb1", "id.orig_h": "10.0.0.1", "id.orig_p": 1, "id.resp_h": "10.0.0.2",
+            "id.resp_p": 80, "host": "spam.example", "uri": uri}
+    (tmp_path / "http.log").write_text(json.dumps(line) + "\n")
+    (tmp_path / "t.intel").write_text(INTEL_FIELDS + "spam.example/f.php\tIntel::URL\tt\t-\t-\n")
+    store = f"sqlite:///{tmp_path / 'a.db'}"
+    argv = ["hunt", "--logs", str(tmp_path / "http.log"), "--intel", str(tmp_path / "t.intel")]
+    code, out, err = run([*argv, "--store", store], capsys)
+    assert code == 0, err
+    assert "spam.example" + uri in out
+    code, out, err = run(["alerts", "list", "--store", store], capsys)
+    assert code == 0, err
+    assert "spam.example" + uri in out
+
+
+def test_every_help_page_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    """Help texts are plain text: `[/index]` in an option's help once crashed `alerts list --help`."""
+    root = typer.main.get_command(build_app())
+    pending: list[tuple[list[str], Any]] = [([], root)]
+    pages = 0
+    while pending:
+        path, command = pending.pop()
+        pending += [([*path, name], sub) for name, sub in getattr(command, "commands", {}).items()]
+        code, out, _ = run([*path, "--help"], capsys)
+        assert code == 0 and out.startswith("Usage: minisoc"), path
+        pages += 1
+    assert pages > 20

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from minisoc.correlator.review_site import open_review
 
-alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
+alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True, rich_markup_mode=None)
 
 SiteDir = Annotated[
     Path | None,
@@ -75,7 +75,9 @@ def ack_alert(
 
 
 def _render(docs: list[dict[str, Any]]) -> None:
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    # cells hold log and intel text, which anyone on the wire can shape: no markup, no emoji codes
+    console = Console(markup=False, emoji=False, highlight=False,
+                      width=None if sys.stdout.isatty() else 200)
     if not docs:
         console.print("No alerts.")
         return

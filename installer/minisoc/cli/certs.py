@@ -23,7 +23,7 @@ _DAYS_HELP = "Validity of the new certificates in days (default: as recorded at 
 def register(app: typer.Typer) -> None:
     """Add the `certs` command group to the root app."""
     group = typer.Typer(name="certs", help="Show or renew the site's TLS certificates (SITE_DIR/pki).",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None)
     group.command(name="show")(show)
     group.command(name="renew")(renew_command)
     app.add_typer(group, name="certs")

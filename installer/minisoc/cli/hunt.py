@@ -72,7 +72,9 @@ def hunt(
 
 
 def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) -> None:
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    # cells hold log and intel text, which anyone on the wire can shape: no markup, no emoji codes
+    console = Console(markup=False, emoji=False, highlight=False,
+                      width=None if sys.stdout.isatty() else 200)
     if shown:
         table = Table(title=f"Alerts ({summary.alerts})", show_lines=False)
         for column in ("time", "log", "field", "observed", "indicator type", "source", "uid"):

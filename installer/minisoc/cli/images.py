@@ -14,7 +14,8 @@ from minisoc.images.build import BuildOptions, build_images, default_cache_dir, 
 from minisoc.images.select import images_for_site
 
 images_app = typer.Typer(
-    help="Build the locally built images (OpenSearch, correlator, feed server).", no_args_is_help=True
+    help="Build the locally built images (OpenSearch, correlator, feed server).", no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 SiteArg = Annotated[Path | None, typer.Argument(help="Only the images this rendered site uses.")]

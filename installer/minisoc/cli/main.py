@@ -40,7 +40,7 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         name="minisoc",
         help="Stand up, verify and run a mini SOC: Zeek, MISP, OpenSearch and the minisoc correlator.",
-        no_args_is_help=True,
+        no_args_is_help=True, rich_markup_mode=None,
         pretty_exceptions_enable=False,  # tracebacks would show locals, and locals hold secrets
         add_completion=False,
     )

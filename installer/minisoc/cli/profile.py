@@ -13,7 +13,8 @@ from minisoc.profile.model import SiteProfile
 from minisoc.profile.sample import sample_profile
 
 profile_app = typer.Typer(
-    help="Check a site profile, or show what a profile may contain.", no_args_is_help=True
+    help="Check a site profile, or show what a profile may contain.", no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
