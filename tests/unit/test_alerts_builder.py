@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from minisoc.correlator.alerts import alert_id, build_alerts, get_field, iso_utc, mark_ack
 from minisoc.correlator.model import Indicator, LogRecord, Match
+from minisoc.correlator.sinks.opensearch_logs import log_document, log_index_name
 
 RAW = (
     b'{"ts":1521911720.865716,"uid":"CkSvXo1pXm5pBHTjU1","id.orig_h":"10.0.0.5","id.orig_p":50000,'
@@ -146,3 +151,20 @@ def test_mark_ack_sets_state_and_time() -> None:
     doc = build_alerts(_record(), [Match(IP, "id.resp_h", "198.51.100.7")])[0].doc
     mark_ack(doc, false_positive=True, now=0.0)
     assert doc["minisoc"]["ack"] == {"state": "false_positive", "at": "1970-01-01T00:00:00.000000Z"}
+
+
+@pytest.mark.parametrize("ts", [1e20, -1e20, math.inf, -math.inf, math.nan, 253402300800.0])
+def test_a_ts_no_date_names_still_alerts_dated_when_raised(ts: float) -> None:
+    """A crafted or corrupt `ts` (JSON 1e20, TSV `nan`) once raised OverflowError/ValueError: a traceback."""
+    record = _record()
+    record = LogRecord(record.log_type, {**record.fields, "ts": ts}, RAW, record.path, record.offset, ts)
+    [alert] = build_alerts(record, [Match(DOMAIN, "query", "a.b.evil.example")], now=1.8e9)
+    assert alert.doc["@timestamp"] == alert.doc["event"]["created"] == "2027-01-15T08:00:00.000000Z"
+    assert log_index_name("zeek", record, now=1.8e9) == "zeek-dns-2027.01.15"
+    assert "@timestamp" not in log_document("zeek", record).source
+
+
+def test_iso_utc_writes_four_digit_years_at_both_ends_of_the_calendar() -> None:
+    assert iso_utc(-62135596800.0) == "0001-01-01T00:00:00.000000Z"
+    assert iso_utc(253402300799.0) == "9999-12-31T23:59:59.000000Z"
+    assert iso_utc(-315619200.0) == "1960-01-01T00:00:00.000000Z"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from minisoc.correlator.model import KIND_IP, Alert, Indicator, LogRecord, Match
+from minisoc.correlator.zeek.timestamps import dated_epoch
 
 ALERT_SCHEMA_VERSION = 1
 ACK_OPEN = "open"
@@ -37,8 +38,10 @@ _DESTINATION_PORT_FIELDS = ("id.resp_p",)
 
 
 def iso_utc(epoch: float) -> str:
-    """`1521911720.865716` -> `2018-03-24T17:15:20.865716Z` (microseconds, always UTC, `Z` suffix)."""
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """`1521911720.865716` -> `2018-03-24T17:15:20.865716Z` (microseconds, always UTC, `Z` suffix, a
+    four-digit year); for an epoch that `dated_epoch` keeps."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def indicator_identity(indicator: Indicator) -> tuple[str, str, str]:
@@ -150,7 +153,7 @@ def _alert_doc(
     }
     threat_indicator = _indicator_doc(indicator)
     doc: dict[str, Any] = {
-        "@timestamp": iso_utc(record.ts) if record.ts is not None else created,
+        "@timestamp": iso_utc(ts) if (ts := dated_epoch(record.ts)) is not None else created,
         "event": event,
         "zeek": {"log_type": record.log_type},
         "threat": {

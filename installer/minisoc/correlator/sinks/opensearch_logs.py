@@ -21,6 +21,7 @@ from minisoc.correlator.model import LogRecord
 from minisoc.correlator.sinks.opensearch import ensure_template
 from minisoc.correlator.sinks.opensearch_client import BulkDoc, bulk_create, keep_rejected
 from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
+from minisoc.correlator.zeek.timestamps import dated_epoch
 
 _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
 
@@ -28,7 +29,9 @@ _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
 def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> str:
     """`zeek-conn-2018.03.24`: the log type (sanitised) and the record's UTC day (today when it has no ts)."""
     log_type = _UNSAFE_INDEX_CHARS.sub("_", record.log_type.lower()) or "unknown"
-    epoch = record.ts if record.ts is not None else (time.time() if now is None else now)
+    epoch = dated_epoch(record.ts)
+    if epoch is None:
+        epoch = time.time() if now is None else now
     day = datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y.%m.%d")
     return f"{prefix}-{log_type}-{day}"
 
@@ -36,8 +39,9 @@ def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> 
 def log_document(prefix: str, record: LogRecord) -> BulkDoc:
     """The record as an OpenSearch document: its Zeek fields, `@timestamp`, `event.dataset` and `log.*`."""
     source: dict[str, Any] = dict(record.fields)
-    if record.ts is not None:
-        source["@timestamp"] = iso_utc(record.ts)
+    epoch = dated_epoch(record.ts)
+    if epoch is not None:  # else none: the document keeps the line's own `ts` field
+        source["@timestamp"] = iso_utc(epoch)
     source["event.dataset"] = f"zeek.{record.log_type}"
     if record.path is not None:
         source["log.file.path"] = record.path

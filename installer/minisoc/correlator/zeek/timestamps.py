@@ -30,3 +30,15 @@ def epoch_seconds(value: object) -> float:
             millis -= _TWO_64
         return millis / 1000.0
     raise ValueError(f"not a timestamp: {value!r}")
+
+
+# The epochs of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the times a calendar date can name
+_FIRST_DATE, _LAST_DATE = -62135596800.0, 253402300799.0
+
+
+def dated_epoch(epoch: float | None) -> float | None:
+    """`epoch` when a calendar date (years 1-9999) names it; None for no time, NaN, infinities and times
+    beyond (a crafted or corrupt `ts`: its record is still matched, its alert dated when it was raised)."""
+    if epoch is not None and _FIRST_DATE <= epoch <= _LAST_DATE:  # False for NaN
+        return epoch
+    return None
