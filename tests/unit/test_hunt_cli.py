@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,22 @@ def test_every_help_page_renders(capsys: pytest.CaptureFixture[str]) -> None:
         assert code == 0 and out.startswith("Usage: minisoc"), path
         pages += 1
     assert pages > 20
+
+
+def test_a_store_that_cannot_take_alerts_is_one_line_not_a_traceback(
+    shared_data: Path, intel_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["hunt", "--logs", str(shared_data / "zeek" / "json" / "zat"), "--intel", str(intel_file)]
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("notes\n" * 100)
+    for store in (f"sqlite:///{not_a_db}", f"sqlite:///{tmp_path}"):
+        code, _, err = run([*argv, "--store", store], capsys)
+        assert code == 2 and err.startswith("error: ") and "; hint: " in err and "Traceback" not in err, err
+    assert not_a_db.read_text() == "notes\n" * 100
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    code, _, err = run([*argv, "--store", f"http://127.0.0.1:{port}"], capsys)
+    assert code == 3, err
+    assert err.startswith(f"error: --store http://127.0.0.1:{port}: the store did not take"), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

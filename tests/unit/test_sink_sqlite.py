@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,3 +107,35 @@ def test_buffer_full_is_back_pressure(tmp_path: Path) -> None:
     with pytest.raises(BufferFull):
         buffer.append(make_alerts(2))
     assert buffer.backlog == 0 and not buffer
+
+
+def test_a_store_path_that_is_not_an_alert_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / "places.sqlite"
+    with sqlite3.connect(other) as database:
+        database.execute("CREATE TABLE moz_places (url TEXT)")
+    database.close()
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_bytes(b"just some text, not a database\n" * 10)
+    for path, reason in ((other, "database of something else"), (not_sqlite, "file is not a database"),
+                         (tmp_path, "unable to open")):
+        before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.is_file())
+        with pytest.raises(UsageError, match=reason) as raised:
+            SqliteAlertSink(path)
+        assert raised.value.hint is not None and "not changed" in raised.value.hint
+        assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir() if p.is_file()) == before
+
+
+def test_a_write_the_database_refuses_is_sink_unavailable_and_keeps_what_was_stored(tmp_path: Path) -> None:
+    """Locked by another process past the timeout (or disk full): the caller buffers or stops cleanly."""
+    sink = SqliteAlertSink(tmp_path / "alerts.db")
+    sink.write(make_alerts(2))
+    sink._db.execute("PRAGMA busy_timeout=50")
+    holder = sqlite3.connect(tmp_path / "alerts.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(SinkUnavailable, match="database is locked"):
+        sink.write(make_alerts(3, start=2))
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert sink.count() == 2
+    sink.write(make_alerts(3, start=2))
+    assert sink.count() == 5

@@ -1,7 +1,8 @@
 """`minisoc hunt`: the offline main job. Zeek logs x intel -> alerts on stdout (or a store) and a summary.
 
 With --json, alerts go to stdout as JSON lines and the summary to stderr as one JSON object.
-Exit 0 when the hunt ran (malformed lines are reported, not fatal); 2 for bad arguments or unreadable intel.
+Exit 0 when the hunt ran (malformed lines are reported, not fatal); 2 for bad arguments or unreadable intel;
+3 when the --store does not take the alerts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from minisoc.cli.multivalue import MultiValueCommand
 from minisoc.correlator.hunt import HuntRequest, HuntSummary, run_hunt
 from minisoc.correlator.model import Alert
 from minisoc.correlator.sinks.open import open_store_url
+from minisoc.correlator.typing import SinkUnavailable
+from minisoc.errors import ServiceError
 
 TABLE_ROWS = 50
 
@@ -58,6 +61,12 @@ def hunt(
 
     try:
         summary = run_hunt(request, emit)
+    except SinkUnavailable as error:
+        raise ServiceError(
+            f"--store {store}: the store did not take the alerts ({error})",
+            "the alerts it took are kept; run the same hunt again once it answers (alert ids are "
+            "deterministic: nothing is stored twice)",
+        ) from error
     finally:
         if sink is not None:
             sink.close()

@@ -17,6 +17,7 @@ import orjson
 
 from minisoc.correlator.alerts import mark_ack
 from minisoc.correlator.model import Alert
+from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import UsageError
 
 _SCHEMA = """
@@ -30,6 +31,33 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_inserted ON alerts (inserted);
 """
 
+_INSERT = "INSERT OR IGNORE INTO alerts (id, ts, created, inserted, doc) VALUES (?, ?, ?, ?, ?)"
+_NOT_OURS_HINT = "name a new file or one a minisoc hunt or correlator wrote; the file was not changed"
+
+
+def _open_alert_database(path: Path) -> sqlite3.Connection:
+    """A connection to the alert database at `path` (created if absent); a UsageError for a directory, a
+    file that is not SQLite, or another application's database, which is left exactly as it was."""
+    database: sqlite3.Connection | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        tables = {name for (name,) in database.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "alerts" not in tables:
+            database.close()
+            listed = ", ".join(sorted(tables)[:5])
+            raise UsageError(f"{path}: the SQLite database of something else (tables: {listed})",
+                             _NOT_OURS_HINT)
+        database.execute("PRAGMA journal_mode=WAL")  # before it, nothing was written
+        database.execute("PRAGMA synchronous=FULL")
+        database.executescript(_SCHEMA)
+    except (sqlite3.Error, OSError) as error:  # a directory, another kind of file, no permission
+        if database is not None:
+            database.close()
+        message = f"{path}: cannot be opened as an alert database ({error})"
+        raise UsageError(message, _NOT_OURS_HINT) from error
+    return database
+
 
 class SqliteAlertSink:
     """Alerts in SQLite: `write` is idempotent and durable; `list_alerts`/`ack` read them back."""
@@ -42,12 +70,8 @@ class SqliteAlertSink:
                 "run `minisoc hunt --store sqlite:///PATH` or the "
                 "correlator first, or pass --store with the right path",
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = _open_alert_database(path)
         self.written = 0  # alerts newly inserted by this process
         self.duplicates = 0  # alerts already present (replays)
 
@@ -67,16 +91,17 @@ class SqliteAlertSink:
         ]
         with self._lock:
             before = self._db.total_changes
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO alerts (id, ts, created, inserted, doc) VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(_INSERT, rows)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:  # disk full, locked past the timeout, read-only: nothing written
+                raise SinkUnavailable(f"SQLite {self.path}: {error}") from error
             inserted = self._db.total_changes - before
         self.written += inserted
         self.duplicates += len(rows) - inserted
