@@ -6,14 +6,16 @@ import gzip
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from minisoc.correlator.service.retro import files_within
 from minisoc.correlator.zeek.deadletter import DeadLetter, read_dead_letters
 from minisoc.correlator.zeek.names import is_log_file_name, log_type_from_name
-from minisoc.correlator.zeek.reader import ReadStats, read_logs
+from minisoc.correlator.zeek.reader import ReadStats, find_log_files, read_logs
 from minisoc.errors import LogSourceError
 
 CANONIFIED = b"XXXXXXXXXX.XXXXXX"  # btest's placeholder for times: not a number, so such lines are malformed
@@ -220,3 +222,18 @@ def test_read_stream_counts_bytes(shared_data: Path) -> None:
     list(read_logs([path], stats=stats))
     assert stats.bytes_read == len(path.read_bytes())
     assert stats.as_dict()["lines_by_type"] == {"weird": expected_counts(path)[0]}
+
+
+def test_a_dangling_link_or_a_fifo_in_a_log_directory_is_passed_over(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """A dangling `old.log` link once aborted the whole hunt (exit 2), and a FIFO named *.log hung it."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "conn.log").symlink_to(shared_data / "zeek" / "json" / "zat" / "conn.log")
+    (logs / "old.log").symlink_to(tmp_path / "rotated-away.log")
+    os.mkfifo(logs / "pipe.log")
+    assert find_log_files(logs) == [logs / "conn.log"]
+    stats = ReadStats()
+    assert len(list(read_logs([logs], stats=stats))) == 50 and stats.files == 1
+    assert files_within(logs, days=1, now=time.time() + 60) == [logs / "conn.log"]

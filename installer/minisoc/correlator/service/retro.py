@@ -25,7 +25,12 @@ def files_within(log_dir: Path, days: int, now: float) -> list[Path]:
     if not log_dir.is_dir():
         return []
     floor = now - days * 86400
-    found = [(path.stat().st_mtime, str(path), path) for path in find_log_files(log_dir)]
+    found = []
+    for path in find_log_files(log_dir):
+        try:
+            found.append((path.stat().st_mtime, str(path), path))
+        except OSError:  # rotated away since it was listed: nothing left to hunt in
+            continue
     return [path for mtime, _, path in sorted(found) if mtime >= floor]
 
 

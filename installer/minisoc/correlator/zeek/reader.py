@@ -69,7 +69,8 @@ def read_logs(
 
 
 def find_log_files(path: Path) -> list[Path]:
-    """`path` itself (a file) or the Zeek log files below it (a directory); LogSourceError if unreadable."""
+    """`path` itself (a file) or the Zeek log files below it (a directory: regular files, or links to them);
+    LogSourceError if unreadable."""
     if not path.exists():
         raise LogSourceError(f"{path}: no such file or directory", hint="check the --logs path")
     if path.is_dir():
@@ -78,7 +79,9 @@ def find_log_files(path: Path) -> list[Path]:
         found: list[Path] = []
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(name for name in dirs if not name.startswith("."))
-            found.extend(Path(root) / name for name in sorted(files) if is_log_file_name(name))
+            # regular files only (following links): a dangling link or a FIFO would fail or block the read
+            found.extend(path for name in sorted(files)
+                         if is_log_file_name(name) and (path := Path(root) / name).is_file())
         return found
     if not os.access(path, os.R_OK):
         raise LogSourceError(f"{path}: file not readable (permission denied)",
