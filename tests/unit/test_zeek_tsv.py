@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from minisoc.correlator.zeek.malformed import (
     REASON_NO_HEADER,
     MalformedLine,
 )
+from minisoc.correlator.zeek.reader import ReadStats, read_logs
 from minisoc.correlator.zeek.streamparser import StreamParser
 from minisoc.correlator.zeek.tsv import TsvParser
 from minisoc.correlator.zeek.tsvvalues import split_container, unescape
@@ -148,3 +150,25 @@ def test_a_new_header_mid_stream_switches_schema() -> None:
         ("other", None, 2),
     ]
     assert records[0].fields["tags"] == ["x", "y"]
+
+
+@pytest.mark.parametrize(("sample", "mangle"), [
+    ("tsv/zat/conn.log", lambda data: data.replace(b"\n", b"\r\n")),  # a log that went through Windows
+    ("tsv/zat/conn.log", lambda data: b"\xef\xbb\xbf" + data),  # a BOM, as editors write one
+    ("json/zat/conn.log", lambda data: b"\xef\xbb\xbf" + data),
+])
+def test_crlf_line_ends_and_a_bom_read_like_the_plain_file(
+    shared_data: Path, tmp_path: Path, sample: str, mangle: Callable[[bytes], bytes]
+) -> None:
+    """A CRLF TSV log once gave `#separator \\x09\\r`, and a BOM made JSON look like TSV: every line lost."""
+    original = shared_data / "zeek" / sample
+    mangled = tmp_path / "conn.log"
+    mangled.write_bytes(mangle(original.read_bytes()))
+    stats = ReadStats()
+    plain = list(read_logs([original]))
+    read = list(read_logs([mangled], stats=stats))
+    assert stats.malformed_total == 0 and len(read) == len(plain) > 0
+    assert [record.fields for record in read] == [record.fields for record in plain]
+    data, first = mangled.read_bytes(), read[0]
+    assert first.offset is not None and not first.raw.startswith(b"\xef")
+    assert data[first.offset:first.offset + len(first.raw)] == first.raw  # offsets into the file as it is

@@ -10,6 +10,7 @@ from minisoc.correlator.zeek.tsv import TsvParser
 
 FORMAT_JSON = "json"
 FORMAT_TSV = "tsv"
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class StreamParser:
@@ -27,6 +28,8 @@ class StreamParser:
         self.parse: Callable[[bytes, int], LogRecord | None] = self._detect
 
     def _detect(self, line: bytes, offset: int) -> LogRecord | None:
+        if line[:3] == _UTF8_BOM:  # an editor's or a Windows tool's mark before the first line: not data
+            line, offset = line[3:], offset + 3
         if line.lstrip()[:1] == b"{":
             self.format = FORMAT_JSON
             self.parse = JsonLineParser(self.source, self.log_type_hint).parse
@@ -39,6 +42,8 @@ class StreamParser:
     def _parse_tsv(self, line: bytes, offset: int) -> LogRecord | None:
         tsv = self.tsv
         assert tsv is not None  # set together with this method in _detect
+        if line[-1:] == b"\r":  # CRLF line ends (a log that went through Windows): Zeek escapes a real CR
+            line = line[:-1]
         if line[:1] == b"#":
             tsv.header(line)
             return None
