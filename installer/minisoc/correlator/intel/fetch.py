@@ -10,6 +10,13 @@ from minisoc.errors import IntelError
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024  # one feed event or intel file; a decompression bomb stops here
 DEFAULT_TIMEOUT_S = 30.0
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(data: bytes) -> bytes:
+    """`data` without the UTF-8 byte order mark some editors and Windows tools put first: JSON parsers refuse
+    it, and it would glue itself to the first intel line's header or indicator."""
+    return data[3:] if data[:3] == _UTF8_BOM else data
 
 
 class HttpFetcher:
@@ -39,7 +46,7 @@ class HttpFetcher:
                         raise IntelError(f"{url}: larger than {self.max_bytes} bytes",
                                          "the feed file is too big (or a decompression bomb)")
                     chunks.append(chunk)
-                return b"".join(chunks)
+                return without_bom(b"".join(chunks))
         except requests.RequestException as error:
             raise IntelError(f"{url}: {type(error).__name__}",
                              "check that the feed server is reachable") from None
@@ -57,4 +64,4 @@ def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
                          "check the path and its permissions") from None
     if len(data) > max_bytes:
         raise IntelError(f"{path}: larger than {max_bytes} bytes", "split the intel file")
-    return data
+    return without_bom(data)
