@@ -172,3 +172,11 @@ def test_crlf_line_ends_and_a_bom_read_like_the_plain_file(
     data, first = mangled.read_bytes(), read[0]
     assert first.offset is not None and not first.raw.startswith(b"\xef")
     assert data[first.offset:first.offset + len(first.raw)] == first.raw  # offsets into the file as it is
+
+
+def test_an_unset_element_of_a_vector_is_none_not_a_bad_line() -> None:
+    """`36.000000,-` in dns.log TTLs once made the whole line `bad_value`: its query and addresses unread."""
+    header = HEADER.replace(b"\ttags\tok\tn\n", b"\tTTLs\tanswers\tn\n").replace(
+        b"\tset[string]\tbool\tcount\n", b"\tvector[interval]\tvector[string]\tcount\n")
+    (record,) = parse_all(header + b"1.5\tx\t36.000000,-\t-,b\t3\n")
+    assert record.fields == {"ts": 1.5, "name": "x", "TTLs": [36.0, None], "answers": ["-", "b"], "n": 3}

@@ -92,7 +92,8 @@ class TsvParser:
         for name, zeek_type in zip(names, types, strict=True):
             if is_container(zeek_type):
                 containers.append(name)
-                converters.append((name, container_converter(zeek_type, self.set_separator)))
+                convert = container_converter(zeek_type, self.set_separator, self.unset_field)
+                converters.append((name, convert))
                 continue
             converter = scalar_converter(zeek_type)
             if converter is None:

@@ -89,12 +89,16 @@ def scalar_converter(zeek_type: str) -> Converter | None:
     return None
 
 
-def container_converter(zeek_type: str, separator: str) -> Converter:
-    """Converter for `set[T]`, `vector[T]` or Bro 2.x `table[T]`: a list of converted elements."""
+def container_converter(zeek_type: str, separator: str, unset: str = "-") -> Converter:
+    """Converter for `set[T]`, `vector[T]` or Bro 2.x `table[T]`: a list of converted elements. An unset
+    element of a vector of numbers, times or addresses (`36.0,-`: Zeek writes the unset mark) is None, as
+    JSON's null; text elements stay as written."""
     element = scalar_converter(zeek_type[zeek_type.index("[") + 1 : -1])
 
     def convert(value: str) -> list[Any]:
         items = split_container(value, separator)
-        return items if element is None else [element(item) for item in items]
+        if element is None:
+            return items
+        return [None if item == unset else element(item) for item in items]
 
     return convert
