@@ -93,3 +93,11 @@ def test_unusable_path_key_falls_back_to_the_hint() -> None:
         assert parse_json_line(line, "conn").log_type == "conn"
         record = StreamParser("x", "conn").parse(line, 0)
         assert record is not None and record.log_type == "conn"
+
+
+def test_integer_seconds_and_integer_milliseconds_are_told_apart_by_size() -> None:
+    """Integer seconds (written by tools that rewrite Zeek logs) were once read as milliseconds: 1970."""
+    assert epoch_seconds(1521911720) == 1521911720.0
+    assert epoch_seconds(1521911720865) == 1521911720.865
+    assert epoch_seconds(-315619200000) == -315619200.0  # Zeek's own TS_MILLIS, before 1970
+    assert epoch_seconds(99_999_999_999) == 99_999_999_999.0 and epoch_seconds(100_000_000_000) == 1e8

@@ -4,7 +4,10 @@
 - int (JSON::TS_MILLIS): milliseconds, e.g. `-315619200000`;
 - int >= 2**63 (JSON::TS_MILLIS_UNSIGNED): milliseconds as an unsigned 64-bit wrap of a negative value;
 - str (JSON::TS_ISO8601, json-streaming-logs): `2018-03-24T17:15:20.865716Z`.
-Zeek always writes epoch seconds with a fraction (`.0` at least), so an integer is milliseconds.
+Zeek writes epoch seconds with a fraction (`.0` at least), so its integers are milliseconds. Other tools
+that rewrite Zeek logs write whole seconds as integers; the two are told apart by size: below 10**11 in
+magnitude, an integer is seconds (any time up to the year 5138) — as milliseconds it would be within three
+years of 1970, which no capture is.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import UTC, datetime
 
 _TWO_63 = 1 << 63
 _TWO_64 = 1 << 64
+_WHOLE_SECONDS_BELOW = 10**11
 
 
 def epoch_seconds(value: object) -> float:
@@ -28,6 +32,8 @@ def epoch_seconds(value: object) -> float:
         millis: int = value
         if millis >= _TWO_63:
             millis -= _TWO_64
+        elif -_WHOLE_SECONDS_BELOW < millis < _WHOLE_SECONDS_BELOW:
+            return float(millis)
         return millis / 1000.0
     raise ValueError(f"not a timestamp: {value!r}")
 
