@@ -214,3 +214,32 @@ def test_a_store_that_cannot_take_alerts_is_one_line_not_a_traceback(
     assert code == 3, err
     assert err.startswith(f"error: --store http://127.0.0.1:{port}: the store did not take"), err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_json_without_path_from_stdin_is_hunted_as_its_own_log_type(
+    shared_data: Path, intel_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LogAscii JSON has no `_path`: on stdin, every zat record was `unknown` and only addresses matched."""
+    zat = shared_data / "zeek" / "json" / "zat"
+    names = ("conn.log", "dns.log", "http.log", "ssl.log", "files.log", "x509.log", "weird.log")
+    by_path = []
+    for name in names:
+        argv = ["hunt", "--logs", str(zat / name), "--intel", str(intel_file), "--json"]
+        code, out, err = run(argv, capsys)
+        assert code == 0, err
+        by_path += [json.loads(line) for line in out.splitlines()]
+    data = b"".join((zat / name).read_bytes() for name in names)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, err = run(["hunt", "--logs", "-", "--intel", str(intel_file), "--json"], capsys)
+    assert code == 0, err
+    from_stdin = [json.loads(line) for line in out.splitlines()]
+    assert json.loads(err)["logs"]["lines_by_type"] == {
+        "conn": 50, "dns": 50, "files": 50, "http": 28, "ssl": 50, "weird": 2, "x509": 50}
+    assert {alert["event"]["dataset"] for alert in by_path} >= {"zeek.dns", "zeek.http"}
+    assert seen(from_stdin) == seen(by_path)
+
+
+def seen(alerts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """What an alert says was seen, wherever the line was read from."""
+    return sorted((alert["event"]["dataset"], alert["event"]["original"],
+                   alert["threat"]["enrichments"][0]["matched"]["field"]) for alert in alerts)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.correlator.zeek.fieldtypes import log_type_from_fields
 from minisoc.correlator.zeek.jsonlines import parse_json_line
 from minisoc.correlator.zeek.malformed import (
     REASON_BAD_TIMESTAMP,
@@ -14,6 +15,7 @@ from minisoc.correlator.zeek.malformed import (
     REASON_NOT_AN_OBJECT,
     MalformedLine,
 )
+from minisoc.correlator.zeek.reader import find_log_files, read_logs
 from minisoc.correlator.zeek.timestamps import epoch_seconds
 
 NEGATIVE_TS = datetime(1960, 1, 1, tzinfo=UTC).timestamp()  # what Zeek's ascii-negative-ts btest logs
@@ -101,3 +103,15 @@ def test_integer_seconds_and_integer_milliseconds_are_told_apart_by_size() -> No
     assert epoch_seconds(1521911720865) == 1521911720.865
     assert epoch_seconds(-315619200000) == -315619200.0  # Zeek's own TS_MILLIS, before 1970
     assert epoch_seconds(99_999_999_999) == 99_999_999_999.0 and epoch_seconds(100_000_000_000) == 1e8
+
+
+def test_every_sample_record_shows_its_log_type_in_its_fields(shared_data: Path) -> None:
+    """What `log_type_from_fields` says of each real record (Bro 2.x to Zeek 6, JSON and TSV) is the type its
+    `_path`, `#path` or file name gives; the btest edge files are typed by their file names only."""
+    checked = 0
+    for path in find_log_files(shared_data / "zeek"):
+        for record in read_logs([path]):
+            if "btest" not in str(path):
+                assert log_type_from_fields(record.fields) == record.log_type, (path, sorted(record.fields))
+                checked += 1
+    assert checked > 180_000

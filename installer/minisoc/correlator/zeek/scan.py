@@ -33,6 +33,7 @@ import msgspec
 
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
+from minisoc.correlator.zeek.fieldtypes import log_type_from_fields
 from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
 from minisoc.correlator.zeek.linesplit import LineChunks
 from minisoc.correlator.zeek.malformed import REASON_OVERSIZE, REASON_TRUNCATED, MalformedLine
@@ -179,6 +180,7 @@ def _scan_chunks(
     float_type, dict_type, str_type = float, dict, str
     json_mode = False
     default_type = parser.log_type_hint or "unknown"  # JsonLineParser's type when `_path` is unusable
+    inferring = parser.log_type_hint is None  # no file name: a record without `_path` shows its type
     # the screen's plan for the last screened line's log type (a stream rarely mixes log types)
     screening = screen is not None
     active_screen = screen if screen is not None else _NoScreen()
@@ -191,8 +193,8 @@ def _scan_chunks(
             starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
             todo: Iterable[tuple[int, bytes]] = zip(starts, lines, strict=False)
             if screening and json_mode:
-                passed = _screen_chunk(lines, screened_type, screened_type == default_type, screened,
-                                       max_line_bytes)
+                passed = _screen_chunk(lines, screened_type, not inferring and screened_type == default_type,
+                                       screened, max_line_bytes)
                 if passed is not None:
                     counts[screened_type] = counts.get(screened_type, 0) + len(lines) - len(passed)
                     if not passed:
@@ -218,7 +220,7 @@ def _scan_chunks(
                             if ts.__class__ is float_type or ts is None:
                                 log_type = observed.log_path
                                 if log_type is None:
-                                    log_type = default_type
+                                    log_type = None if inferring else default_type  # else the dict shows it
                                 elif log_type.__class__ is not str_type or not log_type:
                                     log_type = None  # the reference path decides
                                 if log_type is not None and log_type != screened_type:
@@ -240,6 +242,8 @@ def _scan_chunks(
                         ts = fields.get("ts")
                         if ts.__class__ is float_type or ts is None:
                             log_type = fields.get("_path")
+                            if log_type is None and inferring:
+                                log_type = log_type_from_fields(fields) or default_type
                             if log_type is None:
                                 default_count += 1
                                 found = probe(default_type, fields)
