@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from minisoc.correlator.zeek.fieldtypes import log_type_from_fields
-from minisoc.correlator.zeek.jsonlines import parse_json_line
+from minisoc.correlator.zeek.jsonlines import JsonLineParser, parse_json_line
 from minisoc.correlator.zeek.malformed import (
     REASON_BAD_TIMESTAMP,
     REASON_INVALID_JSON,
@@ -115,3 +115,12 @@ def test_every_sample_record_shows_its_log_type_in_its_fields(shared_data: Path)
                 assert log_type_from_fields(record.fields) == record.log_type, (path, sorted(record.fields))
                 checked += 1
     assert checked > 180_000
+
+
+def test_a_file_name_that_is_a_log_type_is_trusted_and_another_is_not() -> None:
+    line = b'{"ts":1.5,"query":"a.example","qtype_name":"A","id.orig_h":"10.0.0.1"}'
+    assert parse_json_line(line, "traffic").log_type == "dns"  # traffic.json: the fields tell
+    assert parse_json_line(line, None).log_type == "dns"  # stdin
+    assert parse_json_line(line, "conn").log_type == "conn"  # conn.log: the name is trusted
+    assert parse_json_line(b'{"ts":1.5,"x":1}', "traffic").log_type == "traffic"  # nothing told: the name
+    assert JsonLineParser(None, "traffic").parse(line, 0).log_type == "dns"

@@ -1,8 +1,9 @@
-"""The log type of a Zeek JSON record that says neither (no `_path`) nor comes from a named file.
+"""The log type of a Zeek JSON record that does not say it (no `_path`) and whose file name does not either.
 
-Plain LogAscii JSON has no `_path`: read from stdin (`--logs -`), or from a file whose name is not a log
-type, such records were all `unknown`, and only the connection's addresses were matched. Each log type is
-told by fields only it has (Bro 2.x to Zeek 7); the first rule that holds wins.
+Plain LogAscii JSON has no `_path`: read from stdin (`--logs -`), or from a file named otherwise than by
+its log type (`traffic.json`), such records were `unknown` (or `traffic`), and only the connection's
+addresses were matched. Each log type below is told by fields only it has (Bro 2.x to Zeek 7); the first
+rule that holds wins. A file name that is one of these types is trusted as it is.
 """
 
 from __future__ import annotations
@@ -36,3 +37,12 @@ def log_type_from_fields(fields: Mapping[str, Any]) -> str | None:
         if not names.isdisjoint(fields.keys()):
             return log_type
     return None
+
+
+TOLD_BY_FIELDS = frozenset(log_type for log_type, _ in _RULES)
+
+
+def infers_from_fields(log_type_hint: str | None) -> bool:
+    """Whether a stream with this hint (its file name's type, None for stdin) has its records' types told by
+    their fields when they have no `_path`: unless the name is a type those fields would tell."""
+    return log_type_hint not in TOLD_BY_FIELDS

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.zeek.fieldtypes import log_type_from_fields
+from minisoc.correlator.zeek.fieldtypes import infers_from_fields, log_type_from_fields
 from minisoc.correlator.zeek.malformed import (
     REASON_BAD_TIMESTAMP,
     REASON_INVALID_JSON,
@@ -55,7 +55,7 @@ class JsonLineParser:
     def __init__(self, source: str | None, log_type_hint: str | None) -> None:
         self.source = source
         self.log_type = log_type_hint or "unknown"
-        self.infer = log_type_hint is None  # no file name to go by: a record without `_path` shows its type
+        self.infer = infers_from_fields(log_type_hint)  # a record without `_path` may show its type
 
     def parse(self, line: bytes, offset: int) -> LogRecord:
         try:
@@ -76,8 +76,8 @@ class JsonLineParser:
 def parse_json_line(
     line: bytes, log_type_hint: str | None, path: str | None = None, offset: int | None = None
 ) -> LogRecord:
-    """One JSON log line as a LogRecord; the log type is `_path` when present, else `log_type_hint`, else
-    what its fields show (zeek.fieldtypes).
+    """One JSON log line as a LogRecord; the log type is `_path` when present, else `log_type_hint` or what
+    its fields show (zeek.fieldtypes).
 
     Raises MalformedLine. `line` is kept as `raw` (without its newline).
     """
@@ -85,5 +85,6 @@ def parse_json_line(
     ts = normalise_ts(fields)
     log_type = fields.get("_path")
     if log_type.__class__ is not str or not log_type:
-        log_type = log_type_hint or log_type_from_fields(fields) or "unknown"
+        inferred = log_type_from_fields(fields) if infers_from_fields(log_type_hint) else None
+        log_type = inferred or log_type_hint or "unknown"
     return LogRecord(log_type, fields, line, path, offset, ts)

@@ -33,7 +33,7 @@ import msgspec
 
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
-from minisoc.correlator.zeek.fieldtypes import log_type_from_fields
+from minisoc.correlator.zeek.fieldtypes import infers_from_fields, log_type_from_fields
 from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
 from minisoc.correlator.zeek.linesplit import LineChunks
 from minisoc.correlator.zeek.malformed import REASON_OVERSIZE, REASON_TRUNCATED, MalformedLine
@@ -180,7 +180,7 @@ def _scan_chunks(
     float_type, dict_type, str_type = float, dict, str
     json_mode = False
     default_type = parser.log_type_hint or "unknown"  # JsonLineParser's type when `_path` is unusable
-    inferring = parser.log_type_hint is None  # no file name: a record without `_path` shows its type
+    inferring = infers_from_fields(parser.log_type_hint)  # a record without `_path` may show its type
     # the screen's plan for the last screened line's log type (a stream rarely mixes log types)
     screening = screen is not None
     active_screen = screen if screen is not None else _NoScreen()
