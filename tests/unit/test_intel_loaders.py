@@ -132,6 +132,43 @@ def test_each_zeek_intel_file_loads_every_line(shared_data: Path, name: str) -> 
         line[0].lower() for line in lines if not line[0].endswith("/32"))
 
 
+# What each shared intel file loaded to when the CSV loader learnt commented headers, more value columns,
+# headerless files and to_ids (MISP type -> indicators): a loader change must not change these.
+SHARED_INTEL_COUNTS = {
+    "intel/cps-feeds/Amnesty_NSO_Domains.intel": {"domain": 1407, "email": 17},
+    "intel/cps-feeds/abuse-ch-ipblocklist.intel": {"ip-dst": 7980},
+    "intel/cps-feeds/abuse-ch-malware.intel": {"sha1": 828},
+    "intel/cps-feeds/talos.intel": {},
+    "intel/zat/intel_example.intel": {"domain": 179, "ip-dst": 225, "md5": 50, "sha1": 2, "sha256": 44},
+    "intel/zeek-btest/match-subnet.intel.dat": {"ip-dst": 6},
+    "intel/zeek-btest/whitelisting.intel.dat": {"domain": 2},
+    "intel/zeek-btest/whitelisting.whitelist.dat": {},
+    "intel/zeek-doc/basic.intel": {"domain": 1},
+    "intel/zeek-doc/donotice.intel": {"domain": 1, "ip-dst": 1},
+    f"{FEED}/hashes.csv": {"md5": 2712},  # headerless `md5(value),event uuid`: the first column
+}
+
+
+def test_the_pinned_counts_cover_every_shared_intel_file(shared_data: Path) -> None:
+    present = {str(p.relative_to(shared_data)) for p in (shared_data / "intel").rglob("*") if p.is_file()}
+    assert present == {name for name in SHARED_INTEL_COUNTS if name.startswith("intel/")}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_INTEL_COUNTS))
+def test_each_shared_intel_file_still_loads_the_same_indicators(shared_data: Path, name: str) -> None:
+    counts = LoadCounts()
+    indicators = read_intel_file(shared_data / name, counts)
+    assert counts.per_type == SHARED_INTEL_COUNTS[name]
+    assert len(indicators) == sum(SHARED_INTEL_COUNTS[name].values())
+    assert not counts.invalid and not counts.unsupported
+
+
+def test_a_headerless_two_column_csv_loads_its_first_column(shared_data: Path) -> None:
+    path = shared_data / FEED / "hashes.csv"
+    expected = [line.split(",")[0] for line in path.read_text().splitlines()]
+    assert [i.value for i in read_intel_file(path, LoadCounts())] == expected
+
+
 def test_whitelist_lines_are_not_indicators(shared_data: Path) -> None:
     counts = LoadCounts()
     assert read_intel_file(shared_data / "intel/zeek-btest/whitelisting.whitelist.dat", counts) == []
