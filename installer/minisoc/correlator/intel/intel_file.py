@@ -18,7 +18,8 @@ from minisoc.correlator.intel.misp_event import (
     looks_like_misp,
     misp_base_reference,
 )
-from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_value_list, parse_zeek_intel
+from minisoc.correlator.intel.value_list import parse_value_list
+from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_zeek_intel
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
 from minisoc.errors import IntelError
