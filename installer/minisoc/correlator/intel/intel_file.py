@@ -24,8 +24,8 @@ from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
 from minisoc.errors import IntelError
 
-_HINT = ("give a MISP event/feed JSON, a Zeek intel file (#fields indicator indicator_type ...)"
-         " or one value per line")
+_HINT = ("give a MISP event/feed JSON, a Zeek intel file (#fields indicator indicator_type ...), one value"
+         " per line, or a CSV whose header names its value column (value, indicator, ioc, url, dst_ip, ...)")
 
 
 def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
