@@ -27,6 +27,11 @@ KIND_TO_MISP_TYPE = {
 VALUE_COLUMNS = ("value", "indicator", "ioc", "observable", "ip", "domain", "url", "hash",
                  "ioc_value", "indicator_value", "dst_ip", "ip_address", "hostname",
                  "sha256", "sha256_hash", "sha1", "sha1_hash", "md5", "md5_hash")
+TYPE_COLUMNS = ("type", "indicator_type", "ioc_type")
+# Type names a type column may hold besides MISP's own (which include url, domain, md5, sha1, sha256).
+GENERIC_TYPES = {"ip": "ip-dst", "ipv4": "ip-dst", "ipv6": "ip-dst"}
+_SAMPLE_ROWS = 1000  # rows looked at to decide what a column holds
+_SCRATCH = Provenance(source="")  # for trial loads while choosing a column
 
 
 class _Columns(NamedTuple):
@@ -35,7 +40,7 @@ class _Columns(NamedTuple):
 
 
 class _Table(NamedTuple):
-    columns: _Columns
+    columns: _Columns | None  # None: no column holds indicators
     rows: list[list[str]]  # data rows, the header left out
 
 
@@ -63,26 +68,76 @@ def _header_columns(fields: list[str]) -> _Columns | None:
     value = next((names.index(name) for name in VALUE_COLUMNS if name in names), None)
     if value is None or any(guess_kind(field) for field in fields):
         return None
-    return _Columns(value, names.index("type") if "type" in names else None)
+    return _Columns(value, next((names.index(name) for name in TYPE_COLUMNS if name in names), None))
+
+
+def _given_type(name: str) -> str:
+    name = name.strip().lower()
+    return GENERIC_TYPES.get(name, name)
+
+
+def _holds_type_names(rows: list[list[str]], column: int) -> bool:
+    """Whether most non-empty cells of `column` (in the first rows) are type names we know."""
+    named = [row[column] for row in rows[:_SAMPLE_ROWS] if len(row) > column and row[column].strip()]
+    return bool(named) and 2 * sum(_given_type(name) in MISP_TYPE_PARTS for name in named) > len(named)
+
+
+def _cell(row: list[str], column: int | None) -> str | None:
+    return row[column] if column is not None and len(row) > column else None
+
+
+def _misp_type(given_type: str | None, value: str) -> str | None:
+    """The type of a row: the one its type column gives (unsupported ones are counted by indicators_for),
+    else the one its value's shape suggests."""
+    if given_type and given_type.strip():
+        return _given_type(given_type)
+    kind = guess_kind(value)
+    return KIND_TO_MISP_TYPE.get(kind) if kind else None
+
+
+def _loads_as_indicator(row: list[str], column: int, type_column: int | None) -> bool:
+    value = _cell(row, column)
+    if value is None or guess_kind(value) is None:
+        return False
+    misp_type = _misp_type(_cell(row, type_column), value)
+    return misp_type is not None and bool(indicators_for(misp_type, value, _SCRATCH, LoadCounts()))
+
+
+def _columns_from_values(rows: list[list[str]]) -> _Columns | None:
+    """A headerless CSV's columns: the type column is the first one holding type names in most rows, the
+    value column the one whose values load as indicators (of that type) in the most rows, the leftmost on
+    a tie; None when no column holds any indicator."""
+    sample = rows[:_SAMPLE_ROWS]
+    width = max(len(row) for row in sample)
+    type_column = next((column for column in range(width) if _holds_type_names(sample, column)), None)
+    best: int | None = None
+    best_count = 0
+    for column in range(width):
+        if column == type_column:
+            continue
+        count = sum(1 for row in sample if _loads_as_indicator(row, column, type_column))
+        if count > best_count:
+            best, best_count = column, count
+    return None if best is None else _Columns(best, type_column)
 
 
 def _read_table(lines: list[str], header_comment: str | None) -> _Table:
     rows = list(csv.reader(io.StringIO("\n".join(lines))))
     columns = _header_columns(rows[0])
     if columns is not None:
-        return _Table(columns, rows[1:])
+        return _Table(_checked_type_column(columns, rows[1:]), rows[1:])
     if header_comment:
         columns = _header_columns(next(csv.reader([header_comment])))
         if columns is not None:
-            return _Table(columns, rows)
-    return _Table(_Columns(0), rows)
+            return _Table(_checked_type_column(columns, rows), rows)
+    return _Table(_columns_from_values(rows), rows)
 
 
-def _misp_type(given_type: str | None, value: str) -> str | None:
-    if given_type and given_type.strip() in MISP_TYPE_PARTS:
-        return given_type.strip()
-    kind = guess_kind(value)
-    return KIND_TO_MISP_TYPE.get(kind) if kind else None
+def _checked_type_column(columns: _Columns, rows: list[list[str]]) -> _Columns:
+    """A column headed `type` that does not hold type names (a threat category, say) is not read."""
+    if columns.type is None or _holds_type_names(rows, columns.type):
+        return columns
+    return columns._replace(type=None)
 
 
 def parse_value_list(text: str, source: str, counts: LoadCounts) -> list[Indicator]:
@@ -102,14 +157,16 @@ def parse_value_list(text: str, source: str, counts: LoadCounts) -> list[Indicat
                 found.extend(indicators_for(misp_type, line.strip(), provenance, counts))
         return found
     table = _read_table(lines, header_comment)
+    if table.columns is None:
+        counts.invalid["freetext"] = counts.invalid.get("freetext", 0) + len(table.rows)
+        return found
     value_column, type_column = table.columns
     for row in table.rows:
         if len(row) <= value_column:
             counts.count_invalid("freetext")
             continue
         value = row[value_column]
-        given_type = row[type_column] if type_column is not None and len(row) > type_column else None
-        misp_type = _misp_type(given_type, value)
+        misp_type = _misp_type(_cell(row, type_column), value)
         if misp_type is None:
             counts.count_invalid("freetext")
         else:
