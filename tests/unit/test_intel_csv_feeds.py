@@ -69,3 +69,10 @@ def test_a_csv_with_no_indicator_in_any_column_is_refused_with_a_one_line_error(
         load_intel([str(path)])
     [line] = raised.value.lines()
     assert line.startswith(f"{path}: no indicator recognised") and "CSV whose header names" in line
+
+
+def test_misp_csv_export_loads_only_to_ids_rows_as_misp_json_does() -> None:
+    indicators, counts = _loaded("misp_export_to_ids0.csv")
+    assert [(i.type, i.value, i.port) for i in indicators] == [
+        ("ip-dst|port", "10.18.20.8", 53), ("domain", "msftncsi.com", None)]
+    assert counts.not_for_ids == 1  # www.bing.com, to_ids 0

@@ -3,8 +3,9 @@
 Freetext: one value per line, `#` comments. CSV: the value column is named by a header (the first line, or
 the last `#` comment line before the data, as in abuse.ch dumps); without one it is the column whose values
 load as indicators in the most rows. A `type` column (MISP type names, or url/domain/ip/md5/sha1/sha256) gives
-each value's type, otherwise it is guessed from its shape (`canonical.guess_kind`). Other columns (dates,
-ports, tags) are not read: an IP listed with a port (Feodo Tracker `dst_port`) matches on any port.
+each value's type, otherwise it is guessed from its shape (`canonical.guess_kind`); a `to_ids` column (MISP's
+CSV export) keeps only the rows where it is 1 or true, as for MISP JSON. Other columns (dates, ports, tags)
+are not read: an IP listed with a port (Feodo Tracker `dst_port`) matches on any port.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _SCRATCH = Provenance(source="")  # for trial loads while choosing a column
 class _Columns(NamedTuple):
     value: int
     type: int | None = None
+    to_ids: int | None = None  # MISP's CSV export: only rows with to_ids 1/true are indicators
 
 
 class _Table(NamedTuple):
@@ -68,7 +70,8 @@ def _header_columns(fields: list[str]) -> _Columns | None:
     value = next((names.index(name) for name in VALUE_COLUMNS if name in names), None)
     if value is None or any(guess_kind(field) for field in fields):
         return None
-    return _Columns(value, next((names.index(name) for name in TYPE_COLUMNS if name in names), None))
+    type_column = next((names.index(name) for name in TYPE_COLUMNS if name in names), None)
+    return _Columns(value, type_column, names.index("to_ids") if "to_ids" in names else None)
 
 
 def _given_type(name: str) -> str:
@@ -84,6 +87,10 @@ def _holds_type_names(rows: list[list[str]], column: int) -> bool:
 
 def _cell(row: list[str], column: int | None) -> str | None:
     return row[column] if column is not None and len(row) > column else None
+
+
+def _is_true(flag: str | None) -> bool:
+    return flag is not None and flag.strip().lower() in ("1", "true")
 
 
 def _misp_type(given_type: str | None, value: str) -> str | None:
@@ -134,8 +141,9 @@ def _read_table(lines: list[str], header_comment: str | None) -> _Table:
 
 
 def _checked_type_column(columns: _Columns, rows: list[list[str]]) -> _Columns:
-    """A column headed `type` that does not hold type names (a threat category, say) is not read."""
-    if columns.type is None or _holds_type_names(rows, columns.type):
+    """A column headed `type` that does not hold type names (a threat category, say) is not read, unless
+    the file is a MISP export (it has `to_ids`): its types are MISP's, those we do not match are counted."""
+    if columns.type is None or columns.to_ids is not None or _holds_type_names(rows, columns.type):
         return columns
     return columns._replace(type=None)
 
@@ -160,10 +168,13 @@ def parse_value_list(text: str, source: str, counts: LoadCounts) -> list[Indicat
     if table.columns is None:
         counts.invalid["freetext"] = counts.invalid.get("freetext", 0) + len(table.rows)
         return found
-    value_column, type_column = table.columns
+    value_column, type_column, to_ids_column = table.columns
     for row in table.rows:
         if len(row) <= value_column:
             counts.count_invalid("freetext")
+            continue
+        if to_ids_column is not None and not _is_true(_cell(row, to_ids_column)):
+            counts.not_for_ids += 1
             continue
         value = row[value_column]
         misp_type = _misp_type(_cell(row, type_column), value)
