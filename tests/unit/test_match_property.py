@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from minisoc.correlator import model
 from minisoc.correlator.matching import IndicatorIndex, Matcher
+from minisoc.correlator.matching.observables import PER_LOG_TYPE
 from minisoc.correlator.model import Indicator
 
 LABELS = st.sampled_from(["a", "b", "evil", "example", "xn--bcher-kva", "c2", "www", "net"])
@@ -30,6 +31,9 @@ V4 = st.builds(
 V6 = st.builds(lambda a, b: f"2001:db8:{a:x}::{b:x}", st.integers(0, 3), st.integers(0, 0xFFFF))
 ADDRESSES = st.one_of(V4, V6)
 PORTS = st.sampled_from([0, 80, 443])
+# Fields of a log type read as an address, and as a host name, besides the connection's (see the reference)
+ADDRESS_FIELDS = {"dhcp": ("client_addr", "server_addr", "assigned_addr", "requested_addr", "assigned_ip")}
+NAME_FIELDS = {"dhcp": ("host_name", "client_fqdn", "domain")}
 
 
 @st.composite
@@ -52,7 +56,7 @@ def indicators(draw: st.DrawFn) -> Indicator:
 
 @st.composite
 def records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    log_type = draw(st.sampled_from(["conn", "dns", "files"]))
+    log_type = draw(st.sampled_from(["conn", "dns", "files", "dhcp"]))
     fields: dict[str, Any] = {
         "id.orig_h": draw(ADDRESSES),
         "id.resp_h": draw(ADDRESSES),
@@ -65,6 +69,12 @@ def records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         fields["answers"] = draw(st.lists(st.one_of(ADDRESSES, NAMES), max_size=3))
     if log_type == "files":
         fields["md5"] = draw(st.sampled_from(["0" * 32, "A" * 32, "f" * 32]))
+    for field in ADDRESS_FIELDS.get(log_type, ()):
+        if draw(st.booleans()):
+            fields[field] = draw(ADDRESSES)
+    for field in NAME_FIELDS.get(log_type, ()):
+        if draw(st.booleans()):
+            fields[field] = draw(NAMES)
     return log_type, fields
 
 
@@ -81,6 +91,9 @@ def _reference(
         observations += [("answers", answer, 0) for answer in fields["answers"]]
     if log_type == "files":
         observations.append(("md5", fields["md5"], 0))
+    for field in (*ADDRESS_FIELDS.get(log_type, ()), *NAME_FIELDS.get(log_type, ())):
+        if field in fields:
+            observations.append((field, fields[field], 0))
     found: set[tuple[str, str, str]] = set()
     for field, observed, port in observations:
         try:
@@ -126,7 +139,7 @@ ODD_VALUES = st.one_of(
     NAMES, ADDRESSES, st.lists(st.one_of(NAMES, ADDRESSES, st.integers(), st.none()), max_size=3),
     st.dictionaries(st.sampled_from(["k"]), st.integers(), max_size=1),
 )
-SCREENED_TYPES = ["conn", "dns", "http", "ssl", "x509", "files", "smtp", "notice", "intel", "quic", "weird"]
+SCREENED_TYPES = [*PER_LOG_TYPE, "weird"]  # every log type with observables of its own, and one without
 
 
 @st.composite

@@ -214,6 +214,59 @@ def test_email_and_notice_and_intel_log() -> None:
     }
 
 
+# Real log lines not in the shared sample set, kept here whole: SuperCowPowers/zat @ 00a2373cd404 (MIT),
+# data/dhcp.log (Bro 2.x) and data/json/dhcp.log (Zeek 3).
+DHCP_BRO2_TSV = """\
+#separator \\x09
+#set_separator\t,
+#empty_field\t(empty)
+#unset_field\t-
+#path\tdhcp
+#open\t2014-04-03-10-05-43
+#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmac\tassigned_ip\tlease_time\ttrans_id
+#types\ttime\tstring\taddr\tport\taddr\tport\tstring\taddr\tinterval\tcount
+1342775652.219654\tCJsdG95nCNF1RXuN5\t192.168.84.10\t68\t192.168.84.1\t67\t00:20:18:eb:ca:54\t192.168.84.10\t\
+4.294967e+09\t495764278
+#close\t2014-04-03-10-05-44
+"""
+DHCP_ZEEK3_JSON = (
+    '{"ts":1575414483.749103,"uids":["CiRtVr1J5S25xYCJj9","C4rlbI2LmOfDWFl5tk"],"client_addr":"10.18.20.97",'
+    '"mac":"00:01:24:56:9b:cf","host_name":"Juanita-Work-PC","domain":"icemaiden.com",'
+    '"msg_types":["INFORM","ACK"],"duration":0.00034999847412109375}\n'
+)
+
+
+def _written(tmp_path: Path, name: str, text: str) -> list[LogRecord]:
+    path = tmp_path / name
+    path.write_text(text)
+    return list(read_logs([path]))
+
+
+def test_dhcp_addresses_and_names_without_a_connection(tmp_path: Path) -> None:
+    """dhcp.log of Bro 2.6 and later has no id.* fields: its addresses and names are its only observables."""
+    matcher = _matcher(("ip-src", "10.18.20.97"), ("domain", "icemaiden.com"),
+                       ("hostname", "juanita-work-pc"), ("ip-dst", "192.168.84.10"))
+    [zeek3] = _written(tmp_path, "dhcp.json", DHCP_ZEEK3_JSON)
+    assert zeek3.log_type == "dhcp"
+    assert _hits(matcher, "dhcp", zeek3.fields) == {
+        ("client_addr", "10.18.20.97", "10.18.20.97"),
+        ("domain", "icemaiden.com", "icemaiden.com"),
+        ("host_name", "Juanita-Work-PC", "juanita-work-pc"),
+    }
+    fields = {"server_addr": "192.0.2.67", "assigned_addr": "192.168.84.10", "requested_addr": "10.18.20.97",
+              "client_fqdn": "pc.corp.icemaiden.com."}
+    assert _hits(matcher, "dhcp", fields) == {
+        ("assigned_addr", "192.168.84.10", "192.168.84.10"),
+        ("requested_addr", "10.18.20.97", "10.18.20.97"),
+        ("client_fqdn", "pc.corp.icemaiden.com.", "icemaiden.com"),
+    }
+    [bro2] = _written(tmp_path, "dhcp.log", DHCP_BRO2_TSV)
+    assert _hits(matcher, "dhcp", bro2.fields) == {
+        ("id.orig_h", "192.168.84.10", "192.168.84.10"),
+        ("assigned_ip", "192.168.84.10", "192.168.84.10"),
+    }
+
+
 def test_the_indicator_is_rebuilt_whole_from_compact_storage() -> None:
     [original] = _indicators(("ip-dst|port", "192.0.2.9|8443"))
     matcher = Matcher(IndicatorIndex.build([original]))

@@ -44,6 +44,11 @@ PER_LOG_TYPE: dict[str, Spec] = {
              ("cc", EMAIL, None), ("reply_to", EMAIL, None), ("x_originating_ip", IP, None),
              ("user_agent", USER_AGENT, None)),
     "notice": (("src", IP, None), ("dst", IP, "p")),
+    # Bro 2.6 and later log one DHCP conversation per row, without id.* (its uids are several connections);
+    # Bro 2.5 and earlier logged the connection and `assigned_ip`.
+    "dhcp": (("client_addr", IP, None), ("server_addr", IP, None), ("assigned_addr", IP, None),
+             ("requested_addr", IP, None), ("assigned_ip", IP, None), ("host_name", NAME, None),
+             ("client_fqdn", NAME, None), ("domain", NAME, None)),
     "intel": (("seen.indicator", INTEL_SEEN, None),),
 }
 
