@@ -31,8 +31,15 @@ V4 = st.builds(
 V6 = st.builds(lambda a, b: f"2001:db8:{a:x}::{b:x}", st.integers(0, 3), st.integers(0, 0xFFFF))
 ADDRESSES = st.one_of(V4, V6)
 PORTS = st.sampled_from([0, 80, 443])
-# Fields of a log type read as an address, and as a host name, besides the connection's (see the reference)
-ADDRESS_FIELDS = {"dhcp": ("client_addr", "server_addr", "assigned_addr", "requested_addr", "assigned_ip")}
+# Fields of a log type read as an address (with their port field), and as a host name, besides the
+# connection's (see the reference)
+ADDRESS_FIELDS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "dhcp": tuple((field, None) for field in ("client_addr", "server_addr", "assigned_addr", "requested_addr",
+                                              "assigned_ip")),
+    "known_hosts": (("host", None),),
+    "known_services": (("host", "port_num"),),
+    "software": (("host", "host_p"),),
+}
 NAME_FIELDS = {"dhcp": ("host_name", "client_fqdn", "domain")}
 
 
@@ -56,7 +63,7 @@ def indicators(draw: st.DrawFn) -> Indicator:
 
 @st.composite
 def records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    log_type = draw(st.sampled_from(["conn", "dns", "files", "dhcp"]))
+    log_type = draw(st.sampled_from(["conn", "dns", "files", *ADDRESS_FIELDS]))
     fields: dict[str, Any] = {
         "id.orig_h": draw(ADDRESSES),
         "id.resp_h": draw(ADDRESSES),
@@ -69,9 +76,11 @@ def records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         fields["answers"] = draw(st.lists(st.one_of(ADDRESSES, NAMES), max_size=3))
     if log_type == "files":
         fields["md5"] = draw(st.sampled_from(["0" * 32, "A" * 32, "f" * 32]))
-    for field in ADDRESS_FIELDS.get(log_type, ()):
+    for field, port_field in ADDRESS_FIELDS.get(log_type, ()):
         if draw(st.booleans()):
             fields[field] = draw(ADDRESSES)
+        if port_field and draw(st.booleans()):
+            fields[port_field] = draw(PORTS)
     for field in NAME_FIELDS.get(log_type, ()):
         if draw(st.booleans()):
             fields[field] = draw(NAMES)
@@ -91,9 +100,10 @@ def _reference(
         observations += [("answers", answer, 0) for answer in fields["answers"]]
     if log_type == "files":
         observations.append(("md5", fields["md5"], 0))
-    for field in (*ADDRESS_FIELDS.get(log_type, ()), *NAME_FIELDS.get(log_type, ())):
+    for field, port_field in ADDRESS_FIELDS.get(log_type, ()):
         if field in fields:
-            observations.append((field, fields[field], 0))
+            observations.append((field, fields[field], fields.get(port_field or "", 0)))
+    observations += [(field, fields[field], 0) for field in NAME_FIELDS.get(log_type, ()) if field in fields]
     found: set[tuple[str, str, str]] = set()
     for field, observed, port in observations:
         try:

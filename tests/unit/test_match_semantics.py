@@ -267,6 +267,59 @@ def test_dhcp_addresses_and_names_without_a_connection(tmp_path: Path) -> None:
     }
 
 
+# zeek/zeek @ 012acb22e96f (BSD-3-Clause), testing/btest/Baseline/scripts.policy.protocols.conn.known-hosts/
+# knownhosts-all.log and ...known-services/knownservices-all.log (the first rows)
+KNOWN_HOSTS_TSV = """\
+#separator \\x09
+#set_separator\t,
+#empty_field\t(empty)
+#unset_field\t-
+#path\tknown_hosts
+#open\t2011-03-18-19-06-08
+#fields\tts\thost
+#types\ttime\taddr
+1300475168.783842\t141.142.220.118
+1300475168.915940\t208.80.152.3
+#close\t2011-03-18-19-06-13
+"""
+KNOWN_SERVICES_TSV = """\
+#separator \\x09
+#set_separator\t,
+#empty_field\t(empty)
+#unset_field\t-
+#path\tknown_services
+#open\t2011-06-24-15-51-31
+#fields\tts\thost\tport_num\tport_proto\tservice
+#types\ttime\taddr\tport\tenum\ttable[string]
+1308930694.550308\t172.16.238.131\t80\ttcp\tHTTP
+1308930716.462556\t74.125.225.81\t80\ttcp\tHTTP
+1308930726.872485\t141.142.192.39\t22\ttcp\tSSH
+#close\t2011-06-24-15-52-08
+"""
+
+
+def test_known_hosts_services_certs_and_software_hosts(tmp_path: Path) -> None:
+    """Logs written without a connection: their `host` is an address, with the port of its service."""
+    matcher = _matcher(("ip-dst", "208.80.152.3"), ("ip-dst|port", "74.125.225.81|80"),
+                       ("ip-dst|port", "141.142.192.39|443"), ("ip-dst", "74.125.239.0/24"))
+    known_hosts = _written(tmp_path, "known_hosts.log", KNOWN_HOSTS_TSV)
+    assert [_hits(matcher, "known_hosts", r.fields) for r in known_hosts] == [
+        set(), {("host", "208.80.152.3", "208.80.152.3")}
+    ]
+    known_services = _written(tmp_path, "known_services.log", KNOWN_SERVICES_TSV)
+    assert {r.log_type for r in known_services} == {"known_services"}
+    assert [_hits(matcher, "known_services", r.fields) for r in known_services] == [
+        set(), {("host", "74.125.225.81", "74.125.225.81")}, set()  # 141.142.192.39 serves 22, not 443
+    ]
+    # a known_certs.log row of the same btest suite (known-certs/known_certs.log), and a software.log one
+    certificate = {"host": "74.125.239.129", "port_num": 443, "subject": "CN=*.google.com,O=Google Inc",
+                   "serial": "4A2C8628C1010633"}
+    assert _hits(matcher, "known_certs", certificate) == {("host", "74.125.239.129", "74.125.239.0/24")}
+    server = {"host": "74.125.225.81", "host_p": 80, "software_type": "HTTP::SERVER", "name": "gws"}
+    assert _hits(matcher, "software", server) == {("host", "74.125.225.81", "74.125.225.81")}
+    assert _hits(matcher, "software", {**server, "host_p": None}) == set()  # client software: no port
+
+
 def test_the_indicator_is_rebuilt_whole_from_compact_storage() -> None:
     [original] = _indicators(("ip-dst|port", "192.0.2.9|8443"))
     matcher = Matcher(IndicatorIndex.build([original]))

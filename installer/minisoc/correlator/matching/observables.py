@@ -50,6 +50,11 @@ PER_LOG_TYPE: dict[str, Spec] = {
              ("requested_addr", IP, None), ("assigned_ip", IP, None), ("host_name", NAME, None),
              ("client_fqdn", NAME, None), ("domain", NAME, None)),
     "intel": (("seen.indicator", INTEL_SEEN, None),),
+    # Logs of what a site runs, written without a connection: the host (and the port of its service)
+    "known_hosts": (("host", IP, None),),
+    "known_services": (("host", IP, "port_num"),),
+    "known_certs": (("host", IP, "port_num"),),
+    "software": (("host", IP, "host_p"),),  # host_p: set for server software only
 }
 
 
