@@ -41,6 +41,7 @@ ADDRESS_FIELDS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "software": (("host", "host_p"),),
 }
 NAME_FIELDS = {"dhcp": ("host_name", "client_fqdn", "domain")}
+ADDRESS_LIST_FIELDS = {"smtp": ("path",)}  # a JSON list, or `a,b` text as a TSV reader may give it
 
 
 @st.composite
@@ -63,7 +64,7 @@ def indicators(draw: st.DrawFn) -> Indicator:
 
 @st.composite
 def records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-    log_type = draw(st.sampled_from(["conn", "dns", "files", *ADDRESS_FIELDS]))
+    log_type = draw(st.sampled_from(["conn", "dns", "files", *ADDRESS_FIELDS, *ADDRESS_LIST_FIELDS]))
     fields: dict[str, Any] = {
         "id.orig_h": draw(ADDRESSES),
         "id.resp_h": draw(ADDRESSES),
@@ -84,6 +85,9 @@ def records(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     for field in NAME_FIELDS.get(log_type, ()):
         if draw(st.booleans()):
             fields[field] = draw(NAMES)
+    for field in ADDRESS_LIST_FIELDS.get(log_type, ()):
+        addresses = draw(st.lists(ADDRESSES, max_size=4))
+        fields[field] = ",".join(addresses) if draw(st.booleans()) else addresses
     return log_type, fields
 
 
@@ -104,6 +108,10 @@ def _reference(
         if field in fields:
             observations.append((field, fields[field], fields.get(port_field or "", 0)))
     observations += [(field, fields[field], 0) for field in NAME_FIELDS.get(log_type, ()) if field in fields]
+    for field in ADDRESS_LIST_FIELDS.get(log_type, ()):
+        given = fields[field]
+        addresses = given.split(",") if isinstance(given, str) else given
+        observations += [(field, address, 0) for address in addresses if address]
     found: set[tuple[str, str, str]] = set()
     for field, observed, port in observations:
         try:

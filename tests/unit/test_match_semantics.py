@@ -320,6 +320,41 @@ def test_known_hosts_services_certs_and_software_hosts(tmp_path: Path) -> None:
     assert _hits(matcher, "software", {**server, "host_p": None}) == set()  # client software: no port
 
 
+# SuperCowPowers/zat (MIT), data/smtp.log (Bro 2.x), the first two rows
+SMTP_TSV = """\
+#separator \\x09
+#set_separator\t,
+#empty_field\t(empty)
+#unset_field\t-
+#path\tsmtp
+#open\t2014-04-03-10-16-36
+#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\thelo\tmailfrom\trcptto\tdate\tfrom\tto\t\
+reply_to\tmsg_id\tin_reply_to\tsubject\tx_originating_ip\tfirst_received\tsecond_received\tlast_reply\tpath\t\
+user_agent\tfuids\tis_webmail
+#types\ttime\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\ttable[string]\tstring\tstring\t\
+table[string]\tstring\tstring\tstring\tstring\taddr\tstring\tstring\tstring\tvector[addr]\tstring\t\
+vector[string]\tbool
+1326934970.944281\tCdbVOo4rI0fX8lIug9\t192.168.6.10\t1045\t65.55.162.200\t587\t1\ttf1s\t-\t-\t-\t-\t-\t-\t-\t\
+-\t-\t-\t-\t-\t220 2.0.0 SMTP server ready\t65.55.162.200,192.168.6.10\t-\t(empty)\tF
+1326934980.935623\tCAJIcp28fzFeMfMiyc\t192.168.6.10\t1049\t65.55.96.11\t587\t1\tdmlqo\t-\t-\t-\t-\t-\t-\t-\t\
+-\t-\t-\t-\t-\t220 2.0.0 SMTP server ready\t65.55.96.11,192.168.6.10\t-\t(empty)\tF
+#close\t2014-04-03-10-16-36
+"""
+
+
+def test_smtp_path_addresses(tmp_path: Path) -> None:
+    """smtp.log `path` (vector[addr]): the server, the client, then the address of each Received header,
+    which Zeek's intel framework checks as SMTP::IN_RECEIVED_HEADER."""
+    matcher = _matcher(("ip-dst", "65.55.96.11"), ("ip-src", "216.58.97.0/24"))
+    records = _written(tmp_path, "smtp.log", SMTP_TSV)
+    assert [_hits(matcher, "smtp", r.fields) for r in records] == [
+        set(), {("id.resp_h", "65.55.96.11", "65.55.96.11"), ("path", "65.55.96.11", "65.55.96.11")}
+    ]
+    relayed = {"id.orig_h": "79.26.245.236", "id.resp_h": "254.228.86.79",
+               "path": "254.228.86.79,79.26.245.236,216.58.97.33"}  # a vector as `a,b` text
+    assert _hits(matcher, "smtp", relayed) == {("path", "216.58.97.33", "216.58.97.0/24")}
+
+
 def test_the_indicator_is_rebuilt_whole_from_compact_storage() -> None:
     [original] = _indicators(("ip-dst|port", "192.0.2.9|8443"))
     matcher = Matcher(IndicatorIndex.build([original]))

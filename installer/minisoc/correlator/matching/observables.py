@@ -42,7 +42,7 @@ PER_LOG_TYPE: dict[str, Spec] = {
               ("filename", FILENAME, None), ("tx_hosts", IP, None), ("rx_hosts", IP, None)),
     "smtp": (("mailfrom", EMAIL, None), ("rcptto", EMAIL, None), ("from", EMAIL, None), ("to", EMAIL, None),
              ("cc", EMAIL, None), ("reply_to", EMAIL, None), ("x_originating_ip", IP, None),
-             ("user_agent", USER_AGENT, None)),
+             ("path", IP, None), ("user_agent", USER_AGENT, None)),  # path: server, client, Received hops
     "notice": (("src", IP, None), ("dst", IP, "p")),
     # Bro 2.6 and later log one DHCP conversation per row, without id.* (its uids are several connections);
     # Bro 2.5 and earlier logged the connection and `assigned_ip`.
@@ -64,7 +64,7 @@ CONTEXT: dict[str, tuple[str, ...]] = {HTTP_URL: ("host", "id.resp_h"), INTEL_SE
 
 # Sets and vectors: a TSV reader may hand them over as `a,b` text; other fields may contain commas.
 SET_FIELDS = frozenset(("answers", "cert_chain_fps", "client_cert_chain_fps", "san.dns", "san.email",
-                        "san.ip", "tx_hosts", "rx_hosts", "rcptto", "to", "cc", "orig_filenames",
+                        "san.ip", "tx_hosts", "rx_hosts", "rcptto", "to", "cc", "path", "orig_filenames",
                         "resp_filenames"))
 
 
