@@ -46,7 +46,7 @@ ADDRESS_LIST_FIELDS = {"smtp": ("path",)}  # a JSON list, or `a,b` text as a TSV
 
 @st.composite
 def indicators(draw: st.DrawFn) -> Indicator:
-    choice = draw(st.sampled_from(["ip", "cidr", "domain", "hostname", "md5"]))
+    choice = draw(st.sampled_from(["ip", "cidr", "domain", "hostname", "md5", "x509-md5"]))
     port = None
     if choice == "ip":
         value = str(ipaddress.ip_address(draw(ADDRESSES)))
@@ -55,7 +55,7 @@ def indicators(draw: st.DrawFn) -> Indicator:
         address = ipaddress.ip_address(draw(ADDRESSES))
         length = draw(st.integers(8, 31) if address.version == 4 else st.integers(16, 127))
         value = str(ipaddress.ip_network(f"{address}/{length}", strict=False))
-    elif choice == "md5":
+    elif choice in ("md5", "x509-md5"):
         value = draw(st.sampled_from(["0" * 32, "a" * 32, "0123456789abcdef" * 2]))
     else:
         value = draw(NAMES)
@@ -129,7 +129,8 @@ def _reference(
                 hit = name == indicator.value or name.endswith("." + indicator.value)
             elif indicator.kind == model.KIND_HOSTNAME and address is None and field != "md5":
                 hit = name == indicator.value
-            elif indicator.kind == model.KIND_MD5 and field == "md5":
+            elif indicator.kind in (model.KIND_MD5, model.KIND_X509_MD5) and field == "md5":
+                # a certificate is a file too: its md5 is its fingerprint
                 hit = observed.lower() == indicator.value
             else:
                 hit = False

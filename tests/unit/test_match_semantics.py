@@ -426,6 +426,29 @@ def test_real_ssl_x509_and_files_logs(shared_data: Path) -> None:
     assert any(m.field == "san.dns" for r in x509 for m in matcher.match(r))
 
 
+def test_fingerprints_match_hashes_of_certificate_files(shared_data: Path, tmp_path: Path) -> None:
+    """files.log hashes of a certificate (source SSL) are its fingerprints: Zeek matches Intel::CERT_HASH on
+    their sha1; MISP x509-fingerprint-* of any length match too, and keep their type."""
+    from minisoc.correlator.intel.intel_file import read_intel_file
+
+    files = _records(shared_data, "zeek/json/zat/files.log")
+    certificate = next(r for r in files if r.fields.get("mime_type") == "application/x-x509-user-cert")
+    md5, sha1, sha256 = (str(certificate.fields[name]) for name in ("md5", "sha1", "sha256"))
+    matcher = _matcher(("x509-fingerprint-md5", md5), ("x509-fingerprint-sha1", sha1.upper()),
+                       ("x509-fingerprint-sha256", ":".join(sha256[i:i + 2] for i in range(0, 64, 2))))
+    assert {(m.field, m.indicator.value, m.indicator.type) for m in matcher.match(certificate)} == {
+        ("md5", md5, "x509-fingerprint-md5"),
+        ("sha1", sha1, "x509-fingerprint-sha1"),
+        ("sha256", sha256, "x509-fingerprint-sha256"),
+    }
+    intel = tmp_path / "certs.intel"
+    intel.write_text(f"#fields\tindicator\tindicator_type\tmeta.source\n{sha1}\tIntel::CERT_HASH\tt\n")
+    zeek_matcher = Matcher(IndicatorIndex.build(read_intel_file(intel, LoadCounts())))
+    assert [(m.field, m.observed) for r in files for m in zeek_matcher.match(r)] == [("sha1", sha1)]
+    # the other way round stays as it was: a file hash indicator does not match a certificate fingerprint
+    assert _hits(_matcher(("sha1", sha1)), "x509", {"fingerprint": sha1}) == set()
+
+
 def test_intel_log_from_zeek_matches_the_intel_file_zeek_used(shared_data: Path) -> None:
     from minisoc.correlator.intel.intel_file import read_intel_file
 

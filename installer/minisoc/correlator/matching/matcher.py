@@ -70,10 +70,13 @@ _IP_KINDS = frozenset((model.KIND_IP,))
 _CIDR_KINDS = frozenset((model.KIND_CIDR,))
 _URL_KINDS = frozenset((model.KIND_URL,))
 _EMAIL_KINDS = frozenset((model.KIND_EMAIL,))
-_FILE_HASH_KINDS = {32: frozenset((model.KIND_MD5,)), 40: frozenset((model.KIND_SHA1,)),
-                    64: frozenset((model.KIND_SHA256,))}
 _CERT_HASH_KINDS = {32: frozenset((model.KIND_X509_MD5,)), 40: frozenset((model.KIND_X509_SHA1,)),
                     64: frozenset((model.KIND_X509_SHA256,))}
+# A certificate is a file too (files.log rows of source SSL): Zeek's intel framework matches Intel::CERT_HASH
+# against the sha1 of certificate files, so a file hash also matches a fingerprint of the same length.
+_FILE_HASH_KINDS = {32: frozenset((model.KIND_MD5, model.KIND_X509_MD5)),
+                    40: frozenset((model.KIND_SHA1, model.KIND_X509_SHA1)),
+                    64: frozenset((model.KIND_SHA256, model.KIND_X509_SHA256))}
 _SIMPLE = {obs.JA3: (frozenset((model.KIND_JA3,)), True), obs.JA3S: (frozenset((model.KIND_JA3S,)), True),
            obs.JA4: (frozenset((model.KIND_JA4,)), False),
            obs.USER_AGENT: (frozenset((model.KIND_USER_AGENT,)), False),
