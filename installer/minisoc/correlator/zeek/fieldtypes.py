@@ -25,6 +25,9 @@ _RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("files", "seen_bytes total_bytes missing_bytes"),
         ("smtp", "mailfrom rcptto helo"),
         ("ssh", "auth_success auth_attempts hassh host_key"),
+        ("software", "software_type unparsed_version"),
+        ("known_services", "port_proto"),
+        ("known_certs", "issuer_subject"),
         ("weird", "addl peer"),
         ("conn", "conn_state"),
     )
