@@ -9,6 +9,7 @@ import pytest
 from minisoc.correlator.alerts import alert_id, build_alerts, get_field, iso_utc, mark_ack
 from minisoc.correlator.model import Indicator, LogRecord, Match
 from minisoc.correlator.sinks.opensearch_logs import log_document, log_index_name
+from minisoc.correlator.zeek.jsonlines import parse_json_line
 
 RAW = (
     b'{"ts":1521911720.865716,"uid":"CkSvXo1pXm5pBHTjU1","id.orig_h":"10.0.0.5","id.orig_p":50000,'
@@ -168,3 +169,14 @@ def test_iso_utc_writes_four_digit_years_at_both_ends_of_the_calendar() -> None:
     assert iso_utc(-62135596800.0) == "0001-01-01T00:00:00.000000Z"
     assert iso_utc(253402300799.0) == "9999-12-31T23:59:59.000000Z"
     assert iso_utc(-315619200.0) == "1960-01-01T00:00:00.000000Z"
+
+
+def test_a_dhcp_alert_has_the_client_as_source_and_its_first_connection_uid() -> None:
+    """dhcp.log of Zeek 3+ has no id.* and a list of uids (a real zat line): alerts had neither."""
+    raw = (b'{"ts":1575414483.749103,"uids":["CiRtVr1J5S25xYCJj9","C4rlbI2LmOfDWFl5tk"],'
+           b'"client_addr":"10.18.20.97","mac":"00:01:24:56:9b:cf","host_name":"Juanita-Work-PC",'
+           b'"domain":"icemaiden.com","msg_types":["INFORM","ACK"],"duration":0.00034999847412109375}')
+    record = parse_json_line(raw, "dhcp")
+    [alert] = build_alerts(record, [Match(DOMAIN, "domain", "icemaiden.com")], now=10.0)
+    assert alert.doc["source"] == {"ip": "10.18.20.97"} and "destination" not in alert.doc
+    assert alert.doc["zeek"]["uid"] == "CiRtVr1J5S25xYCJj9"

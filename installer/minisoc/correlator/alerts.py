@@ -31,9 +31,9 @@ _CATEGORY_BY_LOG_TYPE: dict[str, list[str]] = {
 }
 
 # Where source/destination come from, in the order tried (field names differ between Zeek versions).
-_SOURCE_IP_FIELDS = ("id.orig_h", "tx_hosts", "src")
+_SOURCE_IP_FIELDS = ("id.orig_h", "tx_hosts", "src", "client_addr")  # client_addr: dhcp (Zeek 3+)
 _SOURCE_PORT_FIELDS = ("id.orig_p", "p")
-_DESTINATION_IP_FIELDS = ("id.resp_h", "rx_hosts", "dst")
+_DESTINATION_IP_FIELDS = ("id.resp_h", "rx_hosts", "dst", "server_addr")
 _DESTINATION_PORT_FIELDS = ("id.resp_p",)
 
 
@@ -92,7 +92,7 @@ def _endpoint(fields: dict[str, Any], ip_fields: Sequence[str], port_fields: Seq
 
 
 def _zeek_uid(fields: dict[str, Any]) -> str | None:
-    uid = _first_scalar(fields, ("uid", "conn_uids"))
+    uid = _first_scalar(fields, ("uid", "conn_uids", "uids"))  # uids: dhcp (Zeek 3+), one per connection
     return uid if isinstance(uid, str) else None
 
 
