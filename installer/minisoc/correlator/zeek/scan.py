@@ -40,7 +40,7 @@ from minisoc.correlator.zeek.malformed import REASON_OVERSIZE, REASON_TRUNCATED,
 from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES, log_targets, read_targets
 from minisoc.correlator.zeek.records import Refusals
 from minisoc.correlator.zeek.stats import ReadStats
-from minisoc.correlator.zeek.streamparser import FORMAT_JSON, StreamParser
+from minisoc.correlator.zeek.streamparser import StreamParser
 from minisoc.correlator.zeek.streams import DECOMPRESSION_ERRORS, STDIN_NAME
 
 __all__ = ["Probe", "scan_logs", "scan_stream"]
@@ -264,7 +264,7 @@ def _scan_chunks(
                     refusals.refuse(source, start, bad.reason, bad.detail, line)
                     continue
                 finally:
-                    json_mode = parser.format == FORMAT_JSON
+                    json_mode = parser.plain_json
                 if parsed is None:
                     continue
                 counts[parsed.log_type] = counts.get(parsed.log_type, 0) + 1

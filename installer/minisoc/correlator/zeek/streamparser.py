@@ -25,6 +25,7 @@ class StreamParser:
         self.log_type_hint = log_type_hint
         self.format: str | None = None
         self.tsv: TsvParser | None = None
+        self.json: JsonLineParser | None = None
         self.parse: Callable[[bytes, int], LogRecord | None] = self._detect
 
     def _detect(self, line: bytes, offset: int) -> LogRecord | None:
@@ -32,7 +33,8 @@ class StreamParser:
             line, offset = line[3:], offset + 3
         if line.lstrip()[:1] == b"{":
             self.format = FORMAT_JSON
-            self.parse = JsonLineParser(self.source, self.log_type_hint).parse
+            self.json = JsonLineParser(self.source, self.log_type_hint)
+            self.parse = self.json.parse
         else:
             self.format = FORMAT_TSV
             self.tsv = TsvParser(self.log_type_hint)
@@ -48,3 +50,9 @@ class StreamParser:
             tsv.header(line)
             return None
         return tsv.parse(line, self.source, offset)
+
+    @property
+    def plain_json(self) -> bool:
+        """A JSON stream whose first record showed Zeek's dotted field names (zeek.scopes): its lines may be
+        read without this parser (zeek.scan's fast path). Until that first record, or with `_`: not."""
+        return self.json is not None and self.json.underscored is False

@@ -19,6 +19,7 @@ from minisoc.correlator.zeek.malformed import (
     REASON_NO_HEADER,
     MalformedLine,
 )
+from minisoc.correlator.zeek.scopes import dotted_names
 from minisoc.correlator.zeek.tsvvalues import (
     Converter,
     container_converter,
@@ -70,7 +71,7 @@ class TsvParser:
             if values[0]:
                 self.log_type = values[0]
         elif key == "#fields":
-            self.names = tuple(values)
+            self.names = dotted_names(tuple(values))  # `id_orig_h` (scope separator `_`): `id.orig_h`
             self.types = None
         elif key == "#types":
             if self.names is None or len(values) != len(self.names):
