@@ -14,7 +14,7 @@ from minisoc.correlator.zeek.malformed import (
     REASON_NOT_AN_OBJECT,
     MalformedLine,
 )
-from minisoc.correlator.zeek.scopes import dotted_fields, uses_underscore_scopes
+from minisoc.correlator.zeek.scopes import Reshaper, reshaper_for
 from minisoc.correlator.zeek.timestamps import epoch_seconds
 
 _DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder()  # stateless and thread-safe: shared
@@ -57,7 +57,8 @@ class JsonLineParser:
         self.source = source
         self.log_type = log_type_hint or "unknown"
         self.infer = infers_from_fields(log_type_hint)  # a record without `_path` may show its type
-        self.underscored: bool | None = None  # scope separator `_` (zeek.scopes): decided on the first record
+        self.shape_known = False  # decided on the first record (zeek.scopes): Zeek's names, or `reshape` them
+        self.reshape: Reshaper | None = None
 
     def parse(self, line: bytes, offset: int) -> LogRecord:
         try:
@@ -66,10 +67,10 @@ class JsonLineParser:
             raise MalformedLine(REASON_INVALID_JSON, str(exc)[:_DETAIL_LIMIT]) from None
         if fields.__class__ is not dict:
             raise MalformedLine(REASON_NOT_AN_OBJECT, f"a JSON {type(fields).__name__}, not an object")
-        if self.underscored is None:
-            self.underscored = uses_underscore_scopes(fields)
-        if self.underscored:
-            dotted_fields(fields)
+        if not self.shape_known:
+            self.reshape, self.shape_known = reshaper_for(fields), True
+        if self.reshape is not None:
+            self.reshape(fields)
         ts = fields.get("ts")
         if ts.__class__ is not float and ts is not None:
             ts = normalise_ts(fields)
@@ -88,8 +89,9 @@ def parse_json_line(
     Raises MalformedLine. `line` is kept as `raw` (without its newline).
     """
     fields = decode_json_object(line)
-    if uses_underscore_scopes(fields):  # one line alone: decided on itself
-        dotted_fields(fields)
+    reshape = reshaper_for(fields)  # one line alone: decided on itself
+    if reshape is not None:
+        reshape(fields)
     ts = normalise_ts(fields)
     log_type = fields.get("_path")
     if log_type.__class__ is not str or not log_type:

@@ -53,6 +53,6 @@ class StreamParser:
 
     @property
     def plain_json(self) -> bool:
-        """A JSON stream whose first record showed Zeek's dotted field names (zeek.scopes): its lines may be
-        read without this parser (zeek.scan's fast path). Until that first record, or with `_`: not."""
-        return self.json is not None and self.json.underscored is False
+        """A JSON stream whose first record showed Zeek's own field names (zeek.scopes): its lines may be read
+        without this parser (zeek.scan's fast path). Until that first record, or with other names: not."""
+        return self.json is not None and self.json.shape_known and self.json.reshape is None
