@@ -4,6 +4,7 @@ records read from the real Zeek logs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -461,3 +462,18 @@ def test_intel_log_from_zeek_matches_the_intel_file_zeek_used(shared_data: Path)
     assert rows and all(
         any(m.field == "seen.indicator" for m in matcher.match_fields("intel", row)) for row in rows
     )
+
+
+def test_split_logs_named_by_filters_and_vendors_have_their_base_type_observables() -> None:
+    """`_path` dns_red (Corelight), http_internal / ssl-external (Zeek log filters), DNS: their queries, hosts
+    and server names were never looked at, only the connection's addresses."""
+    matcher = _matcher(("domain", "evil.example"))
+    for log_type, field in (("dns_red", "query"), ("DNS", "query"), ("http_internal", "host"),
+                            ("ssl-external", "server_name"), ("known_hosts_red", None)):
+        fields = {"id.orig_h": "10.0.0.1"} if field is None else {field: "www.evil.example"}
+        expected = set() if field is None else {(field, "www.evil.example", "evil.example")}
+        assert _hits(matcher, log_type, fields) == expected, log_type
+        decode, _, check = matcher.screen_for(log_type)  # the hunt's screened path agrees
+        assert {(m.field, m.observed) for m in check(decode(json.dumps(fields).encode()))} == {
+            (f, o) for f, o, _ in expected}
+    assert _hits(matcher, "reporter", {"message": "www.evil.example"}) == set()  # no base type: addresses

@@ -68,9 +68,22 @@ SET_FIELDS = frozenset(("answers", "cert_chain_fps", "client_cert_chain_fps", "s
                         "resp_filenames"))
 
 
+def observed_as(log_type: str) -> str:
+    """The log type whose observables a record of `log_type` has: itself when it is one of PER_LOG_TYPE,
+    else the one its name starts or ends with, as log filters and vendors name split logs (`dns_red`,
+    `http-internal`, `ssl_external`, `DNS`), else itself (then only the connection's addresses)."""
+    if log_type in PER_LOG_TYPE:
+        return log_type
+    parts = log_type.lower().replace("-", "_").split("_")
+    candidates = ["_".join(parts)]
+    candidates += ["_".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)]  # longest prefix first
+    candidates += ["_".join(parts[start:]) for start in range(1, len(parts))]  # then longest suffix
+    return next((name for name in candidates if name in PER_LOG_TYPE), log_type)
+
+
 def spec_for(log_type: str) -> Spec:
-    """Observables of a log type: its own fields, then the connection's addresses (any log)."""
-    return PER_LOG_TYPE.get(log_type, ()) + CONNECTION
+    """Observables of a log type (see observed_as): its own fields, then the connection's addresses."""
+    return PER_LOG_TYPE.get(observed_as(log_type), ()) + CONNECTION
 
 
 def fields_read(log_type: str) -> tuple[str, ...]:
