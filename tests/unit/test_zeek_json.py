@@ -124,3 +124,14 @@ def test_a_file_name_that_is_a_log_type_is_trusted_and_another_is_not() -> None:
     assert parse_json_line(line, "conn").log_type == "conn"  # conn.log: the name is trusted
     assert parse_json_line(b'{"ts":1.5,"x":1}', "traffic").log_type == "traffic"  # nothing told: the name
     assert JsonLineParser(None, "traffic").parse(line, 0).log_type == "dns"
+
+
+def test_epoch_seconds_written_as_text_are_read() -> None:
+    """Logstash/Fluentd re-serialise `ts` as text: such lines were bad_timestamp, never matched."""
+    assert epoch_seconds("1704153900.123456") == 1704153900.123456
+    assert epoch_seconds("1704153900") == 1704153900.0
+    assert epoch_seconds("-315619200.0") == -315619200.0
+    assert epoch_seconds("2024-01-02 00:05:00.123456") == 1704153900.123456
+    for text in ("nan", "inf", "1e9", "0x10", "12 34", ""):
+        with pytest.raises(ValueError):
+            epoch_seconds(text)

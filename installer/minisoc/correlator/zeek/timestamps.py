@@ -3,7 +3,8 @@
 - float (JSON::TS_EPOCH and TSV): seconds, e.g. `-315619200.0` or `1521911720.865716`;
 - int (JSON::TS_MILLIS): milliseconds, e.g. `-315619200000`;
 - int >= 2**63 (JSON::TS_MILLIS_UNSIGNED): milliseconds as an unsigned 64-bit wrap of a negative value;
-- str (JSON::TS_ISO8601, json-streaming-logs): `2018-03-24T17:15:20.865716Z`.
+- str (JSON::TS_ISO8601, json-streaming-logs): `2018-03-24T17:15:20.865716Z`; or epoch seconds as text,
+  `"1521911720.865716"`, as Logstash or Fluentd re-serialise them.
 Zeek writes epoch seconds with a fraction (`.0` at least), so its integers are milliseconds. Other tools
 that rewrite Zeek logs write whole seconds as integers; the two are told apart by size: below 10**11 in
 magnitude, an integer is seconds (any time up to the year 5138) — as milliseconds it would be within three
@@ -12,11 +13,13 @@ years of 1970, which no capture is.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 _TWO_63 = 1 << 63
 _TWO_64 = 1 << 64
 _WHOLE_SECONDS_BELOW = 10**11
+_EPOCH_TEXT = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,9})?")
 
 
 def epoch_seconds(value: object) -> float:
@@ -24,6 +27,8 @@ def epoch_seconds(value: object) -> float:
     if value.__class__ is float:
         return value
     if value.__class__ is str:
+        if _EPOCH_TEXT.fullmatch(value):  # "1704153900.123456": what re-serialising pipelines write
+            return float(value)
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:  # Zeek writes `Z`; a zone-less time is taken as UTC, never local
             parsed = parsed.replace(tzinfo=UTC)
