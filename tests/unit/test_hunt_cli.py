@@ -243,3 +243,15 @@ def seen(alerts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """What an alert says was seen, wherever the line was read from."""
     return sorted((alert["event"]["dataset"], alert["event"]["original"],
                    alert["threat"]["enrichments"][0]["matched"]["field"]) for alert in alerts)
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["hunt", "--logs", "x"], "error: minisoc hunt: missing option '--intel'; hint: `minisoc hunt --help`"),
+    (["hunt", "--logs", "x", "--intel", "y", "--workers", "abc"], "error: minisoc hunt: invalid value for"),
+    (["nosuch"], "error: minisoc: no such command 'nosuch'; hint: `minisoc --help` shows the usage"),
+])
+def test_bad_arguments_are_one_line_like_every_other_error(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == "" and err.startswith(says) and len(err.strip().splitlines()) == 1, err

@@ -68,6 +68,15 @@ def _print_error(error: MinisocError) -> None:
         print(f"error: {line}" if not line.startswith(("stdout:", "stderr:")) else line, file=sys.stderr)
 
 
+def usage_error_line(usage: Exception) -> str:
+    """A bad-arguments error as every other error reads: `error: what: problem; hint: fix`."""
+    format_message = getattr(usage, "format_message", None)
+    message = str(format_message() if callable(format_message) else usage).rstrip(".")
+    context = getattr(usage, "ctx", None)
+    command = getattr(context, "command_path", None) or "minisoc"
+    return f"error: {command}: {message[:1].lower()}{message[1:]}; hint: `{command} --help` shows the usage"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return the exit code (tests call this; `run` is the console script)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -82,12 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except typer.Exit as done:
         return int(done.exit_code)
-    except typer.TyperException as usage:  # bad arguments: typer's own usage message, exit 2
-        show = getattr(usage, "show", None)
-        if callable(show):
-            show(file=sys.stderr)
-        else:
-            print(f"error: {usage}", file=sys.stderr)
+    except typer.TyperException as usage:  # bad arguments (click's UsageError and kin): one line, exit 2
+        print(usage_error_line(usage), file=sys.stderr)
         return int(getattr(usage, "exit_code", 2))
     except typer.Abort:
         print("aborted", file=sys.stderr)
