@@ -58,8 +58,12 @@ def test_list_since_and_ack_by_prefix(tmp_path: Path) -> None:
     assert acked["minisoc"]["ack"]["state"] == "false_positive"
     assert sink.get(alerts[1].id)["minisoc"]["ack"]["state"] == "false_positive"
     assert sink.get(alerts[0].id)["minisoc"]["ack"]["state"] == "open"
-    with pytest.raises(UsageError, match="not found"):
+    with pytest.raises(UsageError, match="not found") as missing:
         sink.ack("0" * 32)
+    assert missing.value.hint == "list ids with `minisoc alerts list`"
+    with pytest.raises(UsageError, match="not found") as short:  # a prefix too short to be taken as one
+        sink.ack(alerts[1].id[:5])
+    assert short.value.hint is not None and "8 characters or more" in short.value.hint
 
 
 def test_opening_a_missing_store_for_reading_is_a_usage_error(tmp_path: Path) -> None:

@@ -233,3 +233,13 @@ def mark_ack(doc: dict[str, Any], false_positive: bool, now: float | None = None
         "state": state,
         "at": iso_utc(time.time() if now is None else now),
     }
+
+
+ALERT_ID_PREFIX_MIN = 8  # characters of an alert id that `alerts ack` takes as a unique prefix
+
+
+def alert_not_found_hint(alert_id: str) -> str:
+    """The hint for an alert id (or prefix) that no stored alert has."""
+    short = len(alert_id) < ALERT_ID_PREFIX_MIN
+    return "list ids with `minisoc alerts list`" + (
+        f" (an id prefix needs {ALERT_ID_PREFIX_MIN} characters or more)" if short else "")

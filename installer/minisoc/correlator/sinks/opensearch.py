@@ -15,7 +15,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import AuthorizationException, NotFoundError
 
-from minisoc.correlator.alerts import iso_utc, mark_ack
+from minisoc.correlator.alerts import ALERT_ID_PREFIX_MIN, alert_not_found_hint, iso_utc, mark_ack
 from minisoc.correlator.model import Alert
 from minisoc.correlator.sinks.opensearch_client import (
     BulkDoc,
@@ -126,12 +126,12 @@ class OpenSearchAlertSink:
 
     def ack(self, alert_id: str, false_positive: bool = False) -> dict[str, Any]:
         query: dict[str, Any] = {"ids": {"values": [alert_id]}}
-        if len(alert_id) >= 8 and alert_id.isalnum():
+        if len(alert_id) >= ALERT_ID_PREFIX_MIN and alert_id.isalnum():
             query = {"bool": {"should": [query, {"prefix": {"event.id": alert_id}}]}}
         hits = self._search({"query": query, "size": 2})
         if not hits:
             raise UsageError(
-                f"alert {alert_id}: not found in index {self.index}", "list ids with `minisoc alerts list`"
+                f"alert {alert_id}: not found in index {self.index}", alert_not_found_hint(alert_id)
             )
         if len(hits) > 1:
             raise UsageError(f"alert {alert_id}: the prefix is ambiguous", "give more characters of the id")

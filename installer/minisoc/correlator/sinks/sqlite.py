@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from minisoc.correlator.alerts import mark_ack
+from minisoc.correlator.alerts import ALERT_ID_PREFIX_MIN, alert_not_found_hint, mark_ack
 from minisoc.correlator.model import Alert
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import UsageError
@@ -128,13 +128,13 @@ class SqliteAlertSink:
 
     def _row(self, alert_id: str) -> tuple[str, bytes]:
         rows = self._db.execute("SELECT id, doc FROM alerts WHERE id = ?", (alert_id,)).fetchall()
-        if not rows and len(alert_id) >= 8 and alert_id.isalnum():
+        if not rows and len(alert_id) >= ALERT_ID_PREFIX_MIN and alert_id.isalnum():
             rows = self._db.execute(
                 "SELECT id, doc FROM alerts WHERE id LIKE ? LIMIT 2", (alert_id + "%",)
             ).fetchall()
         if not rows:
             raise UsageError(
-                f"alert {alert_id}: not found in {self.path}", "list ids with `minisoc alerts list`"
+                f"alert {alert_id}: not found in {self.path}", alert_not_found_hint(alert_id)
             )
         if len(rows) > 1:
             raise UsageError(f"alert {alert_id}: the prefix is ambiguous", "give more characters of the id")
