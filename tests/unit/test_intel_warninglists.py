@@ -110,3 +110,24 @@ def test_bad_warninglist_raises_intel_error(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_bytes(b'{"name": "x", "list": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
     with pytest.raises(IntelError, match="not valid JSON"):  # nested past msgspec's recursion limit
         load_warninglists([tmp_path / "deep.json"])
+
+
+def _write_list(directory: Path, name: str, list_type: str, entries: list[str], **extra: object) -> Path:
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps({"name": name, "type": list_type, "list": entries, **extra}))
+    return path
+
+
+# entries of misp-warninglists lists/dynamic-dns/list.json: every entry starts with a dot
+DYNAMIC_DNS = [".001www.com", ".duckdns.org", ".ddns.net", ".zapto.org"]
+
+
+def test_hostname_entries_with_a_leading_dot_cover_the_name_and_below(tmp_path: Path) -> None:
+    path = _write_list(tmp_path, "dynamic-dns", "hostname", DYNAMIC_DNS,
+                       matching_attributes=["domain", "hostname", "domain|ip"])
+    kept, suppressed = load_warninglists([path]).partition([
+        _indicator(DOMAIN, "evil.duckdns.org", "domain"), _indicator(DOMAIN, "duckdns.org", "hostname"),
+        _indicator(DOMAIN, "a.b.zapto.org", "domain|ip"), _indicator(DOMAIN, "notduckdns.org", "domain")])
+    assert {s.indicator.value: s.matched_entry for s in suppressed} == {
+        "evil.duckdns.org": ".duckdns.org", "duckdns.org": ".duckdns.org", "a.b.zapto.org": ".zapto.org"}
+    assert [i.value for i in kept] == ["notduckdns.org"]

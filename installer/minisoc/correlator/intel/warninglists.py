@@ -93,9 +93,14 @@ class Warninglist:
             parsed = parse_cidr(entry)
             if parsed is not None:
                 self.cidrs.add(*parsed, entry)
-        elif self.type in ("string", "hostname"):
-            key = entry.strip().lower()
-            self.strings.setdefault(key.rstrip(".") if self.type == "hostname" else key, entry)
+        elif self.type == "string":
+            self.strings.setdefault(entry.strip().lower(), entry)
+        elif self.type == "hostname":
+            # as MISP reads a hostname list: dots trimmed at both ends, so `.duckdns.org` (dynamic-dns) names
+            # duckdns.org and every name below it
+            key = entry.strip().strip(".").lower()
+            if key:
+                self.strings.setdefault(key, entry)
         elif self.type == "substring":
             self.substrings.append((entry.lower(), entry))
         elif self.type == "regex":
