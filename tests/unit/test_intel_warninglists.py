@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from minisoc.correlator import model
+from minisoc.correlator.hunt import load_hunt_columns
 from minisoc.correlator.intel.warninglists import load_warninglists
 from minisoc.correlator.model import Indicator
 from minisoc.errors import IntelError
@@ -131,3 +132,39 @@ def test_hostname_entries_with_a_leading_dot_cover_the_name_and_below(tmp_path: 
     assert {s.indicator.value: s.matched_entry for s in suppressed} == {
         "evil.duckdns.org": ".duckdns.org", "duckdns.org": ".duckdns.org", "a.b.zapto.org": ".zapto.org"}
     assert [i.value for i in kept] == ["notduckdns.org"]
+
+
+def test_regex_entries_take_php_delimiters_and_modifiers(tmp_path: Path) -> None:
+    path = _write_list(tmp_path, "php", "regex", [
+        r"{^brace\.example$}i", r"(^paren\.example$)", r"[^square\.(one|two)\.example$]",
+        r"<^angle\.example$>", r"#^hash\.example$#i", r"/^slash\.example$/D", r"{^nested\.x{2}\.example$}",
+        r"/\.anchored\.example$/A", r"~^tilde\.example\/x$~ S", r"!^bang\.example$!u"])
+    lists = load_warninglists([path])
+    values = ["BRACE.example", "paren.example", "square.two.example", "angle.example", "HASH.example",
+              "slash.example", "nested.xx.example", "tilde.example/x", "bang.example", "one.anchored.example",
+              "brace.example.org"]
+    kept, suppressed = lists.partition([_indicator(DOMAIN, value, "domain") for value in values])
+    assert [s.indicator.value for s in suppressed] == values[:9]
+    # A: anchored at the start
+    assert [i.value for i in kept] == ["one.anchored.example", "brace.example.org"]
+    assert lists.lists[0].unusable == []
+
+
+def test_regex_entries_python_cannot_use_are_reported_per_list(tmp_path: Path) -> None:
+    path = _write_list(tmp_path, "odd", "regex", [
+        "/^lazy.+x$/U", "/^(unclosed$/", "no-delimiter", "/^no-end", "/^a(?R)?b$/", "/^ok$/"])
+    [odd] = load_warninglists([path]).lists
+    assert [entry for entry, _ in odd.unusable] == [
+        "/^lazy.+x$/U", "/^(unclosed$/", "no-delimiter", "/^no-end", "/^a(?R)?b$/"]
+    assert "'U'" in odd.unusable[0][1] and "delimiter" in odd.unusable[2][1]
+    assert [entry for _, entry in odd.regexes] == ["/^ok$/"]
+
+
+def test_hunt_summary_counts_unusable_entries_per_list(tmp_path: Path) -> None:
+    _write_list(tmp_path, "odd", "regex", ["/^a$/U", "/^ok$/"])
+    _write_list(tmp_path, "nets", "cidr", ["10.0.0.0/8", "not-a-network"])
+    (tmp_path / "intel.txt").write_text(
+        "#fields\tindicator\tindicator_type\tmeta.source\nok\tIntel::DOMAIN\tt\n")
+    _, summary = load_hunt_columns([str(tmp_path / "intel.txt")], [str(tmp_path / "odd.json"),
+                                                                    str(tmp_path / "nets.json")])
+    assert summary.warninglist_entries_unusable == {"odd": 1, "nets": 1}

@@ -123,6 +123,10 @@ def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) ->
         f"{indicators['loaded']} loaded, {indicators['suppressed']} suppressed, "
         f"{indicators['unsupported']} unsupported, {indicators['invalid']} invalid",
     )
+    unusable = indicators["warninglist_entries_unusable"]
+    if unusable:
+        table.add_row("warninglists", "entries not applied (unusable here): "
+                      + ", ".join(f"{name} {count}" for name, count in unusable.items()))
     table.add_row(
         "alerts",
         str(report["alerts"]) + (f" (stored: {report['stored_to']})" if "stored_to" in report else ""),

@@ -47,6 +47,7 @@ class IntelSummary:
     by_type: dict[str, int] = field(default_factory=dict)
     suppressed: int = 0
     suppressed_by_list: dict[str, int] = field(default_factory=dict)
+    warninglist_entries_unusable: dict[str, int] = field(default_factory=dict)  # per list: not applied
     unsupported: int = 0
     unsupported_by_type: dict[str, int] = field(default_factory=dict)
     invalid: int = 0
@@ -80,6 +81,7 @@ class HuntSummary:
                 "by_type": dict(sorted(self.intel.by_type.items())),
                 "suppressed": self.intel.suppressed,
                 "suppressed_by_warninglist": dict(sorted(self.intel.suppressed_by_list.items())),
+                "warninglist_entries_unusable": dict(sorted(self.intel.warninglist_entries_unusable.items())),
                 "unsupported": self.intel.unsupported,
                 "unsupported_by_type": dict(sorted(self.intel.unsupported_by_type.items())),
                 "invalid": self.intel.invalid,
@@ -104,8 +106,11 @@ def load_hunt_columns(
     loaded = load_intel_columns(list(intel))
     columns = loaded.columns
     suppressed: list[Suppressed] = []
+    unusable: dict[str, int] = {}
     if warninglists:
-        columns, suppressed = load_warninglists(list(warninglists)).partition_columns(columns)
+        lists = load_warninglists(list(warninglists))
+        columns, suppressed = lists.partition_columns(columns)
+        unusable = {item.name: len(item.unusable) for item in lists.lists if item.unusable}
     summary = IntelSummary(
         loaded=len(columns),
         by_type=columns.count_by_type(),
@@ -114,6 +119,7 @@ def load_hunt_columns(
         unsupported_by_type=dict(loaded.counts.unsupported),
         invalid=sum(loaded.counts.invalid.values()),
         sources=list(loaded.sources),
+        warninglist_entries_unusable=unusable,
     )
     for item in suppressed:
         summary.suppressed_by_list[item.warninglist] = summary.suppressed_by_list.get(item.warninglist, 0) + 1

@@ -2,14 +2,15 @@
 
 List types: cidr (per prefix length hash sets: cost bounded by the distinct prefix lengths, never a scan of
 the 62k entries of public-dns-v4), string (exact, case-insensitive), hostname (the name and names below it),
-substring, regex (PHP `/pattern/flags`). `matching_attributes` restricts a list to those MISP types.
+substring, regex (PHP preg `/pattern/flags`, any delimiter or bracket pair; entries Python cannot
+use are kept in `unusable` and reported). `matching_attributes` restricts a list to those MISP types.
 A URL indicator is checked whole and, for string/hostname lists, by its host as MISP does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,17 @@ from minisoc.correlator.model import Indicator, Suppressed
 from minisoc.errors import IntelError
 
 _HINT = "warninglists are the list.json files of MISP/misp-warninglists (name, type, list)"
-_PHP_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "u": 0}
+_PHP_BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+# PHP preg modifiers with a Python equivalent; A (anchored) is `match` instead of `search`. The rest (U
+# ungreedy, n no-auto-capture, e, r, ...) make an entry unusable, counted per list.
+_PHP_FLAGS = {
+    "i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE,
+    "u": 0,  # UTF-8: Python str patterns are Unicode already
+    "D": 0,  # `$` only at the very end, not before a final newline: canonical values never end in one
+    "S": 0,  # extra study: speed only
+    "X": 0,  # unknown escapes are errors: Python refuses unknown letter escapes already
+    "J": 0,  # duplicate group names allowed: Python refuses them, and the entry is reported unusable
+}
 
 
 class CidrSet:
@@ -52,19 +63,54 @@ class CidrSet:
         return None
 
 
-def _php_regex(entry: str) -> re.Pattern[str] | None:
-    if len(entry) >= 2 and not entry[0].isalnum() and entry.rfind(entry[0]) > 0:
-        delimiter, end = entry[0], entry.rfind(entry[0])
-        flags = 0
-        for flag in entry[end + 1:]:
-            flags |= _PHP_FLAGS.get(flag, 0)
-        pattern = entry[1:end].replace(f"\\{delimiter}", delimiter)
-    else:
-        pattern, flags = entry, 0
+class UnusableEntry(ValueError):
+    """A list entry that cannot be used here (an invalid regex, a PHP flag Python has no equivalent for)."""
+
+
+def _php_pattern(entry: str) -> tuple[str, str]:
+    """(pattern, modifiers) of a PHP preg pattern, as preg_match reads it: leading whitespace skipped, any
+    non-alphanumeric delimiter, and the bracket pairs () [] {} <> (nested brackets belong to the pattern)."""
+    text = entry.lstrip()
+    if not text:
+        raise UnusableEntry("empty pattern")
+    opening = text[0]
+    if opening.isalnum() or opening == "\\":
+        raise UnusableEntry("delimiter must not be alphanumeric or backslash")
+    closing = _PHP_BRACKETS.get(opening, opening)
+    depth = 1
+    position = 1
+    while position < len(text):
+        char = text[position]
+        if char == "\\":
+            position += 2
+            continue
+        if char == closing:
+            depth -= 1
+            if depth == 0:
+                return text[1:position], text[position + 1:]
+        elif char == opening:
+            depth += 1
+        position += 1
+    raise UnusableEntry(f"no ending delimiter {closing!r}")
+
+
+def _php_regex(entry: str) -> Callable[[str], re.Match[str] | None]:
+    """`search` (or `match`, for the A modifier) of a PHP preg pattern. Raises UnusableEntry."""
+    pattern, modifiers = _php_pattern(entry)
+    flags = 0
+    anchored = False
+    for modifier in modifiers:
+        if modifier == "A":
+            anchored = True
+        elif modifier in _PHP_FLAGS:
+            flags |= _PHP_FLAGS[modifier]
+        elif modifier not in " \n\r":  # preg_match skips these between modifiers
+            raise UnusableEntry(f"PHP modifier {modifier!r} has no Python equivalent")
     try:
-        return re.compile(pattern.replace("\\@", "@"), flags)
-    except re.error:
-        return None
+        compiled = re.compile(pattern, flags)
+    except (re.error, OverflowError, RecursionError) as error:
+        raise UnusableEntry(f"not a regex Python can use ({error})") from None
+    return compiled.match if anchored else compiled.search
 
 
 def _host_of(indicator: Indicator) -> str | None:
@@ -84,7 +130,8 @@ class Warninglist:
         self.cidrs = CidrSet()
         self.strings: dict[str, str] = {}
         self.substrings: list[tuple[str, str]] = []
-        self.regexes: list[tuple[re.Pattern[str], str]] = []
+        self.regexes: list[tuple[Callable[[str], re.Match[str] | None], str]] = []
+        self.unusable: list[tuple[str, str]] = []  # (entry, why): reported, never silently ignored
         for entry in entries:
             self._add(str(entry))
 
@@ -93,6 +140,8 @@ class Warninglist:
             parsed = parse_cidr(entry)
             if parsed is not None:
                 self.cidrs.add(*parsed, entry)
+            elif entry.strip():
+                self.unusable.append((entry, "not an IPv4/IPv6 address or network"))
         elif self.type == "string":
             self.strings.setdefault(entry.strip().lower(), entry)
         elif self.type == "hostname":
@@ -104,9 +153,10 @@ class Warninglist:
         elif self.type == "substring":
             self.substrings.append((entry.lower(), entry))
         elif self.type == "regex":
-            compiled = _php_regex(entry)
-            if compiled is not None:
-                self.regexes.append((compiled, entry))
+            try:
+                self.regexes.append((_php_regex(entry), entry))
+            except UnusableEntry as error:
+                self.unusable.append((entry, str(error)))
 
     def applies_to(self, indicator: Indicator) -> bool:
         return not self.matching_attributes or indicator.type in self.matching_attributes
@@ -130,7 +180,7 @@ class Warninglist:
         if self.type == "substring":
             return next((entry for needle, entry in self.substrings if needle in value), None)
         if self.type == "regex":
-            return next((entry for pattern, entry in self.regexes if pattern.search(indicator.value)), None)
+            return next((entry for matches, entry in self.regexes if matches(indicator.value)), None)
         return None
 
     def _hostname_entry(self, name: str) -> str | None:
