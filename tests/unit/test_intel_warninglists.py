@@ -168,3 +168,14 @@ def test_hunt_summary_counts_unusable_entries_per_list(tmp_path: Path) -> None:
     _, summary = load_hunt_columns([str(tmp_path / "intel.txt")], [str(tmp_path / "odd.json"),
                                                                     str(tmp_path / "nets.json")])
     assert summary.warninglist_entries_unusable == {"odd": 1, "nets": 1}
+
+
+def test_regex_lists_see_urls_with_their_scheme(tmp_path: Path) -> None:
+    # canonical URLs keep no scheme; MISP runs the regex on the value as stored, scheme included
+    path = _write_list(tmp_path, "sharepoint", "regex", [r"/^https?:\/\/[a-z0-9.-]*\.sharepoint\.com\//i"],
+                       matching_attributes=["url"])
+    kept, suppressed = load_warninglists([path]).partition([
+        _indicator(URL, "tenant.sharepoint.com/sites/x", "url"),
+        _indicator(URL, "sharepoint.com.evil.example/x", "url")])
+    assert [s.indicator.value for s in suppressed] == ["tenant.sharepoint.com/sites/x"]
+    assert [i.value for i in kept] == ["sharepoint.com.evil.example/x"]

@@ -120,6 +120,14 @@ def _host_of(indicator: Indicator) -> str | None:
     return host.rsplit(":", 1)[0] if not host.startswith("[") else host
 
 
+def _regex_subjects(indicator: Indicator) -> tuple[str, ...]:
+    """What MISP would run a regex on: the attribute value as stored. A URL is kept without its scheme (and
+    matches logs of either), so it is tried as kept and with https:// and http:// put back."""
+    if indicator.kind != model.KIND_URL:
+        return (indicator.value,)
+    return (indicator.value, f"https://{indicator.value}", f"http://{indicator.value}")
+
+
 class Warninglist:
     """One compiled warninglist."""
 
@@ -180,7 +188,8 @@ class Warninglist:
         if self.type == "substring":
             return next((entry for needle, entry in self.substrings if needle in value), None)
         if self.type == "regex":
-            return next((entry for matches, entry in self.regexes if matches(indicator.value)), None)
+            subjects = _regex_subjects(indicator)
+            return next((entry for matches, entry in self.regexes if any(map(matches, subjects))), None)
         return None
 
     def _hostname_entry(self, name: str) -> str | None:
