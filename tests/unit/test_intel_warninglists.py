@@ -179,3 +179,26 @@ def test_regex_lists_see_urls_with_their_scheme(tmp_path: Path) -> None:
         _indicator(URL, "sharepoint.com.evil.example/x", "url")])
     assert [s.indicator.value for s in suppressed] == ["tenant.sharepoint.com/sites/x"]
     assert [i.value for i in kept] == ["sharepoint.com.evil.example/x"]
+
+
+# the validator at the root of a misp-warninglists clone (excerpt): JSON, but not a warninglist
+SCHEMA = {"id": "https://www.github.com/MISP/misp-warninglists/schema.json", "type": "object",
+          "properties": {"list": {"items": {"type": "string"}, "type": "array"}, "name": {"type": "string"}},
+          "required": ["list", "description", "version", "name", "type"]}
+
+
+def test_a_clone_of_the_repository_loads_its_lists_and_reports_other_json(shared_data: Path,
+                                                                         tmp_path: Path) -> None:
+    listed = tmp_path / "lists" / "rfc1918" / "list.json"
+    listed.parent.mkdir(parents=True)
+    listed.write_bytes((shared_data / LISTS / "rfc1918.json").read_bytes())
+    (tmp_path / "schema.json").write_text(json.dumps(SCHEMA))
+    lists = load_warninglists([tmp_path])
+    assert len(lists.lists) == 1 and lists.skipped_files == [str(tmp_path / "schema.json")]
+    assert lists.partition([_indicator(IP, "10.1.2.3", "ip-dst")])[1]
+    (tmp_path / "intel.txt").write_text(
+        "#fields\tindicator\tindicator_type\tmeta.source\n10.1.2.3\tIntel::ADDR\tt\n")
+    _, summary = load_hunt_columns([str(tmp_path / "intel.txt")], [str(tmp_path)])
+    assert summary.warninglist_files_skipped == [str(tmp_path / "schema.json")] and summary.suppressed == 1
+    with pytest.raises(IntelError, match=r"schema\.json: not a MISP warninglist"):  # named: must be one
+        load_warninglists([tmp_path / "schema.json"])

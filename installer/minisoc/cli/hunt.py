@@ -127,6 +127,10 @@ def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) ->
     if unusable:
         table.add_row("warninglists", "entries not applied (unusable here): "
                       + ", ".join(f"{name} {count}" for name, count in unusable.items()))
+    skipped = indicators["warninglist_files_skipped"]
+    if skipped:
+        table.add_row("warninglists",
+                      f"{len(skipped)} JSON file(s) skipped, not warninglists: " + ", ".join(skipped))
     table.add_row(
         "alerts",
         str(report["alerts"]) + (f" (stored: {report['stored_to']})" if "stored_to" in report else ""),

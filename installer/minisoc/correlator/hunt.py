@@ -48,6 +48,7 @@ class IntelSummary:
     suppressed: int = 0
     suppressed_by_list: dict[str, int] = field(default_factory=dict)
     warninglist_entries_unusable: dict[str, int] = field(default_factory=dict)  # per list: not applied
+    warninglist_files_skipped: list[str] = field(default_factory=list)  # JSON in a directory, not a list
     unsupported: int = 0
     unsupported_by_type: dict[str, int] = field(default_factory=dict)
     invalid: int = 0
@@ -82,6 +83,7 @@ class HuntSummary:
                 "suppressed": self.intel.suppressed,
                 "suppressed_by_warninglist": dict(sorted(self.intel.suppressed_by_list.items())),
                 "warninglist_entries_unusable": dict(sorted(self.intel.warninglist_entries_unusable.items())),
+                "warninglist_files_skipped": self.intel.warninglist_files_skipped,
                 "unsupported": self.intel.unsupported,
                 "unsupported_by_type": dict(sorted(self.intel.unsupported_by_type.items())),
                 "invalid": self.intel.invalid,
@@ -107,10 +109,12 @@ def load_hunt_columns(
     columns = loaded.columns
     suppressed: list[Suppressed] = []
     unusable: dict[str, int] = {}
+    skipped_files: list[str] = []
     if warninglists:
         lists = load_warninglists(list(warninglists))
         columns, suppressed = lists.partition_columns(columns)
         unusable = {item.name: len(item.unusable) for item in lists.lists if item.unusable}
+        skipped_files = lists.skipped_files
     summary = IntelSummary(
         loaded=len(columns),
         by_type=columns.count_by_type(),
@@ -120,6 +124,7 @@ def load_hunt_columns(
         invalid=sum(loaded.counts.invalid.values()),
         sources=list(loaded.sources),
         warninglist_entries_unusable=unusable,
+        warninglist_files_skipped=skipped_files,
     )
     for item in suppressed:
         summary.suppressed_by_list[item.warninglist] = summary.suppressed_by_list.get(item.warninglist, 0) + 1

@@ -204,8 +204,9 @@ class Warninglist:
 class Warninglists:
     """A set of warninglists: `partition` splits indicators into kept and suppressed (with list and entry)."""
 
-    def __init__(self, lists: Sequence[Warninglist]) -> None:
+    def __init__(self, lists: Sequence[Warninglist], skipped_files: Sequence[str] = ()) -> None:
         self.lists = list(lists)
+        self.skipped_files = list(skipped_files)  # JSON files met in a directory that are not warninglists
 
     def check(self, indicator: Indicator) -> Suppressed | None:
         for warninglist in self.lists:
@@ -241,7 +242,7 @@ class Warninglists:
 
 
 def parse_warninglist(document: Any, where: str) -> Warninglist:
-    if not isinstance(document, dict) or not isinstance(document.get("list"), list):
+    if not is_warninglist(document):
         raise IntelError(f"{where}: not a MISP warninglist (no `list` array)", _HINT)
     list_type = document.get("type", "string")
     if list_type not in ("cidr", "string", "hostname", "substring", "regex"):
@@ -252,21 +253,33 @@ def parse_warninglist(document: Any, where: str) -> Warninglist:
                        [str(m) for m in matching] if isinstance(matching, list) else [])
 
 
+def is_warninglist(document: Any) -> bool:
+    """Has the shape of a warninglist: an object with a `list` array."""
+    return isinstance(document, dict) and isinstance(document.get("list"), list)
+
+
 def load_warninglists(paths: Sequence[str | Path]) -> Warninglists:
-    """Warninglist files, or directories searched recursively for `*.json`. Raises IntelError."""
-    files: list[Path] = []
+    """Warninglist files, or directories searched recursively for `*.json`. Raises IntelError.
+
+    In a directory, a JSON file that is not a warninglist (a clone of misp-warninglists has `schema.json` next
+    to `lists/`) is skipped and named in `skipped_files`; a file named directly must be a warninglist."""
+    files: list[tuple[Path, bool]] = []  # (file, found in a directory)
     for item in map(Path, paths):
         if item.is_dir():
-            files.extend(sorted(item.rglob("*.json")))
+            files.extend((file, True) for file in sorted(item.rglob("*.json")))
         elif item.is_file():
-            files.append(item)
+            files.append((item, False))
         else:
             raise IntelError(f"{item}: no such warninglist file or directory", _HINT)
     lists: list[Warninglist] = []
-    for file in files:
+    skipped: list[str] = []
+    for file, found_in_directory in files:
         try:
             document = msgspec.json.decode(read_file_bytes(file))
         except (msgspec.DecodeError, RecursionError) as error:  # RecursionError: nested too deeply
             raise IntelError(f"{file}: not valid JSON ({error})", _HINT) from None
+        if found_in_directory and not is_warninglist(document):
+            skipped.append(str(file))
+            continue
         lists.append(parse_warninglist(document, str(file)))
-    return Warninglists(lists)
+    return Warninglists(lists, skipped)
