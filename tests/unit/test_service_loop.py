@@ -16,6 +16,7 @@ import pytest
 
 from minisoc.correlator.hunt import HuntRequest, run_hunt
 from minisoc.correlator.intel.intel_file import IntelFileSource
+from minisoc.correlator.intel.warninglists import Warninglists, load_warninglists
 from minisoc.correlator.model import Alert
 from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.intel_set import IntelSet
@@ -87,6 +88,7 @@ def make_service(
     failures: int = 0,
     crash: bool = False,
     retro_on_first_load: bool = False,
+    warninglists: Warninglists | None = None,
 ) -> CorrelatorService:
     metrics = ServiceMetrics()
     tailer = LogTailer(site / "logs", site / "state" / "tail", batch_lines=40, stats=metrics.read)
@@ -101,14 +103,15 @@ def make_service(
         retro_hunt_days=7,
         retro_on_first_load=retro_on_first_load,
         metrics=metrics,
+        warninglists=warninglists,
     )
     return CorrelatorService(parts)
 
 
-def hunt_ids(site: Path, intel: Path) -> list[str]:
+def hunt_ids(site: Path, intel: Path, warninglists: Sequence[Path] = ()) -> list[str]:
     ids: list[str] = []
     run_hunt(
-        HuntRequest(logs=[str(site / "logs")], intel=[str(intel)]),
+        HuntRequest(logs=[str(site / "logs")], intel=[str(intel)], warninglists=list(map(str, warninglists))),
         lambda alerts: ids.extend(a.id for a in alerts),
     )
     return ids
@@ -309,3 +312,25 @@ def test_verify_warns_with_the_reason_when_the_correlator_is_degraded(site: Path
     assert not check.ok and check.warning  # [warn]: the canary still runs, and says whether alerts flow
     assert check.detail.startswith("HTTP 200 degraded: alert sink buffering: ") and "waiting)" in check.detail
     assert check.seconds is not None and check.seconds < 5  # not a first sync: nothing to wait for
+
+
+def test_the_service_applies_warninglists_as_the_offline_hunt_does(site: Path) -> None:
+    """The service once ignored intel.warninglists: a value a list calls benign alerted and was exported."""
+    listed = site / "benign.json"
+    listed.write_text(json.dumps({"name": "Lab CDN", "type": "cidr", "list": ["69.147.64.0/24"],
+                                  "matching_attributes": ["ip-src", "ip-dst"], "version": 1}))
+    store = SqliteAlertSink(site / "alerts.db")
+    service = make_service(site, store, warninglists=load_warninglists([listed]))
+    service.step()
+    assert store.count() == 0 and hunt_ids(site, site / "lab.intel", [listed]) == []
+    body = service.health()[1]["components"]["intel"]
+    assert body["indicators"] == 0 and body["suppressed_by_warninglist"] == {"Lab CDN": 1}
+    assert 'minisoc_indicators_suppressed{warninglist="Lab CDN"} 1' in service.metrics.render()
+    assert "69.147.64.34" not in (site / "export" / "minisoc.intel").read_text()
+    (site / "lab.intel").write_text(MORE_INTEL)  # a new indicator not on the list: matched, retro-hunted
+    service.parts.sync_interval_s = 0
+    service._next_sync = 0
+    service.sync_intel()
+    kept = {doc["minisoc"]["indicator"]["value"] for doc in store.list_alerts(limit=100_000)}
+    assert kept == {"icemaiden.com"}
+    assert set(stored_ids(store)) == set(hunt_ids(site, site / "lab.intel", [listed]))

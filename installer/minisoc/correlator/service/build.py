@@ -12,6 +12,7 @@ from types import FrameType
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.correlator.intel.intel_file import IntelFileSource
 from minisoc.correlator.intel.misp_feed import MispFeedSource
+from minisoc.correlator.intel.warninglists import load_warninglists
 from minisoc.correlator.model import Alert, Sighting
 from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.intel_set import IntelSet
@@ -115,6 +116,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         retro_hunt_days=config.intel.retro_hunt_days,
         retro_on_first_load=not tail_fresh,
         metrics=metrics,
+        warninglists=load_warninglists(config.intel.warninglists) if config.intel.warninglists else None,
     )
 
 

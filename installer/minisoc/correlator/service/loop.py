@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from minisoc.correlator.export import export_zeek_intel
 from minisoc.correlator.hunt import hunt_records
+from minisoc.correlator.intel.warninglists import Warninglists
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
@@ -52,6 +53,8 @@ class ServiceParts:
     poll_interval_s: float = 1.0
     retro_hunt_days: int = 7
     retro_on_first_load: bool = True  # False when the tailer starts from zero: it reads those logs anyway
+    # MISP warninglists: an indicator on one is suppressed (counted per list), never matched nor exported
+    warninglists: Warninglists | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     clock: Callable[[], float] = time.time
 
@@ -60,7 +63,8 @@ class CorrelatorService:
     def __init__(self, parts: ServiceParts) -> None:
         self.parts = parts
         self.metrics = parts.metrics
-        self.matcher = Matcher(IndicatorIndex.build(parts.intel))
+        self._active = self._not_warninglisted(parts.intel)  # the indicators matched and exported
+        self.matcher = Matcher(IndicatorIndex.build(self._active))
         self.stop_requested = threading.Event()
         self._next_sync = 0.0
         self._pending: LogBatch | None = None  # a batch whose sinks refused it: retried before reading on
@@ -79,7 +83,7 @@ class CorrelatorService:
 
     def run(self) -> None:
         """Loop until `stop_requested` is set; the batch in hand is finished and committed first."""
-        if self.parts.export_path is not None and len(self.parts.intel):
+        if self.parts.export_path is not None and self._active:
             self._export()
         while not self.stop_requested.is_set():
             self.step()
@@ -121,12 +125,30 @@ class CorrelatorService:
             state.last_error = None
             state.last_success = self.parts.clock()
         if changed:
-            self.matcher = Matcher(IndicatorIndex.build(self.parts.intel))
+            self._active = self._not_warninglisted(self.parts.intel)
+            self.matcher = Matcher(IndicatorIndex.build(self._active))
             self._update_intel_metrics()
             self._export()
+        lists = self.parts.warninglists
+        if new and lists is not None:
+            new = [indicator for indicator in new if lists.check(indicator) is None]
         first, self._first_load = self._first_load, False
         if new and (self.parts.retro_on_first_load or not first):
             self.run_retro_hunt(new)
+
+    def _not_warninglisted(self, indicators: Iterable[Indicator]) -> list[Indicator]:
+        """`indicators` less those a warninglist names (counted per list in the metrics). The whole set is
+        checked again on every change, so a list that arrives later also covers indicators kept before it."""
+        lists = self.parts.warninglists
+        if lists is None:
+            return list(indicators)
+        kept, suppressed = lists.partition(indicators)
+        per_list: dict[str, int] = {}
+        for verdict in suppressed:
+            per_list[verdict.warninglist] = per_list.get(verdict.warninglist, 0) + 1
+        with self.metrics.lock:
+            self.metrics.suppressed_by_warninglist = per_list
+        return kept
 
     def _update_intel_metrics(self) -> None:
         by_type = self.parts.intel.count_by_type()
@@ -142,7 +164,7 @@ class CorrelatorService:
         if self.parts.export_path is None:
             return
         try:
-            result = export_zeek_intel(self.parts.intel, self.parts.export_path)
+            result = export_zeek_intel(self._active, self.parts.export_path)
         except OSError as error:
             log.error("Zeek intel export to %s failed: %s", self.parts.export_path, error)
             return
@@ -250,7 +272,8 @@ class CorrelatorService:
             },
             "intel": {
                 "state": "ok" if all(s["state"] == "ok" for s in sources.values()) else "degraded",
-                "indicators": len(self.parts.intel),
+                "indicators": len(self._active),
+                "suppressed_by_warninglist": dict(self.metrics.suppressed_by_warninglist),
                 "sources": sources,
             },
             "sink": {

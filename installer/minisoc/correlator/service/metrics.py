@@ -28,6 +28,7 @@ class ServiceMetrics:
     read: ReadStats = field(default_factory=ReadStats)
     sources: dict[str, SourceState] = field(default_factory=dict)
     indicators_by_type: dict[str, int] = field(default_factory=dict)
+    suppressed_by_warninglist: dict[str, int] = field(default_factory=dict)
     alerts_total: int = 0
     retro_alerts_total: int = 0
     retro_runs_total: int = 0
@@ -68,6 +69,12 @@ class ServiceMetrics:
                 "gauge",
                 "Indicators loaded, per MISP type.",
                 [(_labels(type=t), n) for t, n in sorted(self.indicators_by_type.items())],
+            )
+            family(
+                "minisoc_indicators_suppressed",
+                "gauge",
+                "Indicators a MISP warninglist names as benign (not matched, not exported), per list.",
+                [(_labels(warninglist=w), n) for w, n in sorted(self.suppressed_by_warninglist.items())],
             )
             family(
                 "minisoc_intel_sync_age_seconds",
