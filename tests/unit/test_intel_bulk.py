@@ -112,6 +112,8 @@ def _event(chooser: random.Random, size: int, odd: bool, odd_values: float) -> d
                     {"deleted": True},
                     {"Tag": [{"name": "x"}]},
                     {"timestamp": "12a"},
+                    {"timestamp": "99999999999999999999"},  # beyond int64: dropped
+                    {"timestamp": "\u00b2"},  # isdigit, but not int()
                     {"type": "domain|ip", "value": "a.com|1.2.3.4"},
                     {"value": 5},
                 ]

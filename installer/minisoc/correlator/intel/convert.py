@@ -15,6 +15,11 @@ SINGLE_PART = {misp_type: (parts[0], CANONICALISERS[parts[0]])
                 for misp_type, parts in MISP_TYPE_PARTS.items() if len(parts) == 1 and parts[0] is not None}
 
 
+def is_short_decimal(stamp: str) -> bool:
+    """A str timestamp that `int` takes and that fits int64 whatever its digits (at most 18 of them)."""
+    return stamp.isdecimal() and len(stamp) < 19
+
+
 class LoadCounts(msgspec.Struct):
     """What a load saw: indicators per MISP type, and what was left out and why."""
 

@@ -1,7 +1,8 @@
 """The bulk load of one plain MISP event: every attribute's rows added column by column, at C speed.
 
 An event is plain when every attribute (its own and its live objects') is for IDS, not deleted, untagged,
-of a single-value type we match, with a str value and a digit-only str timestamp: the shape of feeds and
+of a single-value type we match, with a str value and a str timestamp of at most 18 decimal digits (so it
+fits int64; others take the per-attribute loop, which drops a timestamp out of range): the shape of feeds and
 exports. Such an event is grouped by MISP type (a stable sort), each group canonicalised with
 `canonicalise_many`, and the results scattered back to input order, so the rows, their order, the contexts
 (created in order of first use) and the counts are those of the per-attribute loop in `add_event_rows`,
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from minisoc.correlator.intel.canonical_bulk import canonicalise_many
-from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance
+from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, is_short_decimal
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP
 
@@ -55,7 +56,7 @@ def add_plain_event_rows(attributes: list[MispAttribute], provenance: Provenance
         return False
     if not all(name.__class__ is str and name in SINGLE_PART for name in distinct_types):
         return False
-    if not all(stamp.__class__ is str and stamp.isdigit() for stamp in distinct_stamps):
+    if not all(stamp.__class__ is str and is_short_decimal(stamp) for stamp in distinct_stamps):
         return False
     type_names = sorted(distinct_types)
     code_of = {name: code for code, name in enumerate(type_names)}

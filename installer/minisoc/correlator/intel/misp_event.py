@@ -101,8 +101,19 @@ def tag_names(tags: Any) -> tuple[str, ...]:
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return None
+
+
+_INT64_LIMIT = 1 << 63
+
+
+def attribute_timestamp(stamp: Any) -> int | None:
+    """An attribute's timestamp, or None when it is absent, not an integer, or outside int64 (the index keeps
+    timestamps as int64): the attribute still loads, without a timestamp. `isdecimal`, not `isdigit`: `int`
+    refuses superscript digits such as `²`, which `isdigit` accepts."""
+    number = int(stamp) if type(stamp) is str and stamp.isdecimal() else _int_or_none(stamp)
+    return number if number is not None and -_INT64_LIMIT <= number < _INT64_LIMIT else None
 
 
 def _truthy(value: Any) -> bool:
@@ -151,7 +162,7 @@ def attribute_indicators(
         attribute_uuid=str(uuid) if uuid else None,
         tags=tag_names(attribute.Tag) if attribute.Tag else (),
         comment=str(comment) if comment else None,
-        timestamp=int(stamp) if type(stamp) is str and stamp.isdigit() else _int_or_none(stamp),
+        timestamp=attribute_timestamp(stamp),
     )
 
 
@@ -162,7 +173,7 @@ def add_event_rows(
     """Append the indicators of one event to `columns` (the bulk load path: no Indicator per value).
 
     A plain event (misp_bulk) is added column by column; otherwise plain single-value attributes (no own
-    tags, digit timestamp) go straight to a row; every other attribute
+    tags, a timestamp of at most 18 decimal digits) go straight to a row; every other attribute
     takes `attribute_indicators`, the general path, whose Indicators are appended.
     """
     typed = event if isinstance(event, MispEvent) else typed_event(event)
@@ -184,7 +195,7 @@ def add_event_rows(
             misp_type, value, stamp = attribute.type, attribute.value, attribute.timestamp
             single = single_part.get(misp_type) if misp_type.__class__ is str_type else None
             if (single is not None and value.__class__ is str_type and stamp.__class__ is str_type
-                    and stamp.isdigit()):
+                    and stamp.isdecimal() and len(stamp) < 19):
                 text = single[1](value)
                 if text is not None:
                     kind = KIND_IP if single[0] == KIND_CIDR and "/" not in text else single[0]
