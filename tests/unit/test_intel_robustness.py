@@ -4,19 +4,57 @@ bulk path (misp_bulk) still gives exactly what the per-attribute path gives."""
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from minisoc.cli.main import main
 from minisoc.correlator.intel import misp_event
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.load import load_intel, load_intel_columns
+from minisoc.correlator.intel.misp_feed import MispFeedSource
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 
 FEED = "misp/feeds/tweetfeed-2026-08-10_16"
 FEED_EVENT = "19adaa87-fd20-5e4f-bc1a-c17cc27c756a.json"  # 646 plain attributes: the bulk path takes it
+
+
+MISSING_UUID = "6a000000-0000-4000-8000-00000000dead"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """(base URL, the directory it serves) of a real http.server on 127.0.0.1."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def feed_with_a_missing_event(shared_data: Path, target: Path) -> Path:
+    """A copy of the real feed whose manifest also names an event that has no file."""
+    shutil.copytree(shared_data / FEED, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest[MISSING_UUID] = {"info": "missing file", "timestamp": "1704153600"}
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return target
 
 
 def feed_event(shared_data: Path) -> dict[str, Any]:
@@ -72,3 +110,75 @@ def test_a_feed_event_with_a_huge_timestamp_loads(shared_data: Path, tmp_path: P
     (feed / "manifest.json").write_text(json.dumps({uuid: {"info": "x", "timestamp": "1704153600"}}))
     loaded = load_intel([str(feed)])
     assert len(IndicatorIndex.build(loaded.indicators)) == len(document["Event"]["Attribute"])
+
+
+def test_a_feed_event_whose_file_is_missing_is_skipped_and_counted_from_a_folder_and_over_http(
+    shared_data: Path, served: tuple[str, Path]
+) -> None:
+    expected = load_intel([str(shared_data / FEED)])
+    url, root = served
+    feed = feed_with_a_missing_event(shared_data, root / "feed")
+    for location in (str(feed), f"{url}/feed"):
+        loaded = load_intel([location])
+        assert loaded.counts.missing_events == 1
+        assert [(i.kind, i.value, i.event_uuid) for i in loaded.indicators] == [
+            (i.kind, i.value, i.event_uuid) for i in expected.indicators]
+        columns = load_intel_columns([location])
+        assert columns.counts.missing_events == 1 and len(columns.columns) == len(expected.indicators)
+
+
+def test_the_hunt_summary_reports_missing_feed_events(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = feed_with_a_missing_event(shared_data, tmp_path / "feed")
+    log = tmp_path / "conn.log"
+    log.write_text('{"_path":"conn","ts":1704153600.0,"id.orig_h":"10.0.0.1","id.orig_p":1,'
+                   '"id.resp_h":"10.0.0.2","id.resp_p":80}\n')
+    capsys.readouterr()
+    assert main(["hunt", "--logs", str(log), "--intel", str(feed), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert summary["indicators"]["missing_events"] == 1 and summary["indicators"]["loaded"] > 0
+    assert main(["hunt", "--logs", str(log), "--intel", str(feed)]) == 0
+    assert "1 feed event(s) missing" in capsys.readouterr().out
+
+
+def test_a_feed_sync_skips_a_missing_event_keeps_the_others_and_retries_it(
+    shared_data: Path, tmp_path: Path, served: tuple[str, Path]
+) -> None:
+    url, root = served
+    feed = feed_with_a_missing_event(shared_data, root / "feed")
+    complete = load_intel([str(shared_data / FEED)]).indicators
+    source = MispFeedSource("feed", f"{url}/feed", tmp_path / "state")
+    first = source.sync()
+    assert first.complete and len(first.added) == len(complete)
+    assert source.last_counts.missing_events == 1
+    state = json.loads(source.state_path.read_text())
+    assert MISSING_UUID not in state["events"]  # not recorded as synced: the next sync tries it again
+    assert len(state["events"]) == len(json.loads((shared_data / FEED / "manifest.json").read_text()))
+    shutil.copy(shared_data / FEED / FEED_EVENT, feed / f"{MISSING_UUID}.json")  # it appears
+    second = source.sync()
+    assert len(second.added) == len(feed_event(shared_data)["Event"]["Attribute"]) and not second.removed
+    assert source.last_counts.missing_events == 0
+    assert MISSING_UUID in json.loads(source.state_path.read_text())["events"]
+
+
+def test_an_event_that_goes_missing_keeps_its_indicators_and_is_retried(
+    shared_data: Path, tmp_path: Path, served: tuple[str, Path]
+) -> None:
+    url, root = served
+    feed = root / "feed"
+    shutil.copytree(shared_data / FEED, feed)
+    state_dir = tmp_path / "state"
+    source = MispFeedSource("feed", f"{url}/feed", state_dir)
+    everything = source.sync().added
+    uuid = FEED_EVENT.removesuffix(".json")
+    manifest = json.loads((feed / "manifest.json").read_text())
+    old_stamp = manifest[uuid]["timestamp"]
+    manifest[uuid]["timestamp"] = int(old_stamp) + 10  # changed, but its file is gone
+    (feed / "manifest.json").write_text(json.dumps(manifest))
+    (feed / FEED_EVENT).unlink()
+    update = source.sync()
+    assert not update.added and not update.removed and source.last_counts.missing_events == 1
+    assert json.loads(source.state_path.read_text())["events"][uuid] == int(old_stamp)
+    restarted = MispFeedSource("feed", f"{url}/feed", state_dir).sync()  # a restart: the cached copy
+    assert restarted.complete and len(restarted.added) == len(everything)

@@ -121,7 +121,8 @@ def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) ->
     table.add_row(
         "indicators",
         f"{indicators['loaded']} loaded, {indicators['suppressed']} suppressed, "
-        f"{indicators['unsupported']} unsupported, {indicators['invalid']} invalid",
+        f"{indicators['unsupported']} unsupported, {indicators['invalid']} invalid"
+        + (f", {indicators['missing_events']} feed event(s) missing" if indicators["missing_events"] else ""),
     )
     unusable = indicators["warninglist_entries_unusable"]
     if unusable:

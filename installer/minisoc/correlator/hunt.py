@@ -52,6 +52,7 @@ class IntelSummary:
     unsupported: int = 0
     unsupported_by_type: dict[str, int] = field(default_factory=dict)
     invalid: int = 0
+    missing_events: int = 0  # feed events named in a manifest whose file is missing (skipped)
     sources: list[str] = field(default_factory=list)
     load_seconds: float = 0.0
 
@@ -87,6 +88,7 @@ class HuntSummary:
                 "unsupported": self.intel.unsupported,
                 "unsupported_by_type": dict(sorted(self.intel.unsupported_by_type.items())),
                 "invalid": self.intel.invalid,
+                "missing_events": self.intel.missing_events,
                 "sources": self.intel.sources,
                 "load_seconds": round(self.intel.load_seconds, 3),
             },
@@ -122,6 +124,7 @@ def load_hunt_columns(
         unsupported=sum(loaded.counts.unsupported.values()),
         unsupported_by_type=dict(loaded.counts.unsupported),
         invalid=sum(loaded.counts.invalid.values()),
+        missing_events=loaded.counts.missing_events,
         sources=list(loaded.sources),
         warninglist_entries_unusable=unusable,
         warninglist_files_skipped=skipped_files,

@@ -28,6 +28,7 @@ class LoadCounts(msgspec.Struct):
     invalid: dict[str, int] = {}  # values that are not valid for their type
     not_for_ids: int = 0  # MISP attributes with to_ids false
     deleted: int = 0  # MISP attributes (or objects) flagged deleted
+    missing_events: int = 0  # feed events named in the manifest whose file is missing (skipped, retried)
 
     def add(self, other: LoadCounts) -> None:
         for mine, theirs in ((self.per_type, other.per_type), (self.unsupported, other.unsupported),
@@ -36,6 +37,7 @@ class LoadCounts(msgspec.Struct):
                 mine[key] = mine.get(key, 0) + count
         self.not_for_ids += other.not_for_ids
         self.deleted += other.deleted
+        self.missing_events += other.missing_events
 
     @property
     def indicators(self) -> int:

@@ -13,6 +13,11 @@ DEFAULT_TIMEOUT_S = 30.0
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
+class IntelFileMissing(IntelError):
+    """The file is not there (no such local file, HTTP 404 or 410): a feed skips such an event and counts it;
+    anywhere else it is an IntelError like any other."""
+
+
 def without_bom(data: bytes) -> bytes:
     """`data` without the UTF-8 byte order mark some editors and Windows tools put first: JSON parsers refuse
     it, and it would glue itself to the first intel line's header or indicator."""
@@ -35,6 +40,9 @@ class HttpFetcher:
         self.requests_made += 1
         try:
             with self.session.get(url, timeout=self.timeout_s, stream=True, verify=self.verify) as response:
+                if response.status_code in (404, 410):
+                    raise IntelFileMissing(f"{url}: HTTP {response.status_code}",
+                                           "check the feed URL and that the server publishes this file")
                 if response.status_code != 200:
                     raise IntelError(f"{url}: HTTP {response.status_code}",
                                      "check the feed URL and that the server publishes this file")
@@ -59,6 +67,9 @@ def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
+    except FileNotFoundError as error:
+        raise IntelFileMissing(f"{path}: cannot read ({error.strerror or error})",
+                               "check the path and its permissions") from None
     except OSError as error:
         raise IntelError(f"{path}: cannot read ({error.strerror or error})",
                          "check the path and its permissions") from None

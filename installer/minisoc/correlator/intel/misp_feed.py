@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.fetch import HttpFetcher, read_file_bytes
+from minisoc.correlator.intel.fetch import HttpFetcher, IntelFileMissing, read_file_bytes
 from minisoc.correlator.intel.misp_event import (
     add_event_rows,
     decode_event_document,
@@ -87,7 +87,8 @@ class MispFeedSource:
         return f"{self.location}/{uuid}.json" if is_url(self.location) else None
 
     def _event_bytes(self, uuid: str, fresh: bool) -> bytes:
-        """The event's JSON: from the feed when `fresh`, else from the cache (or the feed dir itself)."""
+        """The event's JSON: from the feed when `fresh`, else from the cache (or the feed dir itself).
+        Raises IntelFileMissing when the feed has no such file."""
         cached = self.cache_dir / f"{uuid}.json"
         if not fresh and is_url(self.location) and cached.exists():
             return cached.read_bytes()
@@ -114,7 +115,12 @@ class MispFeedSource:
         load: no state file, no cache, no removal tracking); `last_counts` says what was counted."""
         counts = LoadCounts()
         for uuid in self.manifest():
-            self._add_rows(uuid, self._read(f"{uuid}.json"), counts, columns)
+            try:
+                data = self._read(f"{uuid}.json")
+            except IntelFileMissing:
+                counts.missing_events += 1
+                continue
+            self._add_rows(uuid, data, counts, columns)
         self.last_counts = counts
 
     def sync(self) -> IntelUpdate:
@@ -127,11 +133,24 @@ class MispFeedSource:
         event_keys: dict[str, set[Key]] = {} if self._event_keys is None else dict(self._event_keys)
         added: list[Indicator] = []
         removed: list[Key] = []
+        synced = dict(manifest)  # what the state file records: a missing event keeps its old entry, if any
         for uuid, stamp in manifest.items():
             changed = saved_events.get(uuid) != stamp
             if not changed and not first:
                 continue
-            indicators = self._indicators(uuid, self._event_bytes(uuid, fresh=changed), counts)
+            try:
+                data = self._event_bytes(uuid, fresh=changed)
+            except IntelFileMissing:
+                counts.missing_events += 1
+                if uuid in saved_events:
+                    synced[uuid] = saved_events[uuid]
+                else:
+                    del synced[uuid]
+                cached = self.cache_dir / f"{uuid}.json"
+                if not (first and is_url(self.location) and cached.exists()):
+                    continue  # later syncs keep what they had of it: no keys removed
+                data = cached.read_bytes()  # after a restart: the copy fetched last time
+            indicators = self._indicators(uuid, data, counts)
             new_keys: set[Key] = set()
             if self.track_removals:
                 new_keys = {(i.source, i.kind, i.value if i.attribute_uuid is None else i.attribute_uuid)
@@ -144,7 +163,7 @@ class MispFeedSource:
         for uuid in set(saved_events) - set(manifest):
             if is_uuid(uuid):
                 (self.cache_dir / f"{uuid}.json").unlink(missing_ok=True)
-        write_json_atomic(self.state_path, {"location": self.location, "events": manifest})
+        write_json_atomic(self.state_path, {"location": self.location, "events": synced})
         self._event_keys = event_keys
         self.last_counts = counts
         return IntelUpdate(source=self.name, added=added, removed=[] if first else removed, complete=first)
