@@ -182,3 +182,47 @@ def test_an_event_that_goes_missing_keeps_its_indicators_and_is_retried(
     assert json.loads(source.state_path.read_text())["events"][uuid] == int(old_stamp)
     restarted = MispFeedSource("feed", f"{url}/feed", state_dir).sync()  # a restart: the cached copy
     assert restarted.complete and len(restarted.added) == len(everything)
+
+
+def attribute_reply(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What MISP's attributes/restSearch answers for these events: their attributes (objects' included),
+    each naming its event by `event_uuid` and `Event: {uuid, info}`, not its event's tags."""
+    attributes = []
+    for event in events:
+        owned = list(event.get("Attribute", []))
+        for misp_object in event.get("Object", []):
+            if not misp_object.get("deleted"):
+                owned += misp_object.get("Attribute", [])
+        for attribute in owned:
+            attributes.append({**attribute, "event_uuid": event["uuid"],
+                               "Event": {"id": "1", "uuid": event["uuid"], "info": event["info"]}})
+    return {"response": {"Attribute": attributes}}
+
+
+def test_an_attribute_search_reply_keeps_each_attribute_s_event(shared_data: Path, tmp_path: Path) -> None:
+    documents = [json.loads((shared_data / "misp/events/pymisp" / name).read_bytes())
+                 for name in ("long_event.json", "existing_event.json")]  # wrapped, and a bare event
+    events = [document.get("Event", document) for document in documents]
+    expected = []
+    for number, event in enumerate(events):
+        path = tmp_path / f"event{number}.json"
+        path.write_text(json.dumps({"Event": event}))
+        expected += load_intel([str(path)]).indicators
+    reply = tmp_path / "reply.json"
+    reply.write_text(json.dumps(attribute_reply(events)))
+    loaded = load_intel([str(reply)]).indicators
+    assert len({i.event_uuid for i in loaded}) == 2
+
+    def described(indicators: list[Any]) -> set[tuple[Any, ...]]:
+        return {(i.kind, i.value, i.event_uuid, i.event_info, i.attribute_uuid, i.comment)
+                for i in indicators}
+
+    assert expected and described(loaded) == described(expected)
+
+
+def test_a_search_reply_that_matched_nothing_loads_no_indicator(tmp_path: Path) -> None:
+    for number, document in enumerate(({"response": []}, {"response": {"Attribute": []}})):
+        path = tmp_path / f"reply{number}.json"
+        path.write_text(json.dumps(document))
+        loaded = load_intel([str(path)])
+        assert loaded.indicators == [] and loaded.counts == LoadCounts()

@@ -1,6 +1,8 @@
 """MISP event JSON in every shape it comes in, turned into Indicators.
 
-Shapes: `{"Event": {...}}`, a bare event, a search reply `{"response": [{"Event": ...}]}`, a list of events.
+Shapes: `{"Event": {...}}`, a bare event, a search reply `{"response": [{"Event": ...}]}` (`{"response": []}`
+when nothing matched), an attribute search reply `{"response": {"Attribute": [...]}}` (each attribute names
+its event: `event_uuid`, `Event: {uuid, info}`), a list of events.
 Only `to_ids` attributes count, from the event and from its objects; deleted attributes and objects
 are skipped.
 """
@@ -84,11 +86,45 @@ def iter_events(document: Any) -> Iterator[dict[str, Any]]:
         yield document["Event"]
     elif isinstance(document.get("response"), list | dict):
         yield from iter_events(document["response"])
+    elif _is_attribute_reply(document):
+        yield from _attribute_reply_events(document["Attribute"])
     elif "Attribute" in document or "Object" in document or ("uuid" in document and "info" in document):
         yield document
 
 
+def _is_attribute_reply(document: dict[str, Any]) -> bool:
+    """An attribute search reply: attributes that each name their own event, and no event around them."""
+    attributes = document.get("Attribute")
+    return (isinstance(attributes, list) and not {"uuid", "info", "Object"} & document.keys()
+            and any(isinstance(a, dict) and ("event_uuid" in a or isinstance(a.get("Event"), dict))
+                    for a in attributes))
+
+
+def _attribute_reply_events(attributes: list[Any]) -> Iterator[dict[str, Any]]:
+    """The attributes of a search reply as events: grouped by the event each names (`event_uuid`, else
+    `Event.uuid`, as misp_api reads them), in order of first appearance, with that event's info and threat
+    level; attributes that name none make one event without a uuid."""
+    events: dict[str, dict[str, Any]] = {}
+    for attribute in attributes:
+        found = attribute.get("Event") if isinstance(attribute, dict) else None
+        owner: dict[str, Any] = found if isinstance(found, dict) else {}
+        uuid = (attribute.get("event_uuid") if isinstance(attribute, dict) else None) or owner.get("uuid")
+        key = str(uuid) if uuid else ""
+        event = events.get(key)
+        if event is None:
+            event = events[key] = {"uuid": uuid or None, "info": None, "threat_level_id": None,
+                                   "Attribute": []}
+        for field in ("info", "threat_level_id"):
+            if event[field] is None:
+                event[field] = owner.get(field)
+        event["Attribute"].append(attribute)
+    yield from events.values()
+
+
 def looks_like_misp(document: Any) -> bool:
+    """A MISP document: one with an event, or a search reply that matched nothing (`{"response": []}`)."""
+    if isinstance(document, dict) and document.get("response") == []:
+        return True
     return next(iter_events(document), None) is not None
 
 
