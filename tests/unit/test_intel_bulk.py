@@ -49,6 +49,11 @@ ODD_VALUES = [
     "abcdef0123456789abcdef0123456789",
     "da39a3ee5e6b4b0d3255bfef95601890afd80709",
     "2001:DB8::1",
+    "198.51.100.92",  # a name that is an address: kind ip
+    "198.51.100.92.",
+    "[2001:db8::1]",
+    "1.2.3.400",  # ends in a digit, not an address: stays a name
+    "x.pxb70",
 ]
 KINDS = ["ip", "cidr", "domain", "hostname", "url", "md5", "sha1", "sha256", "email", "user-agent"]
 

@@ -21,6 +21,7 @@ from minisoc.correlator.intel.load import load_intel, load_intel_columns
 from minisoc.correlator.intel.misp_feed import MispFeedSource
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
+from minisoc.correlator.matching.matcher import Matcher
 
 FEED = "misp/feeds/tweetfeed-2026-08-10_16"
 FEED_EVENT = "19adaa87-fd20-5e4f-bc1a-c17cc27c756a.json"  # 646 plain attributes: the bulk path takes it
@@ -58,8 +59,18 @@ def feed_with_a_missing_event(shared_data: Path, target: Path) -> Path:
 
 
 def feed_event(shared_data: Path) -> dict[str, Any]:
+    """The real feed event, its attributes untagged: a plain event, which the bulk path takes."""
     document: dict[str, Any] = json.loads((shared_data / FEED / FEED_EVENT).read_bytes())
+    for attribute in document["Event"]["Attribute"]:
+        attribute.pop("Tag", None)
     return document
+
+
+def takes_bulk(document: dict[str, Any]) -> bool:
+    typed = misp_event.typed_event(document["Event"])
+    return misp_event.add_plain_event_rows(misp_event.event_attributes(typed, LoadCounts()),
+                                           misp_event.event_provenance(typed, "feed", None), LoadCounts(),
+                                           IndicatorColumns())
 
 
 def event_rows(event: dict[str, Any], bulk: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
@@ -93,6 +104,7 @@ def test_a_timestamp_beyond_int64_is_dropped_in_both_load_paths(
 
 def test_the_largest_int64_timestamp_is_kept(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     document = feed_event(shared_data)
+    assert takes_bulk(document)
     document["Event"]["Attribute"][0]["timestamp"] = str(2**63 - 1)
     bulk = event_rows(document, True, monkeypatch)
     assert bulk == event_rows(document, False, monkeypatch)
@@ -226,3 +238,46 @@ def test_a_search_reply_that_matched_nothing_loads_no_indicator(tmp_path: Path) 
         path.write_text(json.dumps(document))
         loaded = load_intel([str(path)])
         assert loaded.indicators == [] and loaded.counts == LoadCounts()
+
+
+NAMES_THAT_ARE_ADDRESSES = {"198.51.100.92": "198.51.100.92", "198.51.100.93.": "198.51.100.93",
+                            "2001:DB8::1": "2001:db8::1", "[2001:db8::2]": "2001:db8::2"}
+
+
+@pytest.mark.parametrize("ipv6", [False, True])
+def test_a_domain_or_hostname_that_is_an_address_loads_as_an_ip_in_both_paths(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch, ipv6: bool
+) -> None:
+    document = feed_event(shared_data)
+    attributes = document["Event"]["Attribute"]
+    names = [a for a in attributes if a["type"] == "domain"]
+    given = [name for name in NAMES_THAT_ARE_ADDRESSES if ipv6 or ":" not in name]
+    for attribute, value in zip(names, given, strict=False):
+        attribute["value"] = value
+    names[len(given)]["type"], names[len(given)]["value"] = "hostname", "198.51.100.94"
+    names[len(given) + 1]["value"] = "x.pxb70"  # ends in a digit, still a name
+    assert takes_bulk(document) is not ipv6  # IPv4 in a name stays on the bulk path; IPv6 takes the loop
+    bulk = event_rows(document, True, monkeypatch)
+    assert bulk == event_rows(document, False, monkeypatch)
+    by_value = {i.value: i for i in bulk[0]}
+    for value in given:
+        indicator = by_value[NAMES_THAT_ARE_ADDRESSES[value]]
+        assert (indicator.kind, indicator.type) == ("ip", "domain")
+    assert (by_value["198.51.100.94"].kind, by_value["198.51.100.94"].type) == ("ip", "hostname")
+    assert by_value["x.pxb70"].kind == "domain" and not bulk[3].invalid
+    matcher = Matcher(IndicatorIndex.build(bulk[0]))
+    for address in ("198.51.100.92", "198.51.100.94"):
+        found = matcher.match_fields("conn", {"id.orig_h": "10.0.0.1", "id.resp_h": address})
+        assert [m.indicator.value for m in found] == [address]
+    found = matcher.match_fields("http", {"host": "198.51.100.93", "id.resp_h": "10.0.0.2"})
+    assert [m.indicator.type for m in found] == ["domain"]
+
+
+def test_composite_name_parts_that_are_addresses_load_as_ips() -> None:
+    event = {"uuid": "5f0c7a4e-6666-4a2b-9c3d-0123456789ab", "info": "names", "Attribute": [
+        {"type": "hostname|port", "value": "198.51.100.92|8080", "to_ids": True},
+        {"type": "domain|ip", "value": "198.51.100.93|198.51.100.93", "to_ids": True}]}
+    found = misp_event.event_indicators(event, "file", LoadCounts())
+    assert [(i.kind, i.value, i.type, i.port) for i in found] == [
+        ("ip", "198.51.100.92", "hostname|port", 8080), ("ip", "198.51.100.93", "domain|ip", None),
+        ("ip", "198.51.100.93", "domain|ip", None)]

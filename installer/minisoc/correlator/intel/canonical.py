@@ -212,12 +212,29 @@ CANONICALISERS: dict[str, Callable[[str], str | None]] = {
 }
 
 
+NAME_KINDS = frozenset((model.KIND_DOMAIN, model.KIND_HOSTNAME))
+
+
+def address_of_name(value: str, canonical: str | None) -> str | None:
+    """The canonical IP address a domain or hostname value spells (`198.51.100.92`, `2001:db8::1`), or None;
+    `canonical` is the value's `canonical_hostname` (None for an IPv6 address: a name has no `:`). Such an
+    indicator is loaded as an address (kind ip, its MISP type kept): the matcher looks addresses up as ip."""
+    if canonical is None:
+        return canonical_ip(value)
+    return canonical_ip(canonical) if canonical[-1].isdigit() else None
+
+
 def canonicalise(kind: str, value: str) -> tuple[str, str] | None:
-    """(kind, canonical value); a CIDR that is one address comes back as (KIND_IP, address)."""
+    """(kind, canonical value); a CIDR that is one address, or a name that is an address, comes back as
+    (KIND_IP, address)."""
     function = CANONICALISERS.get(kind)
     if function is None:
         return None
     result = function(value)
+    if kind in NAME_KINDS and (result is None or result[-1].isdigit()):
+        address = address_of_name(value, result)
+        if address is not None:
+            return model.KIND_IP, address
     if result is None:
         return None
     if kind == model.KIND_CIDR and "/" not in result:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from minisoc.correlator.intel.canonical import CANONICALISERS, canonicalise
+from minisoc.correlator.intel.canonical import CANONICALISERS, NAME_KINDS, address_of_name, canonicalise
 from minisoc.correlator.intel.misp_types import MISP_TYPE_PARTS, PORT
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
 
@@ -85,6 +85,10 @@ def indicators_for(
     if single is not None:  # the common case, kept short: it runs once per indicator
         single_kind, canonicaliser = single
         text = canonicaliser(value)
+        if single_kind in NAME_KINDS and (text is None or text[-1].isdigit()):
+            address = address_of_name(value, text)
+            if address is not None:
+                text, single_kind = address, KIND_IP
         if text is None:
             counts.count_invalid(misp_type)
             return []

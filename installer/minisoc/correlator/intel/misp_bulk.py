@@ -12,12 +12,14 @@ which every other event takes.
 from __future__ import annotations
 
 from collections import deque
-from itertools import repeat
-from operator import attrgetter, contains, is_
+from itertools import compress, repeat
+from operator import attrgetter, contains, is_, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
+from minisoc.correlator.intel.canonical import NAME_KINDS, address_of_name
 from minisoc.correlator.intel.canonical_bulk import canonicalise_many
 from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, is_short_decimal
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
@@ -37,6 +39,21 @@ def _all_are(column: list[Any], constant: object) -> bool:
 
 def _only(column: list[Any], kind: type) -> bool:
     return list(map(type, column)).count(kind) == len(column)  # identity first: no hashing, no __eq__
+
+
+def _addresses_of_names(names: list[str]) -> npt.NDArray[np.bool_] | None:
+    """Which canonical names are IP addresses (each replaced in `names` by its canonical address), or None
+    when none is; only names ending in a digit are tried (a real name ends in a letter)."""
+    ends_in_digit = list(map(str.isdigit, map(itemgetter(-1), names)))
+    if True not in ends_in_digit:
+        return None
+    is_address = np.zeros(len(names), dtype=np.bool_)
+    for position in compress(range(len(names)), ends_in_digit):
+        address = address_of_name(names[position], names[position])
+        if address is not None:
+            names[position] = address
+            is_address[position] = True
+    return is_address if is_address.any() else None
 
 
 def add_plain_event_rows(attributes: list[MispAttribute], provenance: Provenance, counts: LoadCounts,
@@ -74,15 +91,22 @@ def add_plain_event_rows(attributes: list[MispAttribute], provenance: Provenance
         group = canonicalise_many(kind, grouped_values[start:start + size])
         if None in group:  # an invalid value: the per-attribute loop counts it where it stands
             return False
-        texts_sorted.extend(group)  # type: ignore[arg-type]  # no None in it (checked above)
         positions = order[start:start + size]
+        split: tuple[tuple[str, npt.NDArray[np.bool_]], ...] = ()  # (kind, rows) when the group has two kinds
         if kind == KIND_CIDR:
             is_range = np.fromiter(map(contains, group, repeat("/")), dtype=np.bool_,  # type: ignore[arg-type]
                                    count=size)
-            for range_kind, mask in ((KIND_IP, ~is_range), (KIND_CIDR, is_range)):
+            split = ((KIND_IP, ~is_range), (KIND_CIDR, is_range))
+        elif kind in NAME_KINDS:
+            is_address = _addresses_of_names(group)  # type: ignore[arg-type]
+            if is_address is not None:
+                split = ((KIND_IP, is_address), (kind, ~is_address))
+        texts_sorted.extend(group)  # type: ignore[arg-type]  # no None in it (checked above)
+        if split:
+            for split_kind, mask in split:
                 if mask.any():
                     row_keys[positions[mask]] = len(firsts)
-                    firsts.append((int(positions[mask][0]), range_kind, name, len(firsts)))
+                    firsts.append((int(positions[mask][0]), split_kind, name, len(firsts)))
         else:
             row_keys[positions] = len(firsts)
             firsts.append((int(positions[0]), kind, name, len(firsts)))

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from minisoc.correlator.intel.canonical import NAME_KINDS
 from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, indicators_for
 from minisoc.correlator.intel.misp_bulk import add_plain_event_rows
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
@@ -233,7 +234,7 @@ def add_event_rows(
             if (single is not None and value.__class__ is str_type and stamp.__class__ is str_type
                     and stamp.isdecimal() and len(stamp) < 19):
                 text = single[1](value)
-                if text is not None:
+                if text is not None and not (text[-1].isdigit() and single[0] in NAME_KINDS):  # else: an IP?
                     kind = KIND_IP if single[0] == KIND_CIDR and "/" not in text else single[0]
                     per_type[misp_type] = per_type.get(misp_type, 0) + 1
                     context = context_ids.get((kind, misp_type))
