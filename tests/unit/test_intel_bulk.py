@@ -120,6 +120,7 @@ def _event(chooser: random.Random, size: int, odd: bool, odd_values: float) -> d
                     {"timestamp": "99999999999999999999"},  # beyond int64: dropped
                     {"timestamp": "\u00b2"},  # isdigit, but not int()
                     {"type": "domain|ip", "value": "a.com|1.2.3.4"},
+                    {"type": "uri", "value": "/gate.php"},  # a path: unsupported
                     {"value": 5},
                 ]
             )

@@ -281,3 +281,20 @@ def test_composite_name_parts_that_are_addresses_load_as_ips() -> None:
     assert [(i.kind, i.value, i.type, i.port) for i in found] == [
         ("ip", "198.51.100.92", "hostname|port", 8080), ("ip", "198.51.100.93", "domain|ip", None),
         ("ip", "198.51.100.93", "domain|ip", None)]
+
+
+def test_uri_paths_are_counted_unsupported_and_uri_urls_still_load(shared_data: Path) -> None:
+    event = json.loads((shared_data / "misp/events/pymisp/long_event.json").read_bytes())["Event"]
+    expected = LoadCounts()
+    before = misp_event.event_indicators(event, "file", expected)
+    event["Attribute"] += [
+        {"type": "uri", "value": "/gate.php", "to_ids": True},
+        {"type": "uri", "value": "/wp-content/plugins/x.php?id=1", "to_ids": True},
+        {"type": "uri", "value": "http://uri.example/a", "to_ids": True},
+        {"type": "uri", "value": "not a path", "to_ids": True}]
+    counts = LoadCounts()
+    after = misp_event.event_indicators(event, "file", counts)
+    assert after[:len(before)] == before
+    assert [(i.kind, i.value) for i in after[len(before):]] == [("url", "uri.example/a")]
+    assert counts.unsupported == {**expected.unsupported, "uri": 2}
+    assert counts.invalid == {**expected.invalid, "uri": 1}

@@ -90,7 +90,10 @@ def indicators_for(
             if address is not None:
                 text, single_kind = address, KIND_IP
         if text is None:
-            counts.count_invalid(misp_type)
+            if misp_type == "uri" and value.lstrip().startswith("/"):
+                counts.count_unsupported(misp_type)  # a path without a host: not matched (docs/intel.md)
+            else:
+                counts.count_invalid(misp_type)
             return []
         if single_kind == KIND_CIDR and "/" not in text:
             single_kind = KIND_IP
