@@ -298,3 +298,33 @@ def test_uri_paths_are_counted_unsupported_and_uri_urls_still_load(shared_data: 
     assert [(i.kind, i.value) for i in after[len(before):]] == [("url", "uri.example/a")]
     assert counts.unsupported == {**expected.unsupported, "uri": 2}
     assert counts.invalid == {**expected.invalid, "uri": 1}
+
+
+@pytest.mark.parametrize("sample", ["misp/events/pymisp/long_event.json",
+                                    "intel/cps-feeds/abuse-ch-ipblocklist.intel",
+                                    "intel/zeek-btest/match-subnet.intel.dat"])
+def test_a_url_of_one_intel_file_loads_that_file(
+    shared_data: Path, served: tuple[str, Path], sample: str
+) -> None:
+    url, root = served
+    local = shared_data / sample
+    shutil.copy(local, root / local.name)
+    expected = load_intel([str(local)])
+    loaded = load_intel([f"{url}/{local.name}"])
+    assert expected.indicators and loaded.indicators == expected.indicators
+    assert loaded.counts == expected.counts and loaded.sources == [f"{url}/{local.name}"]
+    columns = load_intel_columns([f"{url}/{local.name}?download=1"])
+    assert columns.columns.indicators() == expected.indicators
+
+
+def test_a_csv_url_loads_and_feed_urls_still_work(shared_data: Path, served: tuple[str, Path]) -> None:
+    url, root = served
+    (root / "list.csv").write_text("date,value\n2024-01-02,198.51.100.71\n2024-01-02,evil.example\n")
+    assert [(i.kind, i.value, i.source) for i in load_intel([f"{url}/list.csv"]).indicators] == [
+        ("ip", "198.51.100.71", "list.csv"), ("domain", "evil.example", "list.csv")]
+    shutil.copytree(shared_data / FEED, root / "feed")
+    expected = [(i.kind, i.value) for i in load_intel([str(shared_data / FEED)]).indicators]
+    for location in (f"{url}/feed", f"{url}/feed/", f"{url}/feed/manifest.json"):
+        loaded = load_intel([location])
+        assert [(i.kind, i.value) for i in loaded.indicators] == expected
+        assert loaded.sources == [f"{url}/feed" + ("/" if location.endswith("feed/") else "")]

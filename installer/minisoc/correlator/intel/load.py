@@ -1,19 +1,24 @@
 """`minisoc hunt --intel PATH_OR_URL...`: load intel from paths and URLs, whatever their format.
 
-A URL is a MISP feed; a directory with `manifest.json` is a feed directory, any other directory contributes
-every `*.json`, `*.intel`, `*.dat`, `*.csv` and `*.txt` file in it; a file is recognised by its content.
+A URL whose path ends in a file name with an intel suffix (`.../event.json`, `.../list.csv`) is that one file,
+fetched and recognised by its content like a local file (`.../manifest.json` is the feed it belongs to); any
+other URL is a MISP feed. A directory with `manifest.json` is a feed directory, any other directory
+contributes every `*.json`, `*.intel`, `*.dat`, `*.csv` and `*.txt` file in it; a file is recognised by its
+content.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import msgspec
 
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.intel_file import read_intel_file
+from minisoc.correlator.intel.fetch import HttpFetcher
+from minisoc.correlator.intel.intel_file import parse_intel_bytes, read_intel_file
 from minisoc.correlator.intel.misp_feed import MispFeedSource, is_url
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
@@ -59,13 +64,36 @@ def _load_feed_columns(location: str, name: str, counts: LoadCounts, columns: In
     counts.add(source.last_counts)
 
 
+def _read_url_file(url: str, name: str, counts: LoadCounts) -> list[Indicator]:
+    """The indicators of one intel file fetched from `url`, named `name` (its file name) as their source."""
+    fetcher = HttpFetcher()
+    try:
+        data = fetcher.get(url)
+    finally:
+        fetcher.close()
+    return parse_intel_bytes(data, url, name, counts)
+
+
+def _url_file_name(url: str) -> str | None:
+    """The file name a URL's path ends in when it has an intel suffix (`event.json`, `a.csv`), else None."""
+    name = PurePosixPath(urlsplit(url).path).name
+    return name if name.lower().endswith(INTEL_SUFFIXES) else None
+
+
 def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[str, str, str]]:
-    """("feed", location, name) or ("file", path, "") for each input of `specs`, in order; each one is
-    added to `sources` as it is reached. Raises IntelError (with a hint) when a spec names nothing."""
+    """("feed", location, name), ("file", path, "") or ("url", url, file name) for each input of `specs`, in
+    order; each one is added to `sources` as it is reached. Raises IntelError (with a hint) when a spec names
+    nothing."""
     for spec in specs:
         if is_url(spec):
-            sources.append(spec)
-            yield "feed", spec, spec.rstrip("/").rsplit("/", 1)[-1] or spec
+            file_name = _url_file_name(spec)
+            if file_name is not None and file_name != "manifest.json":
+                sources.append(spec)
+                yield "url", spec, file_name
+                continue
+            feed = spec[:spec.rfind("/manifest.json")] if file_name == "manifest.json" else spec
+            sources.append(feed)
+            yield "feed", feed, feed.rstrip("/").rsplit("/", 1)[-1] or feed
             continue
         path = Path(spec)
         if path.is_dir():
@@ -89,7 +117,8 @@ def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[st
             yield "file", str(path), ""
         else:
             raise IntelError(f"{spec}: no such file, directory or feed URL",
-                             "give a path to intel files or an http(s):// MISP feed URL")
+                             "give a path to intel files, an http(s):// MISP feed URL or the URL of an intel"
+                             " file")
 
 
 def load_intel(specs: Sequence[str]) -> IntelLoad:
@@ -100,6 +129,8 @@ def load_intel(specs: Sequence[str]) -> IntelLoad:
     for form, location, name in _intel_inputs(specs, sources):
         if form == "feed":
             indicators.extend(_load_feed(location, name, counts))
+        elif form == "url":
+            indicators.extend(_read_url_file(location, name, counts))
         else:
             indicators.extend(read_intel_file(Path(location), counts))
     return IntelLoad(indicators=indicators, counts=counts, sources=sources)
@@ -114,6 +145,8 @@ def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
     for form, location, name in _intel_inputs(specs, sources):
         if form == "feed":
             _load_feed_columns(location, name, counts, columns)
+        elif form == "url":
+            columns.extend(_read_url_file(location, name, counts))
         else:
             columns.extend(read_intel_file(Path(location), counts))
     return IntelColumnsLoad(columns=columns, counts=counts, sources=sources)
