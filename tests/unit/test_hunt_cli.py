@@ -255,3 +255,22 @@ def test_bad_arguments_are_one_line_like_every_other_error(
 ) -> None:
     code, out, err = run(argv, capsys)
     assert code == 2 and out == "" and err.startswith(says) and len(err.strip().splitlines()) == 1, err
+
+
+def test_superscript_digits_in_a_port_are_not_a_port_and_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'²'.isdigit() is True but int('²') raises: a log line with such a port, or a uri `host:²`, crashed."""
+    line = {"ts": 1.5, "uid": "C1", "id.orig_h": "10.0.0.1", "id.orig_p": 1, "id.resp_h": "10.0.0.2",
+            "id.resp_p": "²", "host": "a.example", "uri": "http://evil.example:²/x"}
+    (tmp_path / "http.log").write_text(json.dumps(line) + "\n")
+    (tmp_path / "t.intel").write_text(INTEL_FIELDS + "evil.example/x\tIntel::URL\tt\t-\t-\n")
+    event = {"Event": {"uuid": "0b5e0c6a-6b7e-4a29-9e1a-7b6d8c2b1f00", "info": "x", "Attribute": [
+        {"type": "ip-dst|port", "value": "10.0.0.2|80", "to_ids": True, "timestamp": "1"},
+        {"type": "url", "value": "http://evil.example:²/y", "to_ids": True, "timestamp": "1"}]}}
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    argv = ["hunt", "--logs", str(tmp_path / "http.log"), "--intel", str(tmp_path / "t.intel"),
+            str(tmp_path / "event.json"), "--json"]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert json.loads(err)["indicators"]["invalid"] == 1 and out == ""  # no port 80, no URL with a port

@@ -98,7 +98,7 @@ def _set(node: Any, part: str, value: object, assignment: str) -> None:
 
 
 def _index(node: CommentedSeq, part: str, assignment: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not part.isdecimal() or int(part) >= len(node):
         raise UsageError(
             f"--set {assignment}: {part!r} is not an index of that list ({len(node)} items)",
             "edit lists in minisoc.yaml directly",

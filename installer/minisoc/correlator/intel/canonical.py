@@ -70,7 +70,7 @@ def parse_cidr(value: str) -> tuple[int, int, int] | None:
     bits = 32 if version == 4 else 128
     if not slash:
         return version, number, bits
-    if not length_text.isdigit() or len(length_text) > 3:
+    if not length_text.isdecimal() or len(length_text) > 3:
         return None
     length = int(length_text)
     if ":" in address and version == 4:  # ::ffff:a.b.c.d/len: the length counts the 96 mapped bits
@@ -128,7 +128,7 @@ def _split_netloc(netloc: str, scheme: str) -> str | None:
     if canonical_host is None:
         return None
     if port and port != _DEFAULT_PORTS.get(scheme, ""):
-        if not port.isdigit():
+        if not port.isdecimal():  # isdigit() also takes '²', which int() refuses
             return None
         return f"{canonical_host}:{int(port)}"
     return canonical_host

@@ -63,7 +63,7 @@ class Provenance(msgspec.Struct, frozen=True):
 
 def _port(text: str) -> int | None:
     text = text.strip()
-    if not text.isdigit():
+    if not text.isdecimal():
         return None
     port = int(text)
     return port if 0 < port < 65536 else None

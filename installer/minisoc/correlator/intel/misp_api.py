@@ -138,7 +138,7 @@ class MispApiSource:
         if self.max_age_s is None:
             return False
         stamp = stored.attribute.get("timestamp")
-        return str(stamp).isdigit() and int(str(stamp)) < now - self.max_age_s
+        return str(stamp).isdecimal() and int(str(stamp)) < now - self.max_age_s
 
     def sync(self) -> IntelUpdate:
         first = self._state is None
@@ -156,7 +156,7 @@ class MispApiSource:
                 if not uuid:
                     continue
                 stamp = raw.get("timestamp")
-                cursor = max(cursor, int(str(stamp)) if str(stamp).isdigit() else 0)
+                cursor = max(cursor, int(str(stamp)) if str(stamp).isdecimal() else 0)
                 if _truthy(raw.get("deleted")) or not _truthy(raw.get("to_ids")) or _decayed(raw):
                     changed[uuid] = None
                     continue
@@ -169,7 +169,7 @@ class MispApiSource:
                 changed[uuid] = StoredAttribute(
                     attribute=kept, event_uuid=raw.get("event_uuid") or event.get("uuid"),
                     event_info=event.get("info"),
-                    threat_level=int(str(threat)) if str(threat).isdigit() else None)
+                    threat_level=int(str(threat)) if str(threat).isdecimal() else None)
             if len(attributes) < self.page_size:
                 break
             page += 1

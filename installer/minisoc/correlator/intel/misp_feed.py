@@ -78,7 +78,7 @@ class MispFeedSource:
                 self.rejected_uuids += 1
                 continue
             stamp = summary.get("timestamp") if isinstance(summary, dict) else None
-            entries[uuid.lower()] = int(str(stamp)) if str(stamp).isdigit() else 0
+            entries[uuid.lower()] = int(str(stamp)) if str(stamp).isdecimal() else 0
         return entries
 
     def _reference(self, uuid: str) -> str | None:

@@ -94,7 +94,7 @@ def port_of(fields: Fields, port_field: str | None) -> int:
     port = fields.get(port_field) if port_field else None
     if isinstance(port, int):
         return port
-    return int(port) if isinstance(port, str) and port.isdigit() else 0
+    return int(port) if isinstance(port, str) and port.isdecimal() else 0  # not isdigit: '²'
 
 
 def compile_observed_match(entries: tuple[SpecEntry, ...], observers: tuple[str, ...], full: ObservedMatch,
