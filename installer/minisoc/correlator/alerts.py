@@ -75,7 +75,7 @@ def _port(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdecimal():  # not isdigit: int() refuses '²'
         return int(value)
     return None
 
