@@ -274,3 +274,19 @@ def test_superscript_digits_in_a_port_are_not_a_port_and_not_a_crash(
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert json.loads(err)["indicators"]["invalid"] == 1 and out == ""  # no port 80, no URL with a port
+
+
+def test_the_summary_counts_the_attributes_skipped_as_not_for_ids(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing skipped silently: to_ids false and deleted attributes were counted but never shown."""
+    event = shared_data / "misp" / "events" / "pymisp" / "existing_event.json"
+    document = json.loads(event.read_text())  # a bare event
+    objects = document.get("Object", [])
+    attributes = document["Attribute"] + [a for o in objects for a in o.get("Attribute", [])]
+    expected = sum(1 for a in attributes if a.get("to_ids") in (False, "0", 0) and not a.get("deleted"))
+    argv = ["hunt", "--logs", str(shared_data / "zeek" / "json" / "zat" / "conn.log"), "--intel", str(event)]
+    code, _, err = run([*argv, "--json"], capsys)
+    assert code == 0 and json.loads(err)["indicators"]["not_for_ids"] >= expected > 0
+    code, out, _ = run(argv, capsys)
+    assert code == 0 and f"skipped: {json.loads(err)['indicators']['not_for_ids']} not for IDS" in out

@@ -122,7 +122,9 @@ def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) ->
         "indicators",
         f"{indicators['loaded']} loaded, {indicators['suppressed']} suppressed, "
         f"{indicators['unsupported']} unsupported, {indicators['invalid']} invalid"
-        + (f", {indicators['missing_events']} feed event(s) missing" if indicators["missing_events"] else ""),
+        + (f", {indicators['missing_events']} feed event(s) missing" if indicators["missing_events"] else "")
+        + (f"; skipped: {indicators['not_for_ids']} not for IDS, {indicators['deleted']} deleted"
+           if indicators["not_for_ids"] or indicators["deleted"] else ""),
     )
     unusable = indicators["warninglist_entries_unusable"]
     if unusable:

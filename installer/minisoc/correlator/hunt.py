@@ -53,6 +53,8 @@ class IntelSummary:
     unsupported_by_type: dict[str, int] = field(default_factory=dict)
     invalid: int = 0
     missing_events: int = 0  # feed events named in a manifest whose file is missing (skipped)
+    not_for_ids: int = 0  # MISP attributes with to_ids false: not indicators, skipped
+    deleted: int = 0  # MISP attributes (or objects) flagged deleted, skipped
     sources: list[str] = field(default_factory=list)
     load_seconds: float = 0.0
 
@@ -89,6 +91,8 @@ class HuntSummary:
                 "unsupported_by_type": dict(sorted(self.intel.unsupported_by_type.items())),
                 "invalid": self.intel.invalid,
                 "missing_events": self.intel.missing_events,
+                "not_for_ids": self.intel.not_for_ids,
+                "deleted": self.intel.deleted,
                 "sources": self.intel.sources,
                 "load_seconds": round(self.intel.load_seconds, 3),
             },
@@ -125,6 +129,8 @@ def load_hunt_columns(
         unsupported_by_type=dict(loaded.counts.unsupported),
         invalid=sum(loaded.counts.invalid.values()),
         missing_events=loaded.counts.missing_events,
+        not_for_ids=loaded.counts.not_for_ids,
+        deleted=loaded.counts.deleted,
         sources=list(loaded.sources),
         warninglist_entries_unusable=unusable,
         warninglist_files_skipped=skipped_files,

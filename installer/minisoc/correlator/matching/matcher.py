@@ -274,7 +274,7 @@ class Matcher:
         elif self._v4_blocks is not None:
             try:
                 number = int.from_bytes(socket.inet_aton(canonical), "big")
-            except (OSError, ValueError):  # not an address; ValueError: a NUL, or a lone surrogate (TSV bytes)
+            except (OSError, ValueError):  # not an address (ValueError: a NUL, a lone surrogate)
                 return any_rows
             if self._v4_blocks[number >> 11] & (1 << ((number >> 8) & 7)):
                 any_rows |= self._cidrs(4, number, field, observed, port_field, fields, found)
