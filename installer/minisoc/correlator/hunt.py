@@ -16,7 +16,7 @@ from typing import Any
 
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.intel.load import load_intel_columns
-from minisoc.correlator.intel.warninglists import load_warninglists
+from minisoc.correlator.intel.warninglists import Warninglists, load_warninglists
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
@@ -135,8 +135,7 @@ def load_hunt_columns(
         warninglist_entries_unusable=unusable,
         warninglist_files_skipped=skipped_files,
     )
-    for item in suppressed:
-        summary.suppressed_by_list[item.warninglist] = summary.suppressed_by_list.get(item.warninglist, 0) + 1
+    summary.suppressed_by_list = Warninglists.count_per_list(suppressed)
     summary.load_seconds = time.perf_counter() - started
     return columns, summary
 

@@ -216,6 +216,14 @@ class Warninglists:
                     return Suppressed(indicator=indicator, warninglist=warninglist.name, matched_entry=entry)
         return None
 
+    @staticmethod
+    def count_per_list(suppressed: Iterable[Suppressed]) -> dict[str, int]:
+        """How many of `suppressed` each warninglist named."""
+        per_list: dict[str, int] = {}
+        for verdict in suppressed:
+            per_list[verdict.warninglist] = per_list.get(verdict.warninglist, 0) + 1
+        return per_list
+
     def partition(self, indicators: Iterable[Indicator]) -> tuple[list[Indicator], list[Suppressed]]:
         kept: list[Indicator] = []
         suppressed: list[Suppressed] = []

@@ -143,11 +143,8 @@ class CorrelatorService:
         if lists is None:
             return list(indicators)
         kept, suppressed = lists.partition(indicators)
-        per_list: dict[str, int] = {}
-        for verdict in suppressed:
-            per_list[verdict.warninglist] = per_list.get(verdict.warninglist, 0) + 1
         with self.metrics.lock:
-            self.metrics.suppressed_by_warninglist = per_list
+            self.metrics.suppressed_by_warninglist = Warninglists.count_per_list(suppressed)
         return kept
 
     def _update_intel_metrics(self) -> None:
