@@ -238,6 +238,11 @@ def mark_ack(doc: dict[str, Any], false_positive: bool, now: float | None = None
 ALERT_ID_PREFIX_MIN = 8  # characters of an alert id that `alerts ack` takes as a unique prefix
 
 
+def may_be_id_prefix(alert_id: str) -> bool:
+    """Whether `alerts ack` may look `alert_id` up as the prefix of an id (long enough, no wildcards)."""
+    return len(alert_id) >= ALERT_ID_PREFIX_MIN and alert_id.isalnum()
+
+
 def alert_not_found_hint(alert_id: str) -> str:
     """The hint for an alert id (or prefix) that no stored alert has."""
     short = len(alert_id) < ALERT_ID_PREFIX_MIN

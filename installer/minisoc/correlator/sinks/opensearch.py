@@ -15,7 +15,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import AuthorizationException, NotFoundError
 
-from minisoc.correlator.alerts import ALERT_ID_PREFIX_MIN, alert_not_found_hint, iso_utc, mark_ack
+from minisoc.correlator.alerts import alert_not_found_hint, iso_utc, mark_ack, may_be_id_prefix
 from minisoc.correlator.model import Alert
 from minisoc.correlator.sinks.opensearch_client import (
     BulkDoc,
@@ -126,7 +126,7 @@ class OpenSearchAlertSink:
 
     def ack(self, alert_id: str, false_positive: bool = False) -> dict[str, Any]:
         query: dict[str, Any] = {"ids": {"values": [alert_id]}}
-        if len(alert_id) >= ALERT_ID_PREFIX_MIN and alert_id.isalnum():
+        if may_be_id_prefix(alert_id):
             query = {"bool": {"should": [query, {"prefix": {"event.id": alert_id}}]}}
         hits = self._search({"query": query, "size": 2})
         if not hits:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from minisoc.correlator.alerts import ALERT_ID_PREFIX_MIN, alert_not_found_hint, mark_ack
+from minisoc.correlator.alerts import alert_not_found_hint, mark_ack, may_be_id_prefix
 from minisoc.correlator.model import Alert
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import UsageError
@@ -128,7 +128,7 @@ class SqliteAlertSink:
 
     def _row(self, alert_id: str) -> tuple[str, bytes]:
         rows = self._db.execute("SELECT id, doc FROM alerts WHERE id = ?", (alert_id,)).fetchall()
-        if not rows and len(alert_id) >= ALERT_ID_PREFIX_MIN and alert_id.isalnum():
+        if not rows and may_be_id_prefix(alert_id):
             rows = self._db.execute(
                 "SELECT id, doc FROM alerts WHERE id LIKE ? LIMIT 2", (alert_id + "%",)
             ).fetchall()
