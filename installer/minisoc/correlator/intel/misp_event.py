@@ -15,7 +15,13 @@ from typing import Any
 import msgspec
 
 from minisoc.correlator.intel.canonical import NAME_KINDS
-from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, indicators_for
+from minisoc.correlator.intel.convert import (
+    SINGLE_PART,
+    LoadCounts,
+    Provenance,
+    indicators_for,
+    is_short_decimal,
+)
 from minisoc.correlator.intel.misp_bulk import add_plain_event_rows
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
@@ -232,7 +238,7 @@ def add_event_rows(
             misp_type, value, stamp = attribute.type, attribute.value, attribute.timestamp
             single = single_part.get(misp_type) if misp_type.__class__ is str_type else None
             if (single is not None and value.__class__ is str_type and stamp.__class__ is str_type
-                    and stamp.isdecimal() and len(stamp) < 19):
+                    and is_short_decimal(stamp)):
                 text = single[1](value)
                 if text is not None and not (text[-1].isdigit() and single[0] in NAME_KINDS):  # else: an IP?
                     kind = KIND_IP if single[0] == KIND_CIDR and "/" not in text else single[0]
