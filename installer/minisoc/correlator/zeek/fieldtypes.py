@@ -2,7 +2,7 @@
 
 Plain LogAscii JSON has no `_path`: read from stdin (`--logs -`), or from a file named otherwise than by
 its log type (`traffic.json`), such records were `unknown` (or `traffic`), and only the connection's
-addresses were matched. Each log type below is told by fields only it has (Bro 2.x to Zeek 7); the first
+addresses were matched. Each log type below is told by fields only it has (Bro 2.x to Zeek 8); the first
 rule that holds wins. A file name that is one of these types is trusted as it is.
 """
 
@@ -29,6 +29,8 @@ _RULES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("known_services", "port_proto"),
         ("known_certs", "issuer_subject"),
         ("weird", "addl peer"),
+        ("reporter", "level location"),
+        ("packet_filter", "init failure_reason"),  # Zeek 8's packet_filter: ts node filter init success
         ("conn", "conn_state"),
     )
 )
