@@ -6,19 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from minisoc.errors import Problem
-from minisoc.profile.model import ServiceName, SiteProfile
+from minisoc.profile.model import SiteProfile
+from minisoc.profile.ports import published_ports
 from minisoc.profile.resources import memory_limits_mb
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
 Check = Callable[[SiteProfile], Iterator[Problem]]
 
-_PORTED_SERVICES: dict[str, ServiceName] = {
-    "misp": "misp-core",
-    "opensearch": "opensearch",
-    "dashboards": "dashboards",
-    "correlator": "correlator",
-    "feedserver": "feedserver",
-}
 
 
 def check_sensor(profile: SiteProfile) -> Iterator[Problem]:
@@ -88,12 +82,9 @@ def check_memory(profile: SiteProfile) -> Iterator[Problem]:
 
 
 def check_ports(profile: SiteProfile) -> Iterator[Problem]:
-    enabled = set(profile.enabled_services())
     seen: dict[int, tuple[str, str]] = {}
-    for key, service in _PORTED_SERVICES.items():
-        binding = getattr(profile.ports, key)
-        if binding is None or service not in enabled:
-            continue
+    for published in published_ports(profile):
+        key, binding = published.key, published.binding
         address = binding.host_address
         previous = seen.get(binding.port)
         if previous is not None and _addresses_overlap(previous[1], address):
