@@ -76,9 +76,10 @@ def _ask(interview: Interview) -> None:
     _text(interview, "site.name", "Site name (lower-case, digits, -)", interview.profile.site.name)
     _until_accepted(interview, "sensor", lambda: _sensor_answer(interview))
     misp = interview.profile.intel.misp.enabled
+    ask_misp = "Use MISP (intel and sightings)?"
     _until_accepted(
         interview, "intel.misp",
-        lambda: _changed("intel.misp.enabled", typer.confirm("Use MISP (intel and sightings)?", default=misp), misp),
+        lambda: _changed("intel.misp.enabled", typer.confirm(ask_misp, default=misp), misp),
     )
     _until_accepted(interview, "opensearch", lambda: _opensearch_answer(interview))
     budget = interview.profile.resources.ram_budget_mb
@@ -95,7 +96,10 @@ def _sensor_answer(interview: Interview) -> list[Edit]:
         return [answer_edit("sensor.mode", "external"), answer_edit("sensor.interface", None)]
     default = sensor.interface or "eth0"
     interface = typer.prompt("Capture interface", default=default)
-    return _changed("sensor.mode", "live", sensor.mode) + _changed("sensor.interface", interface, sensor.interface)
+    return [
+        *_changed("sensor.mode", "live", sensor.mode),
+        *_changed("sensor.interface", interface, sensor.interface),
+    ]
 
 
 def _opensearch_answer(interview: Interview) -> list[Edit]:

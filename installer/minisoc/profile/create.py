@@ -146,7 +146,9 @@ def refuse_overwrite(site_dir: Path, *, force: bool) -> None:
         )
 
 
-def build_profile(site_dir: Path, template: str, assignments: Sequence[str | Edit]) -> tuple[str, SiteProfile]:
+def build_profile(
+    site_dir: Path, template: str, assignments: Sequence[str | Edit]
+) -> tuple[str, SiteProfile]:
     """The profile text of `template` with `assignments` applied, and the profile it validates to."""
     text = apply_assignments(template_text(template), assignments)
     profile = parse_profile(text, source=PROFILE_FILE_NAME, site_dir=site_dir if site_dir.is_dir() else None)

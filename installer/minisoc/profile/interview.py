@@ -13,7 +13,6 @@ from pathlib import Path
 
 from minisoc.errors import Problem, ProfileError
 from minisoc.profile.create import Edit, build_profile
-from minisoc.profile.model import SiteProfile
 
 # The dotted paths each question sets, in the order they are asked.
 QUESTION_PATHS: tuple[str, ...] = (

@@ -1,13 +1,13 @@
 """The host ports a profile publishes: `ports.<key>` of every enabled service, derived from the model.
 
-One list for the checks that read it (`profile check`'s clash rule, `doctor`'s port checks), so a service cannot
-be forgotten by one of them (doctor once skipped MISP: its service is `misp-core`, its key `ports.misp`).
+One list for the checks that read it (`profile check`'s clash rule, `doctor`'s port checks), so a service
+cannot be forgotten by one of them (doctor once skipped MISP: its service is `misp-core`, its key
+`ports.misp`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from minisoc.profile.model import SERVICE_NAMES, PortBinding, Ports, ServiceName, SiteProfile
 
@@ -26,7 +26,7 @@ def port_service(key: str) -> ServiceName:
     service = _SERVICE_OF_KEY.get(key, key)
     if service not in SERVICE_NAMES:
         raise ValueError(f"ports.{key} names no service")  # a model change without this mapping
-    return cast(ServiceName, service)
+    return service
 
 
 def published_ports(profile: SiteProfile) -> list[PublishedPort]:
