@@ -7,6 +7,7 @@ cannot be forgotten by one of them (doctor once skipped MISP: its service is `mi
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from minisoc.profile.model import SERVICE_NAMES, PortBinding, Ports, ServiceName, SiteProfile
@@ -14,11 +15,25 @@ from minisoc.profile.model import SERVICE_NAMES, PortBinding, Ports, ServiceName
 _SERVICE_OF_KEY: dict[str, ServiceName] = {"misp": "misp-core"}  # every other key is its service's name
 
 
+# Services that serve plain HTTP without a login: their port may be published on loopback only.
+PLAIN_HTTP: dict[str, str] = {
+    "correlator": "the correlator's /healthz and /metrics are plain HTTP without a login",
+    "feedserver": "the feed server is a plain HTTP file server without a login",
+}
+# Services that are TLS with a login only when security.tls.enabled is true (the OpenSearch security plugin).
+TLS_FROM_PROFILE = frozenset({"opensearch", "dashboards"})
+
+
 @dataclass(frozen=True)
 class PublishedPort:
     key: str  # the profile key: ports.<key>
     service: ServiceName
     binding: PortBinding
+
+    @property
+    def reachable_from_network(self) -> bool:
+        """Bound beyond loopback (expose: true, or a bind address of another interface)."""
+        return not ipaddress.ip_address(self.binding.host_address).is_loopback
 
 
 def port_service(key: str) -> ServiceName:
