@@ -45,8 +45,7 @@ def init(
 def _until_accepted(interview: Interview, path: str, answer: Callable[[], list[Edit]]) -> None:
     """Ask (through `answer`) until the answer's edits leave no problem but those of later questions."""
     while True:
-        edits = answer()
-        problems = interview.answer(edits, later_paths(path)) if edits else []
+        problems = interview.answer(answer(), later_paths(path))  # a kept default is checked too
         if not problems:
             return
         for problem in problems:
