@@ -252,7 +252,8 @@ def test_init_asks_on_a_real_terminal(tmp_path: Path) -> None:
 def test_a_default_kept_is_checked_too(tmp_path: Path) -> None:
     """MISP switched on, then Enter at the RAM question: the template's 3072 MB no longer fits, so it is
     asked again there (not reported at the end, after every question, with nothing written)."""
-    answers = ["", "", "y", "", "", "", "6144", ""]  # name, capture, MISP, OpenSearch, Dashboards, RAM x2, mail
+    # name, capture, MISP, OpenSearch, Dashboards, RAM twice, e-mail
+    answers = ["", "", "y", "", "", "", "6144", ""]
     result = _interactive_init(tmp_path / "site", "ci", answers)
     assert result.exit_code == 0, result.output
     assert "resources.ram_budget_mb: the enabled services need 4672 MB" in result.output
