@@ -10,6 +10,7 @@ import pytest
 from minisoc.ops import doctor
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.host import interface_exists, parse_meminfo, parse_version, port_is_free
+from minisoc.profile.create import create_profile
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,19 @@ def test_report_exit_code_ignores_failed_warnings_only() -> None:
     assert failed.exit_code == 1
     assert any("fix: do this" in line for line in failed.text_lines())
     assert failed.as_dict()["ok"] is False
+
+
+def test_doctor_checks_every_published_port_misp_included(tmp_path: Path) -> None:
+    """ports.misp publishes the service misp-core: doctor checks it (a real listener holds the port here)."""
+    site = tmp_path / "site"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        create_profile(site, "small-site", [f"ports.misp.port={port}", "ports.feedserver={port: 18089}"])
+        checks = {check.name: check for check in doctor.site_checks(site)}
+    ports = {name for name in checks if name.startswith("port ")}
+    assert ports == {"port misp", "port opensearch", "port dashboards", "port correlator", "port feedserver"}
+    misp = checks["port misp"]
+    assert not misp.ok and misp.detail == f"127.0.0.1:{port} is already in use"
+    assert misp.fix is not None and "change ports.misp.port" in misp.fix

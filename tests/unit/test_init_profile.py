@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
-from minisoc.cli.main import main
+import minisoc
+from minisoc.cli.main import build_app, main
 from minisoc.profile.load import load_profile, parse_profile
 from minisoc.profile.model import SiteProfile
 
@@ -132,3 +139,123 @@ def test_sample_lists_every_field_and_is_valid(capsys: pytest.CaptureFixture[str
     )
     for key in ("retro_hunt_days:", "heap_mb:", "cert_validity_days:", "local_feed_dir:", "misp-core:"):
         assert key in sample
+
+
+def _interactive_init(site: Path, template: str, answers: list[str], *extra: str) -> Result:
+    """`minisoc init --interactive` answering `answers` (one line each) as a user would."""
+    runner = CliRunner()
+    return runner.invoke(
+        build_app(), ["init", str(site), "--template", template, "--interactive", *extra],
+        input="".join(f"{line}\n" for line in answers),
+    )
+
+
+@pytest.mark.parametrize("template", ["small-site", "training-lab", "reference", "ci"])
+def test_interactive_defaults_are_the_templates_values(tmp_path: Path, template: str) -> None:
+    """Pressing Enter at every question writes the template as it is (ci: name ci, 3072 MB, no Dashboards)."""
+    assert main(["init", str(tmp_path / "plain"), "--template", template, "--non-interactive"]) == 0
+    result = _interactive_init(tmp_path / "asked", template, [""] * 12)
+    assert result.exit_code == 0, result.output
+    asked, plain = load_profile(tmp_path / "asked"), load_profile(tmp_path / "plain")
+    unique = {"site": {"id"}}  # a per-site random id, where profiles have one
+    assert asked.model_dump(exclude=unique) == plain.model_dump(exclude=unique)
+    written = (tmp_path / "asked" / "minisoc.yaml").read_text()
+    assert written.startswith(f"# minisoc site profile (template: {template})")
+    if template == "ci":
+        profile = load_profile(tmp_path / "asked")
+        assert (profile.site.name, profile.resources.ram_budget_mb) == ("ci", 3072)
+        assert not profile.opensearch.dashboards.enabled
+        assert "[ci]" in result.output and "[3072]" in result.output
+
+
+def test_each_answer_is_checked_when_given_and_asked_again(tmp_path: Path) -> None:
+    """A bad answer is reported with its dotted path and hint and asked again; the good answers are kept."""
+    answers = [
+        "My Site", "campus-a",  # site name: refused, then accepted
+        "y", "eth0/1", "y", "eth1",  # live capture: a bad interface, then a good one
+        "y",  # MISP on: the ci budget no longer fits, left to the RAM question
+        "", "",  # OpenSearch yes, Dashboards no (the template's values)
+        "4000", "9000",  # too small for the services now enabled, then enough
+        "not-an-email", "soc@campus.example",
+    ]
+    result = _interactive_init(tmp_path / "site", "ci", answers)
+    assert result.exit_code == 0, result.output
+    assert (
+        "site.name: does not have the expected form (got 'My Site'); "
+        "hint: use lower-case letters, digits and '-', e.g. my-campus" in result.output
+    )
+    assert "sensor.interface: an interface name cannot contain '/' (got 'eth0/1')" in result.output
+    assert "resources.ram_budget_mb: the enabled services need 5696 MB" in result.output
+    assert "more than the budget of 4000 MB" in result.output
+    assert "site.admin_email: does not have the expected form (got 'not-an-email')" in result.output
+    profile = load_profile(tmp_path / "site")
+    assert (profile.site.name, profile.site.admin_email) == ("campus-a", "soc@campus.example")
+    assert (profile.sensor.mode, profile.sensor.interface) == ("live", "eth1")
+    assert profile.runs_local_misp and not profile.opensearch.dashboards.enabled
+    assert profile.resources.ram_budget_mb == 9000
+    text = (tmp_path / "site" / "minisoc.yaml").read_text()
+    assert "log_dir: logs/zeek               # tests write Zeek logs here" in text  # comments kept
+
+
+def test_a_text_answer_stays_text(tmp_path: Path) -> None:
+    """`yes`, `8192` or `null` typed as a site name is that name (YAML would read true, 8192, null)."""
+    for name in ("yes", "8192", "null"):
+        site = tmp_path / name
+        result = _interactive_init(site, "ci", [name, *[""] * 10])
+        assert result.exit_code == 0, result.output
+        assert load_profile(site).site.name == name
+
+
+def test_set_values_are_the_questions_defaults(tmp_path: Path) -> None:
+    """--set is applied first: its values are offered as defaults (and a bad --set asks nothing)."""
+    result = _interactive_init(tmp_path / "site", "ci", [""] * 12, "--set", "resources.ram_budget_mb=4096")
+    assert result.exit_code == 0, result.output
+    assert "[4096]" in result.output
+    assert load_profile(tmp_path / "site").resources.ram_budget_mb == 4096
+    assert main(["init", str(tmp_path / "bad"), "-t", "ci", "--interactive", "--set", "site.name=A B"]) == 2
+    assert not (tmp_path / "bad").exists()
+
+
+def test_init_asks_on_a_real_terminal(tmp_path: Path) -> None:
+    """Without --interactive, on a terminal (a pty here) `init` asks; answers typed there are used."""
+    site = tmp_path / "site"
+    env = {**os.environ, "PYTHONPATH": str(Path(minisoc.__file__).parent.parent), "TERM": "dumb"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the CLI on the pty
+        os.execve(sys.executable, [sys.executable, "-m", "minisoc", "init", str(site), "-t", "ci"], env)
+    transcript = b""
+    answers = ["yes", "", "", "", "", "4096", ""]  # name, capture, MISP, OpenSearch, Dashboards, RAM, e-mail
+    answered = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        transcript += chunk
+        while answered < transcript.count(b"]: "):  # every prompt ends so: `Question [default]: `
+            os.write(fd, (answers[answered] if answered < len(answers) else "").encode() + b"\n")
+            answered += 1
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, transcript.decode(errors="replace")
+    assert b"Site name (lower-case, digits, -) [ci]:" in transcript
+    profile = load_profile(site)
+    assert (profile.site.name, profile.resources.ram_budget_mb) == ("yes", 4096)
+
+
+def test_a_default_kept_is_checked_too(tmp_path: Path) -> None:
+    """MISP switched on, then Enter at the RAM question: the template's 3072 MB no longer fits, so it is
+    asked again there (not reported at the end, after every question, with nothing written)."""
+    # name, capture, MISP, OpenSearch, Dashboards, RAM twice, e-mail
+    answers = ["", "", "y", "", "", "", "6144", ""]
+    result = _interactive_init(tmp_path / "site", "ci", answers)
+    assert result.exit_code == 0, result.output
+    assert "resources.ram_budget_mb: the enabled services need 4672 MB" in result.output
+    assert result.output.count("RAM budget for all services (MB) [3072]:") == 2
+    assert load_profile(tmp_path / "site").resources.ram_budget_mb == 6144

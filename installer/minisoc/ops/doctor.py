@@ -11,6 +11,8 @@ from minisoc.ops.checks import Check, Report
 from minisoc.ops.host import interface_exists, memory_mb, parse_version, port_is_free, read_int
 from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import load_profile
+from minisoc.profile.model import SiteProfile
+from minisoc.profile.ports import published_ports
 from minisoc.profile.resources import memory_limits_mb
 
 MIN_ENGINE = (20, 10, 0)
@@ -120,16 +122,17 @@ def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
     )
 
 
-def check_port(service: str, address: str, port: int, free: bool, ours: bool) -> Check:
+def check_port(key: str, address: str, port: int, free: bool, ours: bool) -> Check:
+    """`ports.<key>` of the profile: free, or held by this site's own running stack."""
     if free:
-        return Check(f"port {service}", True, f"{address}:{port} is free")
+        return Check(f"port {key}", True, f"{address}:{port} is free")
     if ours:
-        return Check(f"port {service}", True, f"{address}:{port} is in use by this site's running stack")
+        return Check(f"port {key}", True, f"{address}:{port} is in use by this site's running stack")
     return Check(
-        f"port {service}",
+        f"port {key}",
         False,
         f"{address}:{port} is already in use",
-        f"stop what listens there (`ss -ltnp | grep :{port}`) or change ports.{service}.port",
+        f"stop what listens there (`ss -ltnp | grep :{port}`) or change ports.{key}.port",
     )
 
 
@@ -206,13 +209,16 @@ def site_checks(site_dir: Path) -> list[Check]:
     checks.append(
         check_disk(shutil.disk_usage(disk_path).free / 2**30, profile.resources.disk_budget_gb, disk_path)
     )
-    ours = running_services(site_dir, profile.project_name)
-    for service in services:
-        binding = getattr(profile.ports, service.replace("-", "_"), None)
-        if binding is None:
-            continue
-        address = binding.host_address
+    checks += port_checks(profile, running_services(site_dir, profile.project_name))
+    return checks
+
+
+def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
+    """One check per port the profile publishes (`ours`: the services of this site's running stack)."""
+    checks = []
+    for published in published_ports(profile):
+        address, port = published.binding.host_address, published.binding.port
         checks.append(
-            check_port(service, address, binding.port, port_is_free(address, binding.port), service in ours)
+            check_port(published.key, address, port, port_is_free(address, port), published.service in ours)
         )
     return checks

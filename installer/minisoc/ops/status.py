@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from minisoc.errors import MinisocError
+from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.prometheus import by_label, parse_metrics, total
 from minisoc.render.opensearch_assets import ALERTS_INDEX
@@ -22,7 +22,7 @@ def fetch_text(url: str, timeout_s: float = 5.0) -> str:
 
 
 def service_states(site: Site) -> list[dict[str, Any]]:
-    running = {state.service: state for state in site.project().ps()} if site.files.is_rendered() else {}
+    running = {state.service: state for state in site.project().ps()}
     rows = []
     for service in site.services:
         state = running.get(service)
@@ -100,7 +100,13 @@ def alerts_status(site: Site, index: str = ALERTS_INDEX) -> dict[str, Any]:
 
 
 def site_status(site_dir: Path) -> dict[str, Any]:
+    """The status document (`--json` prints it as is); an unrendered site is an error, not a site at rest."""
     site = load_site(site_dir)
+    if not site.files.is_rendered():
+        raise UsageError(
+            f"{site.files.compose_file}: the site is not rendered, so it has no services to show",
+            f"run `minisoc render {site_dir}` (or `minisoc up {site_dir}`) first",
+        )
     state = site.files.read_state()
     services = service_states(site)
     result: dict[str, Any] = {

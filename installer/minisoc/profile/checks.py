@@ -6,19 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from minisoc.errors import Problem
-from minisoc.profile.model import ServiceName, SiteProfile
+from minisoc.profile.model import SiteProfile
+from minisoc.profile.ports import PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
 from minisoc.profile.resources import memory_limits_mb
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
 Check = Callable[[SiteProfile], Iterator[Problem]]
 
-_PORTED_SERVICES: dict[str, ServiceName] = {
-    "misp": "misp-core",
-    "opensearch": "opensearch",
-    "dashboards": "dashboards",
-    "correlator": "correlator",
-    "feedserver": "feedserver",
-}
 
 
 def check_sensor(profile: SiteProfile) -> Iterator[Problem]:
@@ -88,12 +82,9 @@ def check_memory(profile: SiteProfile) -> Iterator[Problem]:
 
 
 def check_ports(profile: SiteProfile) -> Iterator[Problem]:
-    enabled = set(profile.enabled_services())
     seen: dict[int, tuple[str, str]] = {}
-    for key, service in _PORTED_SERVICES.items():
-        binding = getattr(profile.ports, key)
-        if binding is None or service not in enabled:
-            continue
+    for published in published_ports(profile):
+        key, binding = published.key, published.binding
         address = binding.host_address
         previous = seen.get(binding.port)
         if previous is not None and _addresses_overlap(previous[1], address):
@@ -104,7 +95,7 @@ def check_ports(profile: SiteProfile) -> Iterator[Problem]:
             )
         else:
             seen[binding.port] = (key, address)
-        if not binding.expose and binding.bind in _WILDCARDS:
+        if not binding.expose and published.reachable_from_network:
             yield Problem(
                 f"ports.{key}.bind",
                 f"binding {binding.bind} exposes the port to the network",
@@ -112,11 +103,32 @@ def check_ports(profile: SiteProfile) -> Iterator[Problem]:
             )
 
 
+def check_exposure(profile: SiteProfile) -> Iterator[Problem]:
+    """A port reachable from the network is served over TLS with a login, or it is refused."""
+    for published in published_ports(profile):
+        if not published.binding.expose:
+            continue  # a non-loopback bind without expose is check_ports' problem
+        key = published.key
+        if key in PLAIN_HTTP:
+            yield Problem(
+                f"ports.{key}.expose",
+                f"{PLAIN_HTTP[key]}, so it cannot be exposed",
+                f"keep ports.{key} on 127.0.0.1 and reach it through an SSH tunnel or a TLS reverse proxy "
+                "with a login",
+            )
+        elif key in TLS_FROM_PROFILE and not profile.security.tls.enabled:
+            yield Problem(
+                f"ports.{key}.expose",
+                "with security.tls.enabled false it is served over plain HTTP without a login",
+                "set security.tls.enabled: true, or drop expose",
+            )
+
+
 def _addresses_overlap(first: str, second: str) -> bool:
     return first == second or first in _WILDCARDS or second in _WILDCARDS
 
 
-PROFILE_CHECKS: tuple[Check, ...] = (check_sensor, check_services, check_memory, check_ports)
+PROFILE_CHECKS: tuple[Check, ...] = (check_sensor, check_services, check_memory, check_ports, check_exposure)
 
 
 def run_checks(profile: SiteProfile) -> list[Problem]:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
@@ -38,8 +40,17 @@ def template_text(name: str) -> str:
     return entry.read_text(encoding="utf-8")
 
 
-def parse_assignment(text: str) -> tuple[list[str], object]:
-    """`a.b.c=value` -> (["a", "b", "c"], value read as a YAML scalar/flow value)."""
+@dataclass(frozen=True)
+class Edit:
+    """One value set in the template: `path` (dotted, split), the value, and how the user wrote it."""
+
+    path: tuple[str, ...]
+    value: object
+    origin: str  # for error messages, e.g. "--set site.name=x"
+
+
+def parse_assignment(text: str) -> Edit:
+    """`a.b.c=value` -> an Edit of a.b.c with the value read as a YAML scalar/flow value."""
     key, sep, raw = text.partition("=")
     parts = key.strip().split(".")
     if not sep or not all(parts):
@@ -48,76 +59,109 @@ def parse_assignment(text: str) -> tuple[list[str], object]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw  # not YAML: take the text as it is
-    return parts, value
+    return Edit(tuple(parts), value, f"--set {text}")
 
 
-def apply_assignments(text: str, assignments: Sequence[str]) -> str:
-    """The profile text with each `dotted.key=value` applied, comments and layout kept."""
+def apply_assignments(text: str, assignments: Sequence[str | Edit]) -> str:
+    """The profile text with each edit (an Edit, or `dotted.key=value` text) applied, comments kept."""
     if not assignments:
         return text
     round_trip = YAML()
     round_trip.preserve_quotes = True
+    round_trip.representer.add_representer(type(None), _represent_null)  # `key: null`, as templates write it
     document = round_trip.load(text)
     if not isinstance(document, CommentedMap):
         raise UsageError("the template is not a YAML mapping", "this is a packaging bug: report it")
     for assignment in assignments:
-        parts, value = parse_assignment(assignment)
-        _assign(document, parts, value, assignment)
+        edit = assignment if isinstance(assignment, Edit) else parse_assignment(assignment)
+        _assign(document, list(edit.path), _as_written(edit.value), edit.origin)
     out = io.StringIO()
     round_trip.dump(document, out)
     return out.getvalue()
 
 
-def _assign(document: CommentedMap, parts: list[str], value: object, assignment: str) -> None:
+def _represent_null(representer: Any, _: None) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+def _as_written(value: object) -> object:
+    """A text value quoted when the profile loader would read it as something else (`yes`, `8192`, `null`).
+
+    ruamel writes YAML 1.2, where `yes` is text; the profile is read by PyYAML (YAML 1.1): `yes` is true.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        reread = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return value if reread == value else SingleQuotedScalarString(value)
+
+
+def _assign(document: CommentedMap, parts: list[str], value: object, origin: str) -> None:
     node: Any = document
     for index, part in enumerate(parts[:-1]):
-        child = _child(node, part, assignment)
+        child = _child(node, part, origin)
         if child is None:
             child = CommentedMap()
-            _set(node, part, child, assignment)
+            _set(node, part, child, origin)
         elif not isinstance(child, CommentedMap | CommentedSeq):
             raise UsageError(
-                f"--set {assignment}: {'.'.join(parts[: index + 1])} is a value, not a section",
+                f"{origin}: {'.'.join(parts[: index + 1])} is a value, not a section",
                 "set the section's keys, e.g. ports.misp.port=8443",
             )
         node = child
-    _set(node, parts[-1], value, assignment)
+    _set(node, parts[-1], value, origin)
 
 
-def _child(node: Any, part: str, assignment: str) -> Any:
+def _child(node: Any, part: str, origin: str) -> Any:
     if isinstance(node, CommentedSeq):
-        return node[_index(node, part, assignment)]
+        return node[_index(node, part, origin)]
     return node.get(part)
 
 
-def _set(node: Any, part: str, value: object, assignment: str) -> None:
+def _set(node: Any, part: str, value: object, origin: str) -> None:
     if isinstance(node, CommentedSeq):
-        node[_index(node, part, assignment)] = value
+        node[_index(node, part, origin)] = value
     else:
         node[part] = value
 
 
-def _index(node: CommentedSeq, part: str, assignment: str) -> int:
+def _index(node: CommentedSeq, part: str, origin: str) -> int:
     if not part.isdecimal() or int(part) >= len(node):
         raise UsageError(
-            f"--set {assignment}: {part!r} is not an index of that list ({len(node)} items)",
+            f"{origin}: {part!r} is not an index of that list ({len(node)} items)",
             "edit lists in minisoc.yaml directly",
         )
     return int(part)
 
 
-def create_profile(
-    site_dir: Path, template: str, assignments: Sequence[str] = (), *, force: bool = False
-) -> tuple[Path, SiteProfile]:
-    """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`."""
+def refuse_overwrite(site_dir: Path, *, force: bool) -> None:
+    """An existing profile is replaced only with `force` (checked before any question is asked)."""
     target = site_dir / PROFILE_FILE_NAME
     if target.exists() and not force:
         raise UsageError(
             f"{target}: a site profile exists already",
             "edit it, or pass --force to replace it with a new one",
         )
+
+
+def build_profile(
+    site_dir: Path, template: str, assignments: Sequence[str | Edit]
+) -> tuple[str, SiteProfile]:
+    """The profile text of `template` with `assignments` applied, and the profile it validates to."""
     text = apply_assignments(template_text(template), assignments)
     profile = parse_profile(text, source=PROFILE_FILE_NAME, site_dir=site_dir if site_dir.is_dir() else None)
+    return text, profile
+
+
+def create_profile(
+    site_dir: Path, template: str, assignments: Sequence[str | Edit] = (), *, force: bool = False
+) -> tuple[Path, SiteProfile]:
+    """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`."""
+    target = site_dir / PROFILE_FILE_NAME
+    refuse_overwrite(site_dir, force=force)
+    text, profile = build_profile(site_dir, template, assignments)
     site_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(target, text.encode("utf-8"), mode=0o644)
     return target, profile

@@ -123,12 +123,23 @@ class Resources(_Strict):
 
 class PortBinding(_Strict):
     port: Port = Field(description="Host port.")
-    bind: BindAddress = Field("127.0.0.1", description="Host address to bind (ignored when expose is true).")
-    expose: bool = Field(False, description="Bind 0.0.0.0 (reachable from the network; TLS is on).")
+    bind: BindAddress = Field(
+        "127.0.0.1",
+        description="Host address to bind. An address beyond loopback needs expose: true; with expose: true "
+        "and no bind, every address (0.0.0.0).",
+    )
+    expose: bool = Field(
+        False,
+        description="Reachable from the network: only for services served over TLS with a login (MISP; "
+        "OpenSearch and Dashboards with security.tls.enabled); refused for the correlator and feed server.",
+    )
 
     @property
     def host_address(self) -> str:
-        return "0.0.0.0" if self.expose else self.bind  # noqa: S104 - only when the profile asks to expose
+        """`bind` when the profile gives one (with expose too), else 0.0.0.0 when exposed, else loopback."""
+        if self.expose and "bind" not in self.model_fields_set:
+            return "0.0.0.0"  # noqa: S104 - only when the profile asks to expose
+        return self.bind
 
 
 class Ports(_Strict):
