@@ -236,3 +236,19 @@ def test_pymisp_sighting_reaches_the_fake(misp: FakeMispServer) -> None:
     reply = client.add_sighting({"source": "site-a", "type": "0"}, attribute=attribute["uuid"])
     assert "errors" not in reply and misp.sightings[-1]["attribute_id"] == attribute["id"]
     assert misp.sightings[-1]["source"] == "site-a" and misp.sightings[-1]["event_id"] == event["id"]
+
+
+def test_a_key_replaced_in_its_file_is_taken_at_the_next_sync(
+    misp: FakeMispServer, tmp_path: Path, clock: Clock
+) -> None:
+    """`minisoc up` may replace the key with the one MISP made: no restart needed to use it."""
+    source = _source(misp, tmp_path, clock)
+    source.sync()
+    del misp.state.keys[KEY]  # revoked in MISP...
+    new_key = misp.state.add_key("1")
+    (tmp_path / "misp.key").write_text(new_key)  # ...and replaced in the file
+    with pytest.raises(ServiceError):
+        source.sync()  # the client in hand still has the old key
+    clock.now += 60
+    assert source.sync().removed == []
+    assert misp.requests[-1][1] == "attributes/restSearch"

@@ -130,3 +130,18 @@ def test_refused_sightings_reach_the_metrics(tmp_path: Path) -> None:
     rendered = parts.metrics.render()
     assert 'minisoc_sightings_total{outcome="refused"} 1' in rendered
     assert 'minisoc_sightings_total{outcome="sent"} 1' in rendered
+
+
+def test_a_refused_key_keeps_the_sightings_for_later(tmp_path: Path) -> None:
+    """A 403 is about the key (e.g. replaced by `minisoc up`), not the sighting: retried, not dropped."""
+
+    class WrongKey(RecordingMisp):
+        def add_sighting(self, body: dict[str, Any], attribute: str | None = None) -> dict[str, Any]:
+            return {"errors": (403, {"message": "Authentication failed."})}
+
+    key = tmp_path / "key"
+    key.write_text("k" * 40)
+    sink = MispSightingSink(MispApiConfig(url="https://misp", key_file=key), client_factory=WrongKey)
+    with pytest.raises(SinkUnavailable, match="automation key"):
+        sink.add_sightings(sightings_for(alerts_at([1.0], DOM), "lab"))
+    assert (sink.sent, sink.refused) == (0, 0)

@@ -116,7 +116,7 @@ def misp_check(site: Site, url: str, key: str) -> Check:
     from minisoc.ops.misp_provision import misp_client
 
     try:
-        version = misp_client(url, key, site.profile.intel.misp.verify_tls).misp_instance_version
+        version = misp_client(url, key, site.profile).misp_instance_version
     except MinisocError as error:
         return timed("misp api", started, False, error.message, "`minisoc logs misp-core`")
     return timed(

@@ -56,7 +56,7 @@ def connect_misp(
     from pymisp import PyMISP  # heavy import: only when a MISP server is configured
 
     verify = tls_verify(verify_tls, ca_file)
-    if verify is False:
+    if verify is False and url.startswith("https:"):
         from urllib3.exceptions import InsecureRequestWarning
 
         log.warning("MISP at %s: TLS certificate not verified (verify_tls: false)", url)

@@ -119,6 +119,7 @@ class MispApiSource:
         self.config = config
         self.name = name or f"misp:{config.url.split('://', 1)[-1].rstrip('/')}"
         self.client = client
+        self._own_client = client is None  # built here from the key file: dropped after a failure, re-read
         self.base_url = config.url
         self.page_size = page_size
         self.max_age_s = max_age_s
@@ -147,7 +148,18 @@ class MispApiSource:
         return state if state.version == STATE_VERSION else ApiState(version=STATE_VERSION)
 
     def _search(self, controller: str, query: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every page of one search: ServiceError when MISP does not answer, MispRefused when it says no."""
+        """Every page of one search: ServiceError when MISP does not answer, MispRefused when it says no.
+
+        After either, a client built from the key file is dropped: the next sync reads the file again (so a
+        key replaced by `minisoc up` is taken without a restart)."""
+        try:
+            return self._pages(controller, query)
+        except MinisocError:
+            if self._own_client:
+                self.client = None
+            raise
+
+    def _pages(self, controller: str, query: dict[str, Any]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         page = 1
         while True:

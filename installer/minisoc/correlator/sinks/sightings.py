@@ -139,6 +139,9 @@ class MispSightingSink:
                 self._client = None
                 raise SinkUnavailable(f"MISP sightings failed ({type(error).__name__})") from error
             why = refusal(reply)
+            if _key_refused(reply):  # the key, not the sighting: keep it buffered, re-read the key file
+                self._client = None
+                raise SinkUnavailable(f"MISP refused the automation key: {str(why)[:200]}")
             if why is not None:
                 self.refused += 1
                 self.last_refusal = why[:300]
@@ -147,6 +150,12 @@ class MispSightingSink:
                 )
             else:
                 self.sent += 1
+
+
+def _key_refused(reply: Any) -> bool:
+    """PyMISP's form of a 401/403: the key is wrong or lacks the right, whatever the sighting."""
+    errors = reply.get("errors") if isinstance(reply, dict) else None
+    return isinstance(errors, (tuple, list)) and bool(errors) and errors[0] in (401, 403)
 
 
 def _requests(sightings: Sequence[Sighting]) -> list[tuple[dict[str, Any], str | None]]:
