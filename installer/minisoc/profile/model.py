@@ -65,7 +65,21 @@ class Sensor(_Strict):
 class MispSettings(_Strict):
     enabled: bool = Field(True, description="Use a MISP instance (the local stack, or `url`).")
     url: HttpUrl | None = Field(None, description="An existing MISP server; unset = run MISP in this stack.")
-    verify_tls: bool = Field(True, description="Verify the MISP server's certificate (external MISP only).")
+    verify_tls: bool = Field(
+        True,
+        description="Verify the external MISP's certificate: chain and host name, against `ca_file` or the "
+        "system's CAs. false: encrypted but not authenticated (a warning in the log).",
+    )
+    ca_file: SitePath | None = Field(
+        None,
+        description="PEM CA bundle that signs the external MISP's certificate (e.g. a community's private "
+        "CA), relative to SITE_DIR. Needs `url` and verify_tls: true.",
+    )
+    include_unpublished_edits: bool = Field(
+        False,
+        description="MISP unpublishes an event at every change: false (default) takes a change, deletions "
+        "included, when the event is republished; true takes changes of events published once at once.",
+    )
 
 
 class Feed(_Strict):

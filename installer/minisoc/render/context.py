@@ -71,6 +71,9 @@ def _correlator_mounts(profile: SiteProfile, tls: bool) -> list[dict[str, str]]:
     ]
     if tls:
         mounts.append({"source": "./pki/ca.crt", "target": str(CA_FILE)})
+    misp_ca = profile.intel.misp.ca_file
+    if profile.intel.misp.enabled and profile.intel.misp.url is not None and misp_ca is not None:
+        mounts.append({"source": compose_source(misp_ca), "target": str(site_file_in_container(misp_ca))})
     return mounts
 
 
