@@ -91,7 +91,7 @@ def test_no_secret_value_outside_secret_files_or_in_cli_output(
     assert main(["render", str(site), "--json"]) == 0
     output = capsys.readouterr()
     values = [p.read_text() for p in (site / "secrets").iterdir()]
-    assert len(values) == 11 and all(len(v) >= 16 for v in values)
+    assert len(values) == 13 and all(len(v) >= 16 for v in values)  # 13: misp-gpg-passphrase, misp-org-uuid
     scanned = [
         p
         for p in site.rglob("*")

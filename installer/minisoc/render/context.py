@@ -49,10 +49,22 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "misp": {
             "base_url": f"https://localhost:{misp_port}",
             "db_buffer_pool_mb": max(128, memory_limits_mb(profile).get("misp-db", 512) // 2),
+            **misp_sizing(memory_limits_mb(profile).get("misp-core", 1536), int(profile.intel.sync_interval)),
         },
         "correlator_extra_mounts": _correlator_mounts(profile, tls),
         "correlator_secrets": _correlator_secrets(profile),
         "correlator_depends_on": [name for name in ("opensearch", "feedserver") if name in services],
+    }
+
+
+def misp_sizing(core_memory_mb: int, sync_interval_s: int) -> dict[str, int]:
+    """misp-docker's workers and PHP memory from misp-core's memory limit (its defaults, 5 workers of each
+    kind and 2 GiB per PHP process, assume a big machine), and its feed intervals from the sync interval."""
+    return {
+        "core_memory_mb": core_memory_mb,
+        "workers": max(1, min(5, core_memory_mb // 512)),  # a worker holds ~100-250 MB at work
+        "php_memory_mb": max(256, min(2048, core_memory_mb // 2)),
+        "feed_interval_s": max(300, sync_interval_s),
     }
 
 

@@ -1,0 +1,67 @@
+"""The rendered local MISP matches what misp-docker needs today (../shared/misp/README.md): current pins,
+Valkey as its own user, misp-core's KILL capability, no insecure or wasteful defaults left to misp-docker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from render_support import fixed_secret, site_from_template
+
+from minisoc.render.context import misp_sizing
+from minisoc.render.secrets import generate_secret, required_secrets
+from minisoc.render.site import render_files
+
+
+def rendered(tmp_path: Path, *assignments: str) -> tuple[dict[str, object], dict[str, str]]:
+    site, profile = site_from_template(tmp_path, "small-site", *assignments)
+    files = {str(f.path): f.data.decode() for f in render_files(site, profile, secrets=fixed_secret).files}
+    services = yaml.safe_load(files["compose.yaml"])["services"]
+    env = dict(
+        line.split("=", 1)
+        for line in files["config/misp/misp.env"].splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    return services, env
+
+
+def test_misp_images_are_misp_dockers_current_pins(tmp_path: Path) -> None:
+    services, _ = rendered(tmp_path)
+    images = {
+        name: services[name]["image"] for name in ("misp-core", "misp-modules", "misp-cache", "misp-db")
+    }
+    assert images["misp-core"].endswith(":v2.5.42") and images["misp-modules"].endswith(":v3.0.8")
+    assert images["misp-cache"] == "valkey/valkey:7.2.13" and images["misp-db"].startswith("mariadb:10.11.")
+
+
+def test_valkey_runs_as_its_own_user_and_misp_core_may_signal_its_children(tmp_path: Path) -> None:
+    services, _ = rendered(tmp_path)
+    cache = services["misp-cache"]
+    assert cache["user"] == "999:999" and not cache.get("cap_add")
+    assert "KILL" in services["misp-core"]["cap_add"]
+
+
+def test_misp_docker_defaults_are_not_left_insecure_or_wasteful(tmp_path: Path) -> None:
+    services, env = rendered(tmp_path, "intel.sync_interval=1h")
+    core_env = services["misp-core"]["environment"]
+    assert core_env["GPG_PASSPHRASE"] == "${MISP_GPG_PASSPHRASE:?run minisoc render}"
+    assert core_env["ADMIN_ORG_UUID"] == "${MISP_ORG_UUID:?run minisoc render}"
+    assert env["DISABLE_CA_REFRESH"] == "true" and env["TZ"] == "UTC" and "PHP_TIMEZONE" not in env
+    assert env["FETCH_FEED_INTERVAL"] == env["CACHE_FEED_INTERVAL"] == "3600"
+    assert int(env["NUM_WORKERS_DEFAULT"]) < 5 and env["PHP_MEMORY_LIMIT"] != "2048M"
+    assert env["BASE_URL"] == "https://localhost:8443"
+
+
+def test_workers_and_php_memory_follow_the_memory_limit() -> None:
+    small, big = misp_sizing(1024, 60), misp_sizing(8192, 86400)
+    assert (small["workers"], small["php_memory_mb"], small["feed_interval_s"]) == (2, 512, 300)
+    assert (big["workers"], big["php_memory_mb"], big["feed_interval_s"]) == (5, 2048, 86400)
+
+
+def test_misp_database_and_cache_passwords_are_letters_and_digits(tmp_path: Path) -> None:
+    _, profile = site_from_template(tmp_path, "small-site")
+    specs = {spec.name: spec for spec in required_secrets(profile)}
+    for name in ("misp-db-password", "misp-db-root-password", "misp-cache-password", "misp-gpg-passphrase"):
+        value = generate_secret(specs[name])
+        assert value.isalnum() and len(value) == 40, name
+    assert len(generate_secret(specs["misp-org-uuid"])) == 36
