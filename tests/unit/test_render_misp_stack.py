@@ -65,3 +65,8 @@ def test_misp_database_and_cache_passwords_are_letters_and_digits(tmp_path: Path
         value = generate_secret(specs[name])
         assert value.isalnum() and len(value) == 40, name
     assert len(generate_secret(specs["misp-org-uuid"])) == 36
+
+
+def test_base_url_names_the_port_only_when_it_is_not_443(tmp_path: Path) -> None:
+    _, env = rendered(tmp_path, "ports.misp.port=443")
+    assert env["BASE_URL"] == "https://localhost"

@@ -47,7 +47,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "opensearch_extra_mounts": opensearch_mounts() if tls else [],
         "dashboards_extra_mounts": dashboards_mounts() if tls else [],
         "misp": {
-            "base_url": f"https://localhost:{misp_port}",
+            "base_url": "https://localhost" + ("" if misp_port == 443 else f":{misp_port}"),
             "db_buffer_pool_mb": max(128, memory_limits_mb(profile).get("misp-db", 512) // 2),
             **misp_sizing(memory_limits_mb(profile).get("misp-core", 1536), int(profile.intel.sync_interval)),
         },
