@@ -167,4 +167,9 @@ class FakeMispServer(MispRoutes):
             def do_POST(self) -> None:
                 self._route("POST")
 
+            def do_HEAD(self) -> None:  # what `doctor` sends to read MISP's clock (no key, no body)
+                self.send_response(200 if self.path.strip("/") == "users/heartbeat" else 403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
         return Handler

@@ -9,6 +9,7 @@ from minisoc.compose.process import run_command
 from minisoc.errors import MinisocError
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.host import interface_exists, memory_mb, parse_version, port_is_free, read_int
+from minisoc.ops.misp_doctor import external_misp_checks
 from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import load_profile
 from minisoc.profile.resources import memory_limits_mb
@@ -215,4 +216,5 @@ def site_checks(site_dir: Path) -> list[Check]:
         checks.append(
             check_port(service, address, binding.port, port_is_free(address, binding.port), service in ours)
         )
+    checks += external_misp_checks(profile, site_dir)
     return checks
