@@ -115,7 +115,7 @@ def test_list_and_ack_from_the_host_through_the_site(
     assert plain["sighting"] == "not requested" and plain["ack"]["state"] == "acknowledged"  # type: ignore[index]
     assert len(misp.sightings) == 1
 
-    misp.state.events.clear()  # MISP no longer has the attribute: it refuses the sighting (HTTP 200, a message)
+    misp.state.events.clear()  # MISP no longer has the attribute: it refuses the sighting (200, a message)
     refused = run_json(["alerts", "ack", sorted(mine)[2], str(site), "--false-positive", "--json"], capsys)
     assert str(refused["sighting"]).startswith("not sent: MISP refused it")  # type: ignore[index]
     assert len(misp.sightings) == 1
