@@ -3,11 +3,14 @@ Valkey as its own user, misp-core's KILL capability, no insecure or wasteful def
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 import yaml
 from render_support import fixed_secret, site_from_template
 
+from minisoc.errors import ProfileError, UsageError
 from minisoc.render.context import misp_sizing
 from minisoc.render.secrets import generate_secret, required_secrets
 from minisoc.render.site import render_files
@@ -70,3 +73,42 @@ def test_misp_database_and_cache_passwords_are_letters_and_digits(tmp_path: Path
 def test_base_url_names_the_port_only_when_it_is_not_443(tmp_path: Path) -> None:
     _, env = rendered(tmp_path, "ports.misp.port=443")
     assert env["BASE_URL"] == "https://localhost"
+
+
+def sync_servers(org: str) -> str:
+    return (
+        "intel.misp.sync_servers=[{name: Community central, url: 'https://misp.community.example/', "
+        f"remote_org_uuid: {org}, key_file: secrets/misp-sync-central-key}}]"
+    )
+
+
+def test_sync_servers_reach_misp_core_through_a_secret_env_file(tmp_path: Path) -> None:
+    """intel.misp.sync_servers: a site joins its community's central MISP from the profile."""
+    org = "5a5f4c8a-1111-4222-8333-944455556666"
+    site, profile = site_from_template(tmp_path, "small-site", sync_servers(org))
+    with pytest.raises(UsageError, match=r"intel\.misp\.sync_servers\.0\.key_file"):
+        render_files(site, profile, secrets=fixed_secret)
+    (site / "secrets").mkdir(exist_ok=True)
+    (site / "secrets" / "misp-sync-central-key").write_text("R" * 40)
+    files = {str(f.path): f for f in render_files(site, profile, secrets=fixed_secret).files}
+    env = files["secrets/misp-sync-servers.env"]
+    assert env.secret
+    lines = env.data.decode().splitlines()
+    assert lines[0] == "SYNCSERVERS=1" and lines[1].startswith("SYNCSERVERS_1_DATA='")
+    data = json.loads(lines[1].split("=", 1)[1].strip("'"))
+    assert data["authkey"] == "R" * 40 and data["remote_org_uuid"] == org and data["pull"] is True
+    assert data["url"] == "https://misp.community.example" and data["push"] is False
+    compose = yaml.safe_load(files["compose.yaml"].data)
+    assert "./secrets/misp-sync-servers.env" in compose["services"]["misp-core"]["env_file"]
+    assert "R" * 40 not in files["compose.yaml"].data.decode()
+
+
+def test_sync_servers_need_the_local_misp(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as raised:
+        site_from_template(
+            tmp_path,
+            "small-site",
+            "intel.misp.url=https://misp.example/",
+            sync_servers("5a5f4c8a-1111-4222-8333-944455556666"),
+        )
+    assert [p.path for p in raised.value.problems] == ["intel.misp.sync_servers"]

@@ -63,6 +63,12 @@ def check_services(profile: SiteProfile) -> Iterator[Problem]:
             "a CA file with verify_tls: false would not be used",
             "set intel.misp.verify_tls: true (recommended), or remove intel.misp.ca_file",
         )
+    if misp.sync_servers and (not misp.enabled or misp.url is not None):
+        yield Problem(
+            "intel.misp.sync_servers",
+            "sync servers are configured in the local MISP, which this profile does not run",
+            "remove intel.misp.sync_servers, or run MISP in the stack (intel.misp.enabled: true, no url)",
+        )
     names = [feed.name for feed in profile.intel.feeds]
     for index, name in enumerate(names):
         if name in names[:index]:

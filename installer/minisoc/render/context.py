@@ -48,6 +48,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "dashboards_extra_mounts": dashboards_mounts() if tls else [],
         "misp": {
             "base_url": "https://localhost" + ("" if misp_port == 443 else f":{misp_port}"),
+            "sync_servers": bool(profile.intel.misp.sync_servers),
             "db_buffer_pool_mb": max(128, memory_limits_mb(profile).get("misp-db", 512) // 2),
             **misp_sizing(memory_limits_mb(profile).get("misp-core", 1536), int(profile.intel.sync_interval)),
         },
