@@ -39,6 +39,7 @@ def health(metrics: ServiceMetrics) -> tuple[int, dict[str, Any]]:
 def test_a_failing_misp_is_named_with_its_error() -> None:
     metrics = ServiceMetrics()
     metrics.sources["local-feed"] = SourceState(last_success=1.0, indicators=15)
+    metrics.sightings.update(sent=lambda: 4, refused=lambda: 2)
     metrics.sources[MISP] = SourceState(
         last_success=1.0, last_error="MISP at https://misp.example.org/ did not answer"
     )
@@ -61,3 +62,4 @@ def test_a_failing_misp_is_named_with_its_error() -> None:
     text = "\n".join(status_lines(status))
     assert f"{MISP}: error, 0 indicators: MISP at https://misp.example.org/ did not answer" in text
     assert "local-feed: ok, 15 indicators" in text
+    assert intel["sightings"] == {"sent": 4, "refused": 2} and "sightings: 4 sent, 2 refused by MISP" in text

@@ -59,6 +59,7 @@ def intel_status(site: Site) -> dict[str, Any]:
         "alerts_raised": int(total(samples, "minisoc_alerts_total")),
         "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
         "sources": intel_sources(site),
+        "sightings": {k: int(v) for k, v in by_label(samples, "minisoc_sightings_total", "outcome").items()},
     }
 
 
@@ -169,6 +170,12 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             for name, info in (intel.get("sources") or {}).items():
                 error = f": {info['last_error']}" if info.get("state") == "error" else ""
                 lines.append(f"  {name}: {info.get('state')}, {info.get('indicators')} indicators{error}")
+            sightings = intel.get("sightings") or {}
+            if sightings:
+                lines.append(
+                    f"sightings: {sightings.get('sent', 0)} sent, {sightings.get('refused', 0)} refused "
+                    "by MISP (no such attribute or value there)"
+                )
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")
