@@ -35,6 +35,9 @@ INDICATOR = Indicator(
 @pytest.fixture
 def misp() -> Iterator[FakeMispServer]:
     with FakeMispServer([], KEY) as server:
+        server.add_event({"uuid": INDICATOR.event_uuid, "info": "alerts site",
+                          "Attribute": [{"uuid": INDICATOR.attribute_uuid, "type": INDICATOR.type,
+                                         "value": INDICATOR.value, "to_ids": True}]})
         yield server
 
 
@@ -99,7 +102,7 @@ def test_list_and_ack_from_the_host_through_the_site(
     assert len(misp.sightings) == 1
     sighting = misp.sightings[0]
     assert str(sighting["type"]) == "1" and sighting["source"] == SITE
-    assert sighting["attribute_id"] == INDICATOR.attribute_uuid
+    assert sighting["attribute_uuid"] == INDICATOR.attribute_uuid  # sent on the attribute, by its uuid
 
     states = {
         doc["event"]["id"]: doc["minisoc"]["ack"]["state"]
@@ -110,6 +113,11 @@ def test_list_and_ack_from_the_host_through_the_site(
 
     plain = run_json(["alerts", "ack", sorted(mine)[1], str(site), "--json"], capsys)
     assert plain["sighting"] == "not requested" and plain["ack"]["state"] == "acknowledged"  # type: ignore[index]
+    assert len(misp.sightings) == 1
+
+    misp.state.events.clear()  # MISP no longer has the attribute: it refuses the sighting (200, a message)
+    refused = run_json(["alerts", "ack", sorted(mine)[2], str(site), "--false-positive", "--json"], capsys)
+    assert str(refused["sighting"]).startswith("not sent: MISP refused it")  # type: ignore[index]
     assert len(misp.sightings) == 1
 
     capsys.readouterr()

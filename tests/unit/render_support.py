@@ -17,6 +17,10 @@ def fixed_secret(spec: SecretSpec) -> str:
         return ("Gold" + digest)[:40]
     if spec.kind == "token":
         return digest[:32]
+    if spec.kind == "alnum":
+        return ("Gold" + digest)[:40]
+    if spec.kind == "uuid":
+        return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
     return f"Gold-{digest[:20]}Xy9_"
 
 

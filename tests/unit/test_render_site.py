@@ -91,7 +91,7 @@ def test_no_secret_value_outside_secret_files_or_in_cli_output(
     assert main(["render", str(site), "--json"]) == 0
     output = capsys.readouterr()
     values = [p.read_text() for p in (site / "secrets").iterdir()]
-    assert len(values) == 11 and all(len(v) >= 16 for v in values)
+    assert len(values) == 13 and all(len(v) >= 16 for v in values)  # 13: misp-gpg-passphrase, misp-org-uuid
     scanned = [
         p
         for p in site.rglob("*")
@@ -197,3 +197,47 @@ def test_the_local_feed_starts_as_an_empty_feed_and_a_users_manifest_is_kept(tmp
     manifest.write_text('{"0b5e0c6a-6b7e-4a29-9e1a-7b6d8c2b1f00": {"timestamp": "1"}}')
     render_site(site, profile, secrets=fixed_secret)
     assert "0b5e0c6a" in manifest.read_text()
+
+
+def test_an_external_misps_ca_file_reaches_the_correlator(tmp_path: Path) -> None:
+    """intel.misp.ca_file: verified TLS to a community MISP with a private CA, no verify_tls: false needed."""
+    site, profile = site_from_template(
+        tmp_path,
+        "ci",
+        "intel.misp.enabled=true",
+        "intel.misp.url=https://misp.community.example/",
+        "intel.misp.ca_file=pki-ext/ca.pem",
+    )
+    (site / "secrets").mkdir(exist_ok=True)
+    (site / "secrets" / "misp-automation-key").write_text("k" * 40)
+    (site / "secrets" / "misp-automation-key").chmod(0o600)
+    rendered = render_files(site, profile, secrets=fixed_secret)
+    by_path = {str(f.path): f.data for f in rendered.files}
+    misp = yaml.safe_load(by_path["config/correlator/correlator.yaml"])["intel"]["misp"]
+    assert misp["verify_tls"] is True and misp["ca_file"] == "/site/pki-ext/ca.pem"
+    volumes = yaml.safe_load(by_path["compose.yaml"])["services"]["correlator"]["volumes"]
+    assert any("pki-ext/ca.pem" in str(v) and "/site/pki-ext/ca.pem" in str(v) for v in volumes), volumes
+
+
+@pytest.mark.parametrize(
+    ("assignments", "problem"),
+    [
+        (["intel.misp.ca_file=ca.pem"], "external MISP"),
+        (
+            [
+                "intel.misp.url=https://misp.example/",
+                "intel.misp.ca_file=ca.pem",
+                "intel.misp.verify_tls=false",
+            ],
+            "verify_tls: false",
+        ),
+    ],
+)
+def test_a_misp_ca_file_that_would_not_be_used_is_refused(
+    tmp_path: Path, assignments: list[str], problem: str
+) -> None:
+    from minisoc.errors import ProfileError
+
+    with pytest.raises(ProfileError) as raised:
+        site_from_template(tmp_path, "ci", *assignments)
+    assert "intel.misp.ca_file" in str(raised.value.problems) and problem in str(raised.value.problems)

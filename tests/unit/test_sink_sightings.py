@@ -48,7 +48,8 @@ def test_one_sighting_per_indicator_with_latest_time() -> None:
     ]
 
 
-def test_misp_sink_batches_values_and_uses_attribute_uuid_for_false_positives(tmp_path: Path) -> None:
+def test_misp_sink_sends_by_attribute_uuid_when_known_else_one_value_per_call(tmp_path: Path) -> None:
+    """One value per call: MISP answers a batch of values with one sighting, dropping unknown ones."""
     key = tmp_path / "key"
     key.write_text("k" * 40)
     misp = RecordingMisp()
@@ -56,12 +57,40 @@ def test_misp_sink_batches_values_and_uses_attribute_uuid_for_false_positives(tm
     seen = sightings_for(alerts_at([100.0], IND) + alerts_at([100.0], DOM), "lab")
     sink.add_sightings(seen)
     assert misp.calls == [
-        ({"values": ["198.51.100.7", "evil.example"], "source": "lab", "type": "0", "timestamp": 100}, None)
+        ({"source": "lab", "type": "0", "timestamp": 100}, "a-uuid"),
+        ({"values": ["evil.example"], "source": "lab", "type": "0", "timestamp": 100}, None),
     ]
     fp = false_positive_sighting(alerts_at([1.0], IND)[0].doc, "lab", now=5.0)
     sink.add_sightings([fp])
     assert misp.calls[-1] == ({"source": "lab", "type": "1", "timestamp": 5}, "a-uuid")
     assert sink.sent == 3
+
+
+class RefusingMisp(RecordingMisp):
+    """MISP's answers (real MISP 2.5.1) when it has no attribute for a sighting: HTTP 200 and a message;
+    PyMISP's form of an error status: {"errors": (status, body)}."""
+
+    def add_sighting(self, body: dict[str, Any], attribute: str | None = None) -> dict[str, Any]:
+        self.calls.append((body, attribute))
+        if attribute == "gone":
+            return {"errors": (404, {"message": "Invalid attribute"})}
+        if body.get("values") == ["evil.example"]:
+            return {
+                "message": "Could not add the Sighting. Reason: No valid attributes found that match ..."
+            }
+        return {"Sighting": {"id": "1"}}
+
+
+def test_refused_sightings_are_counted_not_sent(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("k" * 40)
+    sink = MispSightingSink(MispApiConfig(url="https://misp", key_file=key), client_factory=RefusingMisp)
+    gone = Indicator(value="192.0.2.1", kind="ip", type="ip-dst", source="misp", attribute_uuid="gone")
+    sink.add_sightings(
+        sightings_for(alerts_at([1.0], IND) + alerts_at([1.0], DOM) + alerts_at([1.0], gone), "lab")
+    )
+    assert (sink.sent, sink.refused) == (1, 2)
+    assert sink.last_refusal is not None and "Invalid attribute" in sink.last_refusal
 
 
 def test_misp_unreachable_is_sink_unavailable(tmp_path: Path) -> None:
@@ -72,3 +101,47 @@ def test_misp_unreachable_is_sink_unavailable(tmp_path: Path) -> None:
     )
     with pytest.raises(SinkUnavailable):
         sink.add_sightings(sightings_for(alerts_at([1.0], DOM), "lab"))
+
+
+def test_refused_sightings_reach_the_metrics(tmp_path: Path) -> None:
+    from minisoc.correlator.config import (
+        CorrelatorConfig,
+        IntelConfig,
+        LogsConfig,
+        SinkConfig,
+        SqliteSinkConfig,
+    )
+    from minisoc.correlator.service.build import build_parts
+
+    key = tmp_path / "key"
+    key.write_text("k" * 40)
+    (tmp_path / "logs").mkdir()
+    config = CorrelatorConfig(
+        site="lab",
+        state_dir=tmp_path / "state",
+        logs=LogsConfig(dir=tmp_path / "logs"),
+        intel=IntelConfig(misp=MispApiConfig(url="https://misp.example", key_file=key)),
+        sink=SinkConfig(kind="sqlite", sqlite=SqliteSinkConfig(path=tmp_path / "alerts.db")),
+    )
+    parts = build_parts(config)
+    inner = parts.sightings.inner  # type: ignore[union-attr]
+    inner._factory = RefusingMisp
+    inner.add_sightings(sightings_for(alerts_at([1.0], IND) + alerts_at([1.0], DOM), "lab"))
+    rendered = parts.metrics.render()
+    assert 'minisoc_sightings_total{outcome="refused"} 1' in rendered
+    assert 'minisoc_sightings_total{outcome="sent"} 1' in rendered
+
+
+def test_a_refused_key_keeps_the_sightings_for_later(tmp_path: Path) -> None:
+    """A 403 is about the key (e.g. replaced by `minisoc up`), not the sighting: retried, not dropped."""
+
+    class WrongKey(RecordingMisp):
+        def add_sighting(self, body: dict[str, Any], attribute: str | None = None) -> dict[str, Any]:
+            return {"errors": (403, {"message": "Authentication failed."})}
+
+    key = tmp_path / "key"
+    key.write_text("k" * 40)
+    sink = MispSightingSink(MispApiConfig(url="https://misp", key_file=key), client_factory=WrongKey)
+    with pytest.raises(SinkUnavailable, match="automation key"):
+        sink.add_sightings(sightings_for(alerts_at([1.0], DOM), "lab"))
+    assert (sink.sent, sink.refused) == (0, 0)

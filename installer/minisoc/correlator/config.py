@@ -30,8 +30,12 @@ class FeedConfig(_Strict):
 class MispApiConfig(_Strict):
     url: str
     key_file: Path  # the automation key, in a 0600 secret file
-    verify_tls: bool = True
-    ca_file: Path | None = None
+    verify_tls: bool = True  # chain and host name, against ca_file or the system store
+    ca_file: Path | None = None  # a PEM CA bundle (e.g. a community MISP's private CA)
+    # also take unpublished changes of events published once (MISP unpublishes an event at every change)
+    include_unpublished_edits: bool = False
+    overlap_s: float = Field(300.0, ge=0, le=86400)  # each sync re-reads this much before the cursor
+    full_sync_interval_s: float = Field(86400.0, ge=60)  # a full pass: events deleted in MISP are removed
 
 
 class IntelConfig(_Strict):

@@ -119,12 +119,13 @@ class StoreReview:
         config = self.config
         if config is None or config.intel.misp is None or not config.sightings.enabled:
             return f"not sent: {self.no_misp_reason}"
+        sink = MispSightingSink(config.intel.misp)
         try:
-            MispSightingSink(config.intel.misp).add_sightings(
-                [false_positive_sighting(doc, config.sightings.source)]
-            )
+            sink.add_sightings([false_positive_sighting(doc, config.sightings.source)])
         except (SinkUnavailable, UsageError) as error:
             return f"not sent: {error}"
+        if sink.refused:  # HTTP 200 with a message, or an error status: MISP does not have that attribute
+            return f"not sent: MISP refused it ({sink.last_refusal})"
         return "sent"
 
     def _with_hint(self, error: ServiceError) -> ServiceError:

@@ -9,6 +9,7 @@ from minisoc.compose.process import run_command
 from minisoc.errors import MinisocError
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.host import interface_exists, memory_mb, parse_version, port_is_free, read_int
+from minisoc.ops.misp_doctor import external_misp_checks
 from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
@@ -221,4 +222,5 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
         checks.append(
             check_port(published.key, address, port, port_is_free(address, port), published.service in ours)
         )
+    checks += external_misp_checks(profile, site_dir)
     return checks

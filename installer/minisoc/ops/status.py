@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +58,32 @@ def intel_status(site: Site) -> dict[str, Any]:
         "sync_ok": {k: bool(v) for k, v in by_label(samples, "minisoc_intel_sync_ok", "source").items()},
         "alerts_raised": int(total(samples, "minisoc_alerts_total")),
         "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
+        "sources": intel_sources(site),
+        "sightings": {k: int(v) for k, v in by_label(samples, "minisoc_sightings_total", "outcome").items()},
     }
+
+
+def intel_sources(site: Site) -> dict[str, dict[str, Any]] | None:
+    """Per intel source (from the correlator's /healthz): state, indicators, last error. A MISP that does not
+    answer is named here with its error, not hidden behind the other sources' indicator count."""
+    try:
+        body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
+    except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
+        body = json.loads(error.read() or b"{}")
+    except (OSError, ValueError, MinisocError):
+        return None
+    sources = body.get("components", {}).get("intel", {}).get("sources", {}) if isinstance(body, dict) else {}
+    return {
+        str(name): {key: info.get(key) for key in ("state", "indicators", "last_error", "sync_age_seconds")}
+        for name, info in sorted(sources.items())
+        if isinstance(info, dict)
+    }
+
+
+def failing_sources(status: dict[str, Any]) -> dict[str, str]:
+    """Source name -> its last error, for every intel source whose last sync failed."""
+    sources = (status.get("intel") or {}).get("sources") or {}
+    return {name: str(info["last_error"]) for name, info in sources.items() if info.get("state") == "error"}
 
 
 def parse_time(value: object) -> datetime | None:
@@ -130,7 +157,9 @@ def site_status(site_dir: Path) -> dict[str, Any]:
         result["intel"] = intel_status(site)
     if "opensearch" in running:
         result["alerts"] = alerts_status(site)
-    result["all_ready"] = bool(services) and all(row["ready"] for row in services)
+    result["all_ready"] = (
+        bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
+    )
     return result
 
 
@@ -144,6 +173,15 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             oldest = intel["oldest_sync_age_s"]
             synced = f"oldest sync {oldest}s ago" if oldest is not None else "not synced yet"
             lines.append(f"intel: {intel['indicators']} indicators, {synced}")
+            for name, info in (intel.get("sources") or {}).items():
+                error = f": {info['last_error']}" if info.get("state") == "error" else ""
+                lines.append(f"  {name}: {info.get('state')}, {info.get('indicators')} indicators{error}")
+            sightings = intel.get("sightings") or {}
+            if sightings:
+                lines.append(
+                    f"sightings: {sightings.get('sent', 0)} sent, {sightings.get('refused', 0)} refused "
+                    "by MISP (no such attribute or value there)"
+                )
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")

@@ -17,7 +17,9 @@ from minisoc.ops.engine_limits import write_override
 from minisoc.ops.misp_provision import provision_misp
 from minisoc.ops.provision import provision_opensearch
 from minisoc.render.opensearch_assets import ALERTS_INDEX
+from minisoc.render.secrets import MISP_ADMIN_KEY, MISP_AUTOMATION_KEY
 from minisoc.render.site import render_site
+from minisoc.security.secrets import SecretStore
 
 Progress = Callable[[str], None]
 
@@ -28,6 +30,16 @@ def opensearch_answers(site: Site) -> bool:
     except MinisocError:
         return False
     return status == 200
+
+
+def store_automation_key(site: Site, key: str) -> None:
+    """The key MISP made for the correlator, into its secret file; the correlator restarts to mount the new
+    file (a compose secret is a bind mount of the file as it was when the container started)."""
+    SecretStore(site.paths.site_dir).rotate(
+        MISP_AUTOMATION_KEY.name, generate=lambda: key, owner_uid=MISP_AUTOMATION_KEY.owner_uid
+    )
+    if "correlator" in site.services:
+        site.project().service_action("restart", "correlator")
 
 
 def bring_up(
@@ -83,7 +95,11 @@ def bring_up(
         progress("provisioning MISP")
         url = f"https://127.0.0.1:{site.profile.ports.misp.port}"
         checks += provision_misp(
-            site.profile, url, site.read_secret("misp-admin-key"), site.read_secret("misp-automation-key")
+            site.profile,
+            url,
+            site.read_secret(MISP_ADMIN_KEY.name),
+            site.read_secret(MISP_AUTOMATION_KEY.name),
+            store_key=lambda key: store_automation_key(site, key),
         )
     total = time.monotonic() - started
     site.files.update_state(

@@ -20,18 +20,43 @@ from minisoc.render.opensearch_assets import ALERTS_INDEX
 
 @dataclass(frozen=True)
 class CanaryPath:
-    """Where the canary goes in: the local feed folder, or MISP (url, admin key)."""
+    """Where the canary goes in: the local feed folder, or MISP (url, admin key); and the MISP whose API
+    health is checked (the local one with the admin key, an external one with the correlator's key)."""
 
     feed_dir: Path | None
     misp: tuple[str, str] | None
+    misp_health: tuple[str, str] | None = None
+
+    @property
+    def external_misp(self) -> bool:
+        return self.misp is None and self.misp_health is not None
 
 
 def intel_path(site: Site) -> CanaryPath:
+    """The local MISP takes the canary (verify holds its admin key). An external MISP never does: the
+    correlator's key there should not publish (sightings only), and a community MISP is no place for a test
+    event; the canary then goes through the local feed folder, and the external MISP's API is still
+    checked."""
     misp = None
+    settings = site.profile.intel.misp
     if site.profile.runs_local_misp and site.profile.ports.misp is not None:
         misp = (f"https://127.0.0.1:{site.profile.ports.misp.port}", site.read_secret("misp-admin-key"))
+    external = None
+    if settings.enabled and settings.url is not None:
+        external = (str(settings.url), site.read_secret("misp-automation-key"))
     feed_dir = site.paths.local_feed_dir if "feedserver" in site.services else None
-    return CanaryPath(feed_dir=None if misp else feed_dir, misp=misp)
+    return CanaryPath(feed_dir=None if misp else feed_dir, misp=misp, misp_health=misp or external)
+
+
+def no_canary_path_hint(site: Site) -> str:
+    """What to change when the canary has nowhere to go."""
+    settings = site.profile.intel.misp
+    if settings.enabled and settings.url is not None:
+        return ("set intel.local_feed_dir: verify does not publish to an external MISP "
+                "(intel.misp.url), the canary needs the local feed folder")
+    if settings.enabled:
+        return "set ports.misp (the local MISP takes the canary through its API), or intel.local_feed_dir"
+    return "set intel.local_feed_dir, or enable MISP (intel.misp.enabled: true)"
 
 
 def find_alerts(site: Site, canary: Canary) -> list[dict[str, Any]]:
@@ -56,7 +81,7 @@ def publish_canary(site: Site, path: CanaryPath, canary: Canary, now: datetime) 
             started,
             False,
             "no intel path: neither MISP nor a local feed folder",
-            "set intel.local_feed_dir or enable MISP in minisoc.yaml",
+            no_canary_path_hint(site),
         )
     event, manifest, hashes = canary_feed_event(canary, site.profile.site.name, now)
     publish_event(path.feed_dir, canary.event_uuid, event, manifest, hashes)
@@ -128,7 +153,7 @@ def remove_canary(site: Site, path: CanaryPath, canary: Canary, alert_ids: list[
 def run_verify(site_dir: Path, *, alert_timeout_s: float | None = None) -> Report:
     site = load_site(site_dir)
     path = intel_path(site)
-    checks = health_checks(site, path.misp)
+    checks = health_checks(site, path.misp_health)
     if all(check.ok or check.warning for check in checks):  # a warning (say, degraded) still runs it
         checks += run_canary(site, path, alert_timeout_s)
     else:
@@ -151,14 +176,19 @@ def run_canary(site: Site, path: CanaryPath, alert_timeout_s: float | None) -> l
     timeout = alert_timeout_s or max(120.0, 3 * float(site.profile.intel.sync_interval) + 60)
     published_at = time.monotonic()
     checks = [publish_canary(site, path, canary, now)]
+    if not checks[-1].ok:
+        return checks  # nothing was published, nothing to remove
+    if path.external_misp:
+        checks.append(Check("canary via MISP", False, "skipped: verify does not publish to an external MISP; "
+                            "the canary went through the local feed folder, no sighting is awaited",
+                            warning=True))
     alert_ids: list[str] = []
-    if checks[-1].ok:
-        checks.append(write_log_line(site, canary, now))
-        alert, alert_ids = await_alert(site, canary, published_at, timeout)
-        checks.append(alert)
-        if alert.ok and path.misp is not None:
-            from minisoc.ops.misp_canary import await_sighting
+    checks.append(write_log_line(site, canary, now))
+    alert, alert_ids = await_alert(site, canary, published_at, timeout)
+    checks.append(alert)
+    if alert.ok and path.misp is not None:
+        from minisoc.ops.misp_canary import await_sighting
 
-            checks.append(await_sighting(site, path.misp, canary, timeout))
+        checks.append(await_sighting(site, path.misp, canary, timeout))
     checks.append(remove_canary(site, path, canary, alert_ids))
     return checks

@@ -44,6 +44,25 @@ def check_services(profile: SiteProfile) -> Iterator[Problem]:
             "indexing Zeek logs needs OpenSearch, which is disabled",
             "set correlator.index_logs: false, or opensearch.enabled: true",
         )
+    misp = profile.intel.misp
+    if misp.ca_file is not None and misp.url is None:
+        yield Problem(
+            "intel.misp.ca_file",
+            "a CA file is for an external MISP (intel.misp.url), which is not set",
+            "remove intel.misp.ca_file; the local MISP is reached on the stack's own network",
+        )
+    elif misp.ca_file is not None and not misp.verify_tls:
+        yield Problem(
+            "intel.misp.ca_file",
+            "a CA file with verify_tls: false would not be used",
+            "set intel.misp.verify_tls: true (recommended), or remove intel.misp.ca_file",
+        )
+    if misp.sync_servers and (not misp.enabled or misp.url is not None):
+        yield Problem(
+            "intel.misp.sync_servers",
+            "sync servers are configured in the local MISP, which this profile does not run",
+            "remove intel.misp.sync_servers, or run MISP in the stack (intel.misp.enabled: true, no url)",
+        )
     names = [feed.name for feed in profile.intel.feeds]
     for index, name in enumerate(names):
         if name in names[:index]:
@@ -146,6 +165,8 @@ def check_paths_inside(profile: SiteProfile, site_dir: Path) -> list[Problem]:
         named.append(("intel.local_feed_dir", str(profile.intel.local_feed_dir)))
     named += [(f"intel.intel_files.{i}", str(p)) for i, p in enumerate(profile.intel.intel_files)]
     named += [(f"intel.warninglists.{i}", str(p)) for i, p in enumerate(profile.intel.warninglists)]
+    if profile.intel.misp.ca_file is not None:
+        named.append(("intel.misp.ca_file", str(profile.intel.misp.ca_file)))
     problems = []
     for dotted, relative in named:
         resolved = (root / relative).resolve()

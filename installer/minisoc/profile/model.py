@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 from typing import Literal, get_args
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -62,10 +63,44 @@ class Sensor(_Strict):
     )
 
 
+class SyncServer(_Strict):
+    """A MISP this site's MISP pulls from (a community's central MISP), rendered as misp-docker's
+    SYNCSERVERS_<n>_DATA: created at MISP's start with the admin key, when no server of that name exists."""
+
+    name: str = Field(min_length=1, max_length=120, pattern=r"^[^'\n]+$", description="Its name in MISP.")
+    url: HttpUrl = Field(description="The remote MISP's base URL.")
+    remote_org_uuid: UUID = Field(description="The uuid of the remote MISP's own organisation.")
+    key_file: SitePath = Field(
+        description="File (relative to SITE_DIR, mode 0600) holding the key the remote MISP gave this site."
+    )
+    pull: bool = Field(True, description="Pull events from it (the scheduled pull, CRON_PULLALL).")
+    push: bool = Field(False, description="Push this site's events to it.")
+    pull_rules: dict[str, object] | None = Field(
+        None, description="MISP pull rules (tags, orgs, type_attributes... as MISP's server form has them)."
+    )
+
+
 class MispSettings(_Strict):
     enabled: bool = Field(True, description="Use a MISP instance (the local stack, or `url`).")
     url: HttpUrl | None = Field(None, description="An existing MISP server; unset = run MISP in this stack.")
-    verify_tls: bool = Field(True, description="Verify the MISP server's certificate (external MISP only).")
+    verify_tls: bool = Field(
+        True,
+        description="Verify the external MISP's certificate: chain and host name, against `ca_file` or the "
+        "system's CAs. false: encrypted but not authenticated (a warning in the log).",
+    )
+    ca_file: SitePath | None = Field(
+        None,
+        description="PEM CA bundle that signs the external MISP's certificate (e.g. a community's private "
+        "CA), relative to SITE_DIR. Needs `url` and verify_tls: true.",
+    )
+    sync_servers: list[SyncServer] = Field(
+        default_factory=list, description="MISPs the local MISP syncs with (e.g. a community's central MISP)."
+    )
+    include_unpublished_edits: bool = Field(
+        False,
+        description="MISP unpublishes an event at every change: false (default) takes a change, deletions "
+        "included, when the event is republished; true takes changes of events published once at once.",
+    )
 
 
 class Feed(_Strict):

@@ -47,12 +47,25 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "opensearch_extra_mounts": opensearch_mounts() if tls else [],
         "dashboards_extra_mounts": dashboards_mounts() if tls else [],
         "misp": {
-            "base_url": f"https://localhost:{misp_port}",
+            "base_url": "https://localhost" + ("" if misp_port == 443 else f":{misp_port}"),
+            "sync_servers": bool(profile.intel.misp.sync_servers),
             "db_buffer_pool_mb": max(128, memory_limits_mb(profile).get("misp-db", 512) // 2),
+            **misp_sizing(memory_limits_mb(profile).get("misp-core", 1536), int(profile.intel.sync_interval)),
         },
         "correlator_extra_mounts": _correlator_mounts(profile, tls),
         "correlator_secrets": _correlator_secrets(profile),
         "correlator_depends_on": [name for name in ("opensearch", "feedserver") if name in services],
+    }
+
+
+def misp_sizing(core_memory_mb: int, sync_interval_s: int) -> dict[str, int]:
+    """misp-docker's workers and PHP memory from misp-core's memory limit (its defaults, 5 workers of each
+    kind and 2 GiB per PHP process, assume a big machine), and its feed intervals from the sync interval."""
+    return {
+        "core_memory_mb": core_memory_mb,
+        "workers": max(1, min(5, core_memory_mb // 512)),  # a worker holds ~100-250 MB at work
+        "php_memory_mb": max(256, min(2048, core_memory_mb // 2)),
+        "feed_interval_s": max(300, sync_interval_s),
     }
 
 
@@ -71,6 +84,9 @@ def _correlator_mounts(profile: SiteProfile, tls: bool) -> list[dict[str, str]]:
     ]
     if tls:
         mounts.append({"source": "./pki/ca.crt", "target": str(CA_FILE)})
+    misp_ca = profile.intel.misp.ca_file
+    if profile.intel.misp.enabled and profile.intel.misp.url is not None and misp_ca is not None:
+        mounts.append({"source": compose_source(misp_ca), "target": str(site_file_in_container(misp_ca))})
     return mounts
 
 

@@ -43,11 +43,14 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
     misp = None
     if profile.intel.misp.enabled:
         external = profile.intel.misp.url
+        ca_file = profile.intel.misp.ca_file
         misp = MispApiConfig(
             url=str(external) if external is not None else LOCAL_MISP_URL,
             key_file=SECRETS_MOUNT / MISP_AUTOMATION_KEY.name,
             # the local MISP answers with its own self-signed certificate, on the stack's private network
             verify_tls=profile.intel.misp.verify_tls if external is not None else False,
+            ca_file=site_file_in_container(ca_file) if external is not None and ca_file is not None else None,
+            include_unpublished_edits=profile.intel.misp.include_unpublished_edits,
         )
     intel = IntelConfig(
         feeds=feeds,

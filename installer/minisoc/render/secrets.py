@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -18,7 +19,7 @@ from typing import Literal
 from minisoc.errors import UsageError
 from minisoc.profile.model import SiteProfile
 
-SecretKind = Literal["password", "misp-key", "token"]
+SecretKind = Literal["password", "misp-key", "token", "alnum", "uuid"]
 CORRELATOR_UID = 10001  # the user of the minisoc/correlator image
 OPENSEARCH_UID = 1000  # the user of the OpenSearch images
 
@@ -51,9 +52,13 @@ MISP_ADMIN_PASSWORD = SecretSpec("misp-admin-password", "password")
 MISP_ADMIN_KEY = SecretSpec("misp-admin-key", "misp-key")
 MISP_AUTOMATION_KEY = SecretSpec("misp-automation-key", "misp-key", owner_uid=CORRELATOR_UID)
 MISP_ENCRYPTION_KEY = SecretSpec("misp-encryption-key", "token")
-MISP_DB_PASSWORD = SecretSpec("misp-db-password", "password")
-MISP_DB_ROOT_PASSWORD = SecretSpec("misp-db-root-password", "password")
-MISP_CACHE_PASSWORD = SecretSpec("misp-cache-password", "password")
+# misp-docker puts these in shell commands and sed expressions: letters and digits only
+MISP_DB_PASSWORD = SecretSpec("misp-db-password", "alnum")
+MISP_DB_ROOT_PASSWORD = SecretSpec("misp-db-root-password", "alnum")
+MISP_CACHE_PASSWORD = SecretSpec("misp-cache-password", "alnum")
+MISP_GPG_PASSPHRASE = SecretSpec("misp-gpg-passphrase", "alnum")  # misp-docker's default: "passphrase"
+# not secret, but made once and kept like one: the site's org keeps its identity in a sync community
+MISP_ORG_UUID = SecretSpec("misp-org-uuid", "uuid")
 CORRELATOR_FILE_SECRETS = (OPENSEARCH_CORRELATOR, MISP_AUTOMATION_KEY)  # mounted as compose secrets
 ALL_SECRETS = (
     OPENSEARCH_ADMIN,
@@ -67,6 +72,8 @@ ALL_SECRETS = (
     MISP_DB_PASSWORD,
     MISP_DB_ROOT_PASSWORD,
     MISP_CACHE_PASSWORD,
+    MISP_GPG_PASSPHRASE,
+    MISP_ORG_UUID,
 )
 
 
@@ -76,6 +83,10 @@ def generate_secret(spec: SecretSpec) -> str:
         return "".join(secrets.choice(_MISP_KEY_ALPHABET) for _ in range(40))
     if spec.kind == "token":
         return secrets.token_hex(16)
+    if spec.kind == "alnum":
+        return "".join(secrets.choice(_MISP_KEY_ALPHABET) for _ in range(40))
+    if spec.kind == "uuid":
+        return str(uuid.uuid4())
     while True:  # OpenSearch's password policy: upper, lower, digit and a special character
         candidate = secrets.token_urlsafe(24)
         if is_strong_password(candidate):
@@ -106,6 +117,8 @@ def required_secrets(profile: SiteProfile) -> tuple[SecretSpec, ...]:
             MISP_DB_PASSWORD,
             MISP_DB_ROOT_PASSWORD,
             MISP_CACHE_PASSWORD,
+            MISP_GPG_PASSPHRASE,
+            MISP_ORG_UUID,
         ]
         if "correlator" in services:
             needed.append(MISP_AUTOMATION_KEY)

@@ -16,6 +16,7 @@ from minisoc.render.configs import config_files
 from minisoc.render.context import template_context
 from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.images import LockFile, format_lock, read_lock, resolve_images
+from minisoc.render.misp_sync import misp_sync_files
 from minisoc.render.paths import ENV_FILE_NAME, FEED_MANIFEST_NAME, LOCK_FILE_NAME, SitePaths, site_paths
 from minisoc.render.secrets import (
     ALL_SECRETS,
@@ -62,6 +63,7 @@ def render_files(
         RenderedFile(PurePosixPath(ENV_FILE_NAME), format_env(secret_values).encode("utf-8"), secret=True),
         *config_files(environment, context, profile),
         *_secret_files(secret_values),
+        *misp_sync_files(site_dir, profile),
     ]
     return RenderedSite(paths, tuple(sorted(files, key=lambda f: str(f.path))), secret_values, lock)
 

@@ -87,6 +87,8 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
     sightings: SightingSink | None = None
     if config.sightings.enabled:
         inner: SightingSink = MispSightingSink(config.intel.misp) if config.intel.misp else LogSightingSink()
+        metrics.sightings["sent"] = lambda: int(getattr(inner, "sent", 0))
+        metrics.sightings["refused"] = lambda: int(getattr(inner, "refused", 0))
         sightings = BufferedSightingSink(
             inner, DurableBuffer(state / "buffer" / "sightings", Sighting), cooldown_s=SINK_RETRY_COOLDOWN_S
         )

@@ -274,7 +274,10 @@ class CorrelatorService:
                 "sources": sources,
             },
             "sink": {
-                "state": "buffering" if (sink_error or backlogs.get("alerts")) else "ok",
+                # alerts or sightings waiting on disk for their sink (OpenSearch, MISP)
+                "state": "buffering"
+                if (sink_error or backlogs.get("alerts") or backlogs.get("sightings"))
+                else "ok",
                 "last_error": sink_error,
                 "backlog": backlogs,
             },

@@ -38,6 +38,8 @@ class ServiceMetrics:
     last_loop: float = field(default_factory=time.time)
     started: float = field(default_factory=time.time)
     backlogs: dict[str, Callable[[], int]] = field(default_factory=dict)
+    # sightings by outcome ("sent", "refused": MISP said no, e.g. it has no such attribute), from the sink
+    sightings: dict[str, Callable[[], int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def render(self, now: float | None = None) -> str:
@@ -109,6 +111,12 @@ class ServiceMetrics:
                 "gauge",
                 "Items buffered on disk waiting for a sink, per sink.",
                 [(_labels(sink=name), backlog()) for name, backlog in sorted(self.backlogs.items())],
+            )
+            family(
+                "minisoc_sightings_total",
+                "counter",
+                "Sightings MISP took (sent) or said no to (refused: no such attribute or value there).",
+                [(_labels(outcome=name), count()) for name, count in sorted(self.sightings.items())],
             )
             family(
                 "minisoc_lag_seconds",

@@ -11,9 +11,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from minisoc.correlator.clients.misp import connect_misp, read_key, refusal
 from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.model import Alert, Sighting
 from minisoc.correlator.typing import SinkUnavailable
@@ -36,7 +36,13 @@ def sightings_for(alerts: Sequence[Alert], source: str, now: float | None = None
         stamp = _epoch(alert.doc.get("@timestamp"), fallback)
         known = latest.get(value)
         if known is None or stamp > known.timestamp:
-            latest[value] = Sighting(value=value, source=source, timestamp=stamp, type=SIGHTING_SEEN)
+            latest[value] = Sighting(
+                value=value,
+                source=source,
+                timestamp=stamp,
+                type=SIGHTING_SEEN,
+                attribute_uuid=minisoc.get("attribute_uuid") or None,
+            )
     return list(latest.values())
 
 
@@ -75,21 +81,13 @@ class LogSightingSink:
         self.sent += len(sightings)
 
 
-def read_key(path: Path) -> str:
-    try:
-        key = path.read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise UsageError(
-            f"intel.misp.key_file: cannot read {path} ({error.strerror or error})",
-            "check the secret file mount and its mode",
-        ) from None
-    if not key:
-        raise UsageError(f"intel.misp.key_file: {path} is empty", "put the MISP automation key in it")
-    return key
-
-
 class MispSightingSink:
-    """Sightings to MISP through PyMISP: `/sightings/add` by value, or on the attribute when known."""
+    """Sightings to MISP through PyMISP: on the attribute (by uuid) when the alert knows it, else by value.
+
+    One value per call: MISP answers a batch of values with one sighting and drops the unknown ones without a
+    word, so only single-value calls tell which sightings it refused. A refusal (HTTP 200 with a `message`,
+    or an error status) is counted in `refused` and logged, not retried: MISP does not have that indicator.
+    """
 
     def __init__(
         self,
@@ -103,21 +101,16 @@ class MispSightingSink:
         self._factory = client_factory or self._pymisp
         self._client: Any = None
         self.sent = 0
-        self.refused = (
-            0  # sightings MISP answered with an error for (e.g. value unknown there): logged, dropped
-        )
+        self.refused = 0  # sightings MISP said no to (value or attribute unknown there): logged, dropped
+        self.last_refusal: str | None = None
 
     def _pymisp(self) -> Any:
-        from pymisp import PyMISP  # heavy: imported only when MISP is configured
-
-        ssl: bool | str = self.config.verify_tls
-        if self.config.verify_tls and self.config.ca_file is not None:
-            ssl = str(self.config.ca_file)
-        return PyMISP(
+        return connect_misp(
             self.config.url,
             read_key(self.config.key_file),
-            ssl=ssl,
-            timeout=self.timeout_s,
+            verify_tls=self.config.verify_tls,
+            ca_file=self.config.ca_file,
+            timeout_s=self.timeout_s,
             tool="minisoc-correlator",
         )
 
@@ -145,30 +138,37 @@ class MispSightingSink:
             except Exception as error:  # connection reset, 5xx (MISPServerError): retry later
                 self._client = None
                 raise SinkUnavailable(f"MISP sightings failed ({type(error).__name__})") from error
-            count = len(request.get("values", [None]))
-            if isinstance(reply, dict) and "errors" in reply:
-                self.refused += count
-                log.warning("MISP refused %d sighting(s): %s", count, str(reply["errors"])[:300])
+            why = refusal(reply)
+            if _key_refused(reply):  # the key, not the sighting: keep it buffered, re-read the key file
+                self._client = None
+                raise SinkUnavailable(f"MISP refused the automation key: {str(why)[:200]}")
+            if why is not None:
+                self.refused += 1
+                self.last_refusal = why[:300]
+                log.warning(
+                    "MISP refused a sighting for %s: %s", attribute or request.get("values"), why[:300]
+                )
             else:
-                self.sent += count
+                self.sent += 1
+
+
+def _key_refused(reply: Any) -> bool:
+    """PyMISP's form of a 401/403: the key is wrong or lacks the right, whatever the sighting."""
+    errors = reply.get("errors") if isinstance(reply, dict) else None
+    return isinstance(errors, (tuple, list)) and bool(errors) and errors[0] in (401, 403)
 
 
 def _requests(sightings: Sequence[Sighting]) -> list[tuple[dict[str, Any], str | None]]:
-    """Group sightings into `/sightings/add` bodies: by (type, source, timestamp) for values, one per uuid."""
-    grouped: dict[tuple[int, str, int], list[str]] = {}
+    """`/sightings/add` bodies, one sighting each: on the attribute uuid when known, else by value."""
     out: list[tuple[dict[str, Any], str | None]] = []
     for sighting in sightings:
+        body: dict[str, Any] = {
+            "source": sighting.source,
+            "type": str(sighting.type),
+            "timestamp": sighting.timestamp,
+        }
         if sighting.attribute_uuid:
-            out.append(
-                (
-                    {"source": sighting.source, "type": str(sighting.type), "timestamp": sighting.timestamp},
-                    sighting.attribute_uuid,
-                )
-            )
+            out.append((body, sighting.attribute_uuid))
         else:
-            grouped.setdefault((sighting.type, sighting.source, sighting.timestamp), []).append(
-                sighting.value
-            )
-    for (kind, source, stamp), values in grouped.items():
-        out.append(({"values": values, "source": source, "type": str(kind), "timestamp": stamp}, None))
+            out.append(({"values": [sighting.value], **body}, None))
     return out
