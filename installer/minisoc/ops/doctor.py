@@ -211,6 +211,7 @@ def site_checks(site_dir: Path) -> list[Check]:
         check_disk(shutil.disk_usage(disk_path).free / 2**30, profile.resources.disk_budget_gb, disk_path)
     )
     checks += port_checks(profile, running_services(site_dir, profile.project_name))
+    checks += external_misp_checks(profile, site_dir)
     return checks
 
 
@@ -222,5 +223,4 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
         checks.append(
             check_port(published.key, address, port, port_is_free(address, port), published.service in ours)
         )
-    checks += external_misp_checks(profile, site_dir)
     return checks
