@@ -18,7 +18,7 @@ import yaml
 
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.correlator.sinks.open import AlertRepository
-from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sighting
+from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sightings
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import Problem, ProfileError, ServiceError, UsageError
 
@@ -121,7 +121,7 @@ class StoreReview:
             return f"not sent: {self.no_misp_reason}"
         try:
             MispSightingSink(config.intel.misp).add_sightings(
-                [false_positive_sighting(doc, config.sightings.source)]
+                false_positive_sightings(doc, config.sightings.source)
             )
         except (SinkUnavailable, UsageError) as error:
             return f"not sent: {error}"

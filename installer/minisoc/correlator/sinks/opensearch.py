@@ -1,19 +1,22 @@
-"""Alerts in OpenSearch: `_bulk` `create` with `_id` = alert id, so a replay is a no-op (409 = already there).
+"""Alerts in OpenSearch: `_bulk` `update` + `upsert` with `_id` = alert id: an absent alert is created, one
+already there gets the enrichments it lacks (opensearch_merge), a replay is a no-op.
 
 Implements AlertSink (raises SinkUnavailable when the cluster does not answer: wrap it in BufferedAlertSink)
-and AlertStore (list via search, ack via update).
+and AlertStore (list by pages through a point in time, so any limit works whatever the index's
+`max_result_window`; ack via update).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import AuthorizationException, NotFoundError
+from opensearchpy.exceptions import AuthorizationException, NotFoundError, TransportError
 
 from minisoc.correlator.alerts import alert_not_found_hint, iso_utc, mark_ack, may_be_id_prefix
 from minisoc.correlator.model import Alert
@@ -23,6 +26,7 @@ from minisoc.correlator.sinks.opensearch_client import (
     call_with_retries,
     keep_rejected,
 )
+from minisoc.correlator.sinks.opensearch_merge import merge_script
 from minisoc.correlator.sinks.opensearch_templates import alerts_template
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import ServiceError, UsageError
@@ -38,6 +42,13 @@ def ensure_template(
             client.indices.put_index_template(name=name, body=body)
 
     call_with_retries(put, attempts=attempts, backoff_s=backoff_s)
+
+
+PAGE_SIZE = 1000  # alerts per search when listing (far below the default max_result_window of 10,000)
+PIT_KEEP_ALIVE = "1m"  # each page renews it
+# newest first; the id breaks ties so that `search_after` neither skips nor repeats an alert
+LIST_SORT = [{"event.created": {"order": "desc", "unmapped_type": "date"}},
+             {"event.id": {"order": "asc", "unmapped_type": "keyword"}}]
 
 
 class OpenSearchAlertSink:
@@ -61,8 +72,10 @@ class OpenSearchAlertSink:
         self._sleep = sleep
         self._template_ready = False
         self.written = 0
+        self.merged = 0  # alerts already there that got enrichments they lacked
         self.duplicates = 0
         self.rejected = 0
+        self.page_size = PAGE_SIZE
 
     def _ensure_template(self) -> None:
         if not self._template_ready:
@@ -79,50 +92,111 @@ class OpenSearchAlertSink:
         if not alerts:
             return
         self._ensure_template()
-        docs = [BulkDoc(self.index, alert.id, alert.doc) for alert in alerts]
+        docs = [BulkDoc(self.index, alert.id, alert.doc, merge_script(alert.doc)) for alert in alerts]
         kwargs: dict[str, Any] = {"attempts": self.attempts, "backoff_s": self.backoff_s}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
         outcome = bulk_create(self.client, docs, **kwargs)
         self.written += outcome.created
+        self.merged += outcome.updated
         self.duplicates += outcome.duplicates
         self.rejected += len(outcome.rejected)
         keep_rejected(self.rejected_path, outcome.rejected)
 
-    def _search(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        def search() -> Any:
+    def _call(self, action: Callable[[], Any], missing: Any) -> Any:
+        """`action()` with one retry; `missing` when the index does not exist; ServiceError when the cluster
+        does not answer or refuses."""
+
+        def call() -> Any:
             try:
-                # a read-only user (the analyst) may not refresh: the index refreshes itself every second
-                with contextlib.suppress(AuthorizationException):
-                    self.client.indices.refresh(index=self.index)
-                return self.client.search(index=self.index, body=body)
+                return action()
             except NotFoundError:
-                return {"hits": {"hits": []}}
+                return missing
 
         try:
-            reply = call_with_retries(search, attempts=2, backoff_s=0.5)
-        except SinkUnavailable as error:
-            raise ServiceError(
-                f"alerts index {self.index}: {error}",
-                "check that OpenSearch is up (`minisoc status`) and the URL/credentials in correlator.yaml",
-            ) from error
+            return call_with_retries(call, attempts=2, backoff_s=0.5)
+        except SinkUnavailable as error:  # also a 4xx other than 404: a refused query
+            raise self._unavailable(error) from error
+
+    def _unavailable(self, error: object) -> ServiceError:
+        return ServiceError(
+            f"alerts index {self.index}: {error}",
+            "check that OpenSearch is up (`minisoc status`) and the URL/credentials in correlator.yaml",
+        )
+
+    def _refresh(self) -> None:
+        # best effort: a read-only user (the analyst) may not refresh, the index refreshes itself every
+        # second; a cluster that does not answer is reported by the search that follows
+        with contextlib.suppress(TransportError):
+            self.client.indices.refresh(index=self.index)
+
+    def _search(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        self._refresh()
+        reply = self._call(lambda: self.client.search(index=self.index, body=body), {"hits": {"hits": []}})
         return [dict(hit["_source"], _id=hit["_id"]) for hit in reply["hits"]["hits"]]
 
+    @staticmethod
+    def _since_query(since: datetime | None) -> dict[str, Any]:
+        if since is None:
+            return {"match_all": {}}
+        return {"range": {"event.created": {"gte": iso_utc(since.timestamp())}}}
+
+    def count_alerts(self, since: datetime | None = None) -> int:
+        """How many alerts were raised since `since` (event.created)."""
+        self._refresh()
+        body = {"query": self._since_query(since)}
+        reply = self._call(lambda: self.client.count(index=self.index, body=body), {"count": 0})
+        return int(reply["count"])
+
     def list_alerts(self, since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        """Alerts raised since `since` (event.created), newest first."""
-        query: dict[str, Any] = {"match_all": {}}
-        if since is not None:
-            query = {"range": {"event.created": {"gte": iso_utc(since.timestamp())}}}
-        hits = self._search(
-            {
-                "query": query,
-                "size": limit,
-                "sort": [{"event.created": {"order": "desc", "unmapped_type": "date"}}],
-            }
-        )
-        for hit in hits:
-            hit.pop("_id", None)
-        return hits
+        """Alerts raised since `since` (event.created), newest first (then by id), at most `limit`.
+
+        Read by pages of `page_size` with `search_after` in a point in time (a consistent view while the
+        correlator writes): a single search may not reach past the index's `max_result_window` (10,000).
+        """
+        self._refresh()
+        pit = self._open_pit()
+        try:
+            return [doc for page in self._pages(since, limit, pit) for doc in page]
+        finally:
+            if pit is not None:
+                with contextlib.suppress(TransportError):
+                    self.client.delete_pit(body={"pit_id": [pit]})
+
+    def _open_pit(self) -> str | None:
+        """A point in time on the index; None when the index does not exist or the user may not open one
+        (the pages are then read without it, still by `search_after`)."""
+        try:
+            reply = self._call(
+                lambda: self.client.create_pit(index=self.index, params={"keep_alive": PIT_KEEP_ALIVE}), None)
+        except ServiceError as error:
+            refused = error.__cause__.__cause__ if error.__cause__ is not None else None
+            if isinstance(refused, AuthorizationException):
+                return None
+            raise
+        return None if reply is None else str(reply["pit_id"])
+
+    def _pages(self, since: datetime | None, limit: int, pit: str | None) -> Iterator[list[dict[str, Any]]]:
+        left = limit
+        after: list[Any] | None = None
+        while left > 0:
+            body: dict[str, Any] = {"query": self._since_query(since), "size": min(left, self.page_size),
+                                    "sort": LIST_SORT, "track_total_hits": False}
+            if after is not None:
+                body["search_after"] = after
+            if pit is not None:
+                body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
+                search = functools.partial(self.client.search, body=body)
+            else:
+                search = functools.partial(self.client.search, index=self.index, body=body)
+            hits = self._call(search, {"hits": {"hits": []}})["hits"]["hits"]
+            if not hits:
+                return
+            yield [hit["_source"] for hit in hits]
+            left -= len(hits)
+            after = hits[-1]["sort"]
+            if len(hits) < body["size"]:
+                return
 
     def ack(self, alert_id: str, false_positive: bool = False) -> dict[str, Any]:
         query: dict[str, Any] = {"ids": {"values": [alert_id]}}
