@@ -61,7 +61,8 @@ def test_a_record_alerted_again_for_a_new_indicator_is_updated_not_duplicated(tm
     sink.write([retro, live])  # a replay of both: nothing more to add
     assert sink.count() == 1 and (sink.written, sink.merged, sink.duplicates) == (1, 1, 2)
     stored = sink.get(live.id)
-    assert [e["indicator"]["name"] for e in stored["threat"]["enrichments"]] == ["198.51.100.7", "evil.example"]
+    names = [e["indicator"]["name"] for e in stored["threat"]["enrichments"]]
+    assert names == ["198.51.100.7", "evil.example"]
     assert stored["minisoc"]["ack"]["state"] == "acknowledged" and stored["minisoc"]["retro"] is False
     assert stored["event"]["created"] == live.doc["event"]["created"] and "retro" in stored["tags"]
     assert sink.count_alerts() == 1 and sink.count_alerts(datetime.now(UTC) + timedelta(minutes=5)) == 0

@@ -133,7 +133,8 @@ class SqliteAlertSink:
         """How many alerts were stored since `since`."""
         floor = since.timestamp() if since is not None else 0.0
         with self._lock:
-            (total,) = self._db.execute("SELECT count(*) FROM alerts WHERE inserted >= ?", (floor,)).fetchone()
+            (total,) = self._db.execute(
+                "SELECT count(*) FROM alerts WHERE inserted >= ?", (floor,)).fetchone()
         return int(total)
 
     def list_alerts(self, since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
