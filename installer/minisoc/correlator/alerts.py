@@ -87,8 +87,7 @@ def _zeek_uid(fields: dict[str, Any]) -> str | None:
 
 
 def enrichment_key(enrichment: dict[str, Any]) -> tuple[str, str, str, str]:
-    """What makes two enrichments the same: (provider, matched.id, matched.field, matched.atomic).
-    The OpenSearch sink's merge script (sinks/opensearch_merge.py) compares the same four fields."""
+    """What makes two enrichments the same: (provider, matched.id, matched.field, matched.atomic)."""
     indicator = enrichment.get("indicator") or {}
     matched = enrichment.get("matched") or {}
     return (str(indicator.get("provider")), str(matched.get("id")), str(matched.get("field")),
@@ -195,7 +194,7 @@ def build_alerts(
 def merge_alert(stored: dict[str, Any], new: dict[str, Any]) -> bool:
     """Add to the `stored` alert document the enrichments and tags of `new` (the same record, alerted
     again) that it lacks; True when it changed. Everything else (first raise time, ack state) is kept.
-    The OpenSearch sink runs the same rule as a script (sinks/opensearch_merge.py)."""
+    Both stores merge with it (SQLite in the write's transaction, OpenSearch with `if_seq_no`)."""
     threat = stored.setdefault("threat", {})
     have = threat.setdefault("enrichments", [])
     known = {enrichment_key(enrichment) for enrichment in have}

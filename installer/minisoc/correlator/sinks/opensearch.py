@@ -1,5 +1,7 @@
-"""Alerts in OpenSearch: `_bulk` `update` + `upsert` with `_id` = alert id: an absent alert is created, one
-already there gets the enrichments it lacks (opensearch_merge), a replay is a no-op.
+"""Alerts in OpenSearch: `_bulk` `create` with `_id` = alert id, so a replay is a no-op (409 = already there);
+an alert already there that the new one adds enrichments to (the same record alerted again, e.g. by a
+retro-hunt with new indicators) is merged (`merge_alert`, the SQLite store's rule) and written back with
+optimistic concurrency (`if_seq_no`), never duplicated. No script: no dependence on a scripting module.
 
 Implements AlertSink (raises SinkUnavailable when the cluster does not answer: wrap it in BufferedAlertSink)
 and AlertStore (list by pages through a point in time, so any limit works whatever the index's
@@ -16,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import AuthorizationException, NotFoundError, TransportError
+from opensearchpy.exceptions import AuthorizationException, ConflictError, NotFoundError, TransportError
 
-from minisoc.correlator.alerts import alert_not_found_hint, iso_utc, mark_ack, may_be_id_prefix
+from minisoc.correlator.alerts import alert_not_found_hint, iso_utc, mark_ack, may_be_id_prefix, merge_alert
 from minisoc.correlator.model import Alert
 from minisoc.correlator.sinks.opensearch_client import (
     BulkDoc,
@@ -26,7 +28,6 @@ from minisoc.correlator.sinks.opensearch_client import (
     call_with_retries,
     keep_rejected,
 )
-from minisoc.correlator.sinks.opensearch_merge import merge_script
 from minisoc.correlator.sinks.opensearch_templates import alerts_template
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import ServiceError, UsageError
@@ -44,6 +45,7 @@ def ensure_template(
     call_with_retries(put, attempts=attempts, backoff_s=backoff_s)
 
 
+MERGE_ATTEMPTS = 3  # reads and merges of an alert another writer keeps changing
 PAGE_SIZE = 1000  # alerts per search when listing (far below the default max_result_window of 10,000)
 PIT_KEEP_ALIVE = "1m"  # each page renews it
 # newest first; the id breaks ties so that `search_after` neither skips nor repeats an alert
@@ -75,7 +77,6 @@ class OpenSearchAlertSink:
         self.merged = 0  # alerts already there that got enrichments they lacked
         self.duplicates = 0
         self.rejected = 0
-        self.page_size = PAGE_SIZE
 
     def _ensure_template(self) -> None:
         if not self._template_ready:
@@ -92,16 +93,55 @@ class OpenSearchAlertSink:
         if not alerts:
             return
         self._ensure_template()
-        docs = [BulkDoc(self.index, alert.id, alert.doc, merge_script(alert.doc)) for alert in alerts]
+        docs = [BulkDoc(self.index, alert.id, alert.doc) for alert in alerts]
         kwargs: dict[str, Any] = {"attempts": self.attempts, "backoff_s": self.backoff_s}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
         outcome = bulk_create(self.client, docs, **kwargs)
+        merged = self._merge(outcome.existing) if outcome.existing else 0
         self.written += outcome.created
-        self.merged += outcome.updated
-        self.duplicates += outcome.duplicates
+        self.merged += merged
+        self.duplicates += outcome.duplicates - merged
         self.rejected += len(outcome.rejected)
         keep_rejected(self.rejected_path, outcome.rejected)
+
+    def _merge(self, docs: Sequence[BulkDoc]) -> int:
+        """Merge `docs` (already in the index) into the stored alerts; how many changed. A document changed
+        by someone else in between (an ack, another writer) is read and merged again."""
+        merged = 0
+        pending = list(docs)
+        for _ in range(MERGE_ATTEMPTS):
+            if not pending:
+                return merged
+            body = {"ids": [doc.id for doc in pending]}
+            reply = call_with_retries(functools.partial(self.client.mget, index=self.index, body=body),
+                                      attempts=self.attempts, backoff_s=self.backoff_s)
+            conflicts: list[BulkDoc] = []
+            for doc, found in zip(pending, reply["docs"], strict=True):
+                stored = found.get("_source")
+                if not found.get("found") or stored is None or not merge_alert(stored, doc.source):
+                    continue  # as it was (a replay), or gone since (retention deleted its index)
+                if self._write_back(doc.id, stored, found):
+                    merged += 1
+                else:
+                    conflicts.append(doc)
+            pending = conflicts
+        if pending:
+            raise SinkUnavailable(f"{len(pending)} alert(s) kept changing while being merged: retried later")
+        return merged
+
+    def _write_back(self, alert_id: str, doc: dict[str, Any], found: dict[str, Any]) -> bool:
+        """Index the merged `doc` if the stored one is still the version read; False when it changed."""
+
+        def index() -> bool:
+            try:
+                self.client.index(index=self.index, id=alert_id, body=doc, params={
+                    "if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]})
+            except ConflictError:
+                return False
+            return True
+
+        return bool(call_with_retries(index, attempts=self.attempts, backoff_s=self.backoff_s))
 
     def _call(self, action: Callable[[], Any], missing: Any) -> Any:
         """`action()` with one retry; `missing` when the index does not exist; ServiceError when the cluster
@@ -151,13 +191,15 @@ class OpenSearchAlertSink:
     def list_alerts(self, since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Alerts raised since `since` (event.created), newest first (then by id), at most `limit`.
 
-        Read by pages of `page_size` with `search_after` in a point in time (a consistent view while the
-        correlator writes): a single search may not reach past the index's `max_result_window` (10,000).
+        Read by pages of PAGE_SIZE (or less, see `_page_size`) with `search_after` in a point in time (a
+        consistent view while the correlator writes): a single search may not reach past the index's
+        `max_result_window` (10,000 by default).
         """
         self._refresh()
+        page_size = self._page_size()
         pit = self._open_pit()
         try:
-            return [doc for page in self._pages(since, limit, pit) for doc in page]
+            return [doc for page in self._pages(since, limit, pit, page_size) for doc in page]
         finally:
             if pit is not None:
                 with contextlib.suppress(TransportError):
@@ -176,11 +218,24 @@ class OpenSearchAlertSink:
             raise
         return None if reply is None else str(reply["pit_id"])
 
-    def _pages(self, since: datetime | None, limit: int, pit: str | None) -> Iterator[list[dict[str, Any]]]:
+    def _page_size(self) -> int:
+        """PAGE_SIZE, or the index's `max_result_window` when an administrator set it lower (a page may not
+        reach past it either); PAGE_SIZE when the settings cannot be read."""
+        try:
+            reply = self.client.indices.get_settings(
+                index=self.index, name="index.max_result_window", params={"include_defaults": "true"})
+        except TransportError:
+            return PAGE_SIZE
+        windows = [int(value) for settings in reply.values() for group in ("settings", "defaults")
+                   if (value := settings.get(group, {}).get("index", {}).get("max_result_window"))]
+        return max(1, min([PAGE_SIZE, *windows]))
+
+    def _pages(self, since: datetime | None, limit: int, pit: str | None, page_size: int,
+               ) -> Iterator[list[dict[str, Any]]]:
         left = limit
         after: list[Any] | None = None
         while left > 0:
-            body: dict[str, Any] = {"query": self._since_query(since), "size": min(left, self.page_size),
+            body: dict[str, Any] = {"query": self._since_query(since), "size": min(left, page_size),
                                     "sort": LIST_SORT, "track_total_hits": False}
             if after is not None:
                 body["search_after"] = after

@@ -24,20 +24,18 @@ _RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 
 
 class BulkDoc(msgspec.Struct, frozen=True):
-    """One document for `_bulk`: created only if `id` is not already in `index`; with a `script` (an
-    `update` with `upsert`), created if absent, else the script runs on the stored document."""
+    """One document for `_bulk`: created only if `id` is not already in `index`."""
 
     index: str
     id: str
     source: dict[str, Any]
-    script: dict[str, Any] | None = None
 
 
 @dataclass
 class BulkOutcome:
     created: int = 0
-    duplicates: int = 0  # 409 (or a scripted update's noop): already present (a replay), not an error
-    updated: int = 0  # already present, changed by the document's script
+    duplicates: int = 0  # 409: already present (a replay), not an error
+    existing: list[BulkDoc] = field(default_factory=list)  # the documents of those 409s
     rejected: list[tuple[BulkDoc, str]] = field(
         default_factory=list
     )  # 4xx other than 409/429: cannot be stored
@@ -111,35 +109,27 @@ def bulk_create(
     backoff_s: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BulkOutcome:
-    """`_bulk` with `create` ops (`update` with `upsert` for a doc with a script): 201 created, 409 (or a
-    noop) already there, 200 updated; 429/5xx and transport errors retried."""
+    """`_bulk` with `create` ops: 201 created, 409 already there; 429/5xx and transport errors retried."""
     outcome = BulkOutcome()
     pending = list(docs)
     delay = backoff_s
     for attempt in range(1, attempts + 1):
         body: list[dict[str, Any]] = []
         for doc in pending:
-            if doc.script is None:
-                body.append({"create": {"_index": doc.index, "_id": doc.id}})
-                body.append(doc.source)
-            else:  # retry_on_conflict: two writers updating one document (a live match and a retro-hunt)
-                body.append({"update": {"_index": doc.index, "_id": doc.id, "retry_on_conflict": 3}})
-                body.append({"script": doc.script, "upsert": doc.source})
+            body.append({"create": {"_index": doc.index, "_id": doc.id}})
+            body.append(doc.source)
         reply = call_with_retries(
             functools.partial(client.bulk, body=body), attempts=attempts, backoff_s=backoff_s, sleep=sleep
         )
         retry: list[BulkDoc] = []
         for doc, item in zip(pending, reply["items"], strict=True):
-            result = item.get("create") or item.get("update") or {}
+            result = item.get("create", {})
             status = int(result.get("status", 500))
-            if status == 200 and result.get("result") == "updated":
-                outcome.updated += 1
-            elif status == 200 and result.get("result") == "noop":
-                outcome.duplicates += 1
-            elif status in (200, 201):
+            if status in (200, 201):
                 outcome.created += 1
             elif status == 409:
                 outcome.duplicates += 1
+                outcome.existing.append(doc)
             elif status in _RETRYABLE_STATUS or status >= 500:
                 retry.append(doc)
             else:
