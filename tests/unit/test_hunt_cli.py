@@ -166,9 +166,10 @@ def test_spread_multi_values() -> None:
 
 
 def test_text_output_shows_log_text_as_it_is_never_as_markup(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A uri with BBCode forum spam (real traffic) once crashed the table (rich markup) or lost its tags."""
+    monkeypatch.setenv("COLUMNS", "300")  # wide enough that no cell folds (tmp_path is long)
     uri = "/f.php?m=[b]x[/b]:fire:[/url]"
     line = {"ts": 1.5e9, "uid": "Cbb1", "id.orig_h": "10.0.0.1", "id.orig_p": 1, "id.resp_h": "10.0.0.2",
             "id.resp_p": 80, "host": "spam.example", "uri": uri}

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -74,10 +75,11 @@ def _log_cell(doc: dict[str, Any]) -> str:
 
 def alerts_table(docs: Sequence[dict[str, Any]], title: str) -> Table:
     """The table of alert documents (newest first, as given)."""
-    table = Table(title=title)
+    # no vertical rules nor edge padding: the columns keep the width for text
+    table = Table(title=title, box=box.SIMPLE, collapse_padding=True, pad_edge=False)
     table.add_column("time / raised", no_wrap=True)
     table.add_column("id", no_wrap=True, min_width=ID_WIDTH, overflow="ignore")
-    table.add_column("log", overflow="fold")
+    table.add_column("log", overflow="fold", max_width=40)  # a long path folds, not the matched values
     table.add_column("source / destination", overflow="fold")
     table.add_column("matched", overflow="fold")
     table.add_column("indicator", overflow="fold")
