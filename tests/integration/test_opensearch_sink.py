@@ -71,6 +71,11 @@ def test_bulk_write_twice_keeps_one_copy_and_maps_ips(opensearch: OpenSearchServ
     hits = client.search(index="alerts-idem", body={"query": {"term": {"destination.ip": "198.51.100.0/24"}}})
     assert hits["hits"]["total"]["value"] == 25  # a CIDR query works because the field is typed ip
     assert mapping["threat"]["properties"]["enrichments"]["type"] == "nested"  # as ECS defines it
+    enrichment = mapping["threat"]["properties"]["enrichments"]["properties"]
+    assert enrichment["matched"]["properties"]["occurred"]["type"] == "date"
+    assert enrichment["indicator"]["properties"]["misp"]["properties"]["threat_level"]["type"] == "integer"
+    assert mapping["threat"]["properties"]["indicator"]["properties"]["marking"]["properties"]["tlp"] == {
+        "type": "keyword", "ignore_above": 4096}
     atomic = alerts[0].doc["threat"]["enrichments"][0]["matched"]["atomic"]
     nested = {"nested": {"path": "threat.enrichments",
                          "query": {"term": {"threat.enrichments.matched.atomic": atomic}}}}
