@@ -197,3 +197,16 @@ def test_list_pages_past_the_result_window(opensearch: OpenSearchServer, capsys:
     assert main(["alerts", "list", "--store", f"{opensearch.url}/alerts-window", "--limit", "30"]) == 0
     out = capsys.readouterr().out
     assert "Alerts (30 of 250)" in out and "... and 220 more" in out
+
+
+def test_list_more_than_ten_thousand_alerts(opensearch: OpenSearchServer) -> None:
+    """The issue as reported, at OpenSearch's default result window (10,000): pages of 1000 in a point in
+    time reach the 10,050th alert."""
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-many")
+    alerts = make_alerts(10_050)
+    for start in range(0, len(alerts), 2000):
+        sink.write(alerts[start:start + 2000])
+    listed = sink.list_alerts(limit=20_000)
+    assert len(listed) == 10_050 and {doc["event"]["id"] for doc in listed} == {a.id for a in alerts}
+    assert sink.count_alerts() == 10_050
