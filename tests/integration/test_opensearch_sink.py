@@ -3,6 +3,7 @@ list/ack, Zeek logs in per-type daily indices, and buffering while the cluster i
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from opensearch_server import OpenSearchServer
 from opensearchpy import OpenSearch
 
-from minisoc.correlator.alerts import build_alerts
+from minisoc.cli.main import main
+from minisoc.correlator.alerts import build_alerts, merge_alert
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
 from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
@@ -69,6 +71,11 @@ def test_bulk_write_twice_keeps_one_copy_and_maps_ips(opensearch: OpenSearchServ
     hits = client.search(index="alerts-idem", body={"query": {"term": {"destination.ip": "198.51.100.0/24"}}})
     assert hits["hits"]["total"]["value"] == 25  # a CIDR query works because the field is typed ip
     assert mapping["threat"]["properties"]["enrichments"]["type"] == "nested"  # as ECS defines it
+    enrichment = mapping["threat"]["properties"]["enrichments"]["properties"]
+    assert enrichment["matched"]["properties"]["occurred"]["type"] == "date"
+    assert enrichment["indicator"]["properties"]["misp"]["properties"]["threat_level"]["type"] == "integer"
+    assert mapping["threat"]["properties"]["indicator"]["properties"]["marking"]["properties"]["tlp"] == {
+        "type": "keyword", "ignore_above": 4096}
     atomic = alerts[0].doc["threat"]["enrichments"][0]["matched"]["atomic"]
     nested = {"nested": {"path": "threat.enrichments",
                          "query": {"term": {"threat.enrichments.matched.atomic": atomic}}}}
@@ -134,3 +141,72 @@ def test_buffer_while_stopped_then_exactly_once(opensearch: OpenSearchServer, tm
         opensearch.start()
     assert sink.drain() is True and sink.backlog == 0
     assert count(client, "alerts-down") == 10
+
+
+def test_a_record_alerted_again_is_merged_as_the_sqlite_store_merges(opensearch: OpenSearchServer) -> None:
+    """Live alert for A, acknowledged; a retro-hunt later finds the same line matches new indicator B: one
+    document with both enrichments (as `merge_alert`, the SQLite store's rule, gives), its ack kept; a replay
+    changes nothing."""
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-merge")
+    record = LogRecord(log_type="dns", fields={"query": "x.evil.example", "id.resp_h": "198.51.100.7"},
+                       raw=b"the line", path="/l/dns.log", offset=0, ts=1_600_000_000.0)
+    new = Indicator(value="evil.example", kind="domain", type="domain", source="misp", attribute_uuid="u-b",
+                    tags=("tlp:red",))
+    [live] = build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")], now=10.0)
+    sink.write([live])
+    sink.ack(live.id)
+    both = [Match(new, "query", "x.evil.example"), Match(IND, "id.resp_h", IND.value)]
+    [retro] = build_alerts(record, both, now=20.0, retro=True)
+    sink.write([retro])
+    sink.write([retro, live])
+    assert count(client, "alerts-merge") == 1
+    assert (sink.written, sink.merged, sink.duplicates) == (1, 1, 2)
+    stored = client.get(index="alerts-merge", id=live.id)["_source"]
+    expected = copy.deepcopy(live.doc)
+    assert merge_alert(expected, retro.doc) and not merge_alert(expected, live.doc)
+    assert stored["threat"]["enrichments"] == expected["threat"]["enrichments"]
+    assert stored["tags"] == expected["tags"] == ["retro", "tlp:red"]
+    assert stored["minisoc"]["ack"]["state"] == "acknowledged" and stored["event"] == live.doc["event"]
+    nested = {"nested": {"path": "threat.enrichments",
+                         "query": {"term": {"threat.enrichments.indicator.misp.attribute_uuid": "u-b"}}}}
+    assert client.search(index="alerts-merge", body={"query": nested})["hits"]["total"]["value"] == 1
+
+
+def test_list_pages_past_the_result_window(opensearch: OpenSearchServer, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`alerts list --limit 20000` on more alerts than `max_result_window` answered 400
+    (search_phase_execution_exception): the window is lowered to 100 here to keep the test fast."""
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-window")
+    sink._ensure_template()
+    client.indices.create(index="alerts-window", body={"settings": {"index.max_result_window": 100}})
+    alerts = make_alerts(250)
+    sink.write(alerts)
+    client.indices.refresh(index="alerts-window")
+    listed = sink.list_alerts(limit=240)
+    assert len(listed) == len({doc["event"]["id"] for doc in listed}) == 240
+    # newest first (a `date` keeps milliseconds), then by id
+    keys = [(doc["event"]["created"][:23], doc["event"]["id"]) for doc in listed]
+    assert keys == sorted(sorted(keys, key=lambda key: key[1]), key=lambda key: key[0], reverse=True)
+    assert {doc["event"]["id"] for doc in sink.list_alerts(limit=20000)} == {a.id for a in alerts}
+    assert sink.count_alerts() == 250
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["alerts", "list", "--store", f"{opensearch.url}/alerts-window", "--limit", "20000"]) == 0
+    assert "Alerts (250)" in capsys.readouterr().out
+    assert main(["alerts", "list", "--store", f"{opensearch.url}/alerts-window", "--limit", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "Alerts (30 of 250)" in out and "... and 220 more" in out
+
+
+def test_list_more_than_ten_thousand_alerts(opensearch: OpenSearchServer) -> None:
+    """The issue as reported, at OpenSearch's default result window (10,000): pages of 1000 in a point in
+    time reach the 10,050th alert."""
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-many")
+    alerts = make_alerts(10_050)
+    for start in range(0, len(alerts), 2000):
+        sink.write(alerts[start:start + 2000])
+    listed = sink.list_alerts(limit=20_000)
+    assert len(listed) == 10_050 and {doc["event"]["id"] for doc in listed} == {a.id for a in alerts}
+    assert sink.count_alerts() == 10_050

@@ -4,6 +4,7 @@ name the host URL and never a secret, and the in-container command for stores on
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -194,3 +195,22 @@ def test_no_site_no_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["alerts", "list", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no site here" in err and "--store" in err
+
+
+def test_the_container_listing_knows_its_total_only_below_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The container prints a JSON array: fewer alerts than asked is all of them; as many may be more."""
+    review = open_review(make_site(tmp_path, "opensearch.enabled=false", "correlator.index_logs=false"),
+                         None, None, "list")
+    assert isinstance(review, ContainerReview)
+    docs = [{"event": {"id": str(n)}} for n in range(3)]
+
+    def fake_run(argv: list[str], **_: object) -> Completed:
+        return Completed(argv, 0, json.dumps(docs), "")
+
+    monkeypatch.setattr("minisoc.correlator.review_container.run_command", fake_run)
+    assert (review.list_alerts(None, 5).docs, review.list_alerts(None, 5).total) == (docs, 3)
+    assert review.list_alerts(None, 3).total is None
+    with pytest.raises(UsageError, match="--limit -1: not a number of alerts"):
+        review.list_alerts(None, -1)

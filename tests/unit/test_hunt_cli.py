@@ -62,7 +62,7 @@ def test_json_contract_alerts_on_stdout_summary_on_stderr(
     assert summary["logs"]["lines_by_type"] == {"dns": 50, "http": 28}
     assert summary["logs"]["malformed"] == 0
     assert summary["indicators"]["loaded"] == 3
-    values = {a["minisoc"]["indicator"]["value"] for a in alerts}
+    values = {e["indicator"]["name"] for a in alerts for e in a["threat"]["enrichments"]}
     assert values == {"69.147.64.34", "icemaiden.com"}
     dns_alert = next(a for a in alerts if a["event"]["dataset"] == "zeek.dns")
     assert dns_alert["threat"]["enrichments"][0]["matched"]["atomic"].endswith(".icemaiden.com")
@@ -70,7 +70,8 @@ def test_json_contract_alerts_on_stdout_summary_on_stderr(
     assert dns_alert["log"]["file"]["path"] == str(logs / "dns.log")
     http_alert = next(a for a in alerts if a["event"]["dataset"] == "zeek.http")
     assert http_alert["destination"]["ip"] == "69.147.64.34"
-    assert http_alert["threat"]["indicator"]["type"] == "ip-dst"
+    assert http_alert["threat"]["indicator"]["type"] == "ipv4-addr"
+    assert http_alert["threat"]["indicator"]["misp"]["type"] == "ip-dst"
     assert len({a["event"]["id"] for a in alerts}) == len(alerts)
 
 
@@ -165,9 +166,10 @@ def test_spread_multi_values() -> None:
 
 
 def test_text_output_shows_log_text_as_it_is_never_as_markup(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A uri with BBCode forum spam (real traffic) once crashed the table (rich markup) or lost its tags."""
+    monkeypatch.setenv("COLUMNS", "300")  # wide enough that no cell folds (tmp_path is long)
     uri = "/f.php?m=[b]x[/b]:fire:[/url]"
     line = {"ts": 1.5e9, "uid": "Cbb1", "id.orig_h": "10.0.0.1", "id.orig_p": 1, "id.resp_h": "10.0.0.2",
             "id.resp_p": 80, "host": "spam.example", "uri": uri}

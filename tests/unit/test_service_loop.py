@@ -178,7 +178,7 @@ def test_new_indicators_trigger_a_retro_hunt_and_the_export_follows(site: Path) 
     service.sync_intel()
     retro = [doc for doc in store.list_alerts(limit=100_000) if doc["event"]["id"] not in live]
     assert retro and all(doc["minisoc"]["retro"] is True for doc in retro)
-    assert {doc["minisoc"]["indicator"]["value"] for doc in retro} == {"icemaiden.com"}
+    assert {doc["threat"]["indicator"]["name"] for doc in retro} == {"icemaiden.com"}
     assert set(stored_ids(store)) == set(hunt_ids(site, site / "lab.intel"))
     assert (
         "icemaiden.com\tIntel::DOMAIN\tlab.intel\tlab domain\t-"
@@ -331,6 +331,6 @@ def test_the_service_applies_warninglists_as_the_offline_hunt_does(site: Path) -
     service.parts.sync_interval_s = 0
     service._next_sync = 0
     service.sync_intel()
-    kept = {doc["minisoc"]["indicator"]["value"] for doc in store.list_alerts(limit=100_000)}
+    kept = {doc["threat"]["indicator"]["name"] for doc in store.list_alerts(limit=100_000)}
     assert kept == {"icemaiden.com"}
     assert set(stored_ids(store)) == set(hunt_ids(site, site / "lab.intel", [listed]))

@@ -10,7 +10,7 @@ import pytest
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.model import Indicator, LogRecord, Match
-from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sighting, sightings_for
+from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sightings, sightings_for
 from minisoc.correlator.typing import SinkUnavailable
 
 IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", attribute_uuid="a-uuid")
@@ -48,6 +48,18 @@ def test_one_sighting_per_indicator_with_latest_time() -> None:
     ]
 
 
+def test_an_alert_of_two_indicators_sights_both() -> None:
+    """One alert per record now carries every matched indicator: each is still sighted (and, for a false
+    positive, each attribute)."""
+    record = LogRecord(log_type="dns", fields={}, raw=b"both", ts=100.0)
+    [alert] = build_alerts(record, [Match(IND, "id.resp_h", IND.value), Match(DOM, "query", DOM.value)])
+    assert [(s.value, s.timestamp) for s in sightings_for([alert], "lab")] == [
+        ("198.51.100.7", 100), ("evil.example", 100)]
+    fps = false_positive_sightings(alert.doc, "lab", now=5.0)
+    assert [(s.value, s.attribute_uuid, s.type) for s in fps] == [
+        ("198.51.100.7", "a-uuid", 1), ("evil.example", None, 1)]
+
+
 def test_misp_sink_sends_by_attribute_uuid_when_known_else_one_value_per_call(tmp_path: Path) -> None:
     """One value per call: MISP answers a batch of values with one sighting, dropping unknown ones."""
     key = tmp_path / "key"
@@ -60,8 +72,8 @@ def test_misp_sink_sends_by_attribute_uuid_when_known_else_one_value_per_call(tm
         ({"source": "lab", "type": "0", "timestamp": 100}, "a-uuid"),
         ({"values": ["evil.example"], "source": "lab", "type": "0", "timestamp": 100}, None),
     ]
-    fp = false_positive_sighting(alerts_at([1.0], IND)[0].doc, "lab", now=5.0)
-    sink.add_sightings([fp])
+    fp = false_positive_sightings(alerts_at([1.0], IND)[0].doc, "lab", now=5.0)
+    sink.add_sightings(fp)
     assert misp.calls[-1] == ({"source": "lab", "type": "1", "timestamp": 5}, "a-uuid")
     assert sink.sent == 3
 

@@ -46,6 +46,28 @@ def test_write_twice_stores_once(tmp_path: Path) -> None:
     assert reopened.get(alerts[0].id)["event"]["id"] == alerts[0].id
 
 
+def test_a_record_alerted_again_for_a_new_indicator_is_updated_not_duplicated(tmp_path: Path) -> None:
+    """Live alert for A, acknowledged; a retro-hunt later finds the same line matches new indicator B too:
+    still one alert, now with both enrichments, its ack and first raise time kept."""
+    record = LogRecord(log_type="dns", fields={"query": "x.evil.example", "id.resp_h": "198.51.100.7"},
+                       raw=b"the line", path="/l/dns.log", offset=0, ts=1_600_000_000.0)
+    new = Indicator(value="evil.example", kind="domain", type="domain", source="misp", attribute_uuid="u-b")
+    sink = SqliteAlertSink(tmp_path / "alerts.db")
+    [live] = build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")], now=10.0)
+    sink.write([live])
+    sink.ack(live.id)
+    [retro] = build_alerts(record, [Match(new, "query", "x.evil.example")], now=20.0, retro=True)
+    sink.write([retro])
+    sink.write([retro, live])  # a replay of both: nothing more to add
+    assert sink.count() == 1 and (sink.written, sink.merged, sink.duplicates) == (1, 1, 2)
+    stored = sink.get(live.id)
+    names = [e["indicator"]["name"] for e in stored["threat"]["enrichments"]]
+    assert names == ["198.51.100.7", "evil.example"]
+    assert stored["minisoc"]["ack"]["state"] == "acknowledged" and stored["minisoc"]["retro"] is False
+    assert stored["event"]["created"] == live.doc["event"]["created"] and "retro" in stored["tags"]
+    assert sink.count_alerts() == 1 and sink.count_alerts(datetime.now(UTC) + timedelta(minutes=5)) == 0
+
+
 def test_list_since_and_ack_by_prefix(tmp_path: Path) -> None:
     sink = SqliteAlertSink(tmp_path / "alerts.db")
     alerts = make_alerts(3)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from minisoc.cli.alert_table import plain_console, print_alerts
 from minisoc.correlator.review_site import open_review
 
 alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True, rich_markup_mode=None)
@@ -33,7 +32,9 @@ def list_alerts(
     since: Annotated[
         str | None, typer.Option("--since", help="Only alerts raised in the last 15m, 2h, 7d...")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 1000,
+    limit: Annotated[
+        int, typer.Option("--limit", help="At most this many (1 or more), newest first.")
+    ] = 1000,
     json_output: Annotated[bool, typer.Option("--json", help="A JSON array of alert documents.")] = False,
     store: StoreUrl = None,
     config: ConfigPath = None,
@@ -41,13 +42,13 @@ def list_alerts(
     """List alerts, newest first."""
     review = open_review(site_dir, store, config, "list")
     try:
-        docs = review.list_alerts(since, limit)
+        listing = review.list_alerts(since, limit)
     finally:
         review.close()
     if json_output:
-        sys.stdout.write(orjson.dumps(docs).decode() + "\n")
+        sys.stdout.write(orjson.dumps(listing.docs).decode() + "\n")
         return
-    _render(docs)
+    print_alerts(plain_console(), listing.docs, listing.total, more_hint="newest first: raise --limit")
 
 
 @alerts_app.command("ack")
@@ -72,34 +73,6 @@ def ack_alert(
         sys.stdout.write(orjson.dumps(reply).decode() + "\n")
     else:
         typer.echo(f"alert {result.alert_id}: {result.ack.get('state')} (MISP sighting: {result.sighting})")
-
-
-def _render(docs: list[dict[str, Any]]) -> None:
-    # cells hold log and intel text, which anyone on the wire can shape: no markup, no emoji codes
-    console = Console(markup=False, emoji=False, highlight=False,
-                      width=None if sys.stdout.isatty() else 200)
-    if not docs:
-        console.print("No alerts.")
-        return
-    table = Table(title=f"Alerts ({len(docs)})")
-    for column in ("raised", "id", "log", "field", "observed", "indicator type", "provider", "state"):
-        table.add_column(column, overflow="fold")
-    for doc in docs:
-        matched = (doc.get("threat", {}).get("enrichments") or [{}])[0].get("matched", {})
-        indicator = doc.get("threat", {}).get("indicator", {})
-        minisoc = doc.get("minisoc", {})
-        state = minisoc.get("ack", {}).get("state", "?") + (" (retro)" if minisoc.get("retro") else "")
-        table.add_row(
-            doc.get("event", {}).get("created", "?"),
-            doc.get("event", {}).get("id", "?"),
-            doc.get("zeek", {}).get("log_type", "?"),
-            matched.get("field", "?"),
-            matched.get("atomic", "?"),
-            indicator.get("type", "?"),
-            indicator.get("provider", "?"),
-            state,
-        )
-    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from minisoc.cli.alert_table import plain_console, print_alerts
 from minisoc.cli.multivalue import MultiValueCommand
 from minisoc.correlator.hunt import HuntRequest, HuntSummary, run_hunt
 from minisoc.correlator.model import Alert
@@ -81,32 +81,9 @@ def hunt(
 
 
 def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) -> None:
-    # cells hold log and intel text, which anyone on the wire can shape: no markup, no emoji codes
-    console = Console(markup=False, emoji=False, highlight=False,
-                      width=None if sys.stdout.isatty() else 200)
-    if shown:
-        table = Table(title=f"Alerts ({summary.alerts})", show_lines=False)
-        for column in ("time", "log", "field", "observed", "indicator type", "source", "uid"):
-            table.add_column(column, overflow="fold")
-        for alert in shown:
-            doc = alert.doc
-            enrichment = doc["threat"]["enrichments"][0]
-            table.add_row(
-                doc["@timestamp"],
-                doc["zeek"]["log_type"],
-                enrichment["matched"]["field"],
-                enrichment["matched"]["atomic"],
-                doc["threat"]["indicator"]["type"],
-                doc["threat"]["indicator"]["provider"],
-                doc["zeek"].get("uid", "-"),
-            )
-        console.print(table)
-        if summary.alerts > len(shown):
-            console.print(
-                f"... and {summary.alerts - len(shown)} more (use --json or --store to get them all)"
-            )
-    else:
-        console.print("No alerts.")
+    console = plain_console()
+    print_alerts(console, [alert.doc for alert in shown], summary.alerts,
+                 more_hint="use --json or --store to get them all")
     logs = report["logs"]
     indicators = report["indicators"]
     table = Table(title="Summary", show_header=False)

@@ -1,34 +1,30 @@
-"""Alert builder: (log record, matches) -> ECS-aligned alert documents with deterministic ids.
+"""Alert builder: (log record, matches) -> one ECS alert document per record, with a deterministic id.
 
-Pure: the same record and indicator always give the same id, so replays, restarts and retro-hunts never
-duplicate an alert (sinks write with create-if-absent semantics). The schema is documented in docs/alerts.md.
+As Elastic's indicator match rules do, a record is one alert whatever the number of indicators it matches:
+each matched (indicator, field) pair is an entry of `threat.enrichments`. Pure: the id depends on the record
+only (its log type and bytes), never on which indicators matched or in which order they were loaded, so a
+replay, a restart or a retro-hunt that finds the record again names the same alert; sinks then add the
+enrichments the stored alert lacks (`merge_alert`) instead of writing a second one. Schema: docs/alerts.md.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from minisoc.correlator.model import KIND_IP, Alert, Indicator, LogRecord, Match
+from minisoc.correlator.model import Alert, LogRecord, Match
+from minisoc.correlator.threat_indicator import indicator_doc, indicator_id
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
-ALERT_SCHEMA_VERSION = 1
+ALERT_SCHEMA_VERSION = 2  # 2: one alert per record, ECS indicator types (1: one per record and indicator)
 ACK_OPEN = "open"
 ACK_ACKNOWLEDGED = "acknowledged"
 ACK_FALSE_POSITIVE = "false_positive"
-
-# ECS event.category per Zeek log type (default: network).
-_CATEGORY_BY_LOG_TYPE: dict[str, list[str]] = {
-    "files": ["file"],
-    "x509": ["network"],
-    "http": ["network", "web"],
-    "smtp": ["network", "email"],
-    "intel": ["threat"],
-    "notice": ["intrusion_detection"],
-}
+MATCH_TYPE = "indicator_match_rule"
 
 # Where source/destination come from, in the order tried (field names differ between Zeek versions).
 _SOURCE_IP_FIELDS = ("id.orig_h", "tx_hosts", "src", "client_addr")  # client_addr: dhcp (Zeek 3+)
@@ -44,19 +40,13 @@ def iso_utc(epoch: float) -> str:
     return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
-def indicator_identity(indicator: Indicator) -> tuple[str, str, str]:
-    """What makes two matches the same indicator for alerting: (MISP type, value, source)."""
-    return (indicator.type, indicator.value, indicator.source)
+def alert_id(log_type: str, raw: bytes) -> str:
+    """Deterministic alert id of a record: sha256 over its log type and the sha256 of its line.
 
-
-def alert_id(log_type: str, raw: bytes, indicator: Indicator) -> str:
-    """Deterministic alert id: sha256 over the log type, the line's sha256 and the indicator identity.
-
-    32 hex characters (128 bits): short enough to type in `minisoc alerts ack`, far from colliding.
+    32 hex characters (128 bits): short enough to type in `minisoc alerts ack`, far from colliding. No
+    indicator enters it: a record is one alert, whichever indicators match it and whenever they arrive.
     """
-    line_digest = hashlib.sha256(raw).hexdigest()
-    itype, value, source = indicator_identity(indicator)
-    material = "\x1f".join((log_type, line_digest, itype, value, source)).encode("utf-8", "surrogatepass")
+    material = log_type.encode("utf-8", "surrogatepass") + b"\x1f" + hashlib.sha256(raw).hexdigest().encode()
     return hashlib.sha256(material).hexdigest()[:32]
 
 
@@ -96,80 +86,62 @@ def _zeek_uid(fields: dict[str, Any]) -> str | None:
     return uid if isinstance(uid, str) else None
 
 
-def _indicator_doc(indicator: Indicator) -> dict[str, Any]:
-    """ECS `threat.indicator` fields for one indicator (shared by the alert and each enrichment)."""
-    doc: dict[str, Any] = {
-        "type": indicator.type,
-        "name": indicator.value,
-        "provider": indicator.source,
-    }
-    if indicator.kind == KIND_IP:
-        doc["ip"] = indicator.value
-    if indicator.reference:
-        doc["reference"] = indicator.reference
-    description = indicator.event_info or indicator.comment
-    if description:
-        doc["description"] = description
-    if indicator.port is not None:
-        doc["port"] = indicator.port
-    return doc
+def enrichment_key(enrichment: dict[str, Any]) -> tuple[str, str, str, str]:
+    """What makes two enrichments the same: (provider, matched.id, matched.field, matched.atomic)."""
+    indicator = enrichment.get("indicator") or {}
+    matched = enrichment.get("matched") or {}
+    return (str(indicator.get("provider")), str(matched.get("id")), str(matched.get("field")),
+            str(matched.get("atomic")))
 
 
-def _enrichment(match: Match) -> dict[str, Any]:
-    return {
-        "indicator": _indicator_doc(match.indicator),
-        "matched": {"atomic": match.observed, "field": match.field, "type": "indicator_match_rule"},
-    }
-
-
-def _group_by_indicator(matches: Sequence[Match]) -> list[list[Match]]:
-    """Matches grouped per indicator identity, in first-seen order; duplicate (field, value) pairs dropped."""
-    groups: dict[tuple[str, str, str], list[Match]] = {}
-    seen: set[tuple[tuple[str, str, str], str, str]] = set()
+def _enrichments(matches: Sequence[Match], occurred: str) -> list[dict[str, Any]]:
+    """One enrichment per distinct (indicator, field, observed value): ordered by the field's first match,
+    then by indicator, so that the order the indicators were loaded in does not show."""
+    fields: dict[str, int] = {}
+    found: dict[tuple[str, str, str, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
     for match in matches:
-        identity = indicator_identity(match.indicator)
-        key = (identity, match.field, match.observed)
-        if key in seen:
+        indicator = match.indicator
+        matched = {"atomic": match.observed, "field": match.field, "id": indicator_id(indicator),
+                   "occurred": occurred, "type": MATCH_TYPE}
+        key = (indicator.source, matched["id"], match.field, match.observed)
+        if key in found:
             continue
-        seen.add(key)
-        groups.setdefault(identity, []).append(match)
-    return list(groups.values())
+        order = (fields.setdefault(match.field, len(fields)), indicator.kind, indicator.value, indicator.type,
+                 *key)
+        found[key] = (order, {"indicator": indicator_doc(indicator), "matched": matched})
+    return [enrichment for _, enrichment in sorted(found.values(), key=lambda item: item[0])]
 
 
 def _alert_doc(
-    record: LogRecord, group: list[Match], *, alert_id_: str, retro: bool, site: str | None, created: str
+    record: LogRecord, enrichments: list[dict[str, Any]], tags: list[str], *, alert_id_: str, retro: bool,
+    site: str | None, created: str,
 ) -> dict[str, Any]:
-    indicator = group[0].indicator
     fields = record.fields
+    first = enrichments[0]["indicator"]
     event: dict[str, Any] = {
         "kind": "alert",
         "id": alert_id_,
         "dataset": f"zeek.{record.log_type}",
         "module": "zeek",
-        "category": _CATEGORY_BY_LOG_TYPE.get(record.log_type, ["network"]),
+        "category": ["threat"],
         "type": ["indicator"],
         "created": created,
         "original": record.raw.decode("utf-8", "replace"),
     }
-    threat_indicator = _indicator_doc(indicator)
     doc: dict[str, Any] = {
         "@timestamp": iso_utc(ts) if (ts := dated_epoch(record.ts)) is not None else created,
         "event": event,
         "zeek": {"log_type": record.log_type},
         "threat": {
-            "indicator": threat_indicator,
-            "feed": {"name": indicator.source},
-            "enrichments": [_enrichment(match) for match in group],
+            "indicator": first,  # the first enrichment's: what one-line views show; all are in enrichments
+            "feed": {"name": first["provider"]},
+            "enrichments": enrichments,
         },
-        "tags": sorted({*indicator.tags, *(["retro"] if retro else [])}),
+        "tags": tags,
         "minisoc": {
             "schema": ALERT_SCHEMA_VERSION,
             "retro": retro,
             "site": site,
-            "event_uuid": indicator.event_uuid,
-            "attribute_uuid": indicator.attribute_uuid,
-            "threat_level": indicator.threat_level,
-            "indicator": {"value": indicator.value, "kind": indicator.kind, "type": indicator.type},
             "ack": {"state": ACK_OPEN, "at": None},
         },
     }
@@ -180,7 +152,8 @@ def _alert_doc(
     if isinstance(fuid, str):
         doc["zeek"]["fuid"] = fuid
     if record.path is not None:
-        log: dict[str, Any] = {"file": {"path": record.path}}
+        # abspath, not resolve(): the path as the logs were given (Zeek's `current` is a symlink)
+        log: dict[str, Any] = {"file": {"path": os.path.abspath(record.path)}}  # noqa: PTH100
         if record.offset is not None:
             log["offset"] = record.offset
         doc["log"] = log
@@ -201,19 +174,43 @@ def build_alerts(
     site: str | None = None,
     now: float | None = None,
 ) -> list[Alert]:
-    """One alert per (record, indicator), with one `threat.enrichments` entry per matched field.
+    """The record's alert (none without matches): one `threat.enrichments` entry per distinct matched
+    (indicator, field, value).
 
-    `now` (epoch seconds) sets `event.created`; it defaults to the current time. It does not enter the id.
+    `now` (epoch seconds) sets `event.created` and `matched.occurred`; it defaults to the current time. It
+    does not enter the id.
     """
     if not matches:
         return []
     created = iso_utc(time.time() if now is None else now)
-    alerts: list[Alert] = []
-    for group in _group_by_indicator(matches):
-        identifier = alert_id(record.log_type, record.raw, group[0].indicator)
-        doc = _alert_doc(record, group, alert_id_=identifier, retro=retro, site=site, created=created)
-        alerts.append(Alert(id=identifier, doc=doc))
-    return alerts
+    enrichments = _enrichments(matches, created)
+    tags = {tag for match in matches for tag in match.indicator.tags} | ({"retro"} if retro else set())
+    identifier = alert_id(record.log_type, record.raw)
+    doc = _alert_doc(record, enrichments, sorted(tags), alert_id_=identifier, retro=retro, site=site,
+                     created=created)
+    return [Alert(id=identifier, doc=doc)]
+
+
+def merge_alert(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Add to the `stored` alert document the enrichments and tags of `new` (the same record, alerted
+    again) that it lacks; True when it changed. Everything else (first raise time, ack state) is kept.
+    Both stores merge with it (SQLite in the write's transaction, OpenSearch with `if_seq_no`)."""
+    threat = stored.setdefault("threat", {})
+    have = threat.setdefault("enrichments", [])
+    known = {enrichment_key(enrichment) for enrichment in have}
+    changed = False
+    for enrichment in new.get("threat", {}).get("enrichments", []):
+        key = enrichment_key(enrichment)
+        if key not in known:
+            known.add(key)
+            have.append(enrichment)
+            changed = True
+    tags = stored.setdefault("tags", [])
+    for tag in new.get("tags", []):
+        if tag not in tags:
+            tags.append(tag)
+            changed = True
+    return changed
 
 
 def get_field(doc: dict[str, Any], dotted: str) -> Any:

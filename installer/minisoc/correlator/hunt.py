@@ -73,7 +73,7 @@ class HuntSummary:
     def count(self, alerts: Iterable[Alert]) -> None:
         for alert in alerts:
             self.alerts += 1
-            kind = str(alert.doc["threat"]["indicator"]["type"])
+            kind = str(alert.doc["threat"]["indicator"]["misp"]["type"])  # the (first) indicator's
             self.alerts_by_indicator_type[kind] = self.alerts_by_indicator_type.get(kind, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:

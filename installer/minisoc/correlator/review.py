@@ -18,7 +18,7 @@ import yaml
 
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.correlator.sinks.open import AlertRepository
-from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sighting
+from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sightings
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import Problem, ProfileError, ServiceError, UsageError
 
@@ -60,6 +60,20 @@ def load_correlator_config(path: Path) -> CorrelatorConfig:
 
 
 @dataclass(frozen=True)
+class AlertListing:
+    """Alerts listed, newest first, and how many there are in all (None when the store cannot say)."""
+
+    docs: list[dict[str, Any]]
+    total: int | None
+
+
+def check_limit(limit: int) -> None:
+    """`--limit` must be a number of alerts: SQLite reads LIMIT -1 as no limit at all."""
+    if limit < 1:
+        raise UsageError(f"--limit {limit}: not a number of alerts", "use 1 or more (newest first)")
+
+
+@dataclass(frozen=True)
 class AckResult:
     alert_id: str
     ack: dict[str, Any]  # minisoc.ack of the alert: state, at, ...
@@ -71,7 +85,7 @@ class AlertReview(Protocol):
 
     description: str
 
-    def list_alerts(self, since: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def list_alerts(self, since: str | None, limit: int) -> AlertListing: ...
 
     def ack(self, alert_id: str, false_positive: bool) -> AckResult: ...
 
@@ -96,10 +110,12 @@ class StoreReview:
         self.no_misp_reason = no_misp_reason
         self.unavailable_hint = unavailable_hint
 
-    def list_alerts(self, since: str | None, limit: int) -> list[dict[str, Any]]:
+    def list_alerts(self, since: str | None, limit: int) -> AlertListing:
+        check_limit(limit)
         start = parse_since(since) if since else None
         try:
-            return self.store.list_alerts(start, limit=limit)
+            docs = self.store.list_alerts(start, limit=limit)
+            return AlertListing(docs, self.store.count_alerts(start))
         except ServiceError as error:
             raise self._with_hint(error) from None
 
@@ -121,7 +137,7 @@ class StoreReview:
             return f"not sent: {self.no_misp_reason}"
         sink = MispSightingSink(config.intel.misp)
         try:
-            sink.add_sightings([false_positive_sighting(doc, config.sightings.source)])
+            sink.add_sightings(false_positive_sightings(doc, config.sightings.source))
         except (SinkUnavailable, UsageError) as error:
             return f"not sent: {error}"
         if sink.refused:  # HTTP 200 with a message, or an error status: MISP does not have that attribute

@@ -17,7 +17,7 @@ import orjson
 
 from minisoc.compose.process import Completed, run_command
 from minisoc.compose.runner import ComposeProject
-from minisoc.correlator.review import AckResult
+from minisoc.correlator.review import AckResult, AlertListing, check_limit
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
 
 SERVICE = "correlator"
@@ -41,14 +41,16 @@ class ContainerReview:
             return self.project.argv("exec", "-T", SERVICE, "minisoc", *inner)
         return self.project.argv("run", "--rm", "--no-deps", "-T", SERVICE, *inner)  # entrypoint: minisoc
 
-    def list_alerts(self, since: str | None, limit: int) -> list[dict[str, Any]]:
+    def list_alerts(self, since: str | None, limit: int) -> AlertListing:
+        """The alerts as the container lists them; their total is known when fewer than `limit` came."""
+        check_limit(limit)
         args = ["alerts", "list", "--limit", str(limit)]
         if since:
             args += ["--since", since]
         docs = self._run(args)
         if not isinstance(docs, list):
             raise ServiceError(f"{self.description}: did not print a JSON array of alerts")
-        return docs
+        return AlertListing(docs, len(docs) if len(docs) < limit else None)
 
     def ack(self, alert_id: str, false_positive: bool) -> AckResult:
         args = ["alerts", "ack", alert_id, *(["--false-positive"] if false_positive else [])]

@@ -71,6 +71,9 @@ class AlertStore(Protocol):
     def list_alerts(self, since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         ...
 
+    def count_alerts(self, since: datetime | None = None) -> int:
+        ...
+
     def ack(self, alert_id: str, false_positive: bool = False) -> dict[str, Any]:
         ...
 

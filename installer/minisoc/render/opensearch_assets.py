@@ -82,12 +82,17 @@ def dashboards_saved_objects() -> str:
         "id": ALERTS_SEARCH_ID,
         "attributes": {
             "title": "minisoc: recent alerts",
-            "columns": [
+            "columns": [  # one alert per log record: every matched indicator is in threat.enrichments
                 "event.dataset",
                 "source.ip",
                 "destination.ip",
-                "threat.indicator.type",
                 "threat.enrichments.matched.atomic",
+                "threat.enrichments.indicator.type",
+                "threat.enrichments.indicator.misp.type",
+                "threat.enrichments.indicator.provider",
+                "threat.indicator.marking.tlp",
+                "log.file.path",
+                "event.id",
             ],
             "sort": [["@timestamp", "desc"]],
             "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps(search_source, sort_keys=True)},

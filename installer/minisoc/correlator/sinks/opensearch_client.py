@@ -35,6 +35,7 @@ class BulkDoc(msgspec.Struct, frozen=True):
 class BulkOutcome:
     created: int = 0
     duplicates: int = 0  # 409: already present (a replay), not an error
+    existing: list[BulkDoc] = field(default_factory=list)  # the documents of those 409s
     rejected: list[tuple[BulkDoc, str]] = field(
         default_factory=list
     )  # 4xx other than 409/429: cannot be stored
@@ -128,6 +129,7 @@ def bulk_create(
                 outcome.created += 1
             elif status == 409:
                 outcome.duplicates += 1
+                outcome.existing.append(doc)
             elif status in _RETRYABLE_STATUS or status >= 500:
                 retry.append(doc)
             else:

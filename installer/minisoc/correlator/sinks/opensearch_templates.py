@@ -18,6 +18,8 @@ _SETTINGS: dict[str, Any] = {"number_of_shards": 1, "auto_expand_replicas": "0-1
 
 
 def _indicator_mapping() -> dict[str, Any]:
+    """ECS `threat.indicator` (and `threat.enrichments.indicator`), with the MISP details under `misp`."""
+    hashes = {"md5": _KEYWORD, "sha1": _KEYWORD, "sha256": _KEYWORD}
     return {
         "properties": {
             "type": _KEYWORD,
@@ -27,6 +29,19 @@ def _indicator_mapping() -> dict[str, Any]:
             "description": {"type": "text", "fields": {"keyword": _KEYWORD}},
             "ip": _IP,
             "port": _PORT,
+            "url": {"properties": {"full": _KEYWORD}},
+            "email": {"properties": {"address": _KEYWORD}},
+            "file": {"properties": {"name": _KEYWORD, "hash": {"properties": hashes}}},
+            "marking": {"properties": {"tlp": _KEYWORD}},
+            "misp": {
+                "properties": {
+                    "type": _KEYWORD,
+                    "event_uuid": _KEYWORD,
+                    "attribute_uuid": _KEYWORD,
+                    "threat_level": {"type": "integer"},
+                    "tags": _KEYWORD,
+                }
+            },
         }
     }
 
@@ -73,6 +88,8 @@ def alerts_template(alerts_index: str) -> dict[str, Any]:
                                         "properties": {
                                             "atomic": _KEYWORD,
                                             "field": _KEYWORD,
+                                            "id": _KEYWORD,
+                                            "occurred": _DATE,
                                             "type": _KEYWORD,
                                         }
                                     },
@@ -86,12 +103,6 @@ def alerts_template(alerts_index: str) -> dict[str, Any]:
                             "schema": {"type": "integer"},
                             "retro": {"type": "boolean"},
                             "site": _KEYWORD,
-                            "event_uuid": _KEYWORD,
-                            "attribute_uuid": _KEYWORD,
-                            "threat_level": {"type": "integer"},
-                            "indicator": {
-                                "properties": {"value": _KEYWORD, "kind": _KEYWORD, "type": _KEYWORD}
-                            },
                             "ack": {"properties": {"state": _KEYWORD, "at": _DATE}},
                         }
                     },

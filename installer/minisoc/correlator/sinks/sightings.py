@@ -1,8 +1,9 @@
 """Sightings back to MISP (via PyMISP) for indicators that matched, and false positives from `alerts ack`.
 
-`sightings_for` turns a batch of alerts into one sighting per indicator (batched: a noisy indicator is one
-sighting per batch, not one per line). MispSightingSink sends them grouped in as few API calls as possible;
-when MISP does not answer it raises SinkUnavailable, so the service keeps them in its on-disk buffer.
+`sightings_for` turns a batch of alerts into one sighting per matched indicator (batched: a noisy indicator
+is one sighting per batch, not one per line). MispSightingSink sends them grouped in as few API calls as
+possible; when MISP does not answer it raises SinkUnavailable, so the service keeps them in its on-disk
+buffer.
 """
 
 from __future__ import annotations
@@ -24,38 +25,43 @@ SIGHTING_FALSE_POSITIVE = 1
 log = logging.getLogger(__name__)
 
 
+def _matched(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(value, MISP attribute uuid) of every indicator an alert document matched (its enrichments)."""
+    found: list[tuple[str, str | None]] = []
+    for enrichment in doc.get("threat", {}).get("enrichments", []):
+        indicator = enrichment.get("indicator", {})
+        value = str(indicator.get("name", ""))
+        if value:
+            found.append((value, indicator.get("misp", {}).get("attribute_uuid")))
+    return found
+
+
 def sightings_for(alerts: Sequence[Alert], source: str, now: float | None = None) -> list[Sighting]:
-    """One `seen` sighting per indicator value in `alerts` (timestamp: its latest match), first-seen order."""
+    """One `seen` sighting per matched indicator value in `alerts` (every enrichment of an alert; timestamp:
+    its latest match), first-seen order."""
     latest: dict[str, Sighting] = {}
     fallback = int(time.time() if now is None else now)
     for alert in alerts:
-        minisoc = alert.doc.get("minisoc", {})
-        value = str(minisoc.get("indicator", {}).get("value", ""))
-        if not value:
-            continue
         stamp = _epoch(alert.doc.get("@timestamp"), fallback)
-        known = latest.get(value)
-        if known is None or stamp > known.timestamp:
-            latest[value] = Sighting(
-                value=value,
-                source=source,
-                timestamp=stamp,
-                type=SIGHTING_SEEN,
-                attribute_uuid=minisoc.get("attribute_uuid") or None,
-            )
+        for value, uuid in _matched(alert.doc):
+            known = latest.get(value)
+            if known is None or stamp > known.timestamp:
+                latest[value] = Sighting(value=value, source=source, timestamp=stamp, type=SIGHTING_SEEN,
+                                         attribute_uuid=uuid or None)
     return list(latest.values())
 
 
-def false_positive_sighting(doc: dict[str, Any], source: str, now: float | None = None) -> Sighting:
-    """The false-positive sighting for an alert an analyst marked as such."""
-    minisoc = doc.get("minisoc", {})
-    return Sighting(
-        value=str(minisoc.get("indicator", {}).get("value", "")),
-        source=source,
-        timestamp=int(time.time() if now is None else now),
-        type=SIGHTING_FALSE_POSITIVE,
-        attribute_uuid=minisoc.get("attribute_uuid"),
-    )
+def false_positive_sightings(doc: dict[str, Any], source: str, now: float | None = None) -> list[Sighting]:
+    """The false-positive sightings for an alert an analyst marked as such: one per matched indicator (on
+    its MISP attribute when known)."""
+    stamp = int(time.time() if now is None else now)
+    legacy = doc.get("minisoc", {}).get("attribute_uuid")  # schema 1 kept the uuid there
+    sightings: dict[tuple[str, str | None], Sighting] = {}
+    for value, uuid in _matched(doc):
+        uuid = uuid or legacy
+        sightings.setdefault((value, uuid), Sighting(value=value, source=source, timestamp=stamp,
+                                                     type=SIGHTING_FALSE_POSITIVE, attribute_uuid=uuid))
+    return list(sightings.values())
 
 
 def _epoch(iso: Any, fallback: int) -> int:

@@ -1,6 +1,7 @@
 """The embedded default sink: alerts in one SQLite file (WAL, synchronous=FULL: durable when `write` returns).
 
-Implements AlertSink (idempotent: INSERT OR IGNORE on the alert id) and AlertStore (list, ack).
+Implements AlertSink (idempotent: INSERT OR IGNORE on the alert id; an alert already stored gets the
+enrichments it lacks, `merge_alert`) and AlertStore (list, ack).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from minisoc.correlator.alerts import alert_not_found_hint, mark_ack, may_be_id_prefix
+from minisoc.correlator.alerts import alert_not_found_hint, mark_ack, may_be_id_prefix, merge_alert
 from minisoc.correlator.model import Alert
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import UsageError
@@ -73,7 +74,8 @@ class SqliteAlertSink:
         self._lock = threading.Lock()
         self._db = _open_alert_database(path)
         self.written = 0  # alerts newly inserted by this process
-        self.duplicates = 0  # alerts already present (replays)
+        self.merged = 0  # alerts already present that got enrichments they lacked (a record alerted again)
+        self.duplicates = 0  # alerts already present as they were (replays)
 
     def write(self, alerts: Sequence[Alert]) -> None:
         if not alerts:
@@ -95,6 +97,8 @@ class SqliteAlertSink:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     self._db.executemany(_INSERT, rows)
+                    inserted = self._db.total_changes - before
+                    merged = self._merge(alerts, rows) if inserted < len(rows) else 0
                     self._db.execute("COMMIT")
                 except BaseException:
                     if self._db.in_transaction:
@@ -102,13 +106,35 @@ class SqliteAlertSink:
                     raise
             except sqlite3.Error as error:  # disk full, locked past the timeout, read-only: nothing written
                 raise SinkUnavailable(f"SQLite {self.path}: {error}") from error
-            inserted = self._db.total_changes - before
         self.written += inserted
-        self.duplicates += len(rows) - inserted
+        self.merged += merged
+        self.duplicates += len(rows) - inserted - merged
+
+    def _merge(self, alerts: Sequence[Alert], rows: list[tuple[str, str, str, float, bytes]]) -> int:
+        """In the write's transaction: merge into each stored alert what its new version adds; how many
+        changed. An alert stored just now by this write reads back as the same bytes and is skipped."""
+        changed = 0
+        for alert, row in zip(alerts, rows, strict=True):
+            (stored,) = self._db.execute("SELECT doc FROM alerts WHERE id = ?", (alert.id,)).fetchone()
+            if stored == row[4]:
+                continue
+            doc = orjson.loads(stored)
+            if merge_alert(doc, alert.doc):
+                self._db.execute("UPDATE alerts SET doc = ? WHERE id = ?", (orjson.dumps(doc), alert.id))
+                changed += 1
+        return changed
 
     def count(self) -> int:
         with self._lock:
             (total,) = self._db.execute("SELECT count(*) FROM alerts").fetchone()
+        return int(total)
+
+    def count_alerts(self, since: datetime | None = None) -> int:
+        """How many alerts were stored since `since`."""
+        floor = since.timestamp() if since is not None else 0.0
+        with self._lock:
+            (total,) = self._db.execute(
+                "SELECT count(*) FROM alerts WHERE inserted >= ?", (floor,)).fetchone()
         return int(total)
 
     def list_alerts(self, since: datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
