@@ -1,4 +1,4 @@
-"""Locate the package data (stacks/ and templates/) in an installed wheel or in a source checkout."""
+"""Locate the package data (stacks/, templates/, requirements.lock) in an installed wheel or a checkout."""
 
 from __future__ import annotations
 
@@ -24,3 +24,14 @@ def stacks_dir() -> Traversable:
 
 def templates_dir() -> Traversable:
     return data_root("templates")
+
+
+def requirements_lock() -> Traversable:
+    """minisoc's dependency lock (pinned with hashes): packaged in the wheel, at the root of a checkout."""
+    packaged = resources.files("minisoc") / "requirements.lock"
+    if packaged.is_file():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "requirements.lock"
+    if checkout.is_file():
+        return checkout
+    raise FileNotFoundError("minisoc's requirements.lock is missing from the package: reinstall minisoc")

@@ -31,7 +31,7 @@ def test_docker_build_argv_has_no_network_flag_by_default(tmp_path: Path) -> Non
 def test_wheelhouse_argv_targets_the_image_python_not_the_host() -> None:
     built = argv.wheelhouse_argv(
         "/usr/bin/python3",
-        ["minisoc.whl"],
+        Path("/ctx/requirements.lock"),
         Path("/wh"),
         machine="x86_64",
         find_links=(Path("/local"),),
@@ -42,7 +42,13 @@ def test_wheelhouse_argv_targets_the_image_python_not_the_host() -> None:
     assert "manylinux2014_x86_64" in built
     assert built[built.index("--find-links") + 1] == "/local"
     assert "--no-index" in built
-    assert built[-1] == "minisoc.whl"
+
+
+def test_wheelhouse_argv_downloads_the_lock_hash_checked() -> None:
+    """What the image installs is what the lock pins: no resolution of the minisoc wheel's open ranges."""
+    built = argv.wheelhouse_argv("python3", Path("/ctx/requirements.lock"), Path("/wh"), machine="x86_64")
+    assert built[-3:] == ["--require-hashes", "--requirement", "/ctx/requirements.lock"]
+    assert not any(part.endswith(".whl") for part in built)
 
 
 def test_manylinux_platforms_map_debian_arch_names() -> None:

@@ -50,14 +50,15 @@ def manylinux_platforms(machine: str) -> list[str]:
 
 def wheelhouse_argv(
     python: str,
-    requirements: Sequence[str],
+    lock: Path,
     wheelhouse: Path,
     *,
     machine: str,
     find_links: Sequence[Path] = (),
     offline: bool = False,
 ) -> list[str]:
-    """`pip download` of binary wheels for the image's CPython 3.11, whatever Python runs on the host."""
+    """`pip download` of the binary wheels `lock` pins, hash-checked, for the image's CPython 3.11 whatever
+    Python runs on the host. Hash-checking mode also refuses a dependency the lock does not pin."""
     argv = [
         python,
         "-m",
@@ -84,7 +85,7 @@ def wheelhouse_argv(
         argv += ["--find-links", str(folder)]
     if offline:
         argv.append("--no-index")
-    argv += list(requirements)
+    argv += ["--require-hashes", "--requirement", str(lock)]
     return argv
 
 

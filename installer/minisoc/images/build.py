@@ -22,9 +22,10 @@ from minisoc.images.argv import (
 )
 from minisoc.images.catalog import BASE_IMAGE, CONTEXT_LABEL, ImageSpec
 from minisoc.images.context import context_digest, link_or_copy, stage_context
+from minisoc.images.lock import LOCK_FILE_NAME, locked_wheels, parse_lock
 from minisoc.images.maven import fetch_verified
 from minisoc.images.repack import repack_installed_wheel
-from minisoc.resources import stacks_dir
+from minisoc.resources import requirements_lock, stacks_dir
 
 BUILD_TIMEOUT_S = 3600
 # The legacy builder is what Debian's docker.io ships without buildx: forcing it keeps builds alike.
@@ -100,6 +101,10 @@ def locate_minisoc_wheel(options: BuildOptions, out_dir: Path) -> Path:
 
 
 def fill_wheelhouse(context: Path, options: BuildOptions) -> None:
+    """Put requirements.lock, the wheels it pins (hash-checked) and the minisoc wheel in the context: the
+    image installs the lock with --require-hashes and the minisoc wheel with --no-deps, choosing nothing."""
+    lock_file = context / LOCK_FILE_NAME
+    lock_file.write_bytes(requirements_lock().read_bytes())
     wheelhouse = context / "wheelhouse"
     wheelhouse.mkdir(parents=True, exist_ok=True)
     scratch = options.cache_dir / "build" / "minisoc-wheel"
@@ -107,28 +112,25 @@ def fill_wheelhouse(context: Path, options: BuildOptions) -> None:
     for stale in scratch.glob("minisoc-*.whl"):
         stale.unlink()
     wheel = locate_minisoc_wheel(options, scratch)
+    # The locked wheels land in the shared cache first: a rerun finds them without downloading again.
     cache = options.cache_dir / "wheelhouse"
     cache.mkdir(parents=True, exist_ok=True)
-    # Dependencies land in the shared cache first: a rerun resolves them without downloading again.
-    # A cached minisoc wheel of the same version would shadow this one (and its dependencies): none is kept.
-    for stale in cache.glob("minisoc-*.whl"):
-        stale.unlink()
     run_command(
         wheelhouse_argv(
             sys.executable,
-            [str(wheel)],
+            lock_file,
             cache,
             machine=platform.machine(),
             find_links=(cache, *options.find_links),
             offline=options.offline,
         ),
         timeout_s=900,
-        hint="the correlator's dependency wheels could not be fetched; for an air-gapped "
-        "site pass --find-links DIR --offline",
+        hint="the correlator's locked dependency wheels could not be fetched or did not match their hashes; "
+        "for an air-gapped site pass --find-links DIR --offline",
     )
-    for cached in cache.glob("*.whl"):
-        if not cached.name.startswith("minisoc-"):
-            link_or_copy(cached, wheelhouse / cached.name)
+    # The cache keeps every version it ever held: the context gets only the locked ones.
+    for cached in locked_wheels(cache.glob("*.whl"), parse_lock(lock_file.read_text(encoding="utf-8"))):
+        link_or_copy(cached, wheelhouse / cached.name)
     link_or_copy(wheel, wheelhouse / wheel.name)
 
 
