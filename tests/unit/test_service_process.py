@@ -90,9 +90,13 @@ def test_service_process_end_to_end(tmp_path: Path, shared_data: Path) -> None:
             out.write(matching[0].replace('"uid":"', '"uid":"Cnew') + "\n")
         wait_for(lambda: store.count() == len(matching) + 1, "the alert for the appended line")
         assert (tmp_path / "export" / "minisoc.intel").read_text().count("69.147.64.34") == 1
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as reply:
-            metrics = reply.read().decode()
-        assert f"minisoc_alerts_total {len(matching) + 1}" in metrics
+
+        def metrics() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as reply:
+                return str(reply.read().decode())
+
+        # the counter moves just after the alert is durable: wait for it rather than read it once
+        wait_for(lambda: f"minisoc_alerts_total {len(matching) + 1}" in metrics(), "alerts_total in /metrics")
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=30)[0].decode()
