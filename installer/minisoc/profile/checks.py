@@ -8,6 +8,7 @@ from pathlib import Path
 from minisoc.errors import Problem
 from minisoc.profile.model import ServiceName, SiteProfile
 from minisoc.profile.resources import memory_limits_mb
+from minisoc.security.cert_specs import extra_name_problem
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
 Check = Callable[[SiteProfile], Iterator[Problem]]
@@ -112,11 +113,23 @@ def check_ports(profile: SiteProfile) -> Iterator[Problem]:
             )
 
 
+def check_tls(profile: SiteProfile) -> Iterator[Problem]:
+    """Extra certificate names are checked here, not at render time: a render must not fail half-way."""
+    for index, name in enumerate(profile.security.tls.extra_names):
+        problem = extra_name_problem(name)
+        if problem:
+            yield Problem(
+                f"security.tls.extra_names.{index}",
+                problem,
+                "use a host name (letters, digits, '-', dots; '*.' first for a wildcard) or an IP address",
+            )
+
+
 def _addresses_overlap(first: str, second: str) -> bool:
     return first == second or first in _WILDCARDS or second in _WILDCARDS
 
 
-PROFILE_CHECKS: tuple[Check, ...] = (check_sensor, check_services, check_memory, check_ports)
+PROFILE_CHECKS: tuple[Check, ...] = (check_sensor, check_services, check_memory, check_ports, check_tls)
 
 
 def run_checks(profile: SiteProfile) -> list[Problem]:
