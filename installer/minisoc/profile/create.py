@@ -111,6 +111,7 @@ def create_profile(
 ) -> tuple[Path, SiteProfile]:
     """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`."""
     target = site_dir / PROFILE_FILE_NAME
+    _refuse_wrong_kinds(site_dir, target)
     if target.exists() and not force:
         raise UsageError(
             f"{target}: a site profile exists already",
@@ -118,6 +119,28 @@ def create_profile(
         )
     text = apply_assignments(template_text(template), assignments)
     profile = parse_profile(text, source=PROFILE_FILE_NAME, site_dir=site_dir if site_dir.is_dir() else None)
-    site_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, text.encode("utf-8"), mode=0o644)
+    try:
+        site_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, text.encode("utf-8"), mode=0o644)
+    except OSError as error:
+        raise UsageError(
+            f"{target}: cannot be written ({error.strerror or type(error).__name__})",
+            "check that its folder is yours and writable, and that the disk has room",
+        ) from None
     return target, profile
+
+
+def _refuse_wrong_kinds(site_dir: Path, target: Path) -> None:
+    """A folder where minisoc.yaml goes (even with --force: it may hold the user's files), or a file where
+    SITE_DIR or one of its parents goes, is a one-line error, never a traceback."""
+    for folder in (site_dir, *site_dir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(
+                f"{folder}: is not a folder, so {target} cannot be written",
+                "choose another SITE_DIR, or move that file away",
+            )
+    if target.exists() and not target.is_file():
+        raise UsageError(
+            f"{target}: is a folder, not a file (--force replaces a profile, never a folder)",
+            "move that folder away, or choose another SITE_DIR",
+        )
