@@ -50,8 +50,8 @@ from minisoc.security.files import (
 )
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-__all__ = ["CertInfo", "PkiResult", "ServiceCert", "default_service_certs", "describe_site_pki",
-           "check_site_ca", "ensure_site_pki", "renew", "site_pki_dir"]
+__all__ = ["CertInfo", "PkiResult", "ServiceCert", "check_site_ca", "default_service_certs",
+           "describe_site_pki", "ensure_site_pki", "renew", "site_pki_dir"]
 
 CLOCK_SKEW = timedelta(minutes=5)  # not_before is back-dated: a container with a slow clock still accepts it
 
