@@ -64,9 +64,9 @@ def test_secret_files_are_private_and_kept_across_renders(tmp_path: Path) -> Non
         assert mode(secret) == 0o600, secret
     (site / "secrets" / "opensearch-analyst-password").write_text("Rotated-by-hand-Value1_")
     result = render_site(site, profile, secrets=refuse_new_secret)
-    assert [str(p) for p in result.written] == [
-        ".env"
-    ]  # the hand-rotated value flows into .env, nothing else
+    # the hand-rotated value flows into .env and the analyst's hash, nothing else
+    assert [str(p) for p in result.written] == [".env", "config/opensearch/security/internal_users.yml"]
+    assert result.restarts == {"opensearch": ("config/opensearch/security/internal_users.yml",)}
     assert "OPENSEARCH_ANALYST_PASSWORD=Rotated-by-hand-Value1_" in (site / ".env").read_text()
     kept = [line for line in env_before.splitlines() if "ANALYST" not in line]
     assert all(line in (site / ".env").read_text() for line in kept)
