@@ -22,7 +22,7 @@ from minisoc.render.secrets import (
     OPENSEARCH_CORRELATOR,
     OPENSEARCH_DASHBOARDS,
 )
-from minisoc.render.staging import Stage
+from minisoc.render.staging import Stage, SwapList, check_targets
 from minisoc.security.cert_specs import DASHBOARDS, OPENSEARCH_NODE, default_service_certs
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN as ADMIN_CERT
 from minisoc.security.certs import PkiResult, check_site_ca, ensure_site_pki
@@ -98,6 +98,8 @@ def stage_security(
     from minisoc.security.opensearch import render_security_config
 
     at = now or datetime.now(UTC)
+    ca_files = (PKI_DIR / "ca.crt", PKI_DIR / "ca.key")
+    check_targets(stage.site_dir, SwapList(ca_files))  # a folder named ca.crt is that, not a damaged CA
     check_site_ca(stage.live(PKI_DIR), now=at, organization=PKI_ORGANIZATION)
     for folder in (PKI_DIR, SECURITY_CONFIG_DIR):
         stage.seed(folder)

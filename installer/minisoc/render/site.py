@@ -93,7 +93,7 @@ def stage_site(
     root = rendered.paths.site_dir
     write_files(stage.root, rendered.files)
     feed = rendered.paths.local_feed_dir
-    if feed is not None and not (feed / FEED_MANIFEST_NAME).exists() and feed.is_relative_to(root):
+    if feed is not None and not (feed / FEED_MANIFEST_NAME).is_file() and feed.is_relative_to(root):
         # an empty MISP feed, not a missing one: the correlator reports a 404 on manifest.json as an error
         manifest = stage.root / feed.relative_to(root) / FEED_MANIFEST_NAME
         write_atomic(manifest, b"{}\n", mode=0o644)  # 0644: the feed server reads it

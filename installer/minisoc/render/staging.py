@@ -178,17 +178,22 @@ def check_targets(site_dir: Path, swap: SwapList) -> None:
 
 def finished_swap_pending(site_dir: Path) -> bool:
     """True when a crash interrupted a swap: the next render finishes it first."""
+    _check_stage_root(site_dir / STAGING_DIR_NAME)
     return (site_dir / STAGING_DIR_NAME / COMMIT_NAME).is_file()
 
 
-def finish_interrupted(site_dir: Path) -> bool:
-    """Finish a swap a crash interrupted (True), or remove an unfinished stage (False). See the docstring."""
-    root = site_dir / STAGING_DIR_NAME
+def _check_stage_root(root: Path) -> None:
     if root.is_symlink() or (root.exists() and not root.is_dir()):
         raise UsageError(
             f"{root}: is not a folder; minisoc stages renders there",
             "move it away, then render again",
         )
+
+
+def finish_interrupted(site_dir: Path) -> bool:
+    """Finish a swap a crash interrupted (True), or remove an unfinished stage (False). See the docstring."""
+    root = site_dir / STAGING_DIR_NAME
+    _check_stage_root(root)
     commit = root / COMMIT_NAME
     if not commit.is_file():
         shutil.rmtree(root, ignore_errors=True)
