@@ -12,6 +12,7 @@ from minisoc.cli.main import main
 from minisoc.profile.load import load_profile
 from minisoc.render import render_site
 from minisoc.render.plan import MASK, plan_site
+from minisoc.render.staging import Stage
 
 
 def snapshot(site: Path) -> dict[str, bytes]:
@@ -127,3 +128,20 @@ def test_a_new_certificate_name_reissues_every_server_certificate(tmp_path: Path
         for ext in ("crt", "key")
     } | {"pki/pki.json": ""}
     assert set(plan.restarts) == {"opensearch", "dashboards"}  # feedserver does not mount its pair
+
+
+def test_plan_without_the_right_to_read_the_pki_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user other than the one who rendered (root) cannot read pki/*.key: one line, not a traceback."""
+    site, profile = site_from_template(tmp_path, "ci")
+    render_site(site, profile, secrets=fixed_secret)
+
+    def refused(self: Stage, folder: object) -> None:
+        raise PermissionError(13, "Permission denied", str(site / "pki" / "ca.key"))
+
+    monkeypatch.setattr(Stage, "seed", refused)
+    capsys.readouterr()
+    assert main(["plan", str(site)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "plan failed (Permission denied: " in err[0] and "nothing was changed" in err[0]

@@ -130,7 +130,7 @@ def test_a_failure_at_any_file_of_the_swap_puts_every_file_back(
         moves.clear()
         with pytest.raises(UsageError) as raised:
             render_site(site, profile, secrets=fixed_secret)
-        assert "No space left on device" in raised.value.message
+        assert "render failed (No space left on device" in raised.value.message
         assert "the site was left as it was" in str(raised.value.hint)
         assert snapshot(site) == before, f"failure at move {fail_at} of {swaps}"
 

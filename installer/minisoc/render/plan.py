@@ -18,7 +18,7 @@ from minisoc.render.files import RenderedFile
 from minisoc.render.paths import ENV_FILE_NAME
 from minisoc.render.secrets import SecretSource, generate_secret
 from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR
-from minisoc.render.site import StagedSite, render_files, stage_site
+from minisoc.render.site import StagedSite, render_files, site_io_error, stage_site
 from minisoc.render.staging import Stage, finished_swap_pending
 
 MASK = "********"
@@ -57,13 +57,14 @@ def plan_site(
     outside SITE_DIR), then thrown away: the PKI and the OpenSearch security files are planned exactly."""
     rendered = render_files(site_dir, profile, secrets=secrets)
     root = rendered.paths.site_dir
-    with tempfile.TemporaryDirectory(prefix="minisoc-plan-") as temporary:
-        stage = Stage(root, Path(temporary))
-        staged = stage_site(stage, rendered, profile, now)
-        in_memory = {file.path: file for file in rendered.files}
-        changes = [
-            _change(stage, path, in_memory.get(path), staged) for path in staged.swap.files
-        ]
+    in_memory = {file.path: file for file in rendered.files}
+    try:
+        with tempfile.TemporaryDirectory(prefix="minisoc-plan-") as temporary:
+            stage = Stage(root, Path(temporary))
+            staged = stage_site(stage, rendered, profile, now)
+            changes = [_change(stage, path, in_memory.get(path), staged) for path in staged.swap.files]
+    except OSError as error:
+        raise site_io_error(root, "plan", error) from None
     changes += [FileChange(path, "remove", False, "") for path in staged.swap.removed]
     written = set(staged.swap.files)
     unchanged = [path for path in (*in_memory, *staged.security_files) if path not in written]

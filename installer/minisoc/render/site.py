@@ -139,12 +139,7 @@ def render_site(
             result = stage_site(stage, rendered, profile, now)
             stage.swap(result.swap)
     except OSError as error:
-        where = f": {error.filename}" if error.filename else ""
-        raise UsageError(
-            f"{root}: the render could not be written ({error.strerror or type(error).__name__}{where})",
-            "check free space and the owner and mode of SITE_DIR and its folders; the site was left as it "
-            "was",
-        ) from None
+        raise site_io_error(root, "render", error) from None
     return RenderResult(
         root,
         tuple(file.path for file in rendered.files),
@@ -154,6 +149,16 @@ def render_site(
         result.security_files,
         restarts=result.restarts,
         recovered=recovered,
+    )
+
+
+def site_io_error(root: Path, command: str, error: OSError) -> UsageError:
+    """A failed read or write while rendering, as one line (the path, never a file's content)."""
+    where = f": {error.filename}" if error.filename else ""
+    return UsageError(
+        f"{root}: {command} failed ({error.strerror or type(error).__name__}{where})",
+        "check free space, and run as the user that owns SITE_DIR and its files (root if rendered as root); "
+        + ("the site was left as it was" if command == "render" else "nothing was changed"),
     )
 
 

@@ -96,7 +96,7 @@ class Stage:
         target.mkdir(parents=True, exist_ok=True)
         _copy_dir_meta(source, target)
         for entry in sorted(source.iterdir()):
-            if entry.is_file() and not entry.is_symlink():
+            if entry.is_file():  # a symlinked ca.crt is copied too: never a reason to make a new CA
                 info = entry.stat()
                 copy = write_atomic(target / entry.name, entry.read_bytes(), mode=stat.S_IMODE(info.st_mode))
                 if os.geteuid() == 0:
