@@ -135,11 +135,11 @@ def test_a_failure_at_any_file_of_the_swap_puts_every_file_back(
         assert snapshot(site) == before, f"failure at move {fail_at} of {swaps}"
 
 
+@pytest.mark.parametrize("when", ["during the swap", "during the rollback of a failed swap"])
 def test_a_crash_mid_swap_is_finished_by_the_next_render(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
     site, profile = _changed_site(tmp_path)
-
     real_replace = Path.replace
     moved = []
 
@@ -147,12 +147,17 @@ def test_a_crash_mid_swap_is_finished_by_the_next_render(
         if _is_swap_move(self, Path(target)):
             moved.append(target)
             if len(moved) == 5:
-                raise Crash  # the process dies here: no rollback, no clean-up
+                if when == "during the swap":
+                    raise Crash  # the process dies here: no rollback, no clean-up
+                raise OSError(28, "No space left on device", str(target))  # the rollback starts
+            if len(moved) == 7:
+                raise Crash  # the process dies in the middle of the rollback
         return real_replace(self, target)
 
     with monkeypatch.context() as patch:
         patch.setattr(Path, "replace", crashing)
-        patch.setattr(staging, "_rollback", _crash)
+        if when == "during the swap":
+            patch.setattr(staging, "_rollback", _crash)
         patch.setattr(staging.Stage, "discard", lambda self: None)
         with pytest.raises(Crash):
             render_site(site, profile, secrets=fixed_secret)

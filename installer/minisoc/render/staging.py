@@ -67,7 +67,7 @@ class SwapList:
 class _Undo:
     """What the swap did so far, to put back on an error."""
 
-    replaced: list[tuple[Path, Path | None]] = field(default_factory=list)  # (site file, its backup or None)
+    replaced: list[tuple[Path, Path | None, Path]] = field(default_factory=list)  # site file, backup, staged
     removed: list[tuple[Path, Path]] = field(default_factory=list)  # (site file, its backup)
     created: list[Path] = field(default_factory=list)  # folders that did not exist
     chmodded: list[tuple[Path, int, int, int]] = field(default_factory=list)  # folder, mode, uid, gid
@@ -124,7 +124,7 @@ class Stage:
             _apply(self, swap, undo)
         except BaseException:
             _rollback(undo)
-            (self.root / COMMIT_NAME).unlink()
+            (self.root / COMMIT_NAME).unlink()  # only once everything is back: see _rollback
             raise
         self.discard()
 
@@ -216,7 +216,7 @@ def _apply(stage: Stage, swap: SwapList, undo: _Undo, *, resume: bool = False) -
         if not resume and target.exists():
             backup = _back_up(target, backups / Path(*relative.parts))
         source.replace(target)
-        undo.replaced.append((target, backup))
+        undo.replaced.append((target, backup, source))
     for relative in swap.removed:
         target = stage.live(relative)
         if not target.exists():
@@ -266,7 +266,10 @@ def _make_folders(stage: Stage, swap: SwapList, undo: _Undo) -> None:
 def _rollback(undo: _Undo) -> None:
     for target, kept in reversed(undo.removed):
         kept.replace(target)
-    for target, backup in reversed(undo.replaced):
+    for target, backup, staged_copy in reversed(undo.replaced):
+        # the new file goes back into the stage first: should the rollback itself be cut short by a crash,
+        # the commit record is still there and the next render finishes the swap with every file
+        _back_up(target, staged_copy)
         if backup is None:
             target.unlink()
         else:
