@@ -197,3 +197,16 @@ def test_the_local_feed_starts_as_an_empty_feed_and_a_users_manifest_is_kept(tmp
     manifest.write_text('{"0b5e0c6a-6b7e-4a29-9e1a-7b6d8c2b1f00": {"timestamp": "1"}}')
     render_site(site, profile, secrets=fixed_secret)
     assert "0b5e0c6a" in manifest.read_text()
+
+
+def test_render_says_which_certificates_it_reissued_and_what_must_restart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    (site / "pki" / "dashboards.crt").write_text("damaged")
+    capsys.readouterr()
+    assert main(["render", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "wrote   pki/dashboards.crt" in out and "wrote   pki/dashboards.key" in out
+    assert "restart needed: dashboards (minisoc down && minisoc up)" in out

@@ -48,7 +48,7 @@ def render(
         f" (project {profile.project_name})"
     )
     if result.restarts:
-        typer.echo(f"restart needed (minisoc up): {', '.join(result.restarts)}")
+        typer.echo(f"restart needed: {', '.join(result.restarts)} (minisoc down && minisoc up)")
 
 
 def register(app: typer.Typer) -> None:
