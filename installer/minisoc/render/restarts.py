@@ -1,5 +1,6 @@
-"""Which services a render asks to restart: those whose compose definition changed, that mount, read as a
-secret or as an env_file something that changed, or take a changed `.env` variable into their environment.
+"""Which services a render asks to restart: those already in compose.yaml whose definition changed, that
+mount, read as a secret or as an env_file something that changed, or take a changed `.env` variable into
+their environment. New services are not listed: `minisoc up` starts them.
 
 Pure: it reads the compose documents (old and new) and the lists of changes; `plan` prints its answer,
 `render` returns it.
@@ -38,9 +39,11 @@ def services_to_restart(
     old_services = (old_compose or {}).get("services") or {}
     answer: dict[str, tuple[str, ...]] = {}
     for name, spec in sorted((new_compose.get("services") or {}).items()):
+        if name not in old_services:
+            continue  # a new service (or a first render): `minisoc up` starts it, nothing to restart
         reasons: list[str] = []
-        if old_services.get(name) != spec:
-            reasons.append("compose.yaml" if name in old_services else "compose.yaml (new service)")
+        if old_services[name] != spec:
+            reasons.append("compose.yaml")
         sources = _sources(spec, secret_files)
         reasons += [str(path) for path in changed_paths if any(_under(path, src) for src in sources)]
         used = set(_VARIABLE.findall(json.dumps(spec.get("environment") or {})))
