@@ -199,6 +199,7 @@ WRONG_KINDS = {
     "the security folder is a file": (
         "config/opensearch/security", "file", "is a file where minisoc render needs a folder"),
     "the log folder is a file": ("logs/zeek", "file", "is a file where minisoc render makes a folder"),
+    "the log folder's parent is a file": ("logs", "file", "is a file where minisoc render makes a folder"),
     "the feed manifest is a folder": (
         "feeds/local/manifest.json", "dir", "is a folder where minisoc render writes a file"),
     "the staging folder is a file": (".minisoc-staging", "file", "is not a folder; minisoc stages renders"),

@@ -168,12 +168,13 @@ def check_targets(site_dir: Path, swap: SwapList) -> None:
                 f"{target}: is a folder where minisoc render writes a file",
                 "move that folder away (render never deletes a folder), then render again",
             )
-    for folder in swap.folders:
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(
-                f"{folder}: is a file where minisoc render makes a folder",
-                "move that file away, or point the profile at another folder, then render again",
-            )
+    for wanted in swap.folders:
+        for folder in (wanted, *wanted.parents):
+            if folder.exists() and not folder.is_dir():
+                raise UsageError(
+                    f"{folder}: is a file where minisoc render makes a folder",
+                    "move that file away, or point the profile at another folder, then render again",
+                )
 
 
 def finished_swap_pending(site_dir: Path) -> bool:
