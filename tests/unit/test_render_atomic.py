@@ -227,3 +227,18 @@ def test_a_wrong_kind_of_path_is_one_line_and_changes_nothing(
     assert len(err) == 1 and message in err[0] and "; hint: " in err[0], err
     assert "Traceback" not in "".join(err)
     assert snapshot(site) == before
+
+
+def test_a_certificate_name_refused_at_the_pki_step_leaves_a_new_site_empty(tmp_path: Path) -> None:
+    """The issue's case: `profile check` now refuses such a name, but should a bad value still reach the PKI
+    step (a rule missed), compose.yaml, .env, configs, secrets and the lock must not be written either."""
+    site, profile = site_from_template(tmp_path, "ci")
+    tls = profile.security.tls.model_copy(update={"extra_names": ["bad name!"]})  # no validation on purpose
+    unchecked = profile.model_copy(
+        update={"security": profile.security.model_copy(update={"tls": tls})}
+    )
+    before = snapshot(site)
+    with pytest.raises(UsageError, match="DNS name 'bad name!' is invalid"):
+        render_site(site, unchecked, secrets=fixed_secret)
+    assert snapshot(site) == before
+    assert sorted(p.name for p in site.iterdir()) == ["minisoc.yaml"]
