@@ -108,9 +108,56 @@ def test_certificate_inside_its_renewal_window_is_reissued(pki: Path) -> None:
 def test_a_new_ca_reissues_every_leaf(pki: Path) -> None:
     ensure_site_pki(pki, services=default_service_certs(), validity_days=397, now=NOW)
     (pki / "ca.key").unlink()
+    (pki / "ca.crt").unlink()  # no CA at all: a new one is made (a damaged one is refused, below)
     result = ensure_site_pki(pki, services=default_service_certs(), validity_days=397, now=NOW)
     assert set(result.issued) == {"ca", "opensearch-node", "opensearch-admin", "dashboards", "feedserver"}
     _cert(pki / "dashboards.crt").verify_directly_issued_by(_cert(pki / "ca.crt"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("corrupt-crt", "the site CA certificate is unreadable"),
+        ("no-key", "the site CA is incomplete: ca.key is missing"),
+        ("foreign-key", "ca.key does not belong to ca.crt"),
+        ("leaf-as-ca", "not a CA certificate"),
+        ("expired", "the site CA is not valid now"),
+    ],
+)
+def test_an_unusable_ca_is_never_replaced_except_by_renew_ca(pki: Path, damage: str, message: str) -> None:
+    ensure_site_pki(pki, services=default_service_certs(), validity_days=397, ca_validity_days=400, now=NOW)
+    now = NOW
+    if damage == "corrupt-crt":
+        (pki / "ca.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nbroken\n")
+    elif damage == "no-key":
+        (pki / "ca.key").unlink()
+    elif damage == "foreign-key":
+        (pki / "ca.key").write_bytes((pki / "dashboards.key").read_bytes())
+    elif damage == "leaf-as-ca":
+        (pki / "ca.crt").write_bytes((pki / "dashboards.crt").read_bytes())
+        (pki / "ca.key").write_bytes((pki / "dashboards.key").read_bytes())
+    else:
+        now = NOW + timedelta(days=401)
+    before = _snapshot(pki)
+    for attempt in (
+        lambda: ensure_site_pki(pki, services=default_service_certs(), validity_days=397, now=now),
+        lambda: renew(pki, now=now),  # renewing the leaves needs the CA: --ca is the only way out
+    ):
+        with pytest.raises(UsageError) as raised:
+            attempt()
+        assert message in raised.value.message and "certs renew SITE_DIR --ca" in str(raised.value.hint)
+        assert _snapshot(pki) == before
+    fresh = renew(pki, now=now, include_ca=True)
+    assert "ca" in fresh.issued and _snapshot(pki)["ca.crt"] != before["ca.crt"]
+    _cert(pki / "dashboards.crt").verify_directly_issued_by(_cert(pki / "ca.crt"))
+
+
+def test_leaves_capped_at_the_ca_end_are_not_reissued_on_every_render(pki: Path) -> None:
+    ensure_site_pki(pki, services=default_service_certs(), validity_days=397, ca_validity_days=100, now=NOW)
+    late = NOW + timedelta(days=90)  # 10 days left on the CA: a new leaf would end with it, no better
+    first = ensure_site_pki(pki, services=default_service_certs(), validity_days=397, now=late)
+    again = ensure_site_pki(pki, services=default_service_certs(), validity_days=397, now=late)
+    assert "ca" not in first.issued and again.issued == ()
 
 
 def test_renew_reissues_leaves_with_new_keys_and_same_subjects(pki: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,3 +51,34 @@ def test_renew_without_pki_exits_2_with_a_hint(tmp_path: Path, capsys: pytest.Ca
     assert main(["certs", "renew", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no site PKI" in err and "hint: run `minisoc render" in err and "Traceback" not in err
+
+
+def test_renew_ca_is_all_or_nothing(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new CA next to the old key (or the reverse) would lock every service out: a failure at the n-th file
+    of the swap leaves the whole pki/ as it was, whatever n."""
+    pki = site / "pki"
+    before = {p.name: p.read_bytes() for p in pki.iterdir()}
+    real_replace = Path.replace
+    count = 0
+
+    def failing(self: Path, target: str | os.PathLike[str]) -> Path:
+        nonlocal count
+        if ".minisoc-staging" in self.parts and ".minisoc-staging" not in Path(target).parts:
+            count += 1
+            if count == 2:
+                raise OSError(28, "No space left on device", str(target))
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", failing)
+    capsys.readouterr()
+    assert main(["certs", "renew", str(site), "--ca"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "certs renew failed (No space left on device" in err[0]
+    assert {p.name: p.read_bytes() for p in pki.iterdir()} == before
+    monkeypatch.setattr(Path, "replace", real_replace)
+    assert main(["certs", "renew", str(site), "--ca", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["pki_dir"] == str(pki.resolve()) and all(row["issued_now"] for row in data["certificates"])
+    assert all(row["certificate"].startswith(str(pki.resolve())) for row in data["certificates"])

@@ -104,6 +104,26 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path, capsys: pytest.
     assert "# my notes" not in (site / "minisoc.yaml").read_text()
 
 
+@pytest.mark.parametrize("blocker", ["profile-is-a-folder", "site-dir-is-a-file"])
+def test_init_force_on_the_wrong_kind_of_path_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], blocker: str
+) -> None:
+    site = tmp_path / "site"
+    if blocker == "profile-is-a-folder":
+        (site / "minisoc.yaml").mkdir(parents=True)
+        (site / "minisoc.yaml" / "notes.txt").write_text("mine")
+    else:
+        site.write_text("not a folder")
+    assert main(["init", str(site), "--template", "ci", "--non-interactive", "--force"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "; hint: " in err[0], err
+    assert ("is a folder, not a file" if blocker == "profile-is-a-folder" else "is not a folder") in err[0]
+    if blocker == "profile-is-a-folder":
+        assert (site / "minisoc.yaml" / "notes.txt").read_text() == "mine"  # nothing of the user's is lost
+    else:
+        assert site.read_text() == "not a folder"
+
+
 def test_unknown_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", str(tmp_path / "s"), "--template", "huge", "--non-interactive"]) == 2
     assert "hint: use one of ci, reference, small-site, training-lab" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from minisoc.cli.main import main
 from minisoc.profile.load import load_profile
 from minisoc.render import render_site
 from minisoc.render.plan import MASK, plan_site
+from minisoc.render.staging import Stage
 
 
 def snapshot(site: Path) -> dict[str, bytes]:
@@ -58,3 +59,89 @@ def test_plan_cli_json_masks_secret_files(tmp_path: Path, capsys: pytest.Capture
     assert main(["plan", str(site)]) == 0
     out = capsys.readouterr().out
     assert "add     secrets/opensearch-admin-password (secret: content not shown)" in out
+
+
+def test_a_corrupt_ca_is_an_error_for_plan_and_render_never_a_new_ca(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, profile = site_from_template(tmp_path, "ci")
+    render_site(site, profile, secrets=fixed_secret)
+    (site / "pki" / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n")
+    before = snapshot(site)
+    for command in ("plan", "render"):
+        capsys.readouterr()
+        assert main([command, str(site)]) == 2, command
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and "pki/ca.crt: the site CA certificate is unreadable" in err[0], err
+        assert "hint: restore pki/ca.crt and pki/ca.key from a backup" in err[0]
+        assert "minisoc certs renew SITE_DIR --ca" in err[0]
+        assert snapshot(site) == before  # no new CA, no new service key
+    assert main(["certs", "renew", str(site), "--ca"]) == 0
+    assert main(["plan", str(site)]) == 0
+
+
+def test_plan_lists_certificate_changes_with_their_reason_and_the_services_to_restart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    (site / "pki" / "dashboards.crt").write_text("damaged")
+    (site / "secrets" / "opensearch-analyst-password").write_text("Rotated-by-hand-Value1_")
+    before = snapshot(site)
+    plan = plan_site(site, profile, secrets=fixed_secret)
+    assert snapshot(site) == before
+    changes = {str(c.path): c for c in plan.changes}
+    assert set(changes) == {
+        ".env",
+        "pki/dashboards.crt",
+        "pki/dashboards.key",
+        "config/opensearch/security/internal_users.yml",
+    }
+    assert changes["pki/dashboards.crt"].reason == "unreadable" and changes["pki/dashboards.key"].secret
+    assert changes["config/opensearch/security/internal_users.yml"].secret
+    assert changes["config/opensearch/security/internal_users.yml"].diff == ""  # hashes are not shown
+    assert plan.restarts == {
+        "dashboards": ("pki/dashboards.crt", "pki/dashboards.key"),
+        "opensearch": ("config/opensearch/security/internal_users.yml",),
+    }
+    assert any("securityadmin" in note for note in plan.notes)
+    assert main(["plan", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "change  pki/dashboards.crt (unreadable)" in out
+    assert "restart dashboards: pki/dashboards.crt, pki/dashboards.key" in out
+    assert "no changes" not in out
+
+
+def test_a_new_certificate_name_reissues_every_server_certificate(tmp_path: Path) -> None:
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    (site / "minisoc.yaml").write_text(
+        (site / "minisoc.yaml").read_text().replace(
+            "    cert_validity_days: 397", "    cert_validity_days: 397\n    extra_names: [soc.example.org]"
+        )
+    )
+    plan = plan_site(site, load_profile(site), secrets=fixed_secret)
+    reasons = {str(c.path): c.reason for c in plan.changes if str(c.path).startswith("pki/")}
+    assert reasons == {
+        f"pki/{name}.{ext}": "subject or alternative names changed"
+        for name in ("opensearch-node", "dashboards", "feedserver")
+        for ext in ("crt", "key")
+    } | {"pki/pki.json": ""}
+    assert set(plan.restarts) == {"opensearch", "dashboards"}  # feedserver does not mount its pair
+
+
+def test_plan_without_the_right_to_read_the_pki_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user other than the one who rendered (root) cannot read pki/*.key: one line, not a traceback."""
+    site, profile = site_from_template(tmp_path, "ci")
+    render_site(site, profile, secrets=fixed_secret)
+
+    def refused(self: Stage, folder: object) -> None:
+        raise PermissionError(13, "Permission denied", str(site / "pki" / "ca.key"))
+
+    monkeypatch.setattr(Stage, "seed", refused)
+    capsys.readouterr()
+    assert main(["plan", str(site)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "plan failed (Permission denied: " in err[0] and "nothing was changed" in err[0]

@@ -78,6 +78,12 @@ def check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tupl
             "hint: write name:tag or name:tag@sha256:<64 hex digits>, e.g. zeek/zeek:7.0.5",
             id="bad-image-reference",
         ),
+        pytest.param(
+            "security: {tls: {extra_names: [soc.example.org, 192.0.2.7, 'bad name!']}}\n",
+            "error: security.tls.extra_names.2: 'bad name!' is neither a DNS name nor an IP address; "
+            "hint: use a host name (letters, digits, '-', dots; '*.' first for a wildcard) or an IP address",
+            id="bad-certificate-name",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_dotted_path_line(

@@ -64,9 +64,9 @@ def test_secret_files_are_private_and_kept_across_renders(tmp_path: Path) -> Non
         assert mode(secret) == 0o600, secret
     (site / "secrets" / "opensearch-analyst-password").write_text("Rotated-by-hand-Value1_")
     result = render_site(site, profile, secrets=refuse_new_secret)
-    assert [str(p) for p in result.written] == [
-        ".env"
-    ]  # the hand-rotated value flows into .env, nothing else
+    # the hand-rotated value flows into .env and the analyst's hash, nothing else
+    assert [str(p) for p in result.written] == [".env", "config/opensearch/security/internal_users.yml"]
+    assert result.restarts == {"opensearch": ("config/opensearch/security/internal_users.yml",)}
     assert "OPENSEARCH_ANALYST_PASSWORD=Rotated-by-hand-Value1_" in (site / ".env").read_text()
     kept = [line for line in env_before.splitlines() if "ANALYST" not in line]
     assert all(line in (site / ".env").read_text() for line in kept)
@@ -241,3 +241,16 @@ def test_a_misp_ca_file_that_would_not_be_used_is_refused(
     with pytest.raises(ProfileError) as raised:
         site_from_template(tmp_path, "ci", *assignments)
     assert "intel.misp.ca_file" in str(raised.value.problems) and problem in str(raised.value.problems)
+
+
+def test_render_says_which_certificates_it_reissued_and_what_must_restart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    (site / "pki" / "dashboards.crt").write_text("damaged")
+    capsys.readouterr()
+    assert main(["render", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "wrote   pki/dashboards.crt" in out and "wrote   pki/dashboards.key" in out
+    assert "restart needed: dashboards (minisoc down && minisoc up)" in out

@@ -1,6 +1,7 @@
 """`minisoc certs show|renew [SITE_DIR]`: the site's certificates and their expiry; re-issue them.
 
-Thin: the work is in `minisoc.security.certs`. No key material is ever printed.
+Thin: the work is in `minisoc.security.certs`; renew goes through a stage (`minisoc.render.renew`), so the
+new keys and certificates replace the old ones together or not at all. No key material is ever printed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from minisoc.security.certs import CertInfo, PkiResult, describe_site_pki, renew, site_pki_dir
+from minisoc.render.renew import renew_site_pki
+from minisoc.security.certs import CertInfo, PkiResult, describe_site_pki, site_pki_dir
 
 SiteDir = Annotated[Path, typer.Argument(help="The site directory (holds minisoc.yaml and pki/).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -42,7 +44,7 @@ def renew_command(
 ) -> None:
     """Re-issue every service certificate (new keys, same names); then restart the stack: `minisoc up`."""
     now = datetime.now(UTC)
-    result = renew(site_pki_dir(site_dir), now=now, include_ca=include_ca, validity_days=days)
+    result = renew_site_pki(site_dir, now=now, include_ca=include_ca, validity_days=days)
     _print(result, now, as_json)
     if not as_json:
         typer.echo("restart the services to use the new certificates: minisoc down && minisoc up", err=True)

@@ -29,12 +29,16 @@ def render(
                     "unchanged": [str(path) for path in result.unchanged],
                     "removed": [str(path) for path in result.removed],
                     "created_dirs": [str(path) for path in result.created_dirs],
+                    "restart": {name: list(why) for name, why in result.restarts.items()},
+                    "finished_interrupted_render": result.recovered,
                 },
                 indent=2,
                 sort_keys=True,
             )
         )
         return
+    if result.recovered:
+        typer.echo("finished the swap of an interrupted render first")
     for path in result.written:
         typer.echo(f"wrote   {path}")
     for path in result.removed:
@@ -43,6 +47,8 @@ def render(
         f"{result.site_dir}: {len(result.written)} file(s) written, {len(result.unchanged)} unchanged"
         f" (project {profile.project_name})"
     )
+    if result.restarts:
+        typer.echo(f"restart needed: {', '.join(result.restarts)} (minisoc down && minisoc up)")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from minisoc.errors import Problem
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
 from minisoc.profile.resources import memory_limits_mb
+from minisoc.security.cert_specs import extra_name_problem
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
 Check = Callable[[SiteProfile], Iterator[Problem]]
@@ -143,11 +144,25 @@ def check_exposure(profile: SiteProfile) -> Iterator[Problem]:
             )
 
 
+def check_tls(profile: SiteProfile) -> Iterator[Problem]:
+    """Extra certificate names are checked here, not at render time: a render must not fail half-way."""
+    for index, name in enumerate(profile.security.tls.extra_names):
+        problem = extra_name_problem(name)
+        if problem:
+            yield Problem(
+                f"security.tls.extra_names.{index}",
+                problem,
+                "use a host name (letters, digits, '-', dots; '*.' first for a wildcard) or an IP address",
+            )
+
+
 def _addresses_overlap(first: str, second: str) -> bool:
     return first == second or first in _WILDCARDS or second in _WILDCARDS
 
 
-PROFILE_CHECKS: tuple[Check, ...] = (check_sensor, check_services, check_memory, check_ports, check_exposure)
+PROFILE_CHECKS: tuple[Check, ...] = (
+    check_sensor, check_services, check_memory, check_ports, check_exposure, check_tls
+)
 
 
 def run_checks(profile: SiteProfile) -> list[Problem]:

@@ -139,6 +139,7 @@ def _index(node: CommentedSeq, part: str, origin: str) -> int:
 def refuse_overwrite(site_dir: Path, *, force: bool) -> None:
     """An existing profile is replaced only with `force` (checked before any question is asked)."""
     target = site_dir / PROFILE_FILE_NAME
+    _refuse_wrong_kinds(site_dir, target)
     if target.exists() and not force:
         raise UsageError(
             f"{target}: a site profile exists already",
@@ -162,6 +163,28 @@ def create_profile(
     target = site_dir / PROFILE_FILE_NAME
     refuse_overwrite(site_dir, force=force)
     text, profile = build_profile(site_dir, template, assignments)
-    site_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, text.encode("utf-8"), mode=0o644)
+    try:
+        site_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, text.encode("utf-8"), mode=0o644)
+    except OSError as error:
+        raise UsageError(
+            f"{target}: cannot be written ({error.strerror or type(error).__name__})",
+            "check that its folder is yours and writable, and that the disk has room",
+        ) from None
     return target, profile
+
+
+def _refuse_wrong_kinds(site_dir: Path, target: Path) -> None:
+    """A folder where minisoc.yaml goes (even with --force: it may hold the user's files), or a file where
+    SITE_DIR or one of its parents goes, is a one-line error, never a traceback."""
+    for folder in (site_dir, *site_dir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(
+                f"{folder}: is not a folder, so {target} cannot be written",
+                "choose another SITE_DIR, or move that file away",
+            )
+    if target.exists() and not target.is_file():
+        raise UsageError(
+            f"{target}: is a folder, not a file (--force replaces a profile, never a folder)",
+            "move that folder away, or choose another SITE_DIR",
+        )

@@ -2,9 +2,10 @@
 
 Exports others rely on:
 
-- `render_site(site_dir, profile, *, secrets=generate_secret) -> RenderResult`: write the site (only changed
-  files), keep existing secrets, create the log/feed folders, then the PKI and OpenSearch security files.
-- `render_files(site_dir, profile, *, secrets=...) -> RenderedSite`: the same, in memory only (for `plan`).
+- `render_site(site_dir, profile, *, secrets=generate_secret) -> RenderResult`: render everything (files,
+  secrets kept, log/feed folders, PKI, OpenSearch security files) into a stage, then swap the changed files
+  in (`render.staging`): all or nothing. `RenderResult.restarts` names the services to restart.
+- `render_files(site_dir, profile, *, secrets=...) -> RenderedSite`: the rendered files, in memory only.
 - `site_paths(site_dir, profile) -> SitePaths`: compose_file, env_file, lock_file, log_dir, local_feed_dir,
   secrets_dir, pki_dir, config_dir, correlator_config, ... (absolute paths) and project_name.
 - `SecretSource`/`SecretSpec`/`generate_secret`: the secret source is a parameter (tests inject a fixed one).

@@ -31,7 +31,8 @@ class RenderedFile:
 
 @dataclass(frozen=True)
 class RenderResult:
-    """What `render_site` did: every file it manages, and which of them it (re)wrote."""
+    """What `render_site` did: every file it manages (`files`: the rendered ones; `security_files`: the PKI
+    and OpenSearch security files), and which of all of them it (re)wrote (`written`)."""
 
     site_dir: Path
     files: tuple[PurePosixPath, ...]
@@ -39,6 +40,8 @@ class RenderResult:
     created_dirs: tuple[PurePosixPath, ...] = field(default=())
     removed: tuple[PurePosixPath, ...] = field(default=())  # stale config files of switched-off services
     security_files: tuple[PurePosixPath, ...] = field(default=())  # PKI and OpenSearch security plugin files
+    restarts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service -> what changed for it
+    recovered: bool = False  # an interrupted render's swap was finished first
 
     @property
     def unchanged(self) -> tuple[PurePosixPath, ...]:

@@ -1,21 +1,25 @@
-"""`minisoc plan`: what `render` would change on disk (added, changed, removed files, text diffs), computed
-from an in-memory render. Touches nothing. Secret values never appear: secret files are reported without
+"""`minisoc plan`: what `render` would change on disk (added, changed, removed files, text diffs, the PKI
+and OpenSearch security files with the reason of each certificate change) and which services would need a
+restart. Touches nothing in SITE_DIR. Secret values never appear: secret files and keys are reported without
 content and `.env` is diffed with every value masked.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from minisoc.profile.model import SiteProfile
 from minisoc.render.files import RenderedFile
 from minisoc.render.paths import ENV_FILE_NAME
 from minisoc.render.secrets import SecretSource, generate_secret
-from minisoc.render.security_step import SECURITY_CONFIG_DIR
-from minisoc.render.site import render_files
-from minisoc.render.stale import stale_config_files
+from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR
+from minisoc.render.site import StagedSite, render_files, site_io_error, stage_site
+from minisoc.render.staging import Stage, finished_swap_pending
 
 MASK = "********"
 
@@ -25,7 +29,8 @@ class FileChange:
     path: PurePosixPath
     action: str  # "add", "change" or "remove"
     secret: bool
-    diff: str  # unified diff (empty for secret files and binary content)
+    diff: str  # unified diff (empty for secret files, certificates and binary content)
+    reason: str = ""  # why a certificate is (re)issued
 
 
 @dataclass(frozen=True)
@@ -34,34 +39,65 @@ class Plan:
     changes: tuple[FileChange, ...]
     unchanged: tuple[PurePosixPath, ...]
     notes: tuple[str, ...]
+    restarts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service -> what changed for it
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
 
 
-def plan_site(site_dir: Path, profile: SiteProfile, *, secrets: SecretSource = generate_secret) -> Plan:
+def plan_site(
+    site_dir: Path,
+    profile: SiteProfile,
+    *,
+    secrets: SecretSource = generate_secret,
+    now: datetime | None = None,
+) -> Plan:
+    """What `render` would do, computed the way render does it (a stage, here a private temporary folder
+    outside SITE_DIR), then thrown away: the PKI and the OpenSearch security files are planned exactly."""
     rendered = render_files(site_dir, profile, secrets=secrets)
     root = rendered.paths.site_dir
-    changes: list[FileChange] = []
-    unchanged: list[PurePosixPath] = []
-    for file in rendered.files:
-        target = root / Path(*file.path.parts)
-        current = target.read_bytes() if target.is_file() else None
-        if current == file.data:
-            unchanged.append(file.path)
-            continue
-        action = "add" if current is None else "change"
-        changes.append(FileChange(file.path, action, file.secret, _diff(file, current)))
-    for stale in stale_config_files(root, rendered.files):
-        changes.append(FileChange(stale, "remove", False, ""))
-    notes = []
-    if profile.security.tls.enabled and "opensearch" in profile.enabled_services():
-        if not (rendered.paths.pki_dir / "ca.crt").is_file():
-            notes.append("pki/: the site CA and service certificates would be created")
-        if not (root / Path(*SECURITY_CONFIG_DIR.parts) / "internal_users.yml").is_file():
-            notes.append(f"{SECURITY_CONFIG_DIR}/: the OpenSearch security plugin files would be written")
-    return Plan(root, tuple(changes), tuple(unchanged), tuple(notes))
+    in_memory = {file.path: file for file in rendered.files}
+    try:
+        with tempfile.TemporaryDirectory(prefix="minisoc-plan-") as temporary:
+            stage = Stage(root, Path(temporary))
+            staged = stage_site(stage, rendered, profile, now)
+            changes = [_change(stage, path, in_memory.get(path), staged) for path in staged.swap.files]
+    except OSError as error:
+        raise site_io_error(root, "plan", error) from None
+    changes += [FileChange(path, "remove", False, "") for path in staged.swap.removed]
+    written = set(staged.swap.files)
+    unchanged = [path for path in (*in_memory, *staged.security_files) if path not in written]
+    notes = [f"{_relative(root, folder)}/: would be created" for folder in staged.swap.folders]
+    if any(path.is_relative_to(SECURITY_CONFIG_DIR) for path in written) and (root / "pki").is_dir():
+        notes.append(
+            f"{SECURITY_CONFIG_DIR}/ changes: OpenSearch loads it only when its security index is first "
+            "created; apply it to a running cluster with securityadmin (docs/security.md)"
+        )
+    if finished_swap_pending(root):
+        notes.append("an interrupted render will be finished first by the next `minisoc render`")
+    return Plan(root, tuple(changes), tuple(sorted(unchanged)), tuple(notes), staged.restarts)
+
+
+def _change(stage: Stage, path: PurePosixPath, file: RenderedFile | None, staged: StagedSite) -> FileChange:
+    live = stage.live(path)
+    current = live.read_bytes() if live.is_file() else None
+    action = "add" if current is None else "change"
+    if file is not None:
+        return FileChange(path, action, file.secret, _diff(file, current))
+    data = stage.path(path).read_bytes()
+    secret = stat.S_IMODE(stage.path(path).stat().st_mode) & 0o077 == 0  # 0600: a key, the password hashes
+    reason = ""
+    if staged.security is not None and path.parent == PKI_DIR:
+        reason = staged.security.pki.reasons.get(path.stem, "")
+    if current == data and not reason:
+        reason = "mode or owner"
+    diff = "" if secret or path.suffix in {".crt", ".key"} else _diff(RenderedFile(path, data), current)
+    return FileChange(path, action, secret, diff, reason)
+
+
+def _relative(root: Path, folder: Path) -> str:
+    return folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
 
 
 def _diff(file: RenderedFile, current: bytes | None) -> str:

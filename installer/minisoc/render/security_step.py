@@ -1,8 +1,8 @@
 """The security part of a render (issue 5), delegated to `minisoc.security`: the site PKI, the OpenSearch
 security plugin files (internal users, roles) and the `plugins.security.*` settings of `opensearch.yml`.
 
-Pure parts (`opensearch_security_settings`, `opensearch_mounts`, `dashboards_mounts`) feed the templates and
-`minisoc plan`; `apply_security` is the one side-effecting call `render_site` makes after writing its files.
+Pure parts (`opensearch_security_settings`, `opensearch_mounts`, `dashboards_mounts`) feed the templates;
+`stage_security` writes the PKI and plugin files into a render's stage (never into the site directly).
 Keys, certificates and password hashes are kept across renders by `minisoc.security` (same bytes when
 nothing changed), and none of them is ever part of the in-memory render that `plan` diffs.
 """
@@ -10,24 +10,27 @@ nothing changed), and none of them is ever part of the in-memory render that `pl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from minisoc.profile.model import SiteProfile
-from minisoc.render.paths import SitePaths
 from minisoc.render.secrets import (
     OPENSEARCH_ADMIN,
     OPENSEARCH_ANALYST,
     OPENSEARCH_CORRELATOR,
     OPENSEARCH_DASHBOARDS,
 )
+from minisoc.render.staging import Stage, SwapList, check_targets
 from minisoc.security.cert_specs import DASHBOARDS, OPENSEARCH_NODE, default_service_certs
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN as ADMIN_CERT
-from minisoc.security.certs import ensure_site_pki
+from minisoc.security.certs import PkiResult, check_site_ca, ensure_site_pki
+from minisoc.security.files import ensure_private_dir
 
 PKI_ORGANIZATION = "minisoc"
 SECURITY_CONFIG_DIR = PurePosixPath("config/opensearch/security")  # relative to SITE_DIR
+PKI_DIR = PurePosixPath("pki")
 OPENSEARCH_CONFIG = "/usr/share/opensearch/config"
 DASHBOARDS_CERTS = "/usr/share/opensearch-dashboards/config/certs"
 
@@ -72,26 +75,45 @@ def dashboards_mounts() -> list[dict[str, str]]:
     ]
 
 
-def apply_security(
-    paths: SitePaths, profile: SiteProfile, secret_values: Mapping[str, str], now: datetime | None = None
-) -> list[Path]:
-    """Create or keep the site PKI and the OpenSearch security files; return the files it wrote or kept."""
+@dataclass(frozen=True)
+class StagedSecurity:
+    """What the security step put into a stage: the PKI state and why certificates were (re)issued."""
+
+    pki: PkiResult
+    folders: tuple[PurePosixPath, ...] = (PKI_DIR, SECURITY_CONFIG_DIR)
+
+
+def stage_security(
+    stage: Stage, profile: SiteProfile, secret_values: Mapping[str, str], now: datetime | None = None
+) -> StagedSecurity | None:
+    """Into `stage`: the site PKI and the OpenSearch security files, starting from the site's own (seeded),
+    so what exists and is still good is kept byte for byte. None when TLS or OpenSearch is off.
+
+    The site CA is checked on the site itself first (`check_site_ca`): one that exists but is unusable is
+    an error naming SITE_DIR/pki/ca.crt, and is never replaced here.
+    """
     services = set(profile.enabled_services())
     if not profile.security.tls.enabled or "opensearch" not in services:
-        return []
+        return None
     from minisoc.security.opensearch import render_security_config
 
+    at = now or datetime.now(UTC)
+    ca_files = (PKI_DIR / "ca.crt", PKI_DIR / "ca.key")
+    check_targets(stage.site_dir, SwapList(ca_files))  # a folder named ca.crt is that, not a damaged CA
+    check_site_ca(stage.live(PKI_DIR), now=at, organization=PKI_ORGANIZATION)
+    for folder in (PKI_DIR, SECURITY_CONFIG_DIR):
+        stage.seed(folder)
     tls = profile.security.tls
     certs = default_service_certs(
         feed_host="feedserver" if "feedserver" in services else None, extra_names=tls.extra_names
     )
     pki = ensure_site_pki(
-        paths.pki_dir,
+        stage.path(PKI_DIR),
         services=certs,
         validity_days=tls.cert_validity_days,
         ca_validity_days=tls.ca_validity_days,
         organization=PKI_ORGANIZATION,
-        now=now or datetime.now(UTC),
+        now=at,
     )
     passwords = {
         "admin": secret_values[OPENSEARCH_ADMIN.name],
@@ -99,10 +121,13 @@ def apply_security(
         "correlator": secret_values[OPENSEARCH_CORRELATOR.name],
         "analyst": secret_values[OPENSEARCH_ANALYST.name],
     }
-    written = render_security_config(
-        paths.site_dir / Path(*SECURITY_CONFIG_DIR.parts),
+    # config/opensearch/ is 0700: the security folder inside is owned by the OpenSearch uid (it is mounted as
+    # a folder), and only a private parent keeps a host account with that same uid away from the hashes
+    ensure_private_dir(stage.path(SECURITY_CONFIG_DIR.parent))
+    render_security_config(
+        stage.path(SECURITY_CONFIG_DIR),
         passwords=passwords,
         admin_dn=pki.dn(ADMIN_CERT),
         node_dns=[pki.dn(OPENSEARCH_NODE)],
     )
-    return [paths.pki_dir / "ca.crt", *written]
+    return StagedSecurity(pki)

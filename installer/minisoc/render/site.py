@@ -1,12 +1,17 @@
-"""Render a site: every file in memory first (`render_files`, pure: `minisoc plan` diffs it), then write
-(`render_site`), then the security step (PKI, OpenSearch security files). Deterministic: the same profile,
-lock file and existing secrets give byte-identical files.
+"""Render a site: every file in memory first (`render_files`, pure), then into a stage with the security
+step (PKI, OpenSearch security files: `stage_site`, which `minisoc plan` reports on), then swapped into the
+site (`render_site`). Deterministic: the same profile, lock file and existing secrets give byte-identical
+files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
 
 from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
@@ -18,6 +23,7 @@ from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.images import LockFile, format_lock, read_lock, resolve_images
 from minisoc.render.misp_sync import misp_sync_files
 from minisoc.render.paths import ENV_FILE_NAME, FEED_MANIFEST_NAME, LOCK_FILE_NAME, SitePaths, site_paths
+from minisoc.render.restarts import services_to_restart
 from minisoc.render.secrets import (
     ALL_SECRETS,
     MISP_AUTOMATION_KEY,
@@ -29,7 +35,8 @@ from minisoc.render.secrets import (
     parse_env,
     required_secrets,
 )
-from minisoc.render.security_step import apply_security
+from minisoc.render.security_step import StagedSecurity, stage_security
+from minisoc.render.staging import Stage, SwapList, check_targets, finish_interrupted, staged
 from minisoc.render.stale import stale_config_files
 from minisoc.render.templating import stack_environment
 from minisoc.security.secrets import SecretStore
@@ -43,6 +50,10 @@ class RenderedSite:
     files: tuple[RenderedFile, ...]
     secret_values: dict[str, str]
     lock: LockFile
+    compose: dict[str, Any]  # the document compose.yaml holds
+
+    def file(self, path: str) -> bytes:
+        return next(f.data for f in self.files if f.path == PurePosixPath(path))
 
 
 def render_files(
@@ -54,51 +65,118 @@ def render_files(
     lock = resolve_images(profile, read_lock(paths.lock_file))
     environment = stack_environment()
     context = template_context(profile, lock)
+    compose = compose_document(environment, context, profile)
     files = [
-        RenderedFile(
-            PurePosixPath("compose.yaml"),
-            compose_yaml(compose_document(environment, context, profile)).encode("utf-8"),
-        ),
+        RenderedFile(PurePosixPath("compose.yaml"), compose_yaml(compose).encode("utf-8")),
         RenderedFile(PurePosixPath(LOCK_FILE_NAME), format_lock(lock).encode("utf-8")),
         RenderedFile(PurePosixPath(ENV_FILE_NAME), format_env(secret_values).encode("utf-8"), secret=True),
         *config_files(environment, context, profile),
         *_secret_files(secret_values),
         *misp_sync_files(site_dir, profile),
     ]
-    return RenderedSite(paths, tuple(sorted(files, key=lambda f: str(f.path))), secret_values, lock)
+    return RenderedSite(paths, tuple(sorted(files, key=lambda f: str(f.path))), secret_values, lock, compose)
+
+
+@dataclass(frozen=True)
+class StagedSite:
+    """A render built in a stage: what the swap would do, the PKI state, and who must restart."""
+
+    swap: SwapList
+    security: StagedSecurity | None
+    security_files: tuple[PurePosixPath, ...]
+    restarts: dict[str, tuple[str, ...]]
+
+
+def stage_site(
+    stage: Stage, rendered: RenderedSite, profile: SiteProfile, now: datetime | None = None
+) -> StagedSite:
+    """Everything a render writes, into `stage` (the site is not touched); `render` swaps it in, `plan`
+    reports it. Raises UsageError when a file would land where a folder is, or the reverse."""
+    root = rendered.paths.site_dir
+    write_files(stage.root, rendered.files)
+    feed = rendered.paths.local_feed_dir
+    if feed is not None and not (feed / FEED_MANIFEST_NAME).is_file() and feed.is_relative_to(root):
+        # an empty MISP feed, not a missing one: the correlator reports a 404 on manifest.json as an error
+        manifest = stage.root / feed.relative_to(root) / FEED_MANIFEST_NAME
+        write_atomic(manifest, b"{}\n", mode=0o644)  # 0644: the feed server reads it
+    security = stage_security(stage, profile, rendered.secret_values, now)
+    security_files = tuple(
+        PurePosixPath(path.relative_to(stage.root).as_posix())
+        for folder in (security.folders if security else ())
+        for path in sorted(stage.path(folder).iterdir())
+        if path.is_file()
+    )
+    folders = tuple(
+        folder for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir)
+        if folder is not None and not folder.is_dir()
+    )
+    swap = SwapList(tuple(stage.changed_files()), tuple(stale_config_files(root, rendered.files)), folders)
+    check_targets(root, swap)
+    restarts = services_to_restart(
+        _current_compose(rendered.paths.compose_file),
+        rendered.compose,
+        (*swap.files, *swap.removed),
+        _current_env(rendered.paths.env_file),
+        parse_env(rendered.file(ENV_FILE_NAME).decode("utf-8")),
+    )
+    return StagedSite(swap, security, security_files, restarts)
 
 
 def render_site(
-    site_dir: Path, profile: SiteProfile, *, secrets: SecretSource = generate_secret
+    site_dir: Path,
+    profile: SiteProfile,
+    *,
+    secrets: SecretSource = generate_secret,
+    now: datetime | None = None,
 ) -> RenderResult:
-    """Write the site's compose.yaml, .env, secrets, config files and minisoc.lock (only what changed),
-    create the log and feed folders (an empty feed's `manifest.json` in the latter, unless it has one),
-    then the PKI and OpenSearch security files. Returns what it did.
+    """Render the site: compose.yaml, .env, secrets, config files, minisoc.lock, the log and feed folders,
+    the PKI and the OpenSearch security files. Everything is built in a stage first, then swapped in
+    (see `minisoc.render.staging`): on any error the site is left exactly as it was. Returns what it did.
     """
-    rendered = render_files(site_dir, profile, secrets=secrets)
-    root = rendered.paths.site_dir
-    written = write_files(root, rendered.files)
-    removed = stale_config_files(root, rendered.files)
-    for stale in removed:
-        (root / Path(*stale.parts)).unlink()
-    created = []
-    for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir):
-        if folder is not None and not folder.exists():
-            folder.mkdir(parents=True)
-            created.append(_relative(root, folder))
-    feed = rendered.paths.local_feed_dir
-    if feed is not None and not (feed / FEED_MANIFEST_NAME).exists():
-        # an empty MISP feed, not a missing one: the correlator reports a 404 on manifest.json as an error
-        write_atomic(feed / FEED_MANIFEST_NAME, b"{}\n", mode=0o644)  # 0644: the feed server reads it
-    security = apply_security(rendered.paths, profile, rendered.secret_values)
+    root = site_paths(site_dir, profile).site_dir
+    try:
+        recovered = finish_interrupted(root)
+        rendered = render_files(site_dir, profile, secrets=secrets)
+        with staged(root) as stage:
+            result = stage_site(stage, rendered, profile, now)
+            stage.swap(result.swap)
+    except OSError as error:
+        raise site_io_error(root, "render", error) from None
     return RenderResult(
         root,
         tuple(file.path for file in rendered.files),
-        tuple(written),
-        tuple(created),
-        tuple(removed),
-        tuple(_relative(root, path) for path in security),
+        result.swap.files,
+        tuple(_relative(root, path) for path in result.swap.folders),
+        result.swap.removed,
+        result.security_files,
+        restarts=result.restarts,
+        recovered=recovered,
     )
+
+
+def site_io_error(root: Path, command: str, error: OSError) -> UsageError:
+    """A failed read or write while rendering, as one line (the path, never a file's content)."""
+    where = f": {error.filename}" if error.filename else ""
+    return UsageError(
+        f"{root}: {command} failed ({error.strerror or type(error).__name__}{where})",
+        "check free space, and run as the user that owns SITE_DIR and its files (root if rendered as root); "
+        + ("the site was left as it was" if command == "render" else "nothing was changed"),
+    )
+
+
+def _current_compose(path: Path) -> dict[str, Any] | None:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _current_env(path: Path) -> dict[str, str]:
+    try:
+        return parse_env(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def _relative(root: Path, path: Path) -> PurePosixPath:

@@ -106,6 +106,19 @@ def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_hos
     return certs
 
 
+def extra_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a subject alternative name (a DNS name or an IP address), or None when it can.
+
+    The one rule for `security.tls.extra_names`: `minisoc profile check` reports it before any render.
+    """
+    try:
+        ip_address(name)
+    except ValueError:
+        if not _DNS.match(name.lower().rstrip(".")):
+            return f"{name!r} is neither a DNS name nor an IP address"
+    return None
+
+
 def split_names(names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Split host names from IP addresses (IPs normalised, DNS names lower-cased, order kept)."""
     dns: list[str] = []

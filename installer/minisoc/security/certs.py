@@ -50,8 +50,8 @@ from minisoc.security.files import (
 )
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-__all__ = ["CertInfo", "PkiResult", "ServiceCert", "default_service_certs", "describe_site_pki",
-           "ensure_site_pki", "renew", "site_pki_dir"]
+__all__ = ["CertInfo", "PkiResult", "ServiceCert", "check_site_ca", "default_service_certs",
+           "describe_site_pki", "ensure_site_pki", "renew", "site_pki_dir"]
 
 CLOCK_SKEW = timedelta(minutes=5)  # not_before is back-dated: a container with a slow clock still accepts it
 
@@ -104,7 +104,9 @@ def ensure_site_pki(pki_dir: Path, *, services: Sequence[ServiceCert], validity_
     are valid `validity_days` (capped at the CA's end); the CA `ca_validity_days` (default: 10 years, or
     the leaf validity if longer). A certificate is re-issued when missing, unreadable, not matching its key,
     not signed by the current CA, different from its `ServiceCert`, or within its renewal window
-    (a quarter of its validity, at most 30 days).
+    (a quarter of its validity, at most 30 days). The CA is created when there is none and otherwise kept:
+    one that exists but is unusable raises UsageError (`check_site_ca`); only `renew(include_ca=True)`
+    replaces it.
     """
     manifest = _manifest(services, validity_days, organization, ca_validity_days, key_type)
     return _apply(pki_dir, manifest, now, force_leaves=False, force_ca=False)
@@ -157,10 +159,10 @@ def _apply(pki_dir: Path, manifest: PkiManifest, now: datetime, *, force_leaves:
         raise ValueError("now must be timezone-aware")
     ensure_private_dir(pki_dir)
     reasons: dict[str, str] = {}
-    ca_subject = _name(f"{manifest.organization} site CA", "ca", manifest.organization)
-    ca_pair = None if force_ca else _existing_ca(pki_dir, ca_subject, now, manifest.ca_validity_days)
+    ca_subject = _ca_subject(manifest.organization)
+    ca_pair = None if force_ca else _existing_ca(pki_dir, manifest.organization, now)
     if ca_pair is None:
-        reasons[CA_NAME] = "renewal requested" if force_ca else _why_missing(pki_dir, CA_NAME)
+        reasons[CA_NAME] = "renewal requested" if force_ca else "created"
         ca_pair = _issue_ca(pki_dir, ca_subject, now, manifest)
     ca_cert, ca_key = ca_pair
     certs: dict[str, CertInfo] = {}
@@ -193,10 +195,6 @@ def _renewal_window(validity_days: int) -> timedelta:
     return timedelta(days=max(1, min(30, validity_days // 4)))
 
 
-def _why_missing(pki_dir: Path, name: str) -> str:
-    return "created" if not (pki_dir / f"{name}.crt").exists() else "invalid, expiring or changed"
-
-
 def _new_key(key_type: KeyType) -> PrivateKey:
     if key_type == "rsa-3072":
         return rsa.generate_private_key(public_exponent=65537, key_size=3072)
@@ -225,18 +223,64 @@ def _same_public_key(cert: x509.Certificate, key: PrivateKey) -> bool:
     return cert.public_key().public_bytes(der, spki) == key.public_key().public_bytes(der, spki)
 
 
-def _existing_ca(pki_dir: Path, subject: x509.Name, now: datetime,
-                 validity_days: int) -> tuple[x509.Certificate, PrivateKey] | None:
-    try:
-        cert, key = _load_cert(pki_dir / "ca.crt"), _load_key(pki_dir / "ca.key")
-    except (OSError, ValueError):
+def _ca_subject(organization: str) -> x509.Name:
+    return _name(f"{organization} site CA", "ca", organization)
+
+
+def check_site_ca(pki_dir: Path, *, now: datetime, organization: str = "minisoc") -> None:
+    """Raise a UsageError when `pki_dir` holds a site CA that cannot be used as it is.
+
+    No CA at all (neither `ca.crt` nor `ca.key`) is fine: the first render creates one. Anything else that is
+    not a valid, current CA with its key (one file missing, unreadable, not a CA, another subject, a key that
+    does not match, expired) is an error: a CA is never replaced silently, because every client trusts it
+    and every certificate hangs on it; only `minisoc certs renew --ca` replaces it.
+    """
+    problem = _ca_problem(pki_dir, _ca_subject(organization), now)
+    if problem:
+        raise UsageError(
+            f"{pki_dir / 'ca.crt'}: {problem}",
+            "restore pki/ca.crt and pki/ca.key from a backup, or make a new site CA with "
+            "`minisoc certs renew SITE_DIR --ca` (then every service must restart and every client trust "
+            "the new pki/ca.crt)",
+        )
+
+
+def _ca_problem(pki_dir: Path, subject: x509.Name, now: datetime) -> str | None:
+    cert_path, key_path = pki_dir / "ca.crt", pki_dir / "ca.key"
+    if not cert_path.exists() and not key_path.exists():
         return None
+    for path in (cert_path, key_path):
+        if not path.exists():
+            return f"the site CA is incomplete: {path.name} is missing"
+    try:
+        cert = _load_cert(cert_path)
+    except (OSError, ValueError):
+        return "the site CA certificate is unreadable (not a PEM certificate)"
+    try:
+        key = _load_key(key_path)
+    except (OSError, ValueError, TypeError):
+        return "the site CA key (ca.key) is unreadable (not an unencrypted PEM key)"
     constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value \
         if _has(cert, x509.BasicConstraints) else None
-    good = (constraints is not None and constraints.ca and cert.subject == subject
-            and _same_public_key(cert, key)
-            and cert.not_valid_before_utc <= now < cert.not_valid_after_utc - _renewal_window(validity_days))
-    return (cert, key) if good else None
+    if constraints is None or not constraints.ca:
+        return "not a CA certificate"
+    if cert.subject != subject:
+        return f"not this site's CA (subject {cert.subject.rfc4514_string()})"
+    if not _same_public_key(cert, key):
+        return "ca.key does not belong to ca.crt"
+    if not cert.not_valid_before_utc <= now < cert.not_valid_after_utc:
+        return f"the site CA is not valid now (valid {cert.not_valid_before_utc:%Y-%m-%d} to " \
+               f"{cert.not_valid_after_utc:%Y-%m-%d})"
+    return None
+
+
+def _existing_ca(pki_dir: Path, organization: str,
+                 now: datetime) -> tuple[x509.Certificate, PrivateKey] | None:
+    """The site CA to keep, None when there is none yet; raises when it exists but is not usable."""
+    if not (pki_dir / "ca.crt").exists() and not (pki_dir / "ca.key").exists():
+        return None
+    check_site_ca(pki_dir, now=now, organization=organization)
+    return _load_cert(pki_dir / "ca.crt"), _load_key(pki_dir / "ca.key")
 
 
 def _has(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> bool:
@@ -297,8 +341,11 @@ def _leaf_problem(cert_path: Path, key_path: Path, spec: ServiceCert, subject: x
         if _has(cert, x509.ExtendedKeyUsage) else None
     if eku is None or set(eku) != set(_usages(spec)):
         return "key usages changed"
-    if not cert.not_valid_before_utc <= now < cert.not_valid_after_utc - _renewal_window(validity_days):
-        return "expired or expiring soon"
+    if not cert.not_valid_before_utc <= now < cert.not_valid_after_utc:
+        return "expired"
+    capped = cert.not_valid_after_utc >= ca_cert.not_valid_after_utc  # a new one would not last longer
+    if not capped and now >= cert.not_valid_after_utc - _renewal_window(validity_days):
+        return "expiring soon"
     return None
 
 

@@ -25,7 +25,13 @@ import bcrypt
 import yaml
 
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN, OPENSEARCH_NODE, OPENSEARCH_UID
-from minisoc.security.files import PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, hand_over, write_if_changed
+from minisoc.security.files import (
+    PRIVATE_FILE_MODE,
+    PUBLIC_FILE_MODE,
+    ensure_private_dir,
+    hand_over,
+    write_if_changed,
+)
 from minisoc.security.secrets import SecretStore
 
 CONFIG_DIR = "/usr/share/opensearch/config"  # the official image; H4's locally built image uses the same path
@@ -58,14 +64,16 @@ def render_security_config(out_dir: Path, *, passwords: Mapping[str, str], admin
     `passwords` maps every user in `USERS` to its password (see `opensearch_passwords`). `admin_dn` is the
     subject of the admin client certificate (`PkiResult.dn("opensearch-admin")`), named in the role mapping
     (the certificate itself is super admin through `security_settings`); `node_dns` go to `nodes_dn.yml`.
-    Files without secrets are 0644; `internal_users.yml` (bcrypt hashes) is 0600, handed to `owner_uid`
-    when running as root.
+    Files without secrets are 0644; `internal_users.yml` (bcrypt hashes) is 0600. `out_dir` is 0700: it is
+    mounted as a folder, so the container user must own it; as root, it and `internal_users.yml` are handed
+    to `owner_uid` (the caller keeps `out_dir`'s parent 0700, so no host account with that uid reaches it).
     Only files whose content changed are rewritten.
     """
     missing = [user for user in USERS if not passwords.get(user)]
     if missing:
         raise ValueError(f"no password for OpenSearch user(s): {', '.join(missing)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(out_dir)
+    hand_over(out_dir, owner_uid)
     public = {
         "config.yml": _config(),
         "roles.yml": _roles(alerts_index, logs_index_prefix),

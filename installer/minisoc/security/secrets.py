@@ -70,6 +70,14 @@ class SecretStore:
             raw = path.read_bytes()
         except FileNotFoundError:
             return None
+        except IsADirectoryError:
+            raise UsageError(f"{path}: is a folder where minisoc keeps a secret file",
+                             hint="move that folder away (minisoc never deletes a folder), then try again",
+                             ) from None
+        except NotADirectoryError:
+            raise UsageError(f"{self.secrets_dir}: is a file where minisoc render needs a folder",
+                             hint="move that file away (render never deletes what it did not write), then "
+                                  "render again") from None
         except OSError as error:
             raise UsageError(f"{path}: cannot be read ({type(error).__name__})",
                              hint="check its owner and mode (0600, owned by the user running minisoc)",
