@@ -9,6 +9,7 @@ content.
 
 from __future__ import annotations
 
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -96,12 +97,25 @@ def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[st
             yield "feed", feed, feed.rstrip("/").rsplit("/", 1)[-1] or feed
             continue
         path = Path(spec)
-        if path.is_dir():
-            if (path / "manifest.json").is_file():
+        try:
+            mode: int | None = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as error:  # a directory on the way that we may not search (EACCES), a loop, ...
+            raise IntelError(f"{spec}: cannot be reached ({error.strerror or error})",
+                             "run as a user that can read it and every directory above it") from None
+        if mode is not None and stat.S_ISDIR(mode):
+            try:
+                is_feed = (path / "manifest.json").is_file()
+                files = [] if is_feed else sorted(
+                    p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INTEL_SUFFIXES)
+            except OSError as error:  # a directory we may not list (EACCES)
+                raise IntelError(f"{spec}: cannot list this directory ({error.strerror or error})",
+                                 "run as a user that can read it") from None
+            if is_feed:
                 sources.append(str(path))
                 yield "feed", str(path), path.name
                 continue
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INTEL_SUFFIXES)
             if not files:
                 raise IntelError(f"{path}: no intel file in this directory",
                                  "expected a MISP feed (manifest.json) or files ending in "
@@ -109,10 +123,10 @@ def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[st
             for file in files:
                 sources.append(str(file))
                 yield "file", str(file), ""
-        elif path.is_file() and path.name == "manifest.json":
+        elif mode is not None and stat.S_ISREG(mode) and path.name == "manifest.json":
             sources.append(str(path.parent))
             yield "feed", str(path.parent), path.parent.name
-        elif path.exists():
+        elif mode is not None:
             sources.append(str(path))
             yield "file", str(path), ""
         else:
