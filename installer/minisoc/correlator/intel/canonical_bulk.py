@@ -67,8 +67,8 @@ def _columns(parts: list[tuple[str, str, str]]) -> tuple[list[str], list[str], l
 
 
 def _urls(values: list[str], kind: str) -> list[str | None]:
-    """`http(s)://host/path` with a canonical host and a path without whitespace, controls or `#`: the text after
-    `://`, checked on the whole list at once; otherwise the per-value function for each."""
+    """`http(s)://host/path` with a canonical host and a path without whitespace, controls or `#`: the text
+    after `://`, checked on the whole list at once; otherwise the per-value function for each."""
     joined = "".join(values)
     if not joined.isascii() or _NOT_IN_URL.search(joined):
         return list(map(CANONICALISERS[kind], values))
