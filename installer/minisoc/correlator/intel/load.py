@@ -34,6 +34,7 @@ class IntelLoad(msgspec.Struct):
     indicators: list[Indicator]
     counts: LoadCounts
     sources: list[str]  # one entry per file or feed read
+    empty_sources: dict[str, str] = {}  # source -> why it yielded no indicator (`why_empty`)
 
 
 class IntelColumnsLoad(msgspec.Struct):
@@ -42,6 +43,18 @@ class IntelColumnsLoad(msgspec.Struct):
     columns: IndicatorColumns
     counts: LoadCounts
     sources: list[str]
+    empty_sources: dict[str, str] = {}
+
+
+_LEFT_OUT = ("invalid", "of an unsupported type", "not for IDS", "deleted", "feed event file(s) missing")
+
+
+def why_empty(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """Why a source that yielded no indicator did not: what was left out while it was read (the difference
+    of `LoadCounts.tally()` before and after), or that it held nothing at all."""
+    reasons = [f"{now - then} {label}" for label, then, now in zip(_LEFT_OUT, before, after, strict=True)
+               if now != then]
+    return ", ".join(reasons) or "empty: nothing in it"
 
 
 def _load_feed(location: str, name: str, counts: LoadCounts) -> list[Indicator]:
@@ -140,14 +153,18 @@ def load_intel(specs: Sequence[str]) -> IntelLoad:
     counts = LoadCounts()
     sources: list[str] = []
     indicators: list[Indicator] = []
+    empty: dict[str, str] = {}
     for form, location, name in _intel_inputs(specs, sources):
+        before, size = counts.tally(), len(indicators)
         if form == "feed":
             indicators.extend(_load_feed(location, name, counts))
         elif form == "url":
             indicators.extend(_read_url_file(location, name, counts))
         else:
             indicators.extend(read_intel_file(Path(location), counts))
-    return IntelLoad(indicators=indicators, counts=counts, sources=sources)
+        if len(indicators) == size:
+            empty[location] = why_empty(before, counts.tally())
+    return IntelLoad(indicators=indicators, counts=counts, sources=sources, empty_sources=empty)
 
 
 def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
@@ -156,11 +173,15 @@ def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
     counts = LoadCounts()
     sources: list[str] = []
     columns = IndicatorColumns()
+    empty: dict[str, str] = {}
     for form, location, name in _intel_inputs(specs, sources):
+        before, size = counts.tally(), len(columns)
         if form == "feed":
             _load_feed_columns(location, name, counts, columns)
         elif form == "url":
             columns.extend(_read_url_file(location, name, counts))
         else:
             columns.extend(read_intel_file(Path(location), counts))
-    return IntelColumnsLoad(columns=columns, counts=counts, sources=sources)
+        if len(columns) == size:
+            empty[location] = why_empty(before, counts.tally())
+    return IntelColumnsLoad(columns=columns, counts=counts, sources=sources, empty_sources=empty)
