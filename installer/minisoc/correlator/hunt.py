@@ -6,6 +6,7 @@ come out in a deterministic order (input file order, then line order) whatever t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -202,6 +203,14 @@ def _append_part(sink: DeadLetter, part: str | None) -> None:
     path.unlink()
 
 
+def _total_size(targets: list[str]) -> int:
+    total = 0
+    for target in targets:
+        with contextlib.suppress(OSError):  # gone since it was listed: reported when it is read
+            total += Path(target).stat().st_size
+    return total
+
+
 def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = None,
              progress: HuntProgress | None = None) -> HuntSummary:
     """Load intel, read every log, emit alerts in input order (in batches), and return the summary.
@@ -227,8 +236,7 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
     workers = min(request.workers, len(targets))
     summary.workers = 1 if workers <= 1 or STDIN_NAME in targets else workers
     if progress is not None:
-        sizes = None if STDIN_NAME in targets else sum(Path(target).stat().st_size for target in targets)
-        progress.start(len(targets), sizes, stats)
+        progress.start(len(targets), None if STDIN_NAME in targets else _total_size(targets), stats)
     try:
         if sink is not None:
             _write_intel_refusals(sink, intel_summary.refused, intel_summary.suppressed_values)
