@@ -54,6 +54,18 @@ ODD_VALUES = [
     "[2001:db8::1]",
     "1.2.3.400",  # ends in a digit, not an address: stays a name
     "x.pxb70",
+    "a" * 63 + ".com",
+    "a" * 64 + ".com",  # a label longer than DNS allows
+    "http://" + "a" * 64 + ".com/x",
+    "http://a.com/x\x01y",  # a control character is not part of a URL
+    "http://a.com/x\x7f",
+    "http://a.com/\ufffd",  # bytes that were not text
+    "a@b.com",
+    "a.b@c.example",
+    "a@b",
+    "@b.com",
+    "a@@b.com",
+    "a@b.com\x00",
 ]
 KINDS = ["ip", "cidr", "domain", "hostname", "url", "md5", "sha1", "sha256", "email", "user-agent"]
 

@@ -156,6 +156,9 @@ def test_a_new_header_mid_stream_switches_schema() -> None:
     ("tsv/zat/conn.log", lambda data: data.replace(b"\n", b"\r\n")),  # a log that went through Windows
     ("tsv/zat/conn.log", lambda data: b"\xef\xbb\xbf" + data),  # a BOM, as editors write one
     ("json/zat/conn.log", lambda data: b"\xef\xbb\xbf" + data),
+    # other tools spell the separator `\t` (C escape), not `\x09`: once every record was `no_header`
+    ("tsv/zat/conn.log", lambda data: data.replace(b"#separator \\x09", b"#separator \\t", 1)),
+    ("tsv/zat/conn.log", lambda data: data.replace(b"#separator \\x09", b"#separator\t\\t", 1)),
 ])
 def test_crlf_line_ends_and_a_bom_read_like_the_plain_file(
     shared_data: Path, tmp_path: Path, sample: str, mangle: Callable[[bytes], bytes]

@@ -1,8 +1,9 @@
 """`minisoc hunt`: the offline main job. Zeek logs x intel -> alerts on stdout (or a store) and a summary.
 
 With --json, alerts go to stdout as JSON lines and the summary to stderr as one JSON object.
-Exit 0 when the hunt ran (malformed lines are reported, not fatal); 2 for bad arguments or unreadable intel;
-3 when the --store does not take the alerts.
+Exit 0 when the hunt ran (malformed lines are reported, not fatal); 1 when there is nothing to hunt for (no
+indicator loaded) without --allow-empty; 2 for bad arguments or unreadable intel; 3 when the --store does not
+take the alerts; 130 on Ctrl-C, after `interrupted` and the summary of what was read until then.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.table import Table
 
 from minisoc.cli.alert_table import plain_console, print_alerts
+from minisoc.cli.hunt_progress import progress_bar
+from minisoc.cli.hunt_report import summary_table, warnings
 from minisoc.cli.multivalue import MultiValueCommand
 from minisoc.correlator.hunt import HuntRequest, HuntSummary, run_hunt
 from minisoc.correlator.model import Alert
@@ -44,9 +46,18 @@ def hunt(
     ] = False,
     workers: Annotated[int, typer.Option("--workers", help="Processes to split the files over.")] = 1,
     site: Annotated[str | None, typer.Option("--site", help="Site name recorded in the alerts.")] = None,
+    dead_letter: Annotated[
+        str | None,
+        typer.Option("--dead-letter", help="Write each refused log line and indicator (reason, source) "
+                     "to this file, as JSON lines."),
+    ] = None,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Hunt even when no indicator was loaded (else exit 1).")
+    ] = False,
 ) -> None:
     """Hunt through Zeek logs for the indicators in the given intel, offline."""
-    request = HuntRequest(logs=logs, intel=intel, warninglists=warninglists or [], workers=workers, site=site)
+    request = HuntRequest(logs=logs, intel=intel, warninglists=warninglists or [], workers=workers, site=site,
+                          dead_letter=dead_letter, allow_empty=allow_empty)
     sink = open_store_url(store) if store else None
     shown: list[Alert] = []
 
@@ -59,8 +70,16 @@ def hunt(
         elif len(shown) < TABLE_ROWS:
             shown.extend(alerts[: TABLE_ROWS - len(shown)])
 
+    bar = progress_bar()
     try:
-        summary = run_hunt(request, emit)
+        if bar is None:
+            summary = run_hunt(request, emit)
+        else:
+            with bar:
+                summary = run_hunt(request, emit, progress=bar)
+    except KeyboardInterrupt:  # before the logs were reached (intel loading): nothing to summarise
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
     except SinkUnavailable as error:
         raise ServiceError(
             f"--store {store}: the store did not take the alerts ({error})",
@@ -73,54 +92,24 @@ def hunt(
     report = summary.as_dict()
     if store:
         report["stored_to"] = store.split("://", 1)[0]
+    if summary.interrupted:
+        print("interrupted", file=sys.stderr)
     if json_output:
         sys.stdout.flush()
         sys.stderr.write(orjson.dumps(report).decode() + "\n")
     else:
+        for line in warnings(report):
+            print(line, file=sys.stderr)
         _render(shown, summary, report)
+    if summary.interrupted:
+        raise typer.Exit(130)
 
 
 def _render(shown: list[Alert], summary: HuntSummary, report: dict[str, Any]) -> None:
     console = plain_console()
     print_alerts(console, [alert.doc for alert in shown], summary.alerts,
                  more_hint="use --json or --store to get them all")
-    logs = report["logs"]
-    indicators = report["indicators"]
-    table = Table(title="Summary", show_header=False)
-    table.add_column("what")
-    table.add_column("value", overflow="fold")
-    by_type = ", ".join(f"{k} {v}" for k, v in logs["lines_by_type"].items()) or "-"
-    table.add_row("lines read", f"{logs['lines']} ({by_type}) in {logs['files']} file(s)")
-    malformed = ", ".join(f"{k} {v}" for k, v in logs["malformed_by_reason"].items())
-    table.add_row("malformed", f"{logs['malformed']}" + (f" ({malformed})" if malformed else ""))
-    for error in logs["file_errors"]:
-        table.add_row("file error", f"{error['path']}: {error['message']}")
-    table.add_row(
-        "indicators",
-        f"{indicators['loaded']} loaded, {indicators['suppressed']} suppressed, "
-        f"{indicators['unsupported']} unsupported, {indicators['invalid']} invalid"
-        + (f", {indicators['missing_events']} feed event(s) missing" if indicators["missing_events"] else "")
-        + (f"; skipped: {indicators['not_for_ids']} not for IDS, {indicators['deleted']} deleted"
-           if indicators["not_for_ids"] or indicators["deleted"] else ""),
-    )
-    unusable = indicators["warninglist_entries_unusable"]
-    if unusable:
-        table.add_row("warninglists", "entries not applied (unusable here): "
-                      + ", ".join(f"{name} {count}" for name, count in unusable.items()))
-    skipped = indicators["warninglist_files_skipped"]
-    if skipped:
-        table.add_row("warninglists",
-                      f"{len(skipped)} JSON file(s) skipped, not warninglists: " + ", ".join(skipped))
-    table.add_row(
-        "alerts",
-        str(report["alerts"]) + (f" (stored: {report['stored_to']})" if "stored_to" in report else ""),
-    )
-    table.add_row(
-        "time",
-        f"{report['elapsed_seconds']} s ({report['lines_per_second']} lines/s, "
-        f"{report['workers']} worker(s))",
-    )
-    console.print(table)
+    console.print(summary_table(report))
 
 
 def register(app: typer.Typer) -> None:

@@ -6,28 +6,38 @@ come out in a deterministic order (input file order, then line order) whatever t
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.hunt_pool import FileResult, HuntPool
+from minisoc.correlator.hunt_summary import HuntSummary, IntelSummary
+from minisoc.correlator.intel.convert import Refusal
 from minisoc.correlator.intel.load import load_intel_columns
 from minisoc.correlator.intel.warninglists import Warninglists, load_warninglists
+from minisoc.correlator.interrupts import SigintGuard
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
+from minisoc.correlator.zeek.deadletter import DeadLetter
 from minisoc.correlator.zeek.reader import log_targets
 from minisoc.correlator.zeek.scan import scan_logs
 from minisoc.correlator.zeek.stats import FileError, ReadStats
 from minisoc.correlator.zeek.streams import STDIN_NAME
-from minisoc.errors import MinisocError, UsageError
+from minisoc.errors import LogSourceError, MinisocError, UsageError
+
+__all__ = ["HuntProgress", "HuntRequest", "HuntSummary", "IntelSummary", "hunt_logs", "hunt_records",
+           "load_hunt_columns", "load_hunt_intel", "run_hunt"]
 
 AlertEmitter = Callable[[list[Alert]], None]
+FileHandler = Callable[[FileResult, bool], None]  # (one file's result, whether to merge its ReadStats)
+REASON_SUPPRESSED = "suppressed"  # a dead-letter entry for an indicator a warninglist names as benign
+_NAMED_EMPTY = 3  # sources named in the "nothing to hunt for" error
 
 
 @dataclass(frozen=True)
@@ -39,69 +49,21 @@ class HuntRequest:
     warninglists: Sequence[str] = ()
     workers: int = 1
     site: str | None = None
+    dead_letter: str | None = None  # a file for the log lines and indicators refused, with reason and source
+    # hunt even when no indicator is left; False: "nothing to hunt for" (`minisoc hunt` without --allow-empty)
+    allow_empty: bool = True
 
 
-@dataclass
-class IntelSummary:
-    loaded: int = 0
-    by_type: dict[str, int] = field(default_factory=dict)
-    suppressed: int = 0
-    suppressed_by_list: dict[str, int] = field(default_factory=dict)
-    warninglist_entries_unusable: dict[str, int] = field(default_factory=dict)  # per list: not applied
-    warninglist_files_skipped: list[str] = field(default_factory=list)  # JSON in a directory, not a list
-    unsupported: int = 0
-    unsupported_by_type: dict[str, int] = field(default_factory=dict)
-    invalid: int = 0
-    missing_events: int = 0  # feed events named in a manifest whose file is missing (skipped)
-    not_for_ids: int = 0  # MISP attributes with to_ids false: not indicators, skipped
-    deleted: int = 0  # MISP attributes (or objects) flagged deleted, skipped
-    sources: list[str] = field(default_factory=list)
-    load_seconds: float = 0.0
+class HuntProgress(Protocol):
+    """What a long hunt shows while it runs (`minisoc hunt` draws a progress bar on a terminal)."""
 
+    def start(self, files: int, total_bytes: int | None, stats: ReadStats) -> None:
+        """Before the first file: how many files, their size on disk (None with stdin), the live counters."""
+        ...
 
-@dataclass
-class HuntSummary:
-    """What a hunt did: printed as a table, or as one JSON object on stderr with --json."""
-
-    read: ReadStats
-    intel: IntelSummary
-    alerts: int = 0
-    alerts_by_indicator_type: dict[str, int] = field(default_factory=dict)
-    workers: int = 1
-    elapsed_seconds: float = 0.0
-
-    def count(self, alerts: Iterable[Alert]) -> None:
-        for alert in alerts:
-            self.alerts += 1
-            kind = str(alert.doc["threat"]["indicator"]["misp"]["type"])  # the (first) indicator's
-            self.alerts_by_indicator_type[kind] = self.alerts_by_indicator_type.get(kind, 0) + 1
-
-    def as_dict(self) -> dict[str, Any]:
-        seconds = max(self.elapsed_seconds, 1e-9)
-        return {
-            "logs": self.read.as_dict(),
-            "indicators": {
-                "loaded": self.intel.loaded,
-                "by_type": dict(sorted(self.intel.by_type.items())),
-                "suppressed": self.intel.suppressed,
-                "suppressed_by_warninglist": dict(sorted(self.intel.suppressed_by_list.items())),
-                "warninglist_entries_unusable": dict(sorted(self.intel.warninglist_entries_unusable.items())),
-                "warninglist_files_skipped": self.intel.warninglist_files_skipped,
-                "unsupported": self.intel.unsupported,
-                "unsupported_by_type": dict(sorted(self.intel.unsupported_by_type.items())),
-                "invalid": self.intel.invalid,
-                "missing_events": self.intel.missing_events,
-                "not_for_ids": self.intel.not_for_ids,
-                "deleted": self.intel.deleted,
-                "sources": self.intel.sources,
-                "load_seconds": round(self.intel.load_seconds, 3),
-            },
-            "alerts": self.alerts,
-            "alerts_by_indicator_type": dict(sorted(self.alerts_by_indicator_type.items())),
-            "workers": self.workers,
-            "elapsed_seconds": round(self.elapsed_seconds, 3),
-            "lines_per_second": round(self.read.lines_total / seconds),
-        }
+    def advance(self, files_done: int, alerts: int) -> None:
+        """After each file."""
+        ...
 
 
 def load_hunt_columns(
@@ -134,6 +96,10 @@ def load_hunt_columns(
         sources=list(loaded.sources),
         warninglist_entries_unusable=unusable,
         warninglist_files_skipped=skipped_files,
+        invalid_by_type=dict(loaded.counts.invalid),
+        empty_sources=dict(loaded.empty_sources),
+        refused=loaded.counts.refused,
+        suppressed_values=suppressed,
     )
     summary.suppressed_by_list = Warninglists.count_per_list(suppressed)
     summary.load_seconds = time.perf_counter() - started
@@ -173,40 +139,171 @@ def hunt_logs(
 ) -> list[Alert]:
     """`hunt_records(read_logs(paths, stats=stats), ...)`, faster: only records with a match are built."""
     alerts: list[Alert] = []
-    for record, matches in scan_logs(paths, matcher.match_fields, screen=matcher, stats=stats):
-        alerts.extend(build_alerts(record, matches, retro=retro, site=site, now=now))
+    collect_alerts(paths, matcher, stats=stats, site=site, now=now, into=alerts, retro=retro)
     return alerts
 
 
-def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = None) -> HuntSummary:
-    """Load intel, read every log, emit alerts in input order (in batches), and return the summary."""
+def collect_alerts(
+    paths: Sequence[str | Path], matcher: Matcher, *, stats: ReadStats, site: str | None, now: float,
+    into: list[Alert], dead_letter: DeadLetter | None = None, retro: bool = False,
+) -> None:
+    """`hunt_logs`, appending to `into` as alerts are found: what was matched is there even when reading
+    stops half-way (a KeyboardInterrupt)."""
+    for record, matches in scan_logs(paths, matcher.match_fields, screen=matcher, stats=stats,
+                                     dead_letter=dead_letter):
+        into.extend(build_alerts(record, matches, retro=retro, site=site, now=now))
+
+
+def _nothing_to_hunt(summary: IntelSummary) -> MinisocError:
+    named = list(summary.empty_sources.items())
+    why = "; ".join(f"{source}: {reason}" for source, reason in named[:_NAMED_EMPTY])
+    if len(named) > _NAMED_EMPTY:
+        why += f"; and {len(named) - _NAMED_EMPTY} more source(s)"
+    if summary.suppressed:
+        why += ("; " if why else "") + f"all {summary.suppressed} suppressed by the warninglists"
+    return MinisocError(
+        f"--intel: nothing to hunt for: no indicator loaded ({why or 'no source gave any'})",
+        "check that intel (a failed download, an empty or unrecognised file), or pass --allow-empty to run "
+        "the hunt anyway")
+
+
+def _open_dead_letter(path: str | None) -> DeadLetter | None:
+    """The `--dead-letter` file, emptied: it lists what this hunt refused, not an earlier one's."""
+    if path is None:
+        return None
+    try:
+        Path(path).write_bytes(b"")
+    except OSError as error:
+        raise LogSourceError(f"--dead-letter {path}: cannot write ({error.strerror or error})",
+                             "point --dead-letter to a file in a writable directory") from None
+    return DeadLetter(Path(path))
+
+
+def _write_intel_refusals(sink: DeadLetter, refused: list[Refusal], suppressed: list[Suppressed]) -> None:
+    for refusal in refused:
+        detail = f"{refusal.type}: {refusal.reason.replace('_', ' ')}"
+        value = refusal.value.encode("utf-8", "backslashreplace")  # a lone surrogate from JSON, say
+        sink.write(refusal.source, None, refusal.reason, detail, value)
+    for item in suppressed:
+        sink.write(item.indicator.source, None, REASON_SUPPRESSED,
+                   f"{item.indicator.type}: warninglist {item.warninglist!r} names {item.matched_entry!r}",
+                   item.indicator.value.encode("utf-8", "backslashreplace"))
+
+
+def _append_part(sink: DeadLetter, part: str | None) -> None:
+    """A worker's dead-letter entries for one file, appended in input order, then removed."""
+    if part is None:
+        return
+    path = Path(part)
+    data = path.read_bytes()
+    handle = sink.path.open("ab")
+    with handle:
+        handle.write(data)
+    sink.written += data.count(b"\n")
+    path.unlink()
+
+
+def _total_size(targets: list[str]) -> int:
+    total = 0
+    for target in targets:
+        with contextlib.suppress(OSError):  # gone since it was listed: reported when it is read
+            total += Path(target).stat().st_size
+    return total
+
+
+def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = None,
+             progress: HuntProgress | None = None) -> HuntSummary:
+    """Load intel, read every log, emit alerts in input order (in batches), and return the summary.
+
+    Ctrl-C (SIGINT) stops reading: what was matched until then is emitted (workers hand theirs over), and
+    the summary says `interrupted`. Raises MinisocError (exit 1) when no indicator is left to hunt for,
+    unless `request.allow_empty`."""
     started = time.perf_counter()
     created = time.time() if now is None else now
     if request.workers < 1:
         raise UsageError(f"--workers: {request.workers} is not a number of processes", "use 1 or more")
     targets = expand_log_paths(request.logs)
     columns, intel_summary = load_hunt_columns(request.intel, request.warninglists)
+    if not len(columns) and not request.allow_empty:
+        raise _nothing_to_hunt(intel_summary)
+    sink = _open_dead_letter(request.dead_letter)
     indexing = time.perf_counter()
     matcher = Matcher(IndicatorIndex.from_columns(columns))
     del columns  # the index holds what matching needs
     intel_summary.load_seconds += time.perf_counter() - indexing  # the load includes building the index
     stats = ReadStats()
-    summary = HuntSummary(read=stats, intel=intel_summary)
+    summary = HuntSummary(read=stats, intel=intel_summary, dead_letter=request.dead_letter)
     workers = min(request.workers, len(targets))
-    if workers <= 1 or STDIN_NAME in targets:
-        summary.workers = 1
-        for target in targets:
-            alerts = hunt_logs([target], matcher, stats=stats, site=request.site, now=created)
-            summary.count(alerts)
-            emit(alerts)
-    else:
-        summary.workers = workers
-        for alerts, file_stats in _hunt_in_processes(targets, matcher, workers, request.site, created):
-            _merge_stats(stats, file_stats)
-            summary.count(alerts)
-            emit(alerts)
+    summary.workers = 1 if workers <= 1 or STDIN_NAME in targets else workers
+    if progress is not None:
+        progress.start(len(targets), None if STDIN_NAME in targets else _total_size(targets), stats)
+    try:
+        if sink is not None:
+            _write_intel_refusals(sink, intel_summary.refused, intel_summary.suppressed_values)
+        with SigintGuard() as guard:
+            done = 0
+
+            def handle(result: FileResult, merge: bool) -> None:
+                with guard.deferred():  # a SIGINT never cuts it short
+                    _handle(result, merge)
+
+            def _handle(result: FileResult, merge: bool) -> None:
+                nonlocal done
+                if merge:
+                    _merge_stats(stats, result.stats)
+                if sink is not None:
+                    _append_part(sink, result.dead_letter_part)
+                summary.count(result.alerts)
+                emit(result.alerts)
+                done += result.complete
+                if progress is not None:
+                    progress.advance(done, summary.alerts)
+
+            if summary.workers == 1:
+                _hunt_here(targets, matcher, request.site, created, stats, sink, guard, handle)
+            else:
+                _hunt_in_pool(targets, matcher, workers, request, created, sink, guard, handle)
+            summary.interrupted = guard.interrupted
+    finally:
+        if sink is not None:
+            sink.close()
+            summary.dead_letters = sink.written
     summary.elapsed_seconds = time.perf_counter() - started
     return summary
+
+
+def _hunt_here(targets: list[str], matcher: Matcher, site: str | None, now: float, stats: ReadStats,
+               sink: DeadLetter | None, guard: SigintGuard, handle: FileHandler) -> None:
+    """One file after the other in this process; on SIGINT, what the file being read matched is handed on."""
+    for index, target in enumerate(targets):
+        result = FileResult(index, stats=stats)
+        try:
+            with guard.interruptible():
+                collect_alerts([target], matcher, stats=stats, site=site, now=now, into=result.alerts,
+                               dead_letter=sink)
+        except KeyboardInterrupt:
+            result.complete = False
+        handle(result, False)
+        if guard.interrupted:
+            return
+
+
+def _hunt_in_pool(targets: list[str], matcher: Matcher, workers: int, request: HuntRequest, now: float,
+                  sink: DeadLetter | None, guard: SigintGuard, handle: FileHandler) -> None:
+    def collect(target: str, stats: ReadStats, dead_letter: DeadLetter | None, into: list[Alert]) -> None:
+        collect_alerts([target], matcher, stats=stats, site=request.site, now=now, into=into,
+                       dead_letter=dead_letter)
+
+    pool = HuntPool(targets, collect, workers, request.dead_letter if sink is not None else None, guard)
+    try:
+        pool.start()
+        for result in pool.results():
+            handle(result, True)
+        if guard.interrupted:
+            for result in pool.stop():
+                handle(result, True)
+    finally:
+        pool.close()
 
 
 def _merge_stats(total: ReadStats, part: ReadStats) -> None:
@@ -219,70 +316,3 @@ def _merge_stats(total: ReadStats, part: ReadStats) -> None:
     total.file_errors.extend(FileError(e.path, e.message) for e in part.file_errors)
 
 
-def _assign(targets: Sequence[str], workers: int) -> list[list[int]]:
-    """Spread files over workers by size (largest first onto the least loaded)."""
-    loads = [0] * workers
-    shares: list[list[int]] = [[] for _ in range(workers)]
-    sizes = {index: Path(target).stat().st_size for index, target in enumerate(targets)}
-    for index in sorted(sizes, key=lambda i: (-sizes[i], i)):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(index)
-        loads[lightest] += sizes[index]
-    return shares
-
-
-def _worker(
-    indexes: list[int], targets: list[str], matcher: Matcher, site: str | None, now: float, results: Any
-) -> None:
-    for index in indexes:
-        stats = ReadStats()
-        try:
-            alerts = hunt_logs([targets[index]], matcher, stats=stats, site=site, now=now)
-        except Exception as error:  # reported by the parent, never a silent loss
-            results.put((index, None, f"{targets[index]}: {type(error).__name__}: {error}"))
-            continue
-        results.put((index, (alerts, stats), None))
-
-
-def _next_result(results: Any, processes: Sequence[multiprocessing.process.BaseProcess]) -> Any:
-    while True:
-        try:
-            return results.get(timeout=1.0)
-        except queue.Empty:
-            if not any(process.is_alive() for process in processes):
-                raise MinisocError(
-                    "a hunt worker process died before finishing its files",
-                    "check memory (dmesg) or rerun with --workers 1",
-                ) from None
-
-
-def _hunt_in_processes(
-    targets: list[str], matcher: Matcher, workers: int, site: str | None, now: float
-) -> Iterable[tuple[list[Alert], ReadStats]]:
-    """Fork `workers` processes (the index is shared copy-on-write); yield per-file results in input order."""
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    processes = [
-        context.Process(target=_worker, args=(share, targets, matcher, site, now, results), daemon=True)
-        for share in _assign(targets, workers)
-    ]
-    for process in processes:
-        process.start()
-    waiting: dict[int, tuple[list[Alert], ReadStats]] = {}
-    next_index = 0
-    try:
-        for _ in targets:
-            index, result, problem = _next_result(results, processes)
-            if problem is not None:
-                raise MinisocError(
-                    f"hunt worker failed on {problem}", "rerun with --workers 1 to see the error"
-                )
-            waiting[index] = result
-            while next_index in waiting:
-                yield waiting.pop(next_index)
-                next_index += 1
-    finally:
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.terminate()

@@ -17,10 +17,16 @@ _HASH_LENGTHS = {model.KIND_MD5: 32, model.KIND_SHA1: 40, model.KIND_SHA256: 64,
                  model.KIND_JA3S: 32, model.KIND_X509_MD5: 32, model.KIND_X509_SHA1: 40,
                  model.KIND_X509_SHA256: 64}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-_HOST_CHARS = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?$")
-_EMAIL = re.compile(r"^[^\s@<>]+@[^\s@<>]+$")
+# a host name: letters, digits, `_`, `-` in labels of 1-63 characters (DNS), no dot or hyphen at either end
+_HOST_CHARS = re.compile(r"^(?=[a-z0-9_])(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}(?<=[a-z0-9_])$")
+# an e-mail address's local part (RFC 5322 dot-atom: atext and single inner dots), Unicode letters allowed
+_EMAIL_LOCAL = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
 _MAX_VALUE = 8192
-_SIMPLE_URL = re.compile(r"^(?:[hH][tT][tT][pP][sS]?://)?([A-Za-z0-9_.-]{1,253})(/[^\s#]{0,8000})?$")
+# not in a URL: whitespace, C0 controls, DEL, and U+FFFD (bytes that were not text)
+_NOT_IN_URL = re.compile("[\\s\x00-\x1f\x7f\ufffd]")
+_SIMPLE_URL = re.compile(
+    r"^(?:[hH][tT][tT][pP][sS]?://)?((?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63})"
+    "(/[^\\s#\x00-\x1f\x7f\ufffd]{0,8000})?$")
 
 
 def canonical_ip(value: str) -> str | None:
@@ -139,10 +145,10 @@ def canonical_url(value: str) -> str | None:
     simple = _SIMPLE_URL.match(value)
     if simple is not None:  # scheme://name/path without port, userinfo or odd characters: most URLs
         host = simple.group(1).lower()
-        if _HOST_CHARS.match(host) and ".." not in host:
+        if len(host) <= 253 and _HOST_CHARS.match(host):
             return host + (simple.group(2) or "/")
     text = value.strip()
-    if not text or len(text) > _MAX_VALUE or any(c.isspace() for c in text):
+    if not text or len(text) > _MAX_VALUE or _NOT_IN_URL.search(text):
         return None
     scheme, sep, rest = text.partition("://")
     if not sep:
@@ -185,11 +191,16 @@ def canonical_hex(length: int) -> Callable[[str], str | None]:
 
 
 def canonical_email(value: str) -> str | None:
+    """`local@domain`, lower case (`Name <a@b.example>` gives `a@b.example`): a dot-atom local part of at most
+    64 characters and a domain that is a host name with a dot (`canonical_hostname`, IDNA to punycode)."""
     text = value.strip()
     if "<" in text and text.endswith(">"):
         text = text[text.rfind("<") + 1: -1]
-    text = text.strip().lower()
-    return text if _EMAIL.match(text) else None
+    local, at, domain = text.strip().lower().rpartition("@")
+    if not at or len(local) > 64 or not _EMAIL_LOCAL.match(local) or "." not in domain:
+        return None
+    host = canonical_hostname(domain)
+    return None if host is None or domain.endswith(".") else f"{local}@{host}"
 
 
 def canonical_text(value: str) -> str | None:
@@ -242,8 +253,19 @@ def canonicalise(kind: str, value: str) -> tuple[str, str] | None:
     return kind, result
 
 
+def _plausible_host(host: str) -> bool:
+    """A canonical host that names something on the Internet: an address, or a name with a dot whose last
+    label is letters (or punycode `xn--`), as every top-level domain is. Guessing a kind from a value's shape
+    asks this much; a value whose type is given only has to be valid (`canonical_hostname`)."""
+    if host.startswith("[") or canonical_ip(host) is not None:
+        return True
+    _, dot, top = host.rpartition(".")
+    return bool(dot) and len(top) > 1 and (top.isalpha() or top.startswith("xn--"))
+
+
 def guess_kind(value: str) -> str | None:
-    """The kind a bare value (freetext list) most likely is, from its shape alone."""
+    """The kind a bare value (freetext list) most likely is, from its shape alone; None when it looks like
+    nothing (a URL without a scheme, a domain or an e-mail address must name a plausible host)."""
     text = value.strip()
     if not text:
         return None
@@ -251,13 +273,17 @@ def guess_kind(value: str) -> str | None:
     if "://" in text:
         return model.KIND_URL
     if "/" in text:
-        return model.KIND_CIDR if parse_cidr(text) is not None else model.KIND_URL
+        if parse_cidr(text) is not None:
+            return model.KIND_CIDR
+        url = canonical_url(text)
+        return model.KIND_URL if url is not None and _plausible_host(
+            url.partition("/")[0].rpartition(":")[0] or url.partition("/")[0]) else None
     if canonical_ip(text) is not None:
         return model.KIND_IP
     if "@" in text:
-        return model.KIND_EMAIL
+        email = canonical_email(text)
+        return model.KIND_EMAIL if email is not None and _plausible_host(email.rpartition("@")[2]) else None
     if _HEX.issuperset(lowered):
         return {32: model.KIND_MD5, 40: model.KIND_SHA1, 64: model.KIND_SHA256}.get(len(lowered))
-    if "." in text and canonical_hostname(text) is not None:
-        return model.KIND_DOMAIN
-    return None
+    name = canonical_hostname(text) if "." in text else None
+    return model.KIND_DOMAIN if name is not None and _plausible_host(name) else None

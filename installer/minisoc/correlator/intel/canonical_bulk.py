@@ -23,7 +23,8 @@ from minisoc.correlator.intel.canonical import _HASH_LENGTHS, CANONICALISERS
 _NAME_LIST = re.compile(r"[a-z0-9_.\n-]*")
 _BAD_EDGES = ("\n.", ".\n", "\n-", "-\n", "\n\n")
 _PTON4 = partial(socket.inet_pton, socket.AF_INET)
-_SPACE_OR_HASH = "# \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # the ASCII characters `[^\s#]` refuses
+_LONG_LABEL = re.compile(r"[^.\n]{64}")  # a DNS label is at most 63 characters
+_NOT_IN_URL = re.compile(r"[\s#\x00-\x1f\x7f]")  # the ASCII characters the URL fast path refuses
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _SCHEMES = {"http", "https"}  # other spellings (HTTP://) take the per-value function
 
@@ -46,10 +47,11 @@ def _addresses(values: list[str], kind: str) -> list[str | None]:
 
 def _canonical_names(values: list[str]) -> bool:
     """Every value is a name `canonical_hostname` returns unchanged: lower-case ASCII `[a-z0-9_.-]`, no
-    `..`, no dot or hyphen at either end, 1-253 characters (one test of the joined list)."""
+    `..`, no dot or hyphen at either end, labels of at most 63 and names of 1-253 characters (one test of the
+    joined list)."""
     joined = "\n".join(values)
     return bool(values and joined.isascii() and joined.count("\n") == len(values) - 1
-                and _NAME_LIST.fullmatch(joined) and ".." not in joined
+                and _NAME_LIST.fullmatch(joined) and ".." not in joined and not _LONG_LABEL.search(joined)
                 and min(map(len, values)) > 0 and max(map(len, values)) <= 253
                 and joined[0] not in ".-" and joined[-1] not in ".-"
                 and not any(edge in joined for edge in _BAD_EDGES))
@@ -65,10 +67,10 @@ def _columns(parts: list[tuple[str, str, str]]) -> tuple[list[str], list[str], l
 
 
 def _urls(values: list[str], kind: str) -> list[str | None]:
-    """`http(s)://host/path` with a canonical host and a path without whitespace or `#`: the text after
-    `://`, checked on the whole list at once; otherwise the per-value function for each."""
+    """`http(s)://host/path` with a canonical host and a path without whitespace, controls or `#`: the text
+    after `://`, checked on the whole list at once; otherwise the per-value function for each."""
     joined = "".join(values)
-    if not joined.isascii() or any(character in joined for character in _SPACE_OR_HASH):
+    if not joined.isascii() or _NOT_IN_URL.search(joined):
         return list(map(CANONICALISERS[kind], values))
     schemes, separators, rests = _columns(list(map(str.partition, values, repeat("://"))))
     hosts, slashes, paths = _columns(list(map(str.partition, rests, repeat("/"))))

@@ -20,8 +20,23 @@ def is_short_decimal(stamp: str) -> bool:
     return stamp.isdecimal() and len(stamp) < 19
 
 
+# Why a value was refused (Refusal.reason): the `--dead-letter` file of `minisoc hunt` names it per value.
+REFUSED_INVALID = "invalid_indicator"  # not valid for its type (or of no recognisable kind)
+REFUSED_UNSUPPORTED = "unsupported_type"  # a type we do not match
+REFUSED_MISSING_EVENT = "missing_event"  # a feed event the manifest names whose file is missing
+
+
+class Refusal(msgspec.Struct, frozen=True, gc=False):
+    """One value (or feed event) a load left out, and why: what the summary's counts are made of."""
+
+    source: str  # the file or feed it came from
+    type: str  # its MISP (or Zeek) type, `freetext` for a value list without one
+    value: str
+    reason: str  # a REFUSED_* constant
+
+
 class LoadCounts(msgspec.Struct):
-    """What a load saw: indicators per MISP type, and what was left out and why."""
+    """What a load saw: indicators per MISP type, and what was left out and why (`refused`: each value)."""
 
     per_type: dict[str, int] = {}
     unsupported: dict[str, int] = {}  # MISP (or Zeek) types we do not match
@@ -29,6 +44,7 @@ class LoadCounts(msgspec.Struct):
     not_for_ids: int = 0  # MISP attributes with to_ids false
     deleted: int = 0  # MISP attributes (or objects) flagged deleted
     missing_events: int = 0  # feed events named in the manifest whose file is missing (skipped, retried)
+    refused: list[Refusal] = []  # every unsupported or invalid value and missing event, in load order
 
     def add(self, other: LoadCounts) -> None:
         for mine, theirs in ((self.per_type, other.per_type), (self.unsupported, other.unsupported),
@@ -38,16 +54,28 @@ class LoadCounts(msgspec.Struct):
         self.not_for_ids += other.not_for_ids
         self.deleted += other.deleted
         self.missing_events += other.missing_events
+        self.refused.extend(other.refused)
+
+    def tally(self) -> tuple[int, int, int, int, int]:
+        """(invalid, unsupported, not for IDS, deleted, missing events): what was left out, in numbers."""
+        return (sum(self.invalid.values()), sum(self.unsupported.values()), self.not_for_ids, self.deleted,
+                self.missing_events)
 
     @property
     def indicators(self) -> int:
         return sum(self.per_type.values())
 
-    def count_unsupported(self, misp_type: str) -> None:
+    def count_unsupported(self, misp_type: str, value: str = "", source: str = "") -> None:
         self.unsupported[misp_type] = self.unsupported.get(misp_type, 0) + 1
+        self.refused.append(Refusal(source, misp_type, value, REFUSED_UNSUPPORTED))
 
-    def count_invalid(self, misp_type: str) -> None:
+    def count_invalid(self, misp_type: str, value: str = "", source: str = "") -> None:
         self.invalid[misp_type] = self.invalid.get(misp_type, 0) + 1
+        self.refused.append(Refusal(source, misp_type, value, REFUSED_INVALID))
+
+    def count_missing_event(self, uuid: str, source: str) -> None:
+        self.missing_events += 1
+        self.refused.append(Refusal(source, "event", uuid, REFUSED_MISSING_EVENT))
 
 
 class Provenance(msgspec.Struct, frozen=True):
@@ -91,9 +119,10 @@ def indicators_for(
                 text, single_kind = address, KIND_IP
         if text is None:
             if misp_type == "uri" and value.lstrip().startswith("/"):
-                counts.count_unsupported(misp_type)  # a path without a host: not matched (docs/intel.md)
+                # a path without a host: not matched (docs/intel.md)
+                counts.count_unsupported(misp_type, value, provenance.source)
             else:
-                counts.count_invalid(misp_type)
+                counts.count_invalid(misp_type, value, provenance.source)
             return []
         if single_kind == KIND_CIDR and "/" not in text:
             single_kind = KIND_IP
@@ -106,17 +135,17 @@ def indicators_for(
                           tags or provenance.tags, provenance.threat_level, comment or None, None, timestamp)]
     parts_kinds = MISP_TYPE_PARTS.get(misp_type)
     if parts_kinds is None:
-        counts.count_unsupported(misp_type)
+        counts.count_unsupported(misp_type, value, provenance.source)
         return []
     parts = value.split("|") if len(parts_kinds) > 1 else [value]
     if len(parts) != len(parts_kinds):
-        counts.count_invalid(misp_type)
+        counts.count_invalid(misp_type, value, provenance.source)
         return []
     port: int | None = None
     if PORT in parts_kinds:
         port = _port(parts[parts_kinds.index(PORT)])
         if port is None:
-            counts.count_invalid(misp_type)
+            counts.count_invalid(misp_type, value, provenance.source)
             return []
     found: list[tuple[str, str]] = []
     for part, kind in zip(parts, parts_kinds, strict=True):
@@ -124,7 +153,7 @@ def indicators_for(
             continue
         canonical = canonicalise(kind, part)
         if canonical is None:
-            counts.count_invalid(misp_type)
+            counts.count_invalid(misp_type, value, provenance.source)
             return []
         found.append(canonical)
     all_tags = provenance.tags

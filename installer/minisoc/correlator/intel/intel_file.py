@@ -50,10 +50,9 @@ def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
     text = data.decode("utf-8", errors="replace")
     if is_zeek_intel(text):
         return parse_zeek_intel(text, source, counts)
-    before = LoadCounts()
-    before.add(counts)
+    before = counts.invalid.get("freetext", 0)
     listed = parse_value_list(text, source, counts)
-    if not listed and counts.invalid.get("freetext", 0) > before.invalid.get("freetext", 0):
+    if not listed and counts.invalid.get("freetext", 0) > before:
         raise IntelError(f"{where}: no indicator recognised in this file", _HINT)
     return listed
 

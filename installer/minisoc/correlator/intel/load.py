@@ -9,6 +9,7 @@ content.
 
 from __future__ import annotations
 
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -33,6 +34,7 @@ class IntelLoad(msgspec.Struct):
     indicators: list[Indicator]
     counts: LoadCounts
     sources: list[str]  # one entry per file or feed read
+    empty_sources: dict[str, str] = {}  # source -> why it yielded no indicator (`why_empty`)
 
 
 class IntelColumnsLoad(msgspec.Struct):
@@ -41,6 +43,18 @@ class IntelColumnsLoad(msgspec.Struct):
     columns: IndicatorColumns
     counts: LoadCounts
     sources: list[str]
+    empty_sources: dict[str, str] = {}
+
+
+_LEFT_OUT = ("invalid", "of an unsupported type", "not for IDS", "deleted", "feed event file(s) missing")
+
+
+def why_empty(before: tuple[int, ...], after: tuple[int, ...]) -> str:
+    """Why a source that yielded no indicator did not: what was left out while it was read (the difference
+    of `LoadCounts.tally()` before and after), or that it held nothing at all."""
+    reasons = [f"{now - then} {label}" for label, then, now in zip(_LEFT_OUT, before, after, strict=True)
+               if now != then]
+    return ", ".join(reasons) or "empty: nothing in it"
 
 
 def _load_feed(location: str, name: str, counts: LoadCounts) -> list[Indicator]:
@@ -96,12 +110,25 @@ def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[st
             yield "feed", feed, feed.rstrip("/").rsplit("/", 1)[-1] or feed
             continue
         path = Path(spec)
-        if path.is_dir():
-            if (path / "manifest.json").is_file():
+        try:
+            mode: int | None = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as error:  # a directory on the way that we may not search (EACCES), a loop, ...
+            raise IntelError(f"{spec}: cannot be reached ({error.strerror or error})",
+                             "run as a user that can read it and every directory above it") from None
+        if mode is not None and stat.S_ISDIR(mode):
+            try:
+                is_feed = (path / "manifest.json").is_file()
+                files = [] if is_feed else sorted(
+                    p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INTEL_SUFFIXES)
+            except OSError as error:  # a directory we may not list (EACCES)
+                raise IntelError(f"{spec}: cannot list this directory ({error.strerror or error})",
+                                 "run as a user that can read it") from None
+            if is_feed:
                 sources.append(str(path))
                 yield "feed", str(path), path.name
                 continue
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INTEL_SUFFIXES)
             if not files:
                 raise IntelError(f"{path}: no intel file in this directory",
                                  "expected a MISP feed (manifest.json) or files ending in "
@@ -109,10 +136,10 @@ def _intel_inputs(specs: Sequence[str], sources: list[str]) -> Iterator[tuple[st
             for file in files:
                 sources.append(str(file))
                 yield "file", str(file), ""
-        elif path.is_file() and path.name == "manifest.json":
+        elif mode is not None and stat.S_ISREG(mode) and path.name == "manifest.json":
             sources.append(str(path.parent))
             yield "feed", str(path.parent), path.parent.name
-        elif path.exists():
+        elif mode is not None:
             sources.append(str(path))
             yield "file", str(path), ""
         else:
@@ -126,14 +153,18 @@ def load_intel(specs: Sequence[str]) -> IntelLoad:
     counts = LoadCounts()
     sources: list[str] = []
     indicators: list[Indicator] = []
+    empty: dict[str, str] = {}
     for form, location, name in _intel_inputs(specs, sources):
+        before, size = counts.tally(), len(indicators)
         if form == "feed":
             indicators.extend(_load_feed(location, name, counts))
         elif form == "url":
             indicators.extend(_read_url_file(location, name, counts))
         else:
             indicators.extend(read_intel_file(Path(location), counts))
-    return IntelLoad(indicators=indicators, counts=counts, sources=sources)
+        if len(indicators) == size:
+            empty[location] = why_empty(before, counts.tally())
+    return IntelLoad(indicators=indicators, counts=counts, sources=sources, empty_sources=empty)
 
 
 def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
@@ -142,11 +173,15 @@ def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
     counts = LoadCounts()
     sources: list[str] = []
     columns = IndicatorColumns()
+    empty: dict[str, str] = {}
     for form, location, name in _intel_inputs(specs, sources):
+        before, size = counts.tally(), len(columns)
         if form == "feed":
             _load_feed_columns(location, name, counts, columns)
         elif form == "url":
             columns.extend(_read_url_file(location, name, counts))
         else:
             columns.extend(read_intel_file(Path(location), counts))
-    return IntelColumnsLoad(columns=columns, counts=counts, sources=sources)
+        if len(columns) == size:
+            empty[location] = why_empty(before, counts.tally())
+    return IntelColumnsLoad(columns=columns, counts=counts, sources=sources, empty_sources=empty)

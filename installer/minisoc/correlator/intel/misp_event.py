@@ -197,7 +197,7 @@ def attribute_indicators(
         return []
     misp_type, value = attribute.type, attribute.value
     if type(misp_type) is not str or type(value) is not str:
-        counts.count_invalid(str(misp_type))
+        counts.count_invalid(str(misp_type), repr(value), provenance.source)
         return []
     uuid, comment, stamp = attribute.uuid, attribute.comment, attribute.timestamp
     return indicators_for(

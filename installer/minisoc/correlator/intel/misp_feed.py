@@ -118,7 +118,7 @@ class MispFeedSource:
             try:
                 data = self._read(f"{uuid}.json")
             except IntelFileMissing:
-                counts.missing_events += 1
+                counts.count_missing_event(uuid, self.name)
                 continue
             self._add_rows(uuid, data, counts, columns)
         self.last_counts = counts
@@ -141,7 +141,7 @@ class MispFeedSource:
             try:
                 data = self._event_bytes(uuid, fresh=changed)
             except IntelFileMissing:
-                counts.missing_events += 1
+                counts.count_missing_event(uuid, self.name)
                 if uuid in saved_events:
                     synced[uuid] = saved_events[uuid]
                 else:

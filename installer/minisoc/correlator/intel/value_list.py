@@ -160,18 +160,19 @@ def parse_value_list(text: str, source: str, counts: LoadCounts) -> list[Indicat
         for line in lines:
             misp_type = _misp_type(None, line.strip())
             if misp_type is None:
-                counts.count_invalid("freetext")
+                counts.count_invalid("freetext", line.strip(), source)
             else:
                 found.extend(indicators_for(misp_type, line.strip(), provenance, counts))
         return found
     table = _read_table(lines, header_comment)
     if table.columns is None:
-        counts.invalid["freetext"] = counts.invalid.get("freetext", 0) + len(table.rows)
+        for row in table.rows:
+            counts.count_invalid("freetext", ",".join(row), source)
         return found
     value_column, type_column, to_ids_column = table.columns
     for row in table.rows:
         if len(row) <= value_column:
-            counts.count_invalid("freetext")
+            counts.count_invalid("freetext", ",".join(row), source)
             continue
         if to_ids_column is not None and not _is_true(_cell(row, to_ids_column)):
             counts.not_for_ids += 1
@@ -179,7 +180,7 @@ def parse_value_list(text: str, source: str, counts: LoadCounts) -> list[Indicat
         value = row[value_column]
         misp_type = _misp_type(_cell(row, type_column), value)
         if misp_type is None:
-            counts.count_invalid("freetext")
+            counts.count_invalid("freetext", value, source)
         else:
             found.extend(indicators_for(misp_type, value, provenance, counts))
     return found

@@ -37,7 +37,7 @@ def parse_zeek_intel(text: str, source: str, counts: LoadCounts) -> list[Indicat
                 fields = line.split("\t")[1:]
             continue
         if not fields:
-            counts.count_invalid("Intel (no #fields header)")
+            counts.count_invalid("Intel (no #fields header)", line, source)
             continue
         row = dict(zip(fields, line.split("\t"), strict=False))
         value, zeek_type = row.get("indicator", UNSET), row.get("indicator_type", UNSET)
@@ -46,7 +46,7 @@ def parse_zeek_intel(text: str, source: str, counts: LoadCounts) -> list[Indicat
             continue
         misp_type = zeek_type_to_misp(zeek_type, value)
         if misp_type is None:
-            counts.count_unsupported(zeek_type)
+            counts.count_unsupported(zeek_type, value, source)
             continue
         meta_source = row.get("meta.source", UNSET)
         desc, url = row.get("meta.desc", UNSET), row.get("meta.url", UNSET)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -71,9 +72,14 @@ def read_logs(
 def find_log_files(path: Path) -> list[Path]:
     """`path` itself (a file) or the Zeek log files below it (a directory: regular files, or links to them);
     LogSourceError if unreadable."""
-    if not path.exists():
-        raise LogSourceError(f"{path}: no such file or directory", hint="check the --logs path")
-    if path.is_dir():
+    try:
+        is_dir = stat.S_ISDIR(path.stat().st_mode)
+    except FileNotFoundError:
+        raise LogSourceError(f"{path}: no such file or directory", hint="check the --logs path") from None
+    except OSError as error:  # a directory on the way that we may not search (EACCES), a loop, ...
+        raise LogSourceError(f"{path}: cannot be reached ({error.strerror or error})",
+                             hint="run as a user that can read it and every directory above it") from None
+    if is_dir:
         if not os.access(path, os.R_OK | os.X_OK):
             raise LogSourceError(f"{path}: directory not readable", hint="run as a user that can read it")
         found: list[Path] = []

@@ -129,6 +129,7 @@ def scan_stream(
                             chunks.partial_tail)
     finally:
         stats.bytes_read += chunks.consumed
+        stats.reading_bytes = 0
 
 
 def _screen_chunk(
@@ -187,8 +188,10 @@ def _scan_chunks(
     screened_type = default_type
     screened = active_screen.screen_for(default_type)
     default_count = 0  # records of `default_type` not yet added to counts (one dict update per stream)
+    live = refusals.stats  # its reading_bytes, per chunk, for a progress display
     try:
         for base, lines in chunks:
+            live.reading_bytes = base
             # each line's offset: base + the sizes of the lines before it + their newlines (one more: the end)
             starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
             todo: Iterable[tuple[int, bytes]] = zip(starts, lines, strict=False)

@@ -23,6 +23,7 @@ class ReadStats:
     files: int = 0  # files (or stdin) opened
     file_errors: list[FileError] = field(default_factory=list)
     bytes_read: int = 0  # (decompressed) bytes consumed, newlines included
+    reading_bytes: int = 0  # of the file being read: bytes consumed so far (per chunk; a progress display)
 
     def count_lines(self, log_type: str, count: int) -> None:
         self.lines[log_type] = self.lines.get(log_type, 0) + count

@@ -29,6 +29,8 @@ from minisoc.correlator.zeek.tsvvalues import (
 )
 
 _SEPARATOR_HEADER = b"#separator"
+# `#separator` values other tools write for a tab (Zeek writes `\x09`; a C escape is as common elsewhere)
+_SEPARATOR_SPELLINGS = {"\\t": "\t"}
 _DETAIL_LIMIT = 200
 
 
@@ -54,7 +56,7 @@ class TsvParser:
         text = line.decode("utf-8", "backslashreplace")
         if line.startswith(_SEPARATOR_HEADER):
             value = text[len("#separator") + 1 :]  # one space (or, seen in the wild, one tab) then the value
-            separator = unescape(value)
+            separator = _SEPARATOR_SPELLINGS.get(value) or unescape(value)
             if not separator:
                 raise MalformedLine(REASON_BAD_HEADER, "#separator without a value")
             self.separator = separator
