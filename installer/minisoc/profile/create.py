@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import io
+import secrets
+import string
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,14 @@ from minisoc.profile.model import SiteProfile
 from minisoc.resources import templates_dir
 
 TEMPLATE_SUFFIX = ".yaml"
+SITE_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_site_id() -> str:
+    """A fresh `site.id`: a letter, then five letters or digits (26 * 36^5 ids: no two sites meet)."""
+    return secrets.choice(string.ascii_lowercase) + "".join(
+        secrets.choice(SITE_ID_ALPHABET) for _ in range(5)
+    )
 
 
 def template_names() -> list[str]:
@@ -51,21 +61,52 @@ def parse_assignment(text: str) -> tuple[list[str], object]:
     return parts, value
 
 
+def with_site_id(text: str, site_id: str) -> str:
+    """The template text with `site.id` set right after `site.name`, comments and layout kept."""
+    document = _load_round_trip(text)
+    site = document.get("site")
+    if not isinstance(site, CommentedMap):
+        raise UsageError("the template has no `site` section", "this is a packaging bug: report it")
+    if "id" in site:
+        site["id"] = site_id
+    else:
+        site.insert(1, "id", site_id, comment="this site's own (compose project, volumes): keep it")
+    return _dump_round_trip(document)
+
+
+def _load_round_trip(text: str) -> CommentedMap:
+    document = _round_trip().load(text)
+    if not isinstance(document, CommentedMap):
+        raise UsageError("the template is not a YAML mapping", "this is a packaging bug: report it")
+    return document
+
+
+def _round_trip() -> YAML:
+    round_trip = YAML()
+    round_trip.preserve_quotes = True
+    round_trip.representer.add_representer(type(None), _represent_null)  # `key: null`, as templates say
+    return round_trip
+
+
+def _represent_null(representer: Any, _: None) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+def _dump_round_trip(document: CommentedMap) -> str:
+    out = io.StringIO()
+    _round_trip().dump(document, out)
+    return out.getvalue()
+
+
 def apply_assignments(text: str, assignments: Sequence[str]) -> str:
     """The profile text with each `dotted.key=value` applied, comments and layout kept."""
     if not assignments:
         return text
-    round_trip = YAML()
-    round_trip.preserve_quotes = True
-    document = round_trip.load(text)
-    if not isinstance(document, CommentedMap):
-        raise UsageError("the template is not a YAML mapping", "this is a packaging bug: report it")
+    document = _load_round_trip(text)
     for assignment in assignments:
         parts, value = parse_assignment(assignment)
         _assign(document, parts, value, assignment)
-    out = io.StringIO()
-    round_trip.dump(document, out)
-    return out.getvalue()
+    return _dump_round_trip(document)
 
 
 def _assign(document: CommentedMap, parts: list[str], value: object, assignment: str) -> None:
@@ -107,17 +148,38 @@ def _index(node: CommentedSeq, part: str, assignment: str) -> int:
 
 
 def create_profile(
-    site_dir: Path, template: str, assignments: Sequence[str] = (), *, force: bool = False
+    site_dir: Path,
+    template: str,
+    assignments: Sequence[str] = (),
+    *,
+    force: bool = False,
+    site_id: str | None = None,
 ) -> tuple[Path, SiteProfile]:
-    """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`."""
+    """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`.
+
+    The profile gets a `site.id` (`site_id`, else the one of the profile `force` replaces, else a new one):
+    it makes the compose project, and so the containers and data volumes, this site's own.
+    """
     target = site_dir / PROFILE_FILE_NAME
     if target.exists() and not force:
         raise UsageError(
             f"{target}: a site profile exists already",
             "edit it, or pass --force to replace it with a new one",
         )
-    text = apply_assignments(template_text(template), assignments)
+    identity = site_id or _existing_site_id(target) or new_site_id()
+    text = apply_assignments(with_site_id(template_text(template), identity), assignments)
     profile = parse_profile(text, source=PROFILE_FILE_NAME, site_dir=site_dir if site_dir.is_dir() else None)
     site_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(target, text.encode("utf-8"), mode=0o644)
     return target, profile
+
+
+def _existing_site_id(profile_file: Path) -> str | None:
+    """The `site.id` of a profile about to be replaced: --force keeps the site (and its volumes) the same."""
+    try:
+        loaded = yaml.safe_load(profile_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    site = loaded.get("site") if isinstance(loaded, dict) else None
+    value = site.get("id") if isinstance(site, dict) else None
+    return value if isinstance(value, str) else None

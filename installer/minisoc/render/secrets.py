@@ -54,6 +54,10 @@ MISP_ENCRYPTION_KEY = SecretSpec("misp-encryption-key", "token")
 MISP_DB_PASSWORD = SecretSpec("misp-db-password", "password")
 MISP_DB_ROOT_PASSWORD = SecretSpec("misp-db-root-password", "password")
 MISP_CACHE_PASSWORD = SecretSpec("misp-cache-password", "password")
+# Made once, with the site's first secrets, never rotated: it names this generation of secrets. The site's
+# volumes are labelled with a fingerprint of it (minisoc.render.identity), so `up` can tell volumes made with
+# other secrets (a site re-created over old data) from its own, while single secrets may still be rotated.
+SECRETS_GENERATION = SecretSpec("secrets-generation", "token")
 CORRELATOR_FILE_SECRETS = (OPENSEARCH_CORRELATOR, MISP_AUTOMATION_KEY)  # mounted as compose secrets
 ALL_SECRETS = (
     OPENSEARCH_ADMIN,
@@ -67,6 +71,7 @@ ALL_SECRETS = (
     MISP_DB_PASSWORD,
     MISP_DB_ROOT_PASSWORD,
     MISP_CACHE_PASSWORD,
+    SECRETS_GENERATION,
 )
 
 
@@ -95,7 +100,7 @@ def is_strong_password(value: str) -> bool:
 def required_secrets(profile: SiteProfile) -> tuple[SecretSpec, ...]:
     """The secrets the enabled services need, in a stable order."""
     services = set(profile.enabled_services())
-    needed: list[SecretSpec] = []
+    needed: list[SecretSpec] = [SECRETS_GENERATION]
     if "opensearch" in services:  # every internal user of the security plugin gets its own password
         needed += [OPENSEARCH_ADMIN, OPENSEARCH_ANALYST, OPENSEARCH_CORRELATOR, OPENSEARCH_DASHBOARDS]
     if profile.runs_local_misp:

@@ -56,7 +56,7 @@ def render_files(
     files = [
         RenderedFile(
             PurePosixPath("compose.yaml"),
-            compose_yaml(compose_document(environment, context, profile)).encode("utf-8"),
+            compose_yaml(compose_document(environment, context, profile, secret_values)).encode("utf-8"),
         ),
         RenderedFile(PurePosixPath(LOCK_FILE_NAME), format_lock(lock).encode("utf-8")),
         RenderedFile(PurePosixPath(ENV_FILE_NAME), format_env(secret_values).encode("utf-8"), secret=True),
