@@ -110,3 +110,14 @@ def test_the_wheel_carries_the_sample_data(tmp_path: Path) -> None:
         f"minisoc/templates/{p.relative_to(SAMPLES.parent)}" for p in SAMPLES.rglob("*") if p.is_file()
     }
     assert expected <= names and "minisoc/templates/first-contact.yaml" in names
+
+
+def test_the_vagrantfile_runs_the_readme_first_command_verbatim() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## On a fresh machine", 1)[1]
+    command = section.split("```sh\n", 1)[1].split("\n```", 1)[0]
+    assert "\n" not in command, "the first command is one line a newcomer pastes"
+    assert "python3 -m pip install" not in command  # Debian's Python refuses it (PEP 668)
+    assert ". .venv/bin/activate" in command and "--template first-contact" in command
+    provisioning = [line.strip() for line in (REPO_ROOT / "Vagrantfile").read_text().splitlines()]
+    assert command in provisioning
