@@ -157,16 +157,16 @@ def test_real_logs_against_real_feed_give_exactly_the_expected_alerts(site: Path
         name = f"{path.parent.name}.{path.name}"  # Zeek naming: the log type is the last dotted part
         shutil.copy(path, target / f".{name}")
         (target / f".{name}").replace(target / name)
-    expected_keys = Counter(
-        (f"{p.parent.name}.{p.name}", uid, q)
-        for (n, uid, q) in expected.keys
-        for p in dns_files
-        if p.name == n
-    )
+    # Keyed by (zeek uid, query), not by file: the site's sample logs hold a copy of zat's dns.log, and a line
+    # seen in two files is one alert (its id hashes the line, not the path; retro-hunt sees the copy first).
+    expected_keys = Counter((uid, q) for (_, uid, q) in expected.keys)
 
-    def matching() -> list:
+    def matching() -> list[tuple[str, str]]:
         return [
-            key for key in alert_keys(alerts_for_domain(site, "")) if key[0] in {k[0] for k in expected_keys}
+            (uid, q)
+            for alert in alerts_for_domain(site, "")
+            if alert["minisoc"]["indicator"]["value"] in indicators
+            for (_, uid, q) in alert_keys([alert])
         ]
 
     stable_count(lambda: len(matching()), len(expected_keys), ALERT_TIMEOUT_S)
