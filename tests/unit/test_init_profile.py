@@ -99,7 +99,8 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path, capsys: pytest.
 
 def test_unknown_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", str(tmp_path / "s"), "--template", "huge", "--non-interactive"]) == 2
-    assert "hint: use one of ci, first-contact, reference, small-site, training-lab" in capsys.readouterr().err
+    hint = "hint: use one of ci, first-contact, reference, small-site, training-lab"
+    assert hint in capsys.readouterr().err
 
 
 def test_schema_is_json_and_lists_the_fields(capsys: pytest.CaptureFixture[str]) -> None:
