@@ -10,9 +10,11 @@ import contextlib
 import gzip
 import io
 import json
+import socket
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -255,3 +257,31 @@ def container_ids(site_dir: Path) -> dict[str, str]:
         check=True,
     )
     return dict(line.split() for line in done.stdout.splitlines() if line.strip())
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now (the suite runs beside other sites, e.g. a newcomer's on 9200)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def sample_matches(log_dir: Path, indicators: set[str]) -> Counter[str]:
+    """Per log file: how many alerts the sample indicators must raise, computed without the correlator.
+
+    One alert per (line, indicator): an IP equals a field value, a domain equals one or is its parent.
+    """
+    expected: Counter[str] = Counter()
+    for path in sorted(log_dir.glob("*.log")):
+        for line in read_lines(path):
+            values: list[object] = []
+            for value in json.loads(line).values():
+                values.extend(value if isinstance(value, list) else [value])
+            texts = [normalise(v) for v in values if isinstance(v, str)]
+            expected[path.name] += sum(1 for i in indicators if any(domain_matches(t, i) for t in texts))
+    return +expected

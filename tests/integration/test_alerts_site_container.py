@@ -17,9 +17,10 @@ from cli_support import run_json
 from minisoc.cli.main import main
 from minisoc.compose.runner import ComposeProject
 from minisoc.ops.site import SiteFiles
+from minisoc.profile.load import load_profile
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
-SITE = "alertsbox"  # its own compose project (minisoc-alertsbox): never the e2e suite's
+SITE = "alertsbox"  # its own compose project (minisoc-alertsbox-<site id>): never the e2e suite's
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def site(tmp_path: Path, shared_data: Path) -> Iterator[tuple[Path, ComposeProje
     assert main(["render", str(root)]) == 0
     (root / "logs" / "zeek").mkdir(parents=True, exist_ok=True)
     shutil.copy(shared_data / "zeek" / "json" / "zat" / "http.log", root / "logs" / "zeek" / "http.log")
-    project = SiteFiles(root).project(f"minisoc-{SITE}")
+    project = SiteFiles(root).project(load_profile(root).project_name)
     try:
         yield root, project
     finally:

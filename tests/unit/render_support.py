@@ -28,7 +28,10 @@ def refuse_new_secret(spec: SecretSpec) -> str:
     raise AssertionError(f"a render generated {spec.name} although it exists already")
 
 
+GOLDEN_SITE_ID = "g01d3n"  # `init` draws a random site.id; golden files need a fixed one
+
+
 def site_from_template(tmp_path: Path, template: str, *assignments: str) -> tuple[Path, SiteProfile]:
     site = tmp_path / template
-    _, profile = create_profile(site, template, list(assignments))
+    _, profile = create_profile(site, template, list(assignments), site_id=GOLDEN_SITE_ID)
     return site, profile

@@ -168,7 +168,7 @@ def test_sqlite_and_unpublished_opensearch_are_read_inside_the_correlator(
     review = open_review(sqlite_site, None, None, "list")
     assert isinstance(review, ContainerReview)
     argv = review.argv(["alerts", "list", "--limit", "5"])
-    compose = ["docker", "compose", "--project-name", "minisoc-ci"]
+    compose = ["docker", "compose", "--project-name", load_profile(sqlite_site).project_name]
     assert argv[: len(compose)] == compose
     tail = ["correlator", "alerts", "list", "--limit", "5", "--config", "/config/correlator.yaml", "--json"]
     if review.running:

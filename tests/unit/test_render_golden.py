@@ -17,7 +17,7 @@ from minisoc.profile.create import template_names
 from minisoc.render import render_site
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-TEMPLATES = ["small-site", "training-lab", "reference", "ci"]
+TEMPLATES = ["small-site", "training-lab", "reference", "ci", "first-contact"]
 UPDATE = os.environ.get("MINISOC_UPDATE_GOLDEN") == "1"
 
 

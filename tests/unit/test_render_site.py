@@ -45,7 +45,7 @@ def test_every_service_is_hardened_and_bound_to_loopback(tmp_path: Path) -> None
     assert services["opensearch"]["mem_limit"] == f"{2 * profile.opensearch.heap_mb}m"
     assert {v["target"] for v in services["zeek"]["volumes"]} >= {"/logs/zeek", "/intel"}
     assert {v["target"] for v in services["correlator"]["volumes"]} >= {"/logs/zeek", "/intel"}
-    assert compose_of(site)["name"] == "minisoc-my-site"
+    assert compose_of(site)["name"] == "minisoc-my-site-g01d3n"  # site name plus site id
 
 
 def test_expose_binds_all_addresses(tmp_path: Path) -> None:
@@ -91,7 +91,8 @@ def test_no_secret_value_outside_secret_files_or_in_cli_output(
     assert main(["render", str(site), "--json"]) == 0
     output = capsys.readouterr()
     values = [p.read_text() for p in (site / "secrets").iterdir()]
-    assert len(values) == 13 and all(len(v) >= 16 for v in values)  # 13: misp-gpg-passphrase, misp-org-uuid
+    # 11, + misp-gpg-passphrase, misp-org-uuid, secrets-generation
+    assert len(values) == 14 and all(len(v) >= 16 for v in values)
     scanned = [
         p
         for p in site.rglob("*")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from minisoc.ops.samples import install_samples
 from minisoc.profile.create import Edit, create_profile, parse_assignment, refuse_overwrite, template_names
 from minisoc.profile.interview import Interview, answer_edit, later_paths
 
@@ -39,6 +40,12 @@ def init(
         edits = interview.edits
     path, profile = create_profile(site_dir, template, edits, force=force)
     typer.echo(f"wrote {path} (template {template}; services: {', '.join(profile.enabled_services())})")
+    samples = install_samples(site_dir, template, profile)
+    if samples is not None:
+        typer.echo(
+            f"sample data: {samples.log_files} Zeek log file(s) into {samples.log_dir}, "
+            f"{samples.feed_events} MISP feed event(s) into {samples.feed_dir} (see SAMPLE-DATA.md there)"
+        )
     typer.echo(f"next: minisoc profile check {site_dir} && minisoc render {site_dir}")
 
 

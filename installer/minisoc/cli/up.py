@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from minisoc.ops.access import load_site
 from minisoc.ops.output import emit_report
+from minisoc.ops.pointers import where_to_look
 from minisoc.ops.up import bring_up
 
 
@@ -28,6 +30,9 @@ def up(
     code = emit_report(report, as_json)
     if code:
         raise typer.Exit(code)
+    if not as_json:
+        for line in where_to_look(site_dir, load_site(site_dir)):
+            typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

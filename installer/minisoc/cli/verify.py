@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from minisoc.ops.access import load_site
 from minisoc.ops.output import emit_report
+from minisoc.ops.pointers import where_to_look
 from minisoc.ops.verify import run_verify
 
 
@@ -22,6 +24,9 @@ def verify(
     code = emit_report(run_verify(site_dir, alert_timeout_s=timeout), as_json)
     if code:
         raise typer.Exit(code)
+    if not as_json:
+        for line in where_to_look(site_dir, load_site(site_dir)):
+            typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -62,6 +62,11 @@ class Site:
         binding = _binding(self.profile.ports.correlator, "correlator")
         return f"http://{_host(binding)}:{binding.port}"
 
+    def published_url(self, port: str, scheme: str) -> str | None:
+        """`scheme://host:port` of `ports.<port>` (misp, opensearch, dashboards...); None if unpublished."""
+        binding = getattr(self.profile.ports, port, None)
+        return f"{scheme}://{_host(binding)}:{binding.port}" if isinstance(binding, PortBinding) else None
+
     def feedserver_url(self) -> str | None:
         binding = self.profile.ports.feedserver
         return None if binding is None else f"http://{_host(binding)}:{binding.port}"

@@ -14,6 +14,7 @@ from minisoc.images.catalog import images_for_tags
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.engine_limits import write_override
+from minisoc.ops.identity import check_identity
 from minisoc.ops.misp_provision import provision_misp
 from minisoc.ops.provision import provision_opensearch
 from minisoc.render.opensearch_assets import ALERTS_INDEX
@@ -58,6 +59,8 @@ def bring_up(
     result = render_site(site_dir, site.profile)
     written = len(result.written)
     checks.append(Check("render", True, f"{written} file(s) written" if written else "up to date"))
+    progress("checking that the project's containers and volumes are this site's")
+    check_identity(site.paths.site_dir, site.profile.project_name, site.files.compose_document())
     tags = set(site.files.service_images().values())
     options = build_options or BuildOptions(only_missing=True)
     built = build_images(images_for_tags(tags), options, progress=progress)

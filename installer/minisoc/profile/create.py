@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import io
+import secrets
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,14 @@ from minisoc.profile.model import SiteProfile
 from minisoc.resources import templates_dir
 
 TEMPLATE_SUFFIX = ".yaml"
+SITE_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_site_id() -> str:
+    """A fresh `site.id`: a letter, then five letters or digits (26 * 36^5 ids: no two sites meet)."""
+    return secrets.choice(string.ascii_lowercase) + "".join(
+        secrets.choice(SITE_ID_ALPHABET) for _ in range(5)
+    )
 
 
 def template_names() -> list[str]:
@@ -62,26 +72,52 @@ def parse_assignment(text: str) -> Edit:
     return Edit(tuple(parts), value, f"--set {text}")
 
 
-def apply_assignments(text: str, assignments: Sequence[str | Edit]) -> str:
-    """The profile text with each edit (an Edit, or `dotted.key=value` text) applied, comments kept."""
-    if not assignments:
-        return text
-    round_trip = YAML()
-    round_trip.preserve_quotes = True
-    round_trip.representer.add_representer(type(None), _represent_null)  # `key: null`, as templates write it
-    document = round_trip.load(text)
+def with_site_id(text: str, site_id: str) -> str:
+    """The template text with `site.id` set right after `site.name`, comments and layout kept."""
+    document = _load_round_trip(text)
+    site = document.get("site")
+    if not isinstance(site, CommentedMap):
+        raise UsageError("the template has no `site` section", "this is a packaging bug: report it")
+    if "id" in site:
+        site["id"] = site_id
+    else:
+        site.insert(1, "id", site_id, comment="this site's own (compose project, volumes): keep it")
+    return _dump_round_trip(document)
+
+
+def _load_round_trip(text: str) -> CommentedMap:
+    document = _round_trip().load(text)
     if not isinstance(document, CommentedMap):
         raise UsageError("the template is not a YAML mapping", "this is a packaging bug: report it")
-    for assignment in assignments:
-        edit = assignment if isinstance(assignment, Edit) else parse_assignment(assignment)
-        _assign(document, list(edit.path), _as_written(edit.value), edit.origin)
-    out = io.StringIO()
-    round_trip.dump(document, out)
-    return out.getvalue()
+    return document
+
+
+def _round_trip() -> YAML:
+    round_trip = YAML()
+    round_trip.preserve_quotes = True
+    round_trip.representer.add_representer(type(None), _represent_null)  # `key: null`, as templates say
+    return round_trip
 
 
 def _represent_null(representer: Any, _: None) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+def _dump_round_trip(document: CommentedMap) -> str:
+    out = io.StringIO()
+    _round_trip().dump(document, out)
+    return out.getvalue()
+
+
+def apply_assignments(text: str, assignments: Sequence[str | Edit]) -> str:
+    """The profile text with each edit (an Edit, or `dotted.key=value` text) applied, comments kept."""
+    if not assignments:
+        return text
+    document = _load_round_trip(text)
+    for assignment in assignments:
+        edit = assignment if isinstance(assignment, Edit) else parse_assignment(assignment)
+        _assign(document, list(edit.path), _as_written(edit.value), edit.origin)
+    return _dump_round_trip(document)
 
 
 def _as_written(value: object) -> object:
@@ -148,21 +184,35 @@ def refuse_overwrite(site_dir: Path, *, force: bool) -> None:
 
 
 def build_profile(
-    site_dir: Path, template: str, assignments: Sequence[str | Edit]
+    site_dir: Path, template: str, assignments: Sequence[str | Edit], site_id: str | None = None
 ) -> tuple[str, SiteProfile]:
-    """The profile text of `template` with `assignments` applied, and the profile it validates to."""
-    text = apply_assignments(template_text(template), assignments)
+    """The profile text of `template` with `site.id` (when given) and `assignments` applied, and the profile
+    it validates to."""
+    text = template_text(template)
+    if site_id is not None:
+        text = with_site_id(text, site_id)
+    text = apply_assignments(text, assignments)
     profile = parse_profile(text, source=PROFILE_FILE_NAME, site_dir=site_dir if site_dir.is_dir() else None)
     return text, profile
 
 
 def create_profile(
-    site_dir: Path, template: str, assignments: Sequence[str | Edit] = (), *, force: bool = False
+    site_dir: Path,
+    template: str,
+    assignments: Sequence[str | Edit] = (),
+    *,
+    force: bool = False,
+    site_id: str | None = None,
 ) -> tuple[Path, SiteProfile]:
-    """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`."""
+    """Write SITE_DIR/minisoc.yaml from `template` with `assignments`; refuse to overwrite without `force`.
+
+    The profile gets a `site.id` (`site_id`, else the one of the profile `force` replaces, else a new one):
+    it makes the compose project, and so the containers and data volumes, this site's own.
+    """
     target = site_dir / PROFILE_FILE_NAME
     refuse_overwrite(site_dir, force=force)
-    text, profile = build_profile(site_dir, template, assignments)
+    identity = site_id or _existing_site_id(target) or new_site_id()
+    text, profile = build_profile(site_dir, template, assignments, identity)
     try:
         site_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(target, text.encode("utf-8"), mode=0o644)
@@ -188,3 +238,14 @@ def _refuse_wrong_kinds(site_dir: Path, target: Path) -> None:
             f"{target}: is a folder, not a file (--force replaces a profile, never a folder)",
             "move that folder away, or choose another SITE_DIR",
         )
+
+
+def _existing_site_id(profile_file: Path) -> str | None:
+    """The `site.id` of a profile about to be replaced: --force keeps the site (and its volumes) the same."""
+    try:
+        loaded = yaml.safe_load(profile_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    site = loaded.get("site") if isinstance(loaded, dict) else None
+    value = site.get("id") if isinstance(site, dict) else None
+    return value if isinstance(value, str) else None

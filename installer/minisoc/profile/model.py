@@ -21,6 +21,7 @@ from minisoc.profile.types import (
     ImageRef,
     InterfaceName,
     Port,
+    SiteId,
     SitePath,
     Slug,
 )
@@ -45,7 +46,12 @@ class _Strict(BaseModel):
 
 
 class Site(_Strict):
-    name: Slug = Field(description="Short site name (slug); the compose project is `minisoc-<name>`.")
+    name: Slug = Field(description="Short site name (slug); the compose project is `minisoc-<name>-<id>`.")
+    id: SiteId | None = Field(
+        None,
+        description="Tells this site apart from every other one on the host (written by `minisoc init`; "
+        "never change it: the data volumes carry it). Unset = the compose project is `minisoc-<name>`.",
+    )
     admin_email: Email = Field(description="Who runs this SOC; MISP's admin account and certificate contact.")
 
 
@@ -230,7 +236,10 @@ class SiteProfile(_Strict):
 
     @property
     def project_name(self) -> str:
-        return f"minisoc-{self.site.name}"
+        """Unique per site (name plus id), so two sites on one host never share containers or volumes."""
+        if self.site.id is None:
+            return f"minisoc-{self.site.name}"  # a profile written by hand, or before sites had ids
+        return f"minisoc-{self.site.name}-{self.site.id}"
 
     @property
     def runs_local_misp(self) -> bool:

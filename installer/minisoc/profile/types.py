@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+SITE_ID_PATTERN = r"^[a-z][a-z0-9]{5}$"  # starts with a letter: YAML never reads it as a number
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 IMAGE_PATTERN = (
     r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
@@ -64,6 +65,9 @@ def _parse_duration(value: object) -> object:
 
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and '-'")]
+SiteId = Annotated[
+    str, Field(pattern=SITE_ID_PATTERN, description="6 characters: a lower-case letter, then letters, digits")
+]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
 InterfaceName = Annotated[str, AfterValidator(_check_interface)]
 SitePath = Annotated[

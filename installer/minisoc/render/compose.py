@@ -12,6 +12,7 @@ import yaml
 
 from minisoc.errors import MinisocError
 from minisoc.profile.model import ServiceName, SiteProfile
+from minisoc.render.identity import volume_labels
 from minisoc.render.templating import render_template
 
 STACK_GROUPS: dict[str, tuple[ServiceName, ...]] = {
@@ -26,10 +27,15 @@ LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"
 
 
 def compose_document(
-    environment: jinja2.Environment, context: dict[str, Any], profile: SiteProfile
+    environment: jinja2.Environment,
+    context: dict[str, Any],
+    profile: SiteProfile,
+    secret_values: dict[str, str],
 ) -> dict[str, Any]:
+    """The compose model; `secret_values` only for the volume labels (a fingerprint, never a value)."""
     enabled = set(profile.enabled_services())
     services: dict[str, Any] = {}
+    volumes: set[str] = set()
     for group, members in STACK_GROUPS.items():
         if not enabled.intersection(members):
             continue
@@ -37,17 +43,15 @@ def compose_document(
         for name, spec in fragment.items():
             if name in enabled:
                 services[name] = harden(name, spec, context["limits"][name])
+                volumes.update(
+                    mount["source"]
+                    for mount in spec.get("volumes", [])
+                    if isinstance(mount, dict) and mount.get("type") == "volume"
+                )
     document: dict[str, Any] = {"name": profile.project_name, "services": services}
-    volumes = sorted(
-        {
-            mount["source"]
-            for spec in services.values()
-            for mount in spec.get("volumes", [])
-            if isinstance(mount, dict) and mount.get("type") == "volume"
-        }
-    )
     if volumes:
-        document["volumes"] = {name: {} for name in volumes}
+        labels = volume_labels(profile, secret_values)  # the site's, on every volume: `up` checks them
+        document["volumes"] = {name: {"labels": labels} if labels else {} for name in sorted(volumes)}
     secrets = sorted({name for spec in services.values() for name in spec.get("secrets", [])})
     if secrets:
         document["secrets"] = {name: {"file": f"./secrets/{name}"} for name in secrets}

@@ -59,6 +59,10 @@ MISP_CACHE_PASSWORD = SecretSpec("misp-cache-password", "alnum")
 MISP_GPG_PASSPHRASE = SecretSpec("misp-gpg-passphrase", "alnum")  # misp-docker's default: "passphrase"
 # not secret, but made once and kept like one: the site's org keeps its identity in a sync community
 MISP_ORG_UUID = SecretSpec("misp-org-uuid", "uuid")
+# Made once, with the site's first secrets, never rotated: it names this generation of secrets. The site's
+# volumes are labelled with a fingerprint of it (minisoc.render.identity), so `up` can tell volumes made with
+# other secrets (a site re-created over old data) from its own, while single secrets may still be rotated.
+SECRETS_GENERATION = SecretSpec("secrets-generation", "token")
 CORRELATOR_FILE_SECRETS = (OPENSEARCH_CORRELATOR, MISP_AUTOMATION_KEY)  # mounted as compose secrets
 ALL_SECRETS = (
     OPENSEARCH_ADMIN,
@@ -74,6 +78,7 @@ ALL_SECRETS = (
     MISP_CACHE_PASSWORD,
     MISP_GPG_PASSPHRASE,
     MISP_ORG_UUID,
+    SECRETS_GENERATION,
 )
 
 
@@ -106,7 +111,7 @@ def is_strong_password(value: str) -> bool:
 def required_secrets(profile: SiteProfile) -> tuple[SecretSpec, ...]:
     """The secrets the enabled services need, in a stable order."""
     services = set(profile.enabled_services())
-    needed: list[SecretSpec] = []
+    needed: list[SecretSpec] = [SECRETS_GENERATION]
     if "opensearch" in services:  # every internal user of the security plugin gets its own password
         needed += [OPENSEARCH_ADMIN, OPENSEARCH_ANALYST, OPENSEARCH_CORRELATOR, OPENSEARCH_DASHBOARDS]
     if profile.runs_local_misp:

@@ -65,7 +65,7 @@ def render_files(
     lock = resolve_images(profile, read_lock(paths.lock_file))
     environment = stack_environment()
     context = template_context(profile, lock)
-    compose = compose_document(environment, context, profile)
+    compose = compose_document(environment, context, profile, secret_values)
     files = [
         RenderedFile(PurePosixPath("compose.yaml"), compose_yaml(compose).encode("utf-8")),
         RenderedFile(PurePosixPath(LOCK_FILE_NAME), format_lock(lock).encode("utf-8")),
