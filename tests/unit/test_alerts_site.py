@@ -12,12 +12,12 @@ import pytest
 
 from minisoc.cli.main import main
 from minisoc.compose.process import Completed
-from minisoc.correlator.review import StoreReview
-from minisoc.correlator.review_container import ContainerReview, relayed_error
-from minisoc.correlator.review_site import HostView, Purpose, host_view, open_review
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
 from minisoc.profile.load import load_profile
 from minisoc.render.paths import site_paths
+from minisoc.review.container import ContainerReview, relayed_error
+from minisoc.review.site import HostView, Purpose, host_view, open_review
+from minisoc.review.store import StoreReview
 
 BIG_BUDGET = ("resources.ram_budget_mb=8192",)  # room for the local MISP services
 
@@ -209,7 +209,7 @@ def test_the_container_listing_knows_its_total_only_below_the_limit(
     def fake_run(argv: list[str], **_: object) -> Completed:
         return Completed(argv, 0, json.dumps(docs), "")
 
-    monkeypatch.setattr("minisoc.correlator.review_container.run_command", fake_run)
+    monkeypatch.setattr("minisoc.review.container.run_command", fake_run)
     assert (review.list_alerts(None, 5).docs, review.list_alerts(None, 5).total) == (docs, 3)
     assert review.list_alerts(None, 3).total is None
     with pytest.raises(UsageError, match="--limit -1: not a number of alerts"):

@@ -10,7 +10,7 @@ import orjson
 import typer
 
 from minisoc.cli.alert_table import plain_console, print_alerts
-from minisoc.correlator.review_site import open_review
+from minisoc.review.site import open_review
 
 alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True, rich_markup_mode=None)
 

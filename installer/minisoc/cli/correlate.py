@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from minisoc.correlator.review import load_correlator_config
+from minisoc.correlator.config import load_correlator_config
 from minisoc.correlator.service.build import run_service
 
 correlate_app = typer.Typer(help="The correlation service.", no_args_is_help=True, rich_markup_mode=None)

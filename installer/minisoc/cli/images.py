@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from minisoc.images.build import BuildOptions, build_images, default_cache_dir, image_exists
-from minisoc.images.select import images_for_site
+from minisoc.ops.images_needed import images_for_site
 
 images_app = typer.Typer(
     help="Build the locally built images (OpenSearch, correlator, feed server).", no_args_is_help=True,

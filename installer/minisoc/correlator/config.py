@@ -9,7 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import pydantic
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from minisoc.errors import Problem, ProfileError, UsageError
 
 
 class _Strict(BaseModel):
@@ -91,3 +95,23 @@ class CorrelatorConfig(_Strict):
     sightings: SightingsConfig = SightingsConfig()
     export: ExportConfig = ExportConfig()
     http: HttpConfig = HttpConfig()
+
+
+def load_correlator_config(path: Path) -> CorrelatorConfig:
+    """Read and validate a correlator.yaml; problems as `dotted.path: message` lines (exit 2)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(
+            f"{path}: cannot read ({error.strerror or error})",
+            "render the site first (`minisoc render SITE_DIR`) or pass --config",
+        ) from None
+    except yaml.YAMLError as error:
+        raise UsageError(f"{path}: not valid YAML ({error})", "fix the file or render it again") from None
+    try:
+        return CorrelatorConfig.model_validate(document if document is not None else {})
+    except pydantic.ValidationError as error:
+        problems = [
+            Problem(".".join(str(p) for p in item["loc"]) or "(root)", item["msg"]) for item in error.errors()
+        ]
+        raise ProfileError(problems, source=str(path)) from None

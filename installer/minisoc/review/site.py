@@ -12,7 +12,7 @@ profile (`minisoc.yaml`) and the site's files:
   (`ports.misp`, its own self-signed certificate, as the correlator sees it), with
   SITE_DIR/secrets/misp-automation-key.
 - A SQLite store (no OpenSearch), or an OpenSearch that is not published, is only reachable in the
-  correlator container: see `minisoc.correlator.review_container`.
+  correlator container: see `minisoc.review.container`.
 """
 
 from __future__ import annotations
@@ -21,15 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from minisoc.correlator.config import CorrelatorConfig, MispApiConfig
-from minisoc.correlator.review import (
-    NO_MISP,
-    SITE_CORRELATOR_CONFIG,
-    AlertReview,
-    StoreReview,
-    load_correlator_config,
-)
-from minisoc.correlator.review_container import ContainerReview
+from minisoc.correlator.config import CorrelatorConfig, MispApiConfig, load_correlator_config
 from minisoc.correlator.sinks.open import open_configured_store, open_opensearch, open_store_url
 from minisoc.errors import UsageError
 from minisoc.ops.site import SiteFiles
@@ -43,6 +35,13 @@ from minisoc.render.secrets import (
     OPENSEARCH_ANALYST,
     OPENSEARCH_CORRELATOR,
     SecretSpec,
+)
+from minisoc.review.container import ContainerReview
+from minisoc.review.store import (
+    NO_MISP,
+    SITE_CORRELATOR_CONFIG,
+    AlertReview,
+    StoreReview,
 )
 from minisoc.security.opensearch import ANALYST_USER, CORRELATOR_USER
 

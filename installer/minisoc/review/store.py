@@ -1,8 +1,8 @@
 """Analyst review of stored alerts (`minisoc alerts list/ack`): list them, acknowledge them.
 
 `AlertReview` is what the CLI talks to. `StoreReview` reads an alert store directly (a `--store` URL, a
-correlator.yaml, or the host view of a site built by `minisoc.correlator.review_site`); the container
-variant (`minisoc.correlator.review_container`) runs the same command inside the site's correlator.
+correlator.yaml, or the host view of a site built by `minisoc.review.site`); the container
+variant (`minisoc.review.container`) runs the same command inside the site's correlator.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import pydantic
-import yaml
-
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.correlator.sinks.open import AlertRepository
 from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sightings
 from minisoc.correlator.typing import SinkUnavailable
-from minisoc.errors import Problem, ProfileError, ServiceError, UsageError
+from minisoc.errors import ServiceError, UsageError
 
 SITE_CORRELATOR_CONFIG = Path("config") / "correlator" / "correlator.yaml"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -37,26 +34,6 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         )
     seconds = int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
     return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
-
-
-def load_correlator_config(path: Path) -> CorrelatorConfig:
-    """Read and validate a correlator.yaml; problems as `dotted.path: message` lines (exit 2)."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(
-            f"{path}: cannot read ({error.strerror or error})",
-            "render the site first (`minisoc render SITE_DIR`) or pass --config",
-        ) from None
-    except yaml.YAMLError as error:
-        raise UsageError(f"{path}: not valid YAML ({error})", "fix the file or render it again") from None
-    try:
-        return CorrelatorConfig.model_validate(document if document is not None else {})
-    except pydantic.ValidationError as error:
-        problems = [
-            Problem(".".join(str(p) for p in item["loc"]) or "(root)", item["msg"]) for item in error.errors()
-        ]
-        raise ProfileError(problems, source=str(path)) from None
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import orjson
 
 from minisoc.compose.process import Completed, run_command
 from minisoc.compose.runner import ComposeProject
-from minisoc.correlator.review import AckResult, AlertListing, check_limit
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
+from minisoc.review.store import AckResult, AlertListing, check_limit
 
 SERVICE = "correlator"
 CONTAINER_CONFIG = "/config/correlator.yaml"
