@@ -28,7 +28,9 @@ def test_init_writes_a_valid_commented_profile(
     text = (site / "minisoc.yaml").read_text()
     assert text.startswith(f"# minisoc site profile (template: {template})")
     assert load_profile(site).version == 1
-    assert f"wrote {site / 'minisoc.yaml'}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"wrote {site / 'minisoc.yaml'}" in out
+    assert f"next: minisoc up {site}" in out  # the quick start's next step: up renders, starts, provisions
 
 
 def test_set_values_are_applied_with_comments_kept(tmp_path: Path) -> None:

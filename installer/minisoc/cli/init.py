@@ -46,7 +46,7 @@ def init(
             f"sample data: {samples.log_files} Zeek log file(s) into {samples.log_dir}, "
             f"{samples.feed_events} MISP feed event(s) into {samples.feed_dir} (see SAMPLE-DATA.md there)"
         )
-    typer.echo(f"next: minisoc profile check {site_dir} && minisoc render {site_dir}")
+    typer.echo(f"next: minisoc up {site_dir}   (renders, starts, provisions; `minisoc plan` shows the files)")
 
 
 def _until_accepted(interview: Interview, path: str, answer: Callable[[], list[Edit]]) -> None:
