@@ -165,7 +165,7 @@ def test_real_logs_against_real_feed_give_exactly_the_expected_alerts(site: Path
         return [
             (uid, q)
             for alert in alerts_for_domain(site, "")
-            if alert["minisoc"]["indicator"]["value"] in indicators
+            if any(e["indicator"]["name"] in indicators for e in alert["threat"]["enrichments"])
             for (_, uid, q) in alert_keys([alert])
         ]
 

@@ -45,7 +45,7 @@ def test_first_contact_site_gets_sample_logs_and_feed_that_raise_alerts(
     code = main(["hunt", "--logs", str(logs), "--intel", str(feed), "--json"])
     alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and alerts
-    matched = {alert["minisoc"]["indicator"]["value"] for alert in alerts}
+    matched = {e["indicator"]["name"] for alert in alerts for e in alert["threat"]["enrichments"]}
     assert matched == demo_indicators()  # every indicator of the sample event is seen in the sample logs
 
 
