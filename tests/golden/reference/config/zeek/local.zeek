@@ -11,5 +11,8 @@
 redef LogAscii::use_json = T;
 redef Log::default_rotation_interval = 1 hr;
 
-# Indicators exported by the minisoc correlator (atomically replaced; Zeek re-reads it on change).
+# Indicators exported by the minisoc correlator (atomically replaced; Zeek re-reads it on change). Zeek
+# never removes an item that left the file: it expires it this long after its last (re)read. The correlator
+# rewrites the file more than twice within it, so kept items never lapse and removed ones do.
 redef Intel::read_files += { "/intel/minisoc.intel" };
+redef Intel::item_expiration = 10800 secs;
