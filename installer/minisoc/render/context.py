@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from minisoc import __version__
-from minisoc.correlator.export import ZEEK_ITEM_EXPIRATION_S
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.resources import cpu_limits, memory_limits_mb
 from minisoc.render.correlator_config import CA_FILE, site_file_in_container
@@ -13,6 +12,7 @@ from minisoc.render.images import LockFile
 from minisoc.render.paths import compose_source
 from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
 from minisoc.render.security_step import dashboards_mounts, opensearch_mounts, opensearch_security_settings
+from minisoc.render.zeek_sensor import zeek_context
 
 
 def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
@@ -31,8 +31,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         },
         "ports": _ports(profile),
         "sensor": {"mode": profile.sensor.mode, "interface": profile.sensor.interface},
-        # the correlator rewrites its export more than twice within this (see correlator/export.py)
-        "zeek": {"intel_item_expiration_s": ZEEK_ITEM_EXPIRATION_S},
+        "zeek": zeek_context(profile),
         "mounts": {
             "log_dir": compose_source(profile.sensor.log_dir),
             "local_feed_dir": (
