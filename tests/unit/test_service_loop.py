@@ -167,9 +167,9 @@ def test_new_indicators_trigger_a_retro_hunt_and_the_export_follows(site: Path) 
     service.step()
     live = set(stored_ids(store))
     export = (site / "export" / "minisoc.intel").read_text()
-    assert export.splitlines() == [
-        FIELDS.strip(),
-        "69.147.64.34\tIntel::ADDR\tlab.intel\taol\thttps://misp.example/events/view/1",
+    assert [line for line in export.splitlines() if not line.startswith("# ")] == [
+        "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\tmeta.do_notice",
+        "69.147.64.34\tIntel::ADDR\tlab\taol\thttps://misp.example/events/view/1\tF",  # the line's own source
     ]
     (site / "lab.intel").write_text(MORE_INTEL)
     (site / "lab.intel").touch()
@@ -181,7 +181,7 @@ def test_new_indicators_trigger_a_retro_hunt_and_the_export_follows(site: Path) 
     assert {doc["threat"]["indicator"]["name"] for doc in retro} == {"icemaiden.com"}
     assert set(stored_ids(store)) == set(hunt_ids(site, site / "lab.intel"))
     assert (
-        "icemaiden.com\tIntel::DOMAIN\tlab.intel\tlab domain\t-"
+        "icemaiden.com\tIntel::DOMAIN\tlab\tlab domain\t-\tF"
         in (site / "export" / "minisoc.intel").read_text()
     )
     assert service.metrics.retro_runs_total == 1
@@ -334,3 +334,20 @@ def test_the_service_applies_warninglists_as_the_offline_hunt_does(site: Path) -
     kept = {doc["threat"]["indicator"]["name"] for doc in store.list_alerts(limit=100_000)}
     assert kept == {"icemaiden.com"}
     assert set(stored_ids(store)) == set(hunt_ids(site, site / "lab.intel", [listed]))
+
+
+def test_an_unchanged_intel_set_is_rewritten_before_zeek_expires_it(site: Path) -> None:
+    """Zeek re-reads the export only when its inode or mtime changes, and drops items Intel::item_expiration
+    after their last insert: an unchanged set must still be rewritten every export_refresh_s."""
+    service = make_service(site, SqliteAlertSink(site / "alerts.db"))
+    now = [1000.0]
+    service.parts.clock = lambda: now[0]
+    export = site / "export" / "minisoc.intel"
+    service.step()
+    first = export.stat().st_ino
+    now[0] += 120  # an intel sync finds nothing new: the file stays as it is
+    service.step()
+    assert export.stat().st_ino == first
+    now[0] += service.parts.export_refresh_s
+    service.step()
+    assert export.stat().st_ino != first and "69.147.64.34" in export.read_text()

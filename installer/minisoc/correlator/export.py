@@ -1,8 +1,16 @@
 """Zeek intel export: the current indicator set as a Zeek Intel framework file, replaced atomically.
 
 Zeek's intel framework (`Intel::read_files`, re-read on change) then matches in the sensor itself; each line
-carries meta.source (the provider), meta.desc (the MISP event info or comment) and meta.url (back to the
-MISP event). Kinds Zeek cannot express (JA3/JA4, CIDR-with-port, user agents...) are counted, not written.
+carries meta.source (the provider, or the meta.source of the Zeek intel line it came from), meta.desc (the
+MISP event info or comment), meta.url (back to the MISP event) and meta.do_notice (kept from a Zeek intel
+source). Kinds Zeek cannot express (JA3/JA4, CIDR-with-port...) are counted, not written.
+
+Zeek only adds: a changed file is re-read and its items (re)inserted, but an item no longer in the file
+stays until `Intel::item_expiration` (counted from its last insert) drops it. So the file is rewritten at
+least every REFRESH_INTERVAL_S even when nothing changed (a new inode makes Zeek re-read it), and
+local.zeek sets `Intel::item_expiration` to ZEEK_ITEM_EXPIRATION_S, more than twice that: a removed
+indicator leaves Zeek within it, a kept one never lapses between two rewrites. The file is 0644: Zeek runs
+as root without CAP_DAC_OVERRIDE and reads it as "other".
 """
 
 from __future__ import annotations
@@ -12,10 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minisoc.correlator import model
+from minisoc.correlator.intel.zeek_intel import ZEEK_DO_NOTICE_TAG, ZEEK_SOURCE_TAG
 from minisoc.correlator.model import Indicator
-from minisoc.correlator.service.statefile import write_atomic
+from minisoc.durable import write_atomic
 
-HEADER = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
+REFRESH_INTERVAL_S = 3600  # the export is rewritten at least this often (Zeek's expiry clock restarts)
+ZEEK_ITEM_EXPIRATION_S = 3 * REFRESH_INTERVAL_S  # > 2x the refresh: one late rewrite never drops live items
+FILE_MODE = 0o644  # "other"-readable: the sensor's root has no CAP_DAC_OVERRIDE (cap_drop: ALL)
+COMMENT = (
+    "# Written by the minisoc correlator; replaced atomically, do not edit.\n"
+    "# Intel::DOMAIN is an exact name in Zeek (evil.example does not match www.evil.example); minisoc's\n"
+    "# domain indicators also match subdomains, so the correlator's alerts, not Zeek's intel.log, are\n"
+    "# the authority. Items removed here leave Zeek only when Intel::item_expiration lapses.\n"
+)
+FIELDS = ("indicator", "indicator_type", "meta.source", "meta.desc", "meta.url", "meta.do_notice")
+HEADER = COMMENT + "#fields\t" + "\t".join(FIELDS) + "\n"
 ZEEK_TYPE_BY_KIND = {
     model.KIND_IP: "Intel::ADDR",
     model.KIND_CIDR: "Intel::SUBNET",
@@ -46,6 +65,16 @@ def _cell(text: str | None) -> str:
     return cleaned or "-"
 
 
+def _meta_source(indicator: Indicator) -> str:
+    """The Zeek intel line's own meta.source when the indicator came from one, else the provider.
+
+    Never unset: meta.source is not &optional in Zeek, a `-` there makes its reader drop the line."""
+    for tag in indicator.tags:
+        if tag.startswith(ZEEK_SOURCE_TAG) and tag[len(ZEEK_SOURCE_TAG):].strip():
+            return tag[len(ZEEK_SOURCE_TAG):]
+    return indicator.source or "minisoc"
+
+
 def render_zeek_intel(indicators: Iterable[Indicator]) -> tuple[str, ExportResult]:
     """The file text (sorted; one line per (value, Zeek type), first provider wins) and what was left out."""
     result = ExportResult()
@@ -68,9 +97,10 @@ def render_zeek_intel(indicators: Iterable[Indicator]) -> tuple[str, ExportResul
             (
                 indicator.value,
                 zeek_type,
-                _cell(indicator.source),
+                _cell(_meta_source(indicator)),
                 _cell(description),
                 _cell(indicator.reference),
+                "T" if ZEEK_DO_NOTICE_TAG in indicator.tags else "F",  # a bool column: never unset
             )
         )
     result.written = len(lines)
@@ -80,5 +110,5 @@ def render_zeek_intel(indicators: Iterable[Indicator]) -> tuple[str, ExportResul
 def export_zeek_intel(indicators: Iterable[Indicator], path: Path) -> ExportResult:
     """Write the Zeek intel file at `path` atomically (readers see the old file or the new, never a mix)."""
     text, result = render_zeek_intel(indicators)
-    write_atomic(path, text.encode("utf-8"), mode=0o644)
+    write_atomic(path, text.encode("utf-8"), mode=FILE_MODE)
     return result

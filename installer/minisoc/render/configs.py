@@ -31,10 +31,8 @@ def config_files(
     services = set(profile.enabled_services())
     files: list[RenderedFile] = []
     if "zeek" in services:
-        files += [
-            _text("config/zeek/local.zeek", render_template(environment, "zeek/local.zeek.j2", context)),
-            _text("config/zeek/node.cfg", render_template(environment, "zeek/node.cfg.j2", context)),
-        ]
+        local_zeek = render_template(environment, "zeek/local.zeek.j2", context)
+        files.append(_text("config/zeek/local.zeek", local_zeek))
     if "opensearch" in services:
         files += [
             _text(

@@ -12,6 +12,7 @@ from minisoc.render.images import LockFile
 from minisoc.render.paths import compose_source
 from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
 from minisoc.render.security_step import dashboards_mounts, opensearch_mounts, opensearch_security_settings
+from minisoc.render.zeek_sensor import zeek_context
 
 
 def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
@@ -30,6 +31,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         },
         "ports": _ports(profile),
         "sensor": {"mode": profile.sensor.mode, "interface": profile.sensor.interface},
+        "zeek": zeek_context(profile),
         "mounts": {
             "log_dir": compose_source(profile.sensor.log_dir),
             "local_feed_dir": (

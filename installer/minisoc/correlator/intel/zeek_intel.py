@@ -11,6 +11,7 @@ from minisoc.correlator.model import Indicator
 
 UNSET = "-"
 ZEEK_SOURCE_TAG = "zeek-intel:source="  # meta.source of a Zeek intel line, kept as a tag
+ZEEK_DO_NOTICE_TAG = "zeek-intel:do_notice"  # the line had meta.do_notice T (kept for the Zeek export)
 
 
 def is_zeek_intel(text: str) -> bool:
@@ -28,7 +29,7 @@ def parse_zeek_intel(text: str, source: str, counts: LoadCounts) -> list[Indicat
     """
     fields: list[str] = []
     found: list[Indicator] = []
-    provenances: dict[tuple[str, str | None, str | None], Provenance] = {}
+    provenances: dict[tuple[str, str | None, str | None, bool], Provenance] = {}
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -50,10 +51,12 @@ def parse_zeek_intel(text: str, source: str, counts: LoadCounts) -> list[Indicat
             continue
         meta_source = row.get("meta.source", UNSET)
         desc, url = row.get("meta.desc", UNSET), row.get("meta.url", UNSET)
-        key = (meta_source, None if desc == UNSET else desc, None if url == UNSET else url)
+        do_notice = row.get("meta.do_notice") == "T"
+        key = (meta_source, None if desc == UNSET else desc, None if url == UNSET else url, do_notice)
         provenance = provenances.get(key)
         if provenance is None:
-            tags = () if meta_source == UNSET else (f"{ZEEK_SOURCE_TAG}{meta_source}",)
+            tags: tuple[str, ...] = () if meta_source == UNSET else (f"{ZEEK_SOURCE_TAG}{meta_source}",)
+            tags += (ZEEK_DO_NOTICE_TAG,) if do_notice else ()
             provenance = provenances[key] = Provenance(source=source, event_info=key[1], reference=key[2],
                                                        tags=tags)
         found.extend(indicators_for(misp_type, value, provenance, counts))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from minisoc.correlator.export import export_zeek_intel
+from minisoc.correlator.export import REFRESH_INTERVAL_S, export_zeek_intel
 from minisoc.correlator.hunt import hunt_records
 from minisoc.correlator.intel.warninglists import Warninglists
 from minisoc.correlator.matching.index import IndicatorIndex
@@ -49,6 +49,8 @@ class ServiceParts:
     sightings: SightingSink | None = None
     log_index: tuple[ZeekLogIndexer, BufferedWriter[BulkDoc]] | None = None
     export_path: Path | None = None
+    # rewritten at least this often, changed or not: Zeek's Intel::item_expiration counts from its last read
+    export_refresh_s: float = REFRESH_INTERVAL_S
     sync_interval_s: float = 60.0
     poll_interval_s: float = 1.0
     retro_hunt_days: int = 7
@@ -67,6 +69,7 @@ class CorrelatorService:
         self.matcher = Matcher(IndicatorIndex.build(self._active))
         self.stop_requested = threading.Event()
         self._next_sync = 0.0
+        self._next_export_refresh = 0.0  # an unchanged set is rewritten when this passes (see export.py)
         self._pending: LogBatch | None = None  # a batch whose sinks refused it: retried before reading on
         self._first_load = not parts.intel.restored
         for name in (getattr(source, "name", "?") for source in parts.sources):
@@ -95,6 +98,8 @@ class CorrelatorService:
         if now >= self._next_sync:
             self.sync_intel()
             self._next_sync = now + self.parts.sync_interval_s
+        if self.parts.export_path is not None and self.parts.clock() >= self._next_export_refresh:
+            self._export()
         self._drain_buffers()
         self.process_logs()
         with self.metrics.lock:
@@ -160,6 +165,7 @@ class CorrelatorService:
     def _export(self) -> None:
         if self.parts.export_path is None:
             return
+        self._next_export_refresh = self.parts.clock() + self.parts.export_refresh_s
         try:
             result = export_zeek_intel(self._active, self.parts.export_path)
         except OSError as error:
