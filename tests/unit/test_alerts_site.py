@@ -185,6 +185,9 @@ def test_errors_from_inside_the_container_keep_their_exit_code_and_hint() -> Non
     )
     assert isinstance(usage, UsageError) and not isinstance(usage, ServiceError)
     assert usage.lines() == ["alert abc: not found; hint: list ids with `minisoc alerts list`"]
+    as_json = relayed_error(Completed(["docker"], 2, '{"error": "alert abc: not found", "exit_code": 2, '
+                                      '"hint": "list ids", "ok": false}\n', ""))  # it ran with --json
+    assert isinstance(as_json, UsageError) and as_json.lines() == ["alert abc: not found; hint: list ids"]
     service = relayed_error(Completed(["docker"], 3, "", "error: OpenSearch does not answer\n"))
     assert isinstance(service, ServiceError) and service.exit_code == 3
     engine = relayed_error(Completed(["docker", "compose"], 1, "", 'service "correlator" is not running\n'))

@@ -83,6 +83,7 @@ class ContainerReview:
 def relayed_error(done: Completed) -> UsageError | ServiceError | ExternalCommandError:
     """The error the command in the container reported (exit 2: usage, 3: service), or compose's own."""
     lines = [line.removeprefix("error: ") for line in done.stderr.splitlines() if line.startswith("error: ")]
+    lines += _json_errors(done.stdout)  # the container ran with --json: its error is one object on stdout
     if lines and done.returncode == UsageError.exit_code:
         return UsageError(" / ".join(lines))
     if lines and done.returncode == ServiceError.exit_code:
@@ -94,3 +95,17 @@ def relayed_error(done: Completed) -> UsageError | ServiceError | ExternalComman
         done.stderr,
         "is the stack up and the correlator image built? run `minisoc up SITE_DIR`, then `minisoc status`",
     )
+
+
+def _json_errors(stdout: str) -> list[str]:
+    """`error; hint: hint` of each JSON error object the command printed (`--json` errors, cli/main.py)."""
+    found = []
+    for line in stdout.splitlines():
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(value, dict) and value.get("ok") is False and isinstance(value.get("error"), str):
+            hint = value.get("hint")
+            found.append(value["error"] + (f"; hint: {hint}" if isinstance(hint, str) and hint else ""))
+    return found
