@@ -18,6 +18,7 @@ from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.service.metrics import ServiceMetrics
+from minisoc.correlator.service.retro_queue import RETRO_QUEUE_FILE, RetroQueue
 from minisoc.correlator.sinks.buffer import (
     BufferedAlertSink,
     BufferedSightingSink,
@@ -115,6 +116,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         poll_interval_s=config.logs.poll_interval_s,
         retro_hunt_days=config.intel.retro_hunt_days,
         retro_on_first_load=not tail_fresh,
+        retro_queue=RetroQueue(state / RETRO_QUEUE_FILE),
         metrics=metrics,
         warninglists=load_warninglists(config.intel.warninglists) if config.intel.warninglists else None,
     )
