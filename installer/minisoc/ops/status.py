@@ -9,7 +9,7 @@ from typing import Any
 
 from minisoc.errors import MinisocError
 from minisoc.ops.access import Site, load_site
-from minisoc.ops.prometheus import by_label, parse_metrics, total
+from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.render.opensearch_assets import ALERTS_INDEX
 
 
@@ -56,7 +56,33 @@ def intel_status(site: Site) -> dict[str, Any]:
         "sync_ok": {k: bool(v) for k, v in by_label(samples, "minisoc_intel_sync_ok", "source").items()},
         "alerts_raised": int(total(samples, "minisoc_alerts_total")),
         "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
+        "log_storage": log_storage(samples),
     }
+
+
+def log_storage(samples: list[Sample]) -> dict[str, Any]:
+    """What the log index misses: records OpenSearch refused (per log type), files the tailer ignores."""
+    rejected = by_label(samples, "minisoc_log_documents_rejected_total", "log_type")
+    ignored = by_label(samples, "minisoc_log_files_ignored", "reason")
+    return {
+        "records_rejected": {k: int(v) for k, v in sorted(rejected.items()) if v},
+        "files_ignored": {k: int(v) for k, v in sorted(ignored.items()) if v},
+    }
+
+
+def log_storage_lines(storage: dict[str, Any]) -> list[str]:
+    lines = []
+    rejected: dict[str, int] = storage.get("records_rejected") or {}
+    if rejected:
+        per_type = ", ".join(f"{log_type} {n}" for log_type, n in rejected.items())
+        lines.append(f"log storage: {sum(rejected.values())} record(s) refused by OpenSearch ({per_type}); "
+                     "kept in the correlator state's rejected-logs.jsonl")
+    ignored: dict[str, int] = storage.get("files_ignored") or {}
+    if ignored:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in ignored.items())
+        lines.append(f"log files ignored: {sum(ignored.values())} ({reasons}); the correlator's /healthz "
+                     "lists them (components.logs.ignored_files)")
+    return lines
 
 
 def parse_time(value: object) -> datetime | None:
@@ -138,6 +164,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             oldest = intel["oldest_sync_age_s"]
             synced = f"oldest sync {oldest}s ago" if oldest is not None else "not synced yet"
             lines.append(f"intel: {intel['indicators']} indicators, {synced}")
+            lines.extend(log_storage_lines(intel.get("log_storage") or {}))
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")

@@ -95,7 +95,10 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
     opensearch = config.sink.opensearch
     if config.sink.kind == "opensearch" and opensearch is not None and opensearch.index_logs:
         indexer = ZeekLogIndexer(
-            open_client(opensearch), opensearch.logs_index_prefix, rejected_path=state / "rejected-logs.jsonl"
+            open_client(opensearch),
+            opensearch.logs_index_prefix,
+            rejected_path=state / "rejected-logs.jsonl",
+            on_counts=metrics.count_log_index,
         )
         buffer = DurableBuffer(state / "buffer" / "zeek-logs", BulkDoc, max_bytes=LOG_BUFFER_MAX_BYTES)
         log_index = (

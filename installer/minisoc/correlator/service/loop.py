@@ -213,6 +213,14 @@ class CorrelatorService:
     # -- logs --
 
     def process_logs(self) -> None:
+        try:
+            self._process_logs()
+        finally:
+            ignored = getattr(self.parts.log_source, "ignored", None)
+            if isinstance(ignored, dict):
+                self.metrics.set_ignored_files(ignored)
+
+    def _process_logs(self) -> None:
         if self._pending is not None:
             if not self._handle(self._pending):
                 return
@@ -282,6 +290,9 @@ class CorrelatorService:
                 for name, state in sorted(self.metrics.sources.items())
             }
             backlogs = {name: backlog() for name, backlog in self.metrics.backlogs.items()}
+            rejected = dict(self.metrics.log_docs_rejected)
+            stored = dict(self.metrics.log_docs_stored)
+            ignored = dict(sorted(self.metrics.ignored_files.items()))
         sink_error = self.parts.alerts.last_error
         components: dict[str, Any] = {
             "loop": {
@@ -300,9 +311,16 @@ class CorrelatorService:
                 "backlog": backlogs,
             },
         }
+        components["logs"] = {
+            # records OpenSearch refused are kept in rejected-logs.jsonl: the log index is not complete
+            "state": "incomplete" if rejected else "ok",
+            "stored": stored,
+            "rejected": rejected,
+            "ignored_files": ignored,
+        }
         if components["loop"]["state"] != "ok":
             status, code = "failing", 503
-        elif components["intel"]["state"] != "ok" or components["sink"]["state"] != "ok":
+        elif any(components[name]["state"] != "ok" for name in ("intel", "sink", "logs")):
             status, code = "degraded", 200
         else:
             status, code = "ok", 200
