@@ -230,13 +230,13 @@ def write_config(work: Path, server: OpenSearchServer, seed: int, port: int) -> 
     return config
 
 
-def _write_intel(path: Path, values: tuple[str, ...]) -> None:
+def write_intel(path: Path, values: tuple[str, ...]) -> None:
     temporary = path.with_name(".planted.tmp")
     temporary.write_text(INTEL_HEADER + "".join(f"{value}\tIntel::ADDR\tplanted\n" for value in values))
     temporary.replace(path)
 
 
-def _caught_up(work: Path, correlator: Correlator, dropped: dict[str, Path]) -> bool:
+def caught_up(work: Path, correlator: Correlator, dropped: dict[str, Path]) -> bool:
     """Every dropped file read to its end and committed, every buffer empty, no retro-hunt owed."""
     if (work / "state" / "retro-pending.msgpack").exists():
         return False
@@ -288,7 +288,7 @@ def run_trial(
     shutil.rmtree(work, ignore_errors=True)
     (work / "logs").mkdir(parents=True)
     files = {str(path.relative_to(zeek_dir)): path for path in sources}
-    _write_intel(work / "planted.intel", PLANTED_FIRST)
+    write_intel(work / "planted.intel", PLANTED_FIRST)
     port = free_port()
     correlator = Correlator(write_config(work, server, seed, port), work / "correlator.out", port)
     result = TrialResult(seed, len(files), 0, 0)
@@ -305,7 +305,7 @@ def run_trial(
                 shutil.copyfile(files[event.arg], target)
                 dropped[event.arg] = target
             elif event.kind == "late-intel":
-                _write_intel(work / "planted.intel", PLANTED_FIRST + PLANTED_LATE)
+                write_intel(work / "planted.intel", PLANTED_FIRST + PLANTED_LATE)
             elif event.kind == "kill-correlator":
                 echo(f"  {time.monotonic() - started:6.1f}s SIGKILL correlator, down {event.pause_s:.1f}s")
                 correlator.kill()
@@ -319,7 +319,7 @@ def run_trial(
                 time.sleep(event.pause_s)
                 server.start()
         deadline = time.monotonic() + settle_timeout_s
-        while not _caught_up(work, correlator, dropped):
+        while not caught_up(work, correlator, dropped):
             if not correlator.alive():
                 raise AssertionError(f"seed {seed}: the correlator exited; see {correlator.output}")
             if time.monotonic() > deadline:
