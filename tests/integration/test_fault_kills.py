@@ -80,7 +80,7 @@ def test_crashes_while_opensearch_is_down_keep_the_buffered_alerts(
     config = write_config(work, killable_opensearch, 0, port)
     kill_opensearch(killable_opensearch)
     try:
-        for point in ("alerts-durable", "committed", "logs-durable"):
+        for point in ("alerts-durable", "logs-durable", "committed"):  # none commits before the last
             env = dict(os.environ, PYTHONPATH=str(REPO / "installer"), **{CRASH_ENV: point})
             dying = subprocess.run(
                 [sys.executable, "-m", "minisoc", "correlate", "run", "--config", str(config)],
