@@ -71,6 +71,15 @@ class FlakySink:
         self.inner.close()
 
 
+class DyingOnRetroSink(FlakySink):
+    """Dies (as the process would under a kill) when the first retro-hunt alerts reach it."""
+
+    def write(self, alerts: Sequence[Alert]) -> None:
+        if any(alert.doc["minisoc"]["retro"] for alert in alerts):
+            raise CrashBeforeCommit
+        self.inner.write(alerts)
+
+
 @pytest.fixture()
 def site(tmp_path: Path, shared_data: Path) -> Path:
     logs = tmp_path / "logs"
@@ -89,6 +98,7 @@ def make_service(
     crash: bool = False,
     retro_on_first_load: bool = False,
     warninglists: Warninglists | None = None,
+    die_on_retro: bool = False,
 ) -> CorrelatorService:
     metrics = ServiceMetrics()
     tailer = LogTailer(site / "logs", site / "state" / "tail", batch_lines=40, stats=metrics.read)
@@ -97,7 +107,10 @@ def make_service(
         sources=[IntelFileSource(site / "lab.intel")],
         intel=IntelSet(site / "state" / "intel"),
         log_source=CrashingTailer(tailer, store) if crash else tailer,
-        alerts=BufferedAlertSink(FlakySink(store, failures), DurableBuffer(site / "state" / "buffer", Alert)),
+        alerts=BufferedAlertSink(
+            (DyingOnRetroSink if die_on_retro else FlakySink)(store, failures),
+            DurableBuffer(site / "state" / "buffer", Alert),
+        ),
         log_dir=site / "logs",
         export_path=site / "export" / "minisoc.intel",
         retro_hunt_days=7,
@@ -185,6 +198,25 @@ def test_new_indicators_trigger_a_retro_hunt_and_the_export_follows(site: Path) 
         in (site / "export" / "minisoc.intel").read_text()
     )
     assert service.metrics.retro_runs_total == 1
+
+
+def test_a_retro_hunt_cut_by_a_crash_is_resumed_after_the_restart(site: Path) -> None:
+    """The intel set is on disk as soon as the new indicators arrive: a restart must still owe them the
+    retro-hunt, or the lines read (and committed) before they arrived never alert."""
+    store = SqliteAlertSink(site / "alerts.db")
+    make_service(site, store, die_on_retro=True).step()
+    live = set(stored_ids(store))
+    (site / "lab.intel").write_text(MORE_INTEL)
+    dying = make_service(site, store, die_on_retro=True)
+    with pytest.raises(CrashBeforeCommit):
+        dying.sync_intel()
+    assert set(stored_ids(store)) == live  # the retro alerts died with the process
+    restarted = make_service(site, store)  # a new process: state from disk only
+    restarted.step()
+    assert set(stored_ids(store)) == set(hunt_ids(site, site / "lab.intel")) > live
+    assert store.duplicates == 0 and restarted.metrics.retro_runs_total == 1
+    restarted.step()  # the debt is paid: no second hunt
+    assert restarted.metrics.retro_runs_total == 1
 
 
 def test_unreachable_source_keeps_the_last_good_set(site: Path) -> None:

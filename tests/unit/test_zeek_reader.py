@@ -109,6 +109,8 @@ def test_file_names_give_log_types() -> None:
     assert log_type_from_name("conn.2024-01-01-00-00-00.log.gz") == "conn"
     assert log_type_from_name("http.log.json") == "http"
     assert log_type_from_name("json-non-printable-escaping.http.log.json") == "http"
+    assert log_type_from_name("conn.log.labeled") == "conn"  # another tool's suffix after Zeek's name
+    assert log_type_from_name("dns.ndjson.gz") == "dns"
     assert not is_log_file_name("heartbleed-success.pcap")
     assert not is_log_file_name("MANIFEST.md")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
-from minisoc.ops.prometheus import by_label, parse_metrics, total
+from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.render.opensearch_assets import ALERTS_INDEX
 
 
@@ -60,7 +60,33 @@ def intel_status(site: Site) -> dict[str, Any]:
         "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
         "sources": intel_sources(site),
         "sightings": {k: int(v) for k, v in by_label(samples, "minisoc_sightings_total", "outcome").items()},
+        "log_storage": log_storage(samples),
     }
+
+
+def log_storage(samples: list[Sample]) -> dict[str, Any]:
+    """What the log index misses: records OpenSearch refused (per log type), files the tailer ignores."""
+    rejected = by_label(samples, "minisoc_log_documents_rejected_total", "log_type")
+    ignored = by_label(samples, "minisoc_log_files_ignored", "reason")
+    return {
+        "records_rejected": {k: int(v) for k, v in sorted(rejected.items()) if v},
+        "files_ignored": {k: int(v) for k, v in sorted(ignored.items()) if v},
+    }
+
+
+def log_storage_lines(storage: dict[str, Any]) -> list[str]:
+    lines = []
+    rejected: dict[str, int] = storage.get("records_rejected") or {}
+    if rejected:
+        per_type = ", ".join(f"{log_type} {n}" for log_type, n in rejected.items())
+        lines.append(f"log storage: {sum(rejected.values())} record(s) refused by OpenSearch ({per_type}); "
+                     "kept in the correlator state's rejected-logs.jsonl")
+    ignored: dict[str, int] = storage.get("files_ignored") or {}
+    if ignored:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in ignored.items())
+        lines.append(f"log files ignored: {sum(ignored.values())} ({reasons}); the correlator's /healthz "
+                     "lists them (components.logs.ignored_files)")
+    return lines
 
 
 def intel_sources(site: Site) -> dict[str, dict[str, Any]] | None:
@@ -182,6 +208,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
                     f"sightings: {sightings.get('sent', 0)} sent, {sightings.get('refused', 0)} refused "
                     "by MISP (no such attribute or value there)"
                 )
+            lines.extend(log_storage_lines(intel.get("log_storage") or {}))
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")

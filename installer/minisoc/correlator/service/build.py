@@ -18,6 +18,7 @@ from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.service.metrics import ServiceMetrics
+from minisoc.correlator.service.retro_queue import RETRO_QUEUE_FILE, RetroQueue
 from minisoc.correlator.sinks.buffer import (
     BufferedAlertSink,
     BufferedSightingSink,
@@ -96,7 +97,10 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
     opensearch = config.sink.opensearch
     if config.sink.kind == "opensearch" and opensearch is not None and opensearch.index_logs:
         indexer = ZeekLogIndexer(
-            open_client(opensearch), opensearch.logs_index_prefix, rejected_path=state / "rejected-logs.jsonl"
+            open_client(opensearch),
+            opensearch.logs_index_prefix,
+            rejected_path=state / "rejected-logs.jsonl",
+            on_counts=metrics.count_log_index,
         )
         buffer = DurableBuffer(state / "buffer" / "zeek-logs", BulkDoc, max_bytes=LOG_BUFFER_MAX_BYTES)
         log_index = (
@@ -117,6 +121,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         poll_interval_s=config.logs.poll_interval_s,
         retro_hunt_days=config.intel.retro_hunt_days,
         retro_on_first_load=not tail_fresh,
+        retro_queue=RetroQueue(state / RETRO_QUEUE_FILE),
         metrics=metrics,
         warninglists=load_warninglists(config.intel.warninglists) if config.intel.warninglists else None,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -56,8 +56,11 @@ class IntelSet:
             counts[indicator.type] = counts.get(indicator.type, 0) + 1
         return counts
 
-    def apply(self, update: IntelUpdate) -> tuple[list[Indicator], int]:
-        """Merge `update`; returns (new indicators, number removed). Persists the source when it changed."""
+    def apply(
+        self, update: IntelUpdate, before_persist: Callable[[list[Indicator]], None] | None = None
+    ) -> tuple[list[Indicator], int]:
+        """Merge `update`; returns (new indicators, number removed). Persists the source when it changed,
+        after `before_persist(new)` returned (the service records there what the new ones are owed)."""
         current = self._by_source.get(update.source, {})
         merged = {} if update.complete else dict(current)
         removed = 0
@@ -74,6 +77,8 @@ class IntelSet:
         if update.complete:
             removed = len(set(current) - set(merged))
         if new or removed or merged.keys() != current.keys() or update.added:
+            if before_persist is not None and new:
+                before_persist(new)
             self._by_source[update.source] = merged
             self._persist(update.source, merged)
         return new, removed

@@ -21,9 +21,11 @@ from minisoc.correlator.intel.warninglists import Warninglists
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
+from minisoc.correlator.service.faults import crash_point
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
 from minisoc.correlator.service.retro import retro_hunt
+from minisoc.correlator.service.retro_queue import RETRO_QUEUE_FILE, RetroQueue
 from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferedWriter
 from minisoc.correlator.sinks.opensearch_client import BulkDoc
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
@@ -55,6 +57,7 @@ class ServiceParts:
     poll_interval_s: float = 1.0
     retro_hunt_days: int = 7
     retro_on_first_load: bool = True  # False when the tailer starts from zero: it reads those logs anyway
+    retro_queue: RetroQueue | None = None  # None: `retro-pending.msgpack` next to the intel set's directory
     # MISP warninglists: an indicator on one is suppressed (counted per list), never matched nor exported
     warninglists: Warninglists | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
@@ -72,6 +75,7 @@ class CorrelatorService:
         self._next_export_refresh = 0.0  # an unchanged set is rewritten when this passes (see export.py)
         self._pending: LogBatch | None = None  # a batch whose sinks refused it: retried before reading on
         self._first_load = not parts.intel.restored
+        self.retro_queue = parts.retro_queue or RetroQueue(parts.intel.directory.parent / RETRO_QUEUE_FILE)
         for name in (getattr(source, "name", "?") for source in parts.sources):
             self.metrics.sources.setdefault(name, SourceState())
         self.metrics.backlogs["alerts"] = lambda: parts.alerts.backlog
@@ -108,8 +112,14 @@ class CorrelatorService:
     # -- intel --
 
     def sync_intel(self) -> None:
-        """Sync every source; one that fails keeps its last good set (its error and age are reported)."""
-        new: list[Indicator] = []
+        """Sync every source; one that fails keeps its last good set (its error and age are reported).
+
+        New indicators are recorded as owed a retro-hunt before the intel set that makes them known is
+        written (see service.retro_queue); a hunt owed by a previous run is resumed here as well.
+        """
+        first, self._first_load = self._first_load, False
+        # the first load of a fresh tailer needs no retro-hunt: the tailer reads those logs anyway
+        owe_retro = self.parts.retro_on_first_load or not first
         changed = False
         for source in self.parts.sources:
             state = self.metrics.sources.setdefault(source.name, SourceState())
@@ -124,8 +134,9 @@ class CorrelatorService:
                     state.last_error,
                 )
                 continue
-            added, removed = self.parts.intel.apply(update)
-            new.extend(added)
+            added, removed = self.parts.intel.apply(
+                update, before_persist=self._owe_retro_hunt if owe_retro else None
+            )
             changed = changed or bool(added or removed or update.added)
             state.last_error = None
             state.last_success = self.parts.clock()
@@ -134,12 +145,15 @@ class CorrelatorService:
             self.matcher = Matcher(IndicatorIndex.build(self._active))
             self._update_intel_metrics()
             self._export()
+        if self.retro_queue:
+            crash_point("retro-owed")
+            self.run_retro_hunt(self.retro_queue.indicators)
+
+    def _owe_retro_hunt(self, new: list[Indicator]) -> None:
         lists = self.parts.warninglists
-        if new and lists is not None:
+        if lists is not None:
             new = [indicator for indicator in new if lists.check(indicator) is None]
-        first, self._first_load = self._first_load, False
-        if new and (self.parts.retro_on_first_load or not first):
-            self.run_retro_hunt(new)
+        self.retro_queue.add(new, self.parts.clock())
 
     def _not_warninglisted(self, indicators: Iterable[Indicator]) -> list[Indicator]:
         """`indicators` less those a warninglist names (counted per list in the metrics). The whole set is
@@ -174,18 +188,22 @@ class CorrelatorService:
         self.metrics.export_indicators = result.written
 
     def run_retro_hunt(self, indicators: Sequence[Indicator]) -> int:
-        """Search the last N days of logs for `indicators`; alerts marked retro. Returns the alert count."""
+        """Search the last N days of logs for `indicators`; alerts marked retro. Returns the alert count.
+        The debt in the retro queue is cleared only once every alert is durable."""
         started = time.perf_counter()
         total = 0
+        moment = self.retro_queue.since
         for alerts in retro_hunt(
             indicators,
             self.parts.log_dir,
             self.parts.retro_hunt_days,
             site=self.parts.site,
-            now=self.parts.clock(),
+            now=self.parts.clock() if moment is None else moment,
         ):
             self._deliver(alerts)
             total += len(alerts)
+        crash_point("retro-delivered")
+        self.retro_queue.done()
         with self.metrics.lock:
             self.metrics.retro_runs_total += 1
             self.metrics.retro_alerts_total += total
@@ -201,6 +219,14 @@ class CorrelatorService:
     # -- logs --
 
     def process_logs(self) -> None:
+        try:
+            self._process_logs()
+        finally:
+            ignored = getattr(self.parts.log_source, "ignored", None)
+            if isinstance(ignored, dict):
+                self.metrics.set_ignored_files(ignored)
+
+    def _process_logs(self) -> None:
         if self._pending is not None:
             if not self._handle(self._pending):
                 return
@@ -217,13 +243,16 @@ class CorrelatorService:
         alerts = hunt_records(batch.records, self.matcher, site=self.parts.site, now=self.parts.clock())
         try:
             self._deliver(alerts)
+            crash_point("alerts-durable")
             if self.parts.log_index is not None and batch.records:
                 indexer, writer = self.parts.log_index
                 writer.submit(indexer.documents(batch.records))
         except SinkUnavailable as error:  # the buffer is full: back-pressure, the batch stays uncommitted
             log.warning("not reading on: %s", error)
             return False
+        crash_point("logs-durable")
         self.parts.log_source.commit(batch.checkpoint)
+        crash_point("committed")
         newest = max((r.ts for r in batch.records if r.ts is not None), default=None)
         with self.metrics.lock:
             self.metrics.batches_total += 1
@@ -267,6 +296,9 @@ class CorrelatorService:
                 for name, state in sorted(self.metrics.sources.items())
             }
             backlogs = {name: backlog() for name, backlog in self.metrics.backlogs.items()}
+            rejected = dict(self.metrics.log_docs_rejected)
+            stored = dict(self.metrics.log_docs_stored)
+            ignored = dict(sorted(self.metrics.ignored_files.items()))
         sink_error = self.parts.alerts.last_error
         components: dict[str, Any] = {
             "loop": {
@@ -288,9 +320,16 @@ class CorrelatorService:
                 "backlog": backlogs,
             },
         }
+        components["logs"] = {
+            # records OpenSearch refused are kept in rejected-logs.jsonl: the log index is not complete
+            "state": "incomplete" if rejected else "ok",
+            "stored": stored,
+            "rejected": rejected,
+            "ignored_files": ignored,
+        }
         if components["loop"]["state"] != "ok":
             status, code = "failing", 503
-        elif components["intel"]["state"] != "ok" or components["sink"]["state"] != "ok":
+        elif any(components[name]["state"] != "ok" for name in ("intel", "sink", "logs")):
             status, code = "degraded", 200
         else:
             status, code = "ok", 200

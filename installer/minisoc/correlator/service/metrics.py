@@ -40,7 +40,22 @@ class ServiceMetrics:
     backlogs: dict[str, Callable[[], int]] = field(default_factory=dict)
     # sightings by outcome ("sent", "refused": MISP said no, e.g. it has no such attribute), from the sink
     sightings: dict[str, Callable[[], int]] = field(default_factory=dict)
+    log_docs_stored: dict[str, int] = field(default_factory=dict)  # per log type, in the log index
+    log_docs_rejected: dict[str, int] = field(default_factory=dict)  # per log type, refused by OpenSearch
+    ignored_files: dict[str, str] = field(default_factory=dict)  # path -> why the tailer does not read it
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_log_index(self, stored: dict[str, int], rejected: dict[str, int]) -> None:
+        """Called by the Zeek log indexer after each bulk write (from the loop's thread)."""
+        with self.lock:
+            for log_type, n in stored.items():
+                self.log_docs_stored[log_type] = self.log_docs_stored.get(log_type, 0) + n
+            for log_type, n in rejected.items():
+                self.log_docs_rejected[log_type] = self.log_docs_rejected.get(log_type, 0) + n
+
+    def set_ignored_files(self, ignored: dict[str, str]) -> None:
+        with self.lock:
+            self.ignored_files = dict(ignored)
 
     def render(self, now: float | None = None) -> str:
         """Prometheus text exposition format 0.0.4."""
@@ -65,6 +80,27 @@ class ServiceMetrics:
                 "counter",
                 "Malformed log lines (dead-lettered), per reason.",
                 [(_labels(reason=r), n) for r, n in sorted(self.read.malformed.items())],
+            )
+            family(
+                "minisoc_log_documents_stored_total",
+                "counter",
+                "Zeek log records stored in the log index (created or already there), per log type.",
+                [(_labels(log_type=t), n) for t, n in sorted(self.log_docs_stored.items())],
+            )
+            family(
+                "minisoc_log_documents_rejected_total",
+                "counter",
+                "Zeek log records OpenSearch refused (kept in rejected-logs.jsonl), per log type.",
+                [(_labels(log_type=t), n) for t, n in sorted(self.log_docs_rejected.items())],
+            )
+            ignored: dict[str, int] = {}
+            for reason in self.ignored_files.values():
+                ignored[reason] = ignored.get(reason, 0) + 1
+            family(
+                "minisoc_log_files_ignored",
+                "gauge",
+                "Files in the log directory the tailer does not read, per reason (listed in /healthz).",
+                [(_labels(reason=r), n) for r, n in sorted(ignored.items())],
             )
             family(
                 "minisoc_indicators",

@@ -15,23 +15,18 @@ from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
-from minisoc.correlator.zeek.reader import find_log_files
 from minisoc.correlator.zeek.scan import scan_logs
 from minisoc.correlator.zeek.stats import ReadStats
+from minisoc.correlator.zeek.tailfiles import scan_log_dir
 
 
 def files_within(log_dir: Path, days: int, now: float) -> list[Path]:
-    """Zeek log files under `log_dir` modified in the last `days` days, oldest first."""
+    """Zeek log files under `log_dir` modified in the last `days` days, oldest first: the files the tailer
+    reads (the same scan: Zeek names, and other names whose content is a Zeek log)."""
     if not log_dir.is_dir():
         return []
-    floor = now - days * 86400
-    found = []
-    for path in find_log_files(log_dir):
-        try:
-            found.append((path.stat().st_mtime, str(path), path))
-        except OSError:  # rotated away since it was listed: nothing left to hunt in
-            continue
-    return [path for mtime, _, path in sorted(found) if mtime >= floor]
+    floor_ns = (now - days * 86400) * 1e9
+    return [item.path for item in scan_log_dir(log_dir).files if item.mtime_ns >= floor_ns]
 
 
 def retro_hunt(

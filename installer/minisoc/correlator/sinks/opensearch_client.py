@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -161,3 +162,5 @@ def keep_rejected(path: Path | None, rejected: Sequence[tuple[BulkDoc, str]]) ->
                 )
                 + b"\n"
             )
+        handle.flush()
+        os.fsync(handle.fileno())  # the checkpoint moves past these records next: they must outlive a crash

@@ -1,7 +1,9 @@
 """Zeek log records into per-type daily indices `<prefix>-<log type>-YYYY.MM.DD`, idempotently.
 
 The document id is derived from the log type and the line, so re-reading a file after a restart adds nothing.
-Zeek's dotted field names are kept as they are: OpenSearch expands them into the objects the template maps.
+Zeek's dotted field names are kept as they are: OpenSearch expands them into objects, each index its own way.
+A record OpenSearch refuses (a mapping conflict) goes to the rejected-documents file and is counted per log
+type (`on_counts`: the service's /metrics and /healthz), never dropped unsaid.
 """
 
 from __future__ import annotations
@@ -9,21 +11,41 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import NotFoundError
 
 from minisoc.correlator.alerts import iso_utc
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.sinks.opensearch import ensure_template
-from minisoc.correlator.sinks.opensearch_client import BulkDoc, bulk_create, keep_rejected
+from minisoc.correlator.sinks.opensearch_client import BulkDoc, bulk_create, call_with_retries, keep_rejected
 from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
 _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
+LogIndexCounts = Callable[[dict[str, int], dict[str, int]], None]  # (indexed, rejected) per log type
+
+
+def ensure_versioned_template(
+    client: OpenSearch, name: str, body: dict[str, Any], *, attempts: int = 1, backoff_s: float = 0.5
+) -> None:
+    """Put the index template `name` when there is none, or when the one there has an older `version`
+    (new indices take the new mapping; existing ones keep theirs: nothing is reindexed)."""
+
+    def put() -> None:
+        try:
+            reply = client.indices.get_index_template(name=name)
+            found = reply.get("index_templates") or [{}]
+            current = int(found[0].get("index_template", {}).get("version") or 0)
+        except NotFoundError:
+            current = -1
+        if current < int(body.get("version") or 0):
+            client.indices.put_index_template(name=name, body=body)
+
+    call_with_retries(put, attempts=attempts, backoff_s=backoff_s)
 
 
 def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> str:
@@ -62,6 +84,7 @@ class ZeekLogIndexer:
         rejected_path: Path | None = None,
         attempts: int = 4,
         backoff_s: float = 0.5,
+        on_counts: LogIndexCounts | None = None,
     ) -> None:
         self.client = client
         self.prefix = prefix
@@ -71,6 +94,7 @@ class ZeekLogIndexer:
         self._template_ready = False
         self.indexed = 0
         self.rejected = 0
+        self._on_counts = on_counts
 
     def documents(self, records: Sequence[LogRecord]) -> list[BulkDoc]:
         return [log_document(self.prefix, record) for record in records]
@@ -80,7 +104,7 @@ class ZeekLogIndexer:
         if not docs:
             return
         if not self._template_ready:
-            ensure_template(
+            ensure_versioned_template(
                 self.client,
                 f"{self.prefix}-logs",
                 zeek_logs_template(self.prefix),
@@ -89,6 +113,18 @@ class ZeekLogIndexer:
             )
             self._template_ready = True
         outcome = bulk_create(self.client, docs, attempts=self.attempts, backoff_s=self.backoff_s)
+        keep_rejected(self.rejected_path, outcome.rejected)
         self.indexed += outcome.created
         self.rejected += len(outcome.rejected)
-        keep_rejected(self.rejected_path, outcome.rejected)
+        if self._on_counts is not None:
+            rejected: dict[str, int] = {}
+            for doc, _reason in outcome.rejected:
+                log_type = str(doc.source.get("event.dataset", "zeek.unknown")).removeprefix("zeek.")
+                rejected[log_type] = rejected.get(log_type, 0) + 1
+            indexed: dict[str, int] = {}
+            refused = {id(doc) for doc, _reason in outcome.rejected}
+            for doc in docs:
+                if id(doc) not in refused:
+                    log_type = str(doc.source.get("event.dataset", "zeek.unknown")).removeprefix("zeek.")
+                    indexed[log_type] = indexed.get(log_type, 0) + 1
+            self._on_counts(indexed, rejected)

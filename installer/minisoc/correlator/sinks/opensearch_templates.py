@@ -1,8 +1,8 @@
 """Index templates for the alerts index and the per-type daily Zeek log indices (`zeek-<type>-YYYY.MM.DD`).
 
-Zeek field names are flat and dotted (`id.orig_h`); OpenSearch expands dots into objects, so the mappings
-below are written as objects (`id.properties.orig_h`) and a document may keep Zeek's dotted keys unchanged.
-Every IP-valued field is typed `ip`; strings default to `keyword`; unparseable values are ignored, not fatal.
+Zeek field names are flat and dotted (`id.orig_h`); OpenSearch expands dots into objects, so the alert
+mappings below are written as objects and a Zeek log document keeps Zeek's dotted keys unchanged. Every
+IP-valued Zeek field is typed `ip`; strings default to `keyword`; unparseable values are ignored, not fatal.
 """
 
 from __future__ import annotations
@@ -130,43 +130,45 @@ ZEEK_IP_FIELDS = (
 )
 ZEEK_PORT_FIELDS = ("id.orig_p", "id.resp_p", "p", "data_channel.resp_p", "bound_p")
 ZEEK_TIME_FIELDS = ("ts", "_write_ts")
+# Bumped when the Zeek log template changes: the correlator replaces an older one it finds (new daily indices
+# take the new mapping; nothing is reindexed), and leaves a same-or-newer one (`minisoc up` provisions it).
+ZEEK_LOGS_TEMPLATE_VERSION = 2
 
 
-def _as_objects(flat: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """{"id.orig_h": m} -> {"id": {"properties": {"orig_h": m}}}: how OpenSearch sees dotted names."""
-    root: dict[str, Any] = {}
-    for dotted, mapping in flat.items():
-        node = root
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            node = node.setdefault(part, {"properties": {}})["properties"]
-        node[leaf] = mapping
-    return root
+def _typed_by_path(kind: str, names: tuple[str, ...], mapping: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{f"zeek_{kind}_{name}": {"path_match": name, "mapping": mapping}} for name in names]
 
 
 def zeek_logs_template(prefix: str) -> dict[str, Any]:
-    """The composable index template for `prefix-<log type>-YYYY.MM.DD`."""
-    flat: dict[str, dict[str, Any]] = {name: _IP for name in ZEEK_IP_FIELDS}
-    flat.update({name: _PORT for name in ZEEK_PORT_FIELDS})
-    flat.update({name: _DATE for name in ZEEK_TIME_FIELDS})
-    flat.update(
-        {
-            "@timestamp": _DATE,
-            "uid": _KEYWORD,
-            "event.dataset": _KEYWORD,
-            "log.file.path": _KEYWORD,
-            "log.offset": {"type": "long"},
-        }
-    )
+    """The composable index template for `prefix-<log type>-YYYY.MM.DD`.
+
+    Zeek's typed fields are typed by dynamic templates (matched on their dotted path when a document first
+    brings them), not by fixed object mappings: a fixed `id` object refused every x509 record of the Zeek
+    versions whose x509.log has a string `id` (the file id). With one index per log type, each index takes
+    the shape its own records have: `id` an object of addresses and ports in conn, a keyword in x509.
+    """
+    dynamic: list[dict[str, Any]] = [
+        *_typed_by_path("ip", ZEEK_IP_FIELDS, _IP),
+        *_typed_by_path("port", ZEEK_PORT_FIELDS, _PORT),
+        *_typed_by_path("time", ZEEK_TIME_FIELDS, _DATE),
+        *_STRINGS_AS_KEYWORDS,
+    ]
     return {
         "index_patterns": [f"{prefix}-*"],
         "priority": 100,
+        "version": ZEEK_LOGS_TEMPLATE_VERSION,
         "template": {
             "settings": {**_SETTINGS, "mapping": {"ignore_malformed": True, "total_fields": {"limit": 2000}}},
             "mappings": {
-                "dynamic_templates": _STRINGS_AS_KEYWORDS,
+                "dynamic_templates": dynamic,
                 "date_detection": False,
-                "properties": _as_objects(flat),
+                "properties": {
+                    "@timestamp": _DATE,
+                    "event": {"properties": {"dataset": _KEYWORD}},
+                    "log": {
+                        "properties": {"file": {"properties": {"path": _KEYWORD}}, "offset": {"type": "long"}}
+                    },
+                },
             },
         },
     }

@@ -16,7 +16,12 @@ def log_type_from_name(name: str) -> str | None:
     """The log type a file name implies: the last dotted part that is neither a format suffix nor a date.
 
     `conn.log` -> conn, `dns.json.gz` -> dns, `conn.2024-01-01-00-00-00.log.gz` -> conn,
-    `conn.00:00:00-01:00:00.log.gz` -> conn, `json-non-printable-escaping.http.log.json` -> http.
+    `conn.00:00:00-01:00:00.log.gz` -> conn, `json-non-printable-escaping.http.log.json` -> http. What follows
+    the last format suffix is another tool's decoration, not the type: `conn.log.labeled` -> conn.
     """
-    parts = [part for part in name.split(".") if part and part not in _FORMAT_PARTS and not part[0].isdigit()]
+    every = name.split(".")
+    formats = [index for index, part in enumerate(every) if part in _FORMAT_PARTS]
+    if formats and formats[-1] > 0:
+        every = every[: formats[-1]]
+    parts = [part for part in every if part and part not in _FORMAT_PARTS and not part[0].isdigit()]
     return parts[-1] if parts else None

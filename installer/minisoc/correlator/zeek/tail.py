@@ -42,6 +42,7 @@ from minisoc.correlator.zeek.tailfiles import (
     FINGERPRINT_BYTES,
     MIN_MATCH_BYTES,
     SeenFile,
+    SniffCache,
     fingerprint,
     is_gzip,
     read_prefix,
@@ -87,6 +88,8 @@ class LogTailer:
         self._handle_active: dict[str, int] = {}  # poll in which each open file last had new data
         self._poll = max((entry.last_seen for entry in self._files.values()), default=0)
         self._dirty = False
+        self._sniffed: SniffCache = {}
+        self.ignored: dict[str, str] = {}  # files in the log directory not read, and why (for /healthz)
 
     # -- LogSource ------------------------------------------------------------------------------------------
 
@@ -134,7 +137,9 @@ class LogTailer:
             raise LogSourceError(f"{self.log_dir}: log directory not found",
                                  hint="check sensor.log_dir in the site profile (Zeek writes its logs there)")
         self._poll += 1
-        seen = scan_log_dir(self.log_dir)
+        scan = scan_log_dir(self.log_dir, self._sniffed)
+        seen = scan.files
+        self.ignored = scan.ignored
         present = {item.key for item in seen}
         for key in [key for key in self._handles if key not in present]:
             yield from self._drain_vanished(key)
