@@ -13,7 +13,7 @@ from pathlib import Path
 
 from minisoc.correlator import model
 from minisoc.correlator.model import Indicator
-from minisoc.correlator.service.statefile import write_atomic
+from minisoc.durable import write_atomic
 
 HEADER = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
 ZEEK_TYPE_BY_KIND = {
