@@ -86,3 +86,21 @@ def test_the_checks_see_real_imports() -> None:
     assert ("cli", "ops") in edges and ("review", "correlator") in edges and ("ops", "render") in edges
     inner = {(source, target) for _, source, target in _imports(("correlator",))}
     assert ("intel", "matching") in inner and ("service", "sinks") in inner
+
+
+def test_only_the_cli_prints() -> None:
+    """Printing is the edge's job: below cli/ nothing imports typer, click or rich; ops returns results."""
+    printing = {"typer", "click", "rich"}
+    found = []
+    for path in sorted(PACKAGE_ROOT.rglob("*.py")):
+        rel = path.relative_to(PACKAGE_ROOT)
+        if rel.parts[0] == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            found += [(str(rel), name) for name in names if name.split(".")[0] in printing]
+    assert found == [], f"modules below cli/ that print: {found}"
