@@ -11,6 +11,9 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> Path:
@@ -39,3 +42,16 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Save `value` as JSON state (a feed manifest, a sync cursor) with `write_atomic`."""
+    write_atomic(path, msgspec.json.encode(value))
+
+
+def read_json(path: Path, default: Any) -> Any:
+    """The saved JSON state, or `default` when there is none yet or it is unreadable (then callers resync)."""
+    try:
+        return msgspec.json.decode(path.read_bytes())
+    except (OSError, msgspec.DecodeError):
+        return default

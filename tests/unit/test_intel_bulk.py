@@ -6,10 +6,10 @@ import random
 from typing import Any
 
 from minisoc.correlator.intel import misp_event
-from minisoc.correlator.intel.canonical import CANONICALISERS
-from minisoc.correlator.intel.canonical_bulk import canonicalise_many
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.matching.columns import IndicatorColumns
+from minisoc.correlator.values.canonical import CANONICALISERS
+from minisoc.correlator.values.canonical_bulk import canonicalise_many
 
 ODD_VALUES = [
     "a.com",

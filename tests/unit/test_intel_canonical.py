@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from minisoc.correlator import model
-from minisoc.correlator.intel.canonical import canonicalise, guess_kind
 from minisoc.correlator.intel.convert import LoadCounts, Provenance, indicators_for
+from minisoc.correlator.values.canonical import canonicalise, guess_kind
 
 
 @pytest.mark.parametrize(("kind", "given", "expected"), [

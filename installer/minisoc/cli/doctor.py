@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from minisoc.cli.check_report import emit_report
 from minisoc.ops.doctor import run_doctor
-from minisoc.ops.output import emit_report
 
 
 def doctor(

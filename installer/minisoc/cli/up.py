@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from minisoc.cli.check_report import emit_report
 from minisoc.ops.access import load_site
-from minisoc.ops.output import emit_report
 from minisoc.ops.pointers import where_to_look
 from minisoc.ops.up import bring_up
 

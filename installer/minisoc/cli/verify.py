@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from minisoc.cli.check_report import emit_report
 from minisoc.ops.access import load_site
-from minisoc.ops.output import emit_report
 from minisoc.ops.pointers import where_to_look
 from minisoc.ops.verify import run_verify
 

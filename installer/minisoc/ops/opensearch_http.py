@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from minisoc.errors import ServiceError
+from minisoc.tls import client_context
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,7 @@ class OpenSearchHttp:
     def _context(self) -> ssl.SSLContext | None:
         if not self.base_url.startswith("https://"):
             return None
-        context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
-        context.check_hostname = False  # the node certificate names the service (`opensearch`), not 127.0.0.1
-        return context
+        return client_context(self.ca_file)  # the node certificate names 127.0.0.1 and localhost too
 
     def request(self, method: str, path: str, body: object | None = None) -> tuple[int, Any]:
         """(status, decoded JSON body or None); raise ServiceError only when nothing answers."""
@@ -43,6 +42,13 @@ class OpenSearchHttp:
         except urllib.error.HTTPError as error:
             return error.code, _decode(error.read())
         except (OSError, ssl.SSLError) as error:
+            refused = getattr(error, "reason", error)
+            if isinstance(refused, ssl.SSLCertVerificationError):  # chain or host name (minisoc.tls)
+                raise ServiceError(
+                    f"OpenSearch at {self.base_url}: certificate refused ({refused.verify_message})",
+                    "an address the certificate does not name goes in security.tls.extra_names "
+                    "(then `minisoc render` and `minisoc up`); a foreign CA: `minisoc render` again",
+                ) from None
             raise ServiceError(
                 f"OpenSearch at {self.base_url} does not answer ({error.__class__.__name__})",
                 "check `minisoc status` and `minisoc logs opensearch`",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import yaml
 
 from minisoc.compose.runner import ComposeProject
+from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
 
 COMPOSE_FILE = "compose.yaml"
@@ -78,9 +78,7 @@ class SiteFiles:
         return loaded if isinstance(loaded, dict) else {}
 
     def update_state(self, **values: Any) -> None:
-        """Merge values into the ops state file (atomic replace)."""
+        """Merge values into the ops state file (atomic and durable: see minisoc.durable)."""
         state = {**self.read_state(), **values}
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.state_file.with_suffix(".tmp")
-        partial.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(partial, self.state_file)  # noqa: PTH105 - atomic on POSIX, like Path.replace
+        text = json.dumps(state, indent=2, sort_keys=True) + "\n"
+        write_atomic(self.state_file, text.encode("utf-8"), mode=0o644)  # not a secret (see OPS_STATE_FILE)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import msgspec
 
-from minisoc.correlator.intel.canonical import CANONICALISERS, NAME_KINDS, address_of_name, canonicalise
 from minisoc.correlator.intel.misp_types import MISP_TYPE_PARTS, PORT
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
+from minisoc.correlator.values.canonical import CANONICALISERS, NAME_KINDS, address_of_name, canonicalise
 
 SINGLE_PART = {misp_type: (parts[0], CANONICALISERS[parts[0]])
                 for misp_type, parts in MISP_TYPE_PARTS.items() if len(parts) == 1 and parts[0] is not None}

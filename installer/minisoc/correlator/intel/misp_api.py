@@ -34,9 +34,10 @@ from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.intel.convert import LoadCounts, Provenance
 from minisoc.correlator.intel.misp_event import MispAttribute, attribute_indicators, tag_names
 from minisoc.correlator.intel.misp_event import misp_base_reference as event_reference
-from minisoc.correlator.intel.state_file import read_json, safe_name, write_json_atomic
+from minisoc.correlator.intel.state_file import safe_name
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
+from minisoc.durable import read_json, write_json_atomic
 from minisoc.errors import MinisocError, ServiceError
 
 Key = tuple[str, str, str]

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from minisoc.correlator.intel.canonical import NAME_KINDS, address_of_name
-from minisoc.correlator.intel.canonical_bulk import canonicalise_many
 from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance, is_short_decimal
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP
+from minisoc.correlator.values.canonical import NAME_KINDS, address_of_name
+from minisoc.correlator.values.canonical_bulk import canonicalise_many
 
 if TYPE_CHECKING:
     from minisoc.correlator.intel.misp_event import MispAttribute

@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 
-from minisoc.correlator.intel.canonical import NAME_KINDS
 from minisoc.correlator.intel.convert import (
     SINGLE_PART,
     LoadCounts,
@@ -25,6 +24,7 @@ from minisoc.correlator.intel.convert import (
 from minisoc.correlator.intel.misp_bulk import add_plain_event_rows
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
+from minisoc.correlator.values.canonical import NAME_KINDS
 
 
 class MispAttribute(msgspec.Struct, gc=False):

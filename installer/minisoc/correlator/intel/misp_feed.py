@@ -23,11 +23,11 @@ from minisoc.correlator.intel.misp_event import (
     misp_base_reference,
     typed_event,
 )
-from minisoc.correlator.intel.state_file import is_uuid, read_json, safe_name, write_json_atomic
+from minisoc.correlator.intel.state_file import is_uuid, safe_name
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
-from minisoc.durable import write_atomic
+from minisoc.durable import read_json, write_atomic, write_json_atomic
 from minisoc.errors import IntelError
 
 Key = tuple[str, str, str]

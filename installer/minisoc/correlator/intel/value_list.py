@@ -15,10 +15,10 @@ import io
 from typing import NamedTuple
 
 from minisoc.correlator import model
-from minisoc.correlator.intel.canonical import guess_kind
 from minisoc.correlator.intel.convert import LoadCounts, Provenance, indicators_for
 from minisoc.correlator.intel.misp_types import MISP_TYPE_PARTS
 from minisoc.correlator.model import Indicator
+from minisoc.correlator.values.canonical import guess_kind
 
 KIND_TO_MISP_TYPE = {
     model.KIND_IP: "ip-dst", model.KIND_CIDR: "ip-dst", model.KIND_DOMAIN: "domain", model.KIND_URL: "url",

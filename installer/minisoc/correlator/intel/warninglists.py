@@ -17,10 +17,10 @@ from typing import Any
 import msgspec
 
 from minisoc.correlator import model
-from minisoc.correlator.intel.canonical import ip_to_int, parse_cidr
 from minisoc.correlator.intel.fetch import read_file_bytes
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator, Suppressed
+from minisoc.correlator.values.canonical import ip_to_int, parse_cidr
 from minisoc.errors import IntelError
 
 _HINT = "warninglists are the list.json files of MISP/misp-warninglists (name, type, list)"

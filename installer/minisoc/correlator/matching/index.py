@@ -22,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from minisoc.correlator import model
-from minisoc.correlator.intel.canonical import int_to_ip, parse_cidr
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.matching.compact_table import CompactTable
 from minisoc.correlator.model import Indicator
+from minisoc.correlator.values.canonical import int_to_ip, parse_cidr
 
 __all__ = ["Context", "IndicatorIndex", "RowStore", "cidr_key"]
 

@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 import msgspec
 
 from minisoc.correlator import model
-from minisoc.correlator.intel.canonical import canonical_email, canonical_ip, canonical_url
 from minisoc.correlator.matching import observables as obs
 from minisoc.correlator.matching.index import IndicatorIndex, RowStore
 from minisoc.correlator.matching.observed import ObservedFields, attribute_name, observed_type
 from minisoc.correlator.model import LogRecord, Match
+from minisoc.correlator.values.canonical import canonical_email, canonical_ip, canonical_url
 
 Fields = dict[str, Any] | ObservedFields  # a record's fields: the whole dict, or what matching reads of them
 Found = list[Match]

@@ -14,8 +14,8 @@ from pathlib import Path
 import msgspec
 
 from minisoc.correlator.model import Indicator
-from minisoc.correlator.service.statefile import write_atomic
 from minisoc.correlator.typing import IntelUpdate
+from minisoc.durable import write_atomic
 
 Key = tuple[str, str, str]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -15,9 +15,9 @@ from typing import Generic, TypeVar
 import msgspec
 
 from minisoc.correlator.model import Alert, Sighting
-from minisoc.correlator.service.statefile import fsync_directory, write_atomic
 from minisoc.correlator.sinks.opensearch_client import BulkDoc
 from minisoc.correlator.typing import AlertSink, SightingSink, SinkUnavailable
+from minisoc.durable import fsync_directory, write_atomic
 
 Item = TypeVar("Item", Alert, Sighting, BulkDoc)
 log = logging.getLogger(__name__)

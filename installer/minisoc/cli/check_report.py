@@ -1,4 +1,4 @@
-"""Print a check report as text or JSON, and turn it into the command's exit code."""
+"""Print a check report (ops returns it as a `Report`) as text or JSON, and turn it into the exit code."""
 
 from __future__ import annotations
 

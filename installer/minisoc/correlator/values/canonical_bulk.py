@@ -18,7 +18,7 @@ from itertools import compress, repeat
 from operator import contains, itemgetter, not_
 
 from minisoc.correlator import model
-from minisoc.correlator.intel.canonical import _HASH_LENGTHS, CANONICALISERS
+from minisoc.correlator.values.canonical import _HASH_LENGTHS, CANONICALISERS
 
 _NAME_LIST = re.compile(r"[a-z0-9_.\n-]*")
 _BAD_EDGES = ("\n.", ".\n", "\n-", "-\n", "\n\n")
