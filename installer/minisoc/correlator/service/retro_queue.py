@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 
 from minisoc.correlator.model import Indicator
-from minisoc.correlator.service.statefile import write_atomic
+from minisoc.durable import write_atomic
 
 RETRO_QUEUE_FILE = "retro-pending.msgpack"
 
