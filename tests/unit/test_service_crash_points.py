@@ -102,4 +102,5 @@ def test_a_crash_during_a_retro_hunt_loses_nothing(tmp_path: Path, shared_data: 
     crash_then_recover(site, port, point)
     retro = [doc for doc in SqliteAlertSink(site / "alerts.db").list_alerts(limit=100_000)
              if doc["minisoc"]["retro"]]
-    assert retro and {doc["minisoc"]["indicator"]["value"] for doc in retro} == {"192.168.33.10"}
+    assert retro and {e["indicator"]["name"] for doc in retro for e in doc["threat"]["enrichments"]} == {
+        "192.168.33.10"}
