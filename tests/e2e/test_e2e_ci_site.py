@@ -104,7 +104,10 @@ def test_sample_data_raises_its_alerts_within_minutes_of_up(site: Path) -> None:
     assert sum(expected.values()) >= 10
 
     def per_file() -> Counter[str]:
-        alerts = search_alerts(site, {"term": {"minisoc.event_uuid": ours}})
+        alerts = search_alerts(site, {"nested": {  # any indicator of the alert from that event
+            "path": "threat.enrichments",
+            "query": {"term": {"threat.enrichments.indicator.misp.event_uuid": ours}},
+        }})
         return Counter(Path(a["log"]["file"]["path"]).name for a in alerts)
 
     state = load_site(site).files.read_state()

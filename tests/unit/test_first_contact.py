@@ -47,6 +47,8 @@ def test_first_contact_site_gets_sample_logs_and_feed_that_raise_alerts(
     assert code == 0 and alerts
     matched = {e["indicator"]["name"] for alert in alerts for e in alert["threat"]["enrichments"]}
     assert matched == demo_indicators()  # every indicator of the sample event is seen in the sample logs
+    note = (SAMPLES / "SAMPLE-DATA.md").read_text()  # the figure the note (and the docs) quote is the real one
+    assert f"they give {len(alerts)} alerts" in note
 
 
 def test_a_reinit_keeps_files_the_user_changed_and_other_templates_bring_no_samples(tmp_path: Path) -> None:
