@@ -12,6 +12,7 @@ import pytest
 from minisoc.errors import ServiceError
 from minisoc.ops.access import Site
 from minisoc.ops.restart import PENDING_KEY, record_restarts, restart_changed, restarts_due
+from minisoc.ops.site import SiteFiles
 
 
 @dataclass
@@ -51,9 +52,13 @@ class FakeSite:
         return self.compose
 
 
+def record(site: FakeSite, rendered: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    return record_restarts(cast(SiteFiles, site.files), site.services, rendered)
+
+
 def test_a_changed_correlator_yaml_recreates_the_correlator_and_nothing_else() -> None:
     site = FakeSite()
-    due = record_restarts(cast(Site, site), {"correlator": ("correlator/correlator.yaml",)})
+    due = record(site, {"correlator": ("correlator/correlator.yaml",)})
     check = restart_changed(cast(Site, site), due, wait_timeout_s=120)
     assert site.compose.recreated == [(["correlator"], 120)]
     assert check is not None and check.ok and check.detail == "correlator (correlator/correlator.yaml)"
@@ -62,17 +67,17 @@ def test_a_changed_correlator_yaml_recreates_the_correlator_and_nothing_else() -
 
 def test_nothing_changed_restarts_nothing() -> None:
     site = FakeSite()
-    assert restart_changed(cast(Site, site), record_restarts(cast(Site, site), {}), wait_timeout_s=5) is None
+    assert restart_changed(cast(Site, site), record(site, {}), wait_timeout_s=5) is None
     assert site.compose.recreated == []
 
 
 def test_a_failed_up_keeps_the_restart_for_the_next_up_whose_render_writes_nothing() -> None:
     site = FakeSite(compose=FakeProject(fail=True))
-    due = record_restarts(cast(Site, site), {"correlator": ("correlator/correlator.yaml",)})
+    due = record(site, {"correlator": ("correlator/correlator.yaml",)})
     with pytest.raises(ServiceError):
         restart_changed(cast(Site, site), due, wait_timeout_s=5)
     site.compose.fail = False
-    again = record_restarts(cast(Site, site), {})  # the second render finds everything up to date
+    again = record(site, {})  # the second render finds everything up to date
     restart_changed(cast(Site, site), again, wait_timeout_s=5)
     assert site.compose.recreated == [(["correlator"], 5)]
 

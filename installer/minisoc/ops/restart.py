@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from minisoc.ops.access import Site
 from minisoc.ops.checks import Check
+from minisoc.ops.site import SiteFiles
 
 PENDING_KEY = "restart_pending"
 
@@ -38,10 +39,14 @@ def _compose_sees(reason: str) -> bool:
     return reason == "compose.yaml" or reason.startswith(".env ")
 
 
-def record_restarts(site: Site, rendered: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
-    """Merge this render's restarts into the pending ones in the ops state; return what is due."""
-    due = restarts_due(site.files.read_state().get(PENDING_KEY), rendered, site.services)
-    site.files.update_state(**{PENDING_KEY: due})
+def record_restarts(
+    files: SiteFiles, services: Iterable[str], rendered: Mapping[str, tuple[str, ...]]
+) -> dict[str, list[str]]:
+    """Merge this render's restarts into the pending ones in the ops state; return what is due. `render`
+    calls it too: the `up` after a `render` re-renders nothing, yet restarts what that render changed."""
+    due = restarts_due(files.read_state().get(PENDING_KEY), rendered, services)
+    if due or files.read_state().get(PENDING_KEY):
+        files.update_state(**{PENDING_KEY: due})
     return due
 
 

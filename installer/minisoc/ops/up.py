@@ -61,7 +61,7 @@ def bring_up(
     result = render_site(site_dir, site.profile)
     written = len(result.written)
     checks.append(Check("render", True, f"{written} file(s) written" if written else "up to date"))
-    due = record_restarts(site, result.restarts)
+    due = record_restarts(site.files, site.services, result.restarts)
     progress("checking that the project's containers and volumes are this site's")
     check_identity(site.paths.site_dir, site.profile.project_name, site.files.compose_document())
     tags = set(site.files.service_images().values())
