@@ -117,9 +117,7 @@ def misp_check(site: Site, url: str, key: str) -> Check:
     from minisoc.ops.misp_provision import misp_client
 
     try:
-        settings = site.profile.intel.misp
-        ca_file = site.paths.site_dir / settings.ca_file if settings.url and settings.ca_file else None
-        version = misp_client(url, key, site.profile, ca_file).misp_instance_version
+        version = misp_client(url, key, site.profile, site.misp_ca_file()).misp_instance_version
     except MinisocError as error:
         return timed("misp api", started, False, error.message, "`minisoc logs misp-core`")
     return timed(

@@ -109,6 +109,7 @@ def bring_up(
             site.read_secret(MISP_ADMIN_KEY.name),
             site.read_secret(MISP_AUTOMATION_KEY.name),
             store_key=lambda key: store_automation_key(site, key),
+            ca_file=site.misp_ca_file(),
         )
     total = time.monotonic() - started
     site.files.update_state(
