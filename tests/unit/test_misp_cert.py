@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -67,3 +68,19 @@ def test_host_side_misp_clients_check_the_local_misp_with_the_site_ca(tmp_path: 
     assert load_site(site).misp_ca_file() == (site / "pki" / "ca.crt").resolve()
     (site / "pki" / "misp.crt").unlink()  # a site rendered before MISP had a certificate of the site PKI
     assert load_site(site).misp_ca_file() is None
+
+
+def test_certs_renew_leaves_misp_core_due_for_the_next_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A renewed pair is read by nginx only at start: `up` (which renders nothing new then) recreates it."""
+    import json
+
+    from minisoc.cli.main import main
+
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    assert main(["certs", "renew", str(site)]) == 0
+    assert "restart needed: dashboards, misp-core, opensearch" in capsys.readouterr().err
+    pending = json.loads((site / ".minisoc-state" / "ops.json").read_text())["restart_pending"]
+    assert "pki/misp.crt" in pending["misp-core"] and "correlator" not in pending  # it mounts only ca.crt

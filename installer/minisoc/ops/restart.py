@@ -9,10 +9,12 @@ that failed half-way still restarts them the next time (when the render itself h
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
 
 from minisoc.ops.access import Site
 from minisoc.ops.checks import Check
 from minisoc.ops.site import SiteFiles
+from minisoc.render.restarts import services_to_restart
 
 PENDING_KEY = "restart_pending"
 
@@ -48,6 +50,17 @@ def record_restarts(
     if due or files.read_state().get(PENDING_KEY):
         files.update_state(**{PENDING_KEY: due})
     return due
+
+
+def record_renewed(files: SiteFiles, issued: Iterable[str]) -> dict[str, list[str]]:
+    """After `minisoc certs renew`: the services mounting a re-issued pair are due a restart (the next
+    `minisoc up` renders nothing new, yet recreates them). A site not rendered yet has nothing running."""
+    if not files.is_rendered():
+        return {}
+    compose = files.compose_document()
+    changed = [PurePosixPath("pki") / f"{name}.{ext}" for name in issued for ext in ("crt", "key")]
+    restarts = services_to_restart(compose, compose, changed, {}, {})
+    return record_restarts(files, (compose.get("services") or {}).keys(), restarts)
 
 
 def restart_changed(site: Site, due: Mapping[str, list[str]], *, wait_timeout_s: int) -> Check | None:
