@@ -10,12 +10,13 @@ import contextlib
 import gzip
 import io
 import json
+import os
 import socket
 import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,46 @@ from minisoc.ops.access import load_site
 from minisoc.ops.feed_dir import publish_event
 
 ALERTS = "minisoc-alerts*"
+
+# The release check (docs/operations.md): MINISOC_E2E_IMAGES=upstream runs the same suite against the official
+# images, with MISP and Dashboards in the site as in the small-site template, on a machine with a registry.
+IMAGES_ENV = "MINISOC_E2E_IMAGES"
+IMAGE_MODES = ("local", "upstream")
+
+
+def images_mode(environ: Mapping[str, str] | None = None) -> str:
+    """`local` (the default: CI here, no registry) or `upstream`; anything else is refused, not ignored."""
+    value = (os.environ if environ is None else environ).get(IMAGES_ENV, "") or "local"
+    if value not in IMAGE_MODES:
+        raise ValueError(f"{IMAGES_ENV}={value!r}: expected one of {', '.join(IMAGE_MODES)}")
+    return value
+
+
+def init_args(site_dir: Path, mode: str, ports: list[int]) -> list[str]:
+    """`minisoc init` arguments of the suite's site. Both modes start from `first-contact` (its sample logs
+    and feed, and an external sensor, are what the tests read and write); `upstream` adds what small-site
+    runs: the local MISP (official misp-docker images) and Dashboards, and drops the locally built
+    OpenSearch image for the official one. The correlator and feed server are this repository's images
+    either way. `ports`: 3 free ports (local), 5 (upstream)."""
+    args = [
+        "init", str(site_dir), "--template", "first-contact", "--non-interactive",
+        "--set", "intel.sync_interval=10s",  # the tests wait a few sync periods
+        "--set", f"ports.opensearch.port={ports[0]}",
+        "--set", f"ports.correlator.port={ports[1]}",
+        "--set", f"ports.feedserver.port={ports[2]}",
+    ]  # fmt: skip
+    if mode == "upstream":
+        args += [
+            "--set", "images.opensearch=null",  # the official image pinned in stacks/images.yaml
+            "--set", "intel.misp.enabled=true",
+            "--set", f"ports.misp.port={ports[3]}",
+            "--set", "opensearch.dashboards.enabled=true",
+            "--set", f"ports.dashboards.port={ports[4]}",
+            "--set", "resources.ram_budget_mb=8192",  # small-site's budget: MISP and Dashboards need it
+        ]  # fmt: skip
+    elif mode != "local":
+        raise ValueError(f"unknown e2e image mode {mode!r}")
+    return args
 
 
 def cli(*args: str) -> tuple[int, str, str]:

@@ -33,6 +33,8 @@ from e2e_support import (
     dns_line,
     expected_matches,
     free_ports,
+    images_mode,
+    init_args,
     publish_domains,
     sample_matches,
     search_alerts,
@@ -53,14 +55,8 @@ ALERT_TIMEOUT_S = 240
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> Iterator[Path]:
     site_dir = tmp_path_factory.mktemp("e2e") / "site"
-    opensearch, correlator, feedserver = free_ports(3)
-    cli_ok(
-        "init", str(site_dir), "--template", "first-contact", "--non-interactive",
-        "--set", "intel.sync_interval=10s",  # the tests below wait a few sync periods
-        "--set", f"ports.opensearch.port={opensearch}",
-        "--set", f"ports.correlator.port={correlator}",
-        "--set", f"ports.feedserver.port={feedserver}",
-    )  # fmt: skip
+    mode = images_mode()  # MINISOC_E2E_IMAGES=upstream: the release check on official images, with MISP
+    cli_ok(*init_args(site_dir, mode, free_ports(5 if mode == "upstream" else 3)))
     cli_ok("render", str(site_dir))
     started = time.monotonic()
     try:

@@ -140,6 +140,10 @@ def test_misp_for_false_positive_sightings(tmp_path: Path, capsys: pytest.Captur
     assert (misp.url, misp.verify_tls) == ("https://127.0.0.1:18443/", False)
     assert misp.key_file == local.resolve() / "secrets" / "misp-automation-key"
     assert view.config.sightings.enabled and view.config.sightings.source == "ci"
+    (local / "pki").mkdir(exist_ok=True)
+    (local / "pki" / "misp.crt").write_text("issued by the site PKI")  # rendered with TLS: misp-core has it
+    misp = view_of(local, "ack").config.intel.misp  # type: ignore[union-attr]
+    assert misp is not None and (misp.verify_tls, misp.ca_file) == (True, local.resolve() / "pki" / "ca.crt")
 
     external = make_site(
         tmp_path / "b", "intel.misp.enabled=true", "intel.misp.url=https://misp.example.org/", render=False

@@ -57,6 +57,18 @@ def test_up_names_services_last_and_can_force_recreate() -> None:
     assert "--force-recreate" in args
 
 
+def test_recreate_makes_new_containers_for_exactly_the_named_services_and_waits() -> None:
+    args = compose.recreate_args(["zeek", "correlator", "zeek"], wait_timeout_s=90)
+    assert args[0] == "up" and args[-2:] == ["correlator", "zeek"]  # sorted, once each
+    assert "--force-recreate" in args and "--no-deps" in args and "--no-build" in args
+    assert args[args.index("--wait-timeout") + 1] == "90"
+
+
+def test_recreate_refuses_no_service_which_would_recreate_them_all() -> None:
+    with pytest.raises(ValueError):
+        compose.recreate_args([])
+
+
 def test_down_keeps_volumes_unless_asked() -> None:
     assert "--volumes" not in compose.down_args()
     assert compose.down_args(volumes=True)[-1] == "--volumes"

@@ -124,10 +124,11 @@ def test_a_new_certificate_name_reissues_every_server_certificate(tmp_path: Path
     reasons = {str(c.path): c.reason for c in plan.changes if str(c.path).startswith("pki/")}
     assert reasons == {
         f"pki/{name}.{ext}": "subject or alternative names changed"
-        for name in ("opensearch-node", "dashboards", "feedserver")
+        for name in ("opensearch-node", "dashboards", "feedserver", "misp")
         for ext in ("crt", "key")
     } | {"pki/pki.json": ""}
-    assert set(plan.restarts) == {"opensearch", "dashboards"}  # feedserver does not mount its pair
+    # feedserver does not mount its pair; misp-core's nginx does
+    assert set(plan.restarts) == {"opensearch", "dashboards", "misp-core"}
 
 
 def test_plan_without_the_right_to_read_the_pki_is_one_line(

@@ -55,6 +55,12 @@ def test_misp_docker_defaults_are_not_left_insecure_or_wasteful(tmp_path: Path) 
     assert env["BASE_URL"] == "https://localhost:8443"
 
 
+def test_misp_mail_goes_to_a_name_that_never_resolves(tmp_path: Path) -> None:
+    """misp-docker writes SMTP_FQDN (default `mail`) into email.php; the site has no relay."""
+    _, env = rendered(tmp_path)
+    assert env["SMTP_FQDN"].endswith(".invalid")
+
+
 def test_workers_and_php_memory_follow_the_memory_limit() -> None:
     small, big = misp_sizing(1024, 60), misp_sizing(8192, 86400)
     assert (small["workers"], small["php_memory_mb"], small["feed_interval_s"]) == (2, 512, 300)

@@ -254,4 +254,6 @@ def test_render_says_which_certificates_it_reissued_and_what_must_restart(
     assert main(["render", str(site)]) == 0
     out = capsys.readouterr().out
     assert "wrote   pki/dashboards.crt" in out and "wrote   pki/dashboards.key" in out
-    assert "restart needed: dashboards (minisoc down && minisoc up)" in out
+    assert "restart needed: dashboards (`minisoc up` restarts them)" in out
+    state = json.loads((site / ".minisoc-state" / "ops.json").read_text())
+    assert state["restart_pending"] == {"dashboards": ["pki/dashboards.crt", "pki/dashboards.key"]}

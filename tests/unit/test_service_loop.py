@@ -27,6 +27,7 @@ from minisoc.correlator.sinks.sqlite import SqliteAlertSink
 from minisoc.correlator.typing import LogBatch, SinkUnavailable
 from minisoc.correlator.zeek.tail import LogTailer
 from minisoc.ops.access import Site
+from minisoc.ops.checks import Report
 from minisoc.ops.health import correlator_check, health_problems
 
 FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
@@ -332,7 +333,7 @@ def test_verify_waits_for_the_first_sync_then_passes(site: Path) -> None:
     assert check.ok and check.detail == "HTTP 200 ok" and check.seconds is not None and check.seconds >= 0.6
 
 
-def test_verify_warns_with_the_reason_when_the_correlator_is_degraded(site: Path) -> None:
+def test_verify_fails_with_the_reason_when_the_correlator_is_degraded(site: Path) -> None:
     service = make_service(site, SqliteAlertSink(site / "alerts.db"), failures=1000)
     service.step()
     server = StatusServer("127.0.0.1", 0, service.health, service.metrics.render)
@@ -341,7 +342,8 @@ def test_verify_warns_with_the_reason_when_the_correlator_is_degraded(site: Path
         check = correlator_check(cast(Site, CorrelatorAt(server.port)), first_sync_wait_s=30, poll_s=0.2)
     finally:
         server.stop()
-    assert not check.ok and check.warning  # [warn]: the canary still runs, and says whether alerts flow
+    assert not check.ok and not check.warning  # FAIL: `verify` exits 1, never "all checks passed"
+    assert not Report("verify", [check]).ok
     assert check.detail.startswith("HTTP 200 degraded: alert sink buffering: ") and "waiting)" in check.detail
     assert check.seconds is not None and check.seconds < 5  # not a first sync: nothing to wait for
 

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from minisoc.ops.restart import record_renewed
+from minisoc.ops.site import SiteFiles
 from minisoc.render.renew import renew_site_pki
 from minisoc.security.certs import CertInfo, PkiResult, describe_site_pki, site_pki_dir
 
@@ -42,12 +44,13 @@ def renew_command(
     days: Annotated[int | None, typer.Option("--days", min=1, max=3650, help=_DAYS_HELP)] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Re-issue every service certificate (new keys, same names); then restart the stack: `minisoc up`."""
+    """Re-issue every service certificate (new keys, same names); `minisoc up` then restarts their users."""
     now = datetime.now(UTC)
     result = renew_site_pki(site_dir, now=now, include_ca=include_ca, validity_days=days)
+    due = record_renewed(SiteFiles(site_dir.resolve()), result.issued)
     _print(result, now, as_json)
-    if not as_json:
-        typer.echo("restart the services to use the new certificates: minisoc down && minisoc up", err=True)
+    if not as_json and due:
+        typer.echo(f"restart needed: {', '.join(due)} (`minisoc up` restarts them)", err=True)
 
 
 def _row(info: CertInfo, now: datetime, issued: bool) -> dict[str, object]:

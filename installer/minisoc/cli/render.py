@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from minisoc.ops.restart import record_restarts
+from minisoc.ops.site import SiteFiles
 from minisoc.profile.load import load_profile
 from minisoc.render import render_site
 
@@ -19,6 +21,7 @@ def render(
     """Render the site's stacks from its profile (existing secrets are kept; unchanged files untouched)."""
     profile = load_profile(site_dir)
     result = render_site(site_dir, profile)
+    due = record_restarts(SiteFiles(result.site_dir), profile.enabled_services(), result.restarts)
     if as_json:
         typer.echo(
             json.dumps(
@@ -47,8 +50,8 @@ def render(
         f"{result.site_dir}: {len(result.written)} file(s) written, {len(result.unchanged)} unchanged"
         f" (project {profile.project_name})"
     )
-    if result.restarts:
-        typer.echo(f"restart needed: {', '.join(result.restarts)} (minisoc down && minisoc up)")
+    if due:
+        typer.echo(f"restart needed: {', '.join(due)} (`minisoc up` restarts them)")
 
 
 def register(app: typer.Typer) -> None:

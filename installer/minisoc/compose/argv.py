@@ -30,6 +30,7 @@ def up_args(
     services: Sequence[str] = (),
     build: bool = False,
     force_recreate: bool = False,
+    no_deps: bool = False,
 ) -> list[str]:
     args = ["up", "--detach", "--remove-orphans"]
     if wait:
@@ -37,7 +38,19 @@ def up_args(
     args.append("--build" if build else "--no-build")
     if force_recreate:
         args.append("--force-recreate")
+    if no_deps:
+        args.append("--no-deps")
     return [*args, *services]
+
+
+def recreate_args(services: Sequence[str], *, wait_timeout_s: int = 300) -> list[str]:
+    """`up --force-recreate --no-deps --wait SERVICE...`: new containers for exactly these services, so they
+    read the files they mount again (a bind-mounted file replaced by an atomic rename stays the old inode in a
+    running container; a compose secret is the file as it was at start). Nothing else is touched."""
+    if not services:
+        raise ValueError("recreate needs at least one service (without one compose recreates them all)")
+    return up_args(wait_timeout_s=wait_timeout_s, services=sorted(set(services)), force_recreate=True,
+                   no_deps=True)
 
 
 def down_args(*, volumes: bool = False, timeout_s: int = 30) -> list[str]:

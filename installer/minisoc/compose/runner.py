@@ -81,6 +81,13 @@ class ComposeProject:
             hint="a service did not become healthy: run `minisoc status` and `minisoc logs SERVICE`",
         )
 
+    def recreate(self, services: Sequence[str], *, wait_timeout_s: int = 600) -> Completed:
+        return self.run(
+            *compose.recreate_args(services, wait_timeout_s=wait_timeout_s),
+            timeout_s=wait_timeout_s + 120,
+            hint="a restarted service did not become healthy: run `minisoc logs SERVICE`",
+        )
+
     def down(self, *, volumes: bool = False) -> Completed:
         return self.run(*compose.down_args(volumes=volumes), timeout_s=300)
 

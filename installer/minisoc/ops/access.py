@@ -40,6 +40,16 @@ class Site:
     def tls(self) -> bool:
         return self.profile.security.tls.enabled
 
+    def misp_ca_file(self) -> Path | None:
+        """The CA a host-side MISP client checks the server with: `intel.misp.ca_file` for an external MISP;
+        for the local one the site CA, once the render issued MISP's certificate (`pki/misp.crt`, mounted
+        into misp-core's nginx); else None (misp-docker's self-signed certificate: not checked)."""
+        settings = self.profile.intel.misp
+        if settings.url is not None:
+            return self.paths.site_dir / settings.ca_file if settings.ca_file else None
+        pki = self.paths.pki_dir
+        return pki / "ca.crt" if (pki / "misp.crt").is_file() else None
+
     def read_secret(self, name: str) -> str:
         value = SecretStore(self.paths.site_dir).get(name)
         if value is None:

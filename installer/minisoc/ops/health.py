@@ -86,8 +86,9 @@ def health_problems(body: dict[str, Any]) -> tuple[list[str], bool]:
 
 
 def correlator_check(site: Site, first_sync_wait_s: float = 60.0, poll_s: float = 2.0) -> Check:
-    """The correlator's /healthz: failed on no answer or HTTP 503; a warning when it answers `degraded`, after
-    waiting up to `first_sync_wait_s` for sources that have not finished their first sync."""
+    """The correlator's /healthz: failed on no answer, HTTP 503 or a `degraded` answer (a source that cannot
+    sync, a buffering sink, a stalled loop: the site does not detect what its profile says), after waiting up
+    to `first_sync_wait_s` for sources that have not finished their first sync."""
     started = time.monotonic()
     url = site.correlator_url() + "/healthz"
     name = "correlator /healthz"
@@ -107,7 +108,7 @@ def correlator_check(site: Site, first_sync_wait_s: float = 60.0, poll_s: float 
             return timed(name, started, True, f"HTTP {status} ok")
         if not pending_only or time.monotonic() - started >= first_sync_wait_s:
             return Check(name, False, f"HTTP {status} {body.get('status', '')}: " + "; ".join(problems), hint,
-                         seconds=round(time.monotonic() - started, 3), warning=True)
+                         seconds=round(time.monotonic() - started, 3))
         time.sleep(poll_s)
 
 
@@ -116,9 +117,7 @@ def misp_check(site: Site, url: str, key: str) -> Check:
     from minisoc.ops.misp_provision import misp_client
 
     try:
-        settings = site.profile.intel.misp
-        ca_file = site.paths.site_dir / settings.ca_file if settings.url and settings.ca_file else None
-        version = misp_client(url, key, site.profile, ca_file).misp_instance_version
+        version = misp_client(url, key, site.profile, site.misp_ca_file()).misp_instance_version
     except MinisocError as error:
         return timed("misp api", started, False, error.message, "`minisoc logs misp-core`")
     return timed(

@@ -21,7 +21,7 @@ from minisoc.ops.misp_provision import misp_client
 def publish_misp_canary(site: Site, misp: tuple[str, str], canary: Canary) -> None:
     from pymisp import MISPEvent
 
-    client = misp_client(misp[0], misp[1], site.profile)
+    client = misp_client(misp[0], misp[1], site.profile, site.misp_ca_file())
     event = MISPEvent()
     event.uuid = canary.event_uuid
     event.info = f"minisoc verify canary {canary.token}"
@@ -38,7 +38,7 @@ def canary_sightings(client: Any, event_id: str) -> list[Any]:
 
 
 def await_sighting(site: Site, misp: tuple[str, str], canary: Canary, timeout_s: float) -> Check:
-    client = misp_client(misp[0], misp[1], site.profile)
+    client = misp_client(misp[0], misp[1], site.profile, site.misp_ca_file())
     started = time.monotonic()
     event = checked(client.direct_call(f"events/view/{canary.event_uuid}"), "reading the canary event")
     event_id = str(event["Event"]["id"])
@@ -62,5 +62,5 @@ def await_sighting(site: Site, misp: tuple[str, str], canary: Canary, timeout_s:
 
 
 def remove_misp_canary(site: Site, misp: tuple[str, str], canary: Canary) -> None:
-    client = misp_client(misp[0], misp[1], site.profile)
+    client = misp_client(misp[0], misp[1], site.profile, site.misp_ca_file())
     checked(client.delete_event(canary.event_uuid), "deleting the canary event")

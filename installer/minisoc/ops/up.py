@@ -1,4 +1,5 @@
-"""`minisoc up`: render (idempotent), build missing local images, `compose up --wait`, then provision."""
+"""`minisoc up`: render (idempotent), build missing local images, `compose up --wait`, recreate the services
+whose mounted inputs changed (ops.restart), then provision."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from minisoc.ops.engine_limits import write_override
 from minisoc.ops.identity import check_identity
 from minisoc.ops.misp_provision import provision_misp
 from minisoc.ops.provision import provision_opensearch
+from minisoc.ops.restart import record_restarts, restart_changed
 from minisoc.render.opensearch_assets import ALERTS_INDEX
 from minisoc.render.secrets import MISP_ADMIN_KEY, MISP_AUTOMATION_KEY
 from minisoc.render.site import render_site
@@ -59,6 +61,7 @@ def bring_up(
     result = render_site(site_dir, site.profile)
     written = len(result.written)
     checks.append(Check("render", True, f"{written} file(s) written" if written else "up to date"))
+    due = record_restarts(site.files, site.services, result.restarts)
     progress("checking that the project's containers and volumes are this site's")
     check_identity(site.paths.site_dir, site.profile.project_name, site.files.compose_document())
     tags = set(site.files.service_images().values())
@@ -79,8 +82,11 @@ def bring_up(
     progress("docker compose up --wait")
     compose_started = time.monotonic()
     site.project().up(wait_timeout_s=wait_timeout_s)
+    restarted = restart_changed(site, due, wait_timeout_s=wait_timeout_s)
     healthy_after = time.monotonic() - compose_started
     checks.append(Check("services healthy", True, ", ".join(site.services), seconds=healthy_after))
+    if restarted is not None:
+        checks.append(restarted)
     if "opensearch" in site.services:
         progress("provisioning OpenSearch")
         client = site.opensearch()
@@ -103,6 +109,7 @@ def bring_up(
             site.read_secret(MISP_ADMIN_KEY.name),
             site.read_secret(MISP_AUTOMATION_KEY.name),
             store_key=lambda key: store_automation_key(site, key),
+            ca_file=site.misp_ca_file(),
         )
     total = time.monotonic() - started
     site.files.update_state(

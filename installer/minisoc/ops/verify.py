@@ -154,7 +154,7 @@ def run_verify(site_dir: Path, *, alert_timeout_s: float | None = None) -> Repor
     site = load_site(site_dir)
     path = intel_path(site)
     checks = health_checks(site, path.misp_health)
-    if all(check.ok or check.warning for check in checks):  # a warning (say, degraded) still runs it
+    if all(check.ok or check.warning for check in checks):  # a warning (say, a MISP clock skew) still runs it
         checks += run_canary(site, path, alert_timeout_s)
     else:
         checks.append(

@@ -11,7 +11,12 @@ from minisoc.render.correlator_config import CA_FILE, site_file_in_container
 from minisoc.render.images import LockFile
 from minisoc.render.paths import compose_source
 from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
-from minisoc.render.security_step import dashboards_mounts, opensearch_mounts, opensearch_security_settings
+from minisoc.render.security_step import (
+    dashboards_mounts,
+    misp_mounts,
+    opensearch_mounts,
+    opensearch_security_settings,
+)
 from minisoc.render.zeek_sensor import zeek_context
 
 
@@ -48,6 +53,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "opensearch_security_settings": opensearch_security_settings() if tls else {},
         "opensearch_extra_mounts": opensearch_mounts() if tls else [],
         "dashboards_extra_mounts": dashboards_mounts() if tls else [],
+        "misp_extra_mounts": misp_mounts() if tls and "misp-core" in services else [],
         "misp": {
             "base_url": "https://localhost" + ("" if misp_port == 443 else f":{misp_port}"),
             "sync_servers": bool(profile.intel.misp.sync_servers),

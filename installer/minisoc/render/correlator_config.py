@@ -37,6 +37,7 @@ def site_file_in_container(relative: PurePosixPath) -> Path:
 def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
     services = set(profile.enabled_services())
     tls = profile.security.tls.enabled
+    site_pki = tls and "opensearch" in services  # when the render issues the site's certificates
     feeds = [FeedConfig(name=feed.name, url=str(feed.url)) for feed in profile.intel.feeds]
     if "feedserver" in services:
         feeds.append(FeedConfig(name=LOCAL_FEED_NAME, url=LOCAL_FEED_URL))
@@ -47,9 +48,11 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
         misp = MispApiConfig(
             url=str(external) if external is not None else LOCAL_MISP_URL,
             key_file=SECRETS_MOUNT / MISP_AUTOMATION_KEY.name,
-            # the local MISP answers with its own self-signed certificate, on the stack's private network
-            verify_tls=profile.intel.misp.verify_tls if external is not None else False,
-            ca_file=site_file_in_container(ca_file) if external is not None and ca_file is not None else None,
+            # the local MISP answers with the site PKI's `misp` certificate (names misp-core) when the site
+            # has a PKI (TLS on, OpenSearch in the site); without one, with misp-docker's self-signed one
+            verify_tls=profile.intel.misp.verify_tls if external is not None else site_pki,
+            ca_file=(site_file_in_container(ca_file) if external is not None and ca_file is not None
+                     else CA_FILE if external is None and site_pki else None),
             include_unpublished_edits=profile.intel.misp.include_unpublished_edits,
         )
     intel = IntelConfig(

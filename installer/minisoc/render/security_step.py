@@ -23,7 +23,7 @@ from minisoc.render.secrets import (
     OPENSEARCH_DASHBOARDS,
 )
 from minisoc.render.staging import Stage, SwapList, check_targets
-from minisoc.security.cert_specs import DASHBOARDS, OPENSEARCH_NODE, default_service_certs
+from minisoc.security.cert_specs import DASHBOARDS, MISP, OPENSEARCH_NODE, default_service_certs
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN as ADMIN_CERT
 from minisoc.security.certs import PkiResult, check_site_ca, ensure_site_pki
 from minisoc.security.files import ensure_private_dir
@@ -33,6 +33,9 @@ SECURITY_CONFIG_DIR = PurePosixPath("config/opensearch/security")  # relative to
 PKI_DIR = PurePosixPath("pki")
 OPENSEARCH_CONFIG = "/usr/share/opensearch/config"
 DASHBOARDS_CERTS = "/usr/share/opensearch-dashboards/config/certs"
+# misp-docker's entrypoint_nginx.sh: a self-signed certificate is made only when one of these is missing
+MISP_NGINX_CERT = "/etc/nginx/certs/cert.pem"
+MISP_NGINX_KEY = "/etc/nginx/certs/key.pem"
 
 
 def _dn(common_name: str, unit: str) -> str:
@@ -75,6 +78,15 @@ def dashboards_mounts() -> list[dict[str, str]]:
     ]
 
 
+def misp_mounts() -> list[dict[str, str]]:
+    """The site's `misp` pair over the files misp-docker's nginx serves (the misp-ssl volume under them
+    keeps its DH parameters, which the entrypoint writes next to them)."""
+    return [
+        {"source": f"./pki/{MISP}.crt", "target": MISP_NGINX_CERT},
+        {"source": f"./pki/{MISP}.key", "target": MISP_NGINX_KEY},
+    ]
+
+
 @dataclass(frozen=True)
 class StagedSecurity:
     """What the security step put into a stage: the PKI state and why certificates were (re)issued."""
@@ -105,7 +117,9 @@ def stage_security(
         stage.seed(folder)
     tls = profile.security.tls
     certs = default_service_certs(
-        feed_host="feedserver" if "feedserver" in services else None, extra_names=tls.extra_names
+        feed_host="feedserver" if "feedserver" in services else None,
+        misp_host="misp-core" if "misp-core" in services else None,
+        extra_names=tls.extra_names,
     )
     pki = ensure_site_pki(
         stage.path(PKI_DIR),

@@ -9,7 +9,8 @@ profile (`minisoc.yaml`) and the site's files:
   `correlator` user (the least privileged one allowed to update `minisoc-alerts*`) to acknowledge; passwords
   are read from SITE_DIR/secrets/ (never printed). With TLS off the security plugin is off: no user.
 - MISP (false-positive sightings): the external `intel.misp.url`, or the local MISP at its published port
-  (`ports.misp`, its own self-signed certificate, as the correlator sees it), with
+  (`ports.misp`; verified with SITE_DIR/pki/ca.crt when the site PKI issued MISP's certificate, as the
+  correlator does; else misp-docker's self-signed one, unverified), with
   SITE_DIR/secrets/misp-automation-key.
 - A SQLite store (no OpenSearch), or an OpenSearch that is not published, is only reachable in the
   correlator container: see `minisoc.review.container`.
@@ -100,8 +101,11 @@ def _host_misp(profile: SiteProfile, paths: SitePaths) -> tuple[MispApiConfig | 
     binding = profile.ports.misp
     if binding is None:
         return None, "the local MISP is not published on the host (set ports.misp in minisoc.yaml)"
-    # the local MISP answers with its own self-signed certificate (the correlator does not verify it either)
     url = f"https://{_host(binding)}:{binding.port}/"
+    if (paths.pki_dir / "misp.crt").is_file():  # the site PKI's certificate, mounted into misp-core's nginx
+        ca_file = paths.pki_dir / "ca.crt"
+        return MispApiConfig(url=url, key_file=key_file, verify_tls=True, ca_file=ca_file), ""
+    # no site PKI: misp-docker's own self-signed certificate (the correlator does not verify it either)
     return MispApiConfig(url=url, key_file=key_file, verify_tls=False), ""
 
 

@@ -25,6 +25,7 @@ OPENSEARCH_NODE = "opensearch-node"
 OPENSEARCH_ADMIN = "opensearch-admin"
 DASHBOARDS = "dashboards"
 FEED_SERVER = "feedserver"
+MISP = "misp"  # misp-core's nginx (misp-docker makes a 365-day self-signed CN=localhost one without it)
 OPENSEARCH_UID = 1000  # the official OpenSearch and Dashboards images run as uid 1000
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -80,10 +81,11 @@ def _spec_problems(spec: ServiceCert) -> list[str]:
 
 
 def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_host: str = "dashboards",
-                          feed_host: str | None = "feedserver",
+                          feed_host: str | None = "feedserver", misp_host: str | None = None,
                           extra_names: Sequence[str] = ()) -> list[ServiceCert]:
     """The certificates of a standard site: OpenSearch node (HTTP + transport), OpenSearch admin
-    (securityadmin), Dashboards (its HTTPS UI) and, when the site serves MISP feeds locally, the feed server.
+    (securityadmin), Dashboards (its HTTPS UI), when the site serves MISP feeds locally the feed server, and
+    when it runs MISP, MISP's web server (nginx in misp-core, which reads its key as root: no owner uid).
 
     `extra_names` (the profile's `security.tls.extra_names`: DNS names or IP addresses) are added to every
     server certificate, for sites that expose a port beyond 127.0.0.1 under a public name.
@@ -103,6 +105,8 @@ def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_hos
     ]
     if feed_host:
         certs.append(server(FEED_SERVER, feed_host, "services", client=False, owner=None))
+    if misp_host:
+        certs.append(server(MISP, misp_host, "services", client=False, owner=None))
     return certs
 
 
