@@ -47,7 +47,7 @@ def test_first_contact_site_gets_sample_logs_and_feed_that_raise_alerts(
     assert code == 0 and alerts
     matched = {e["indicator"]["name"] for alert in alerts for e in alert["threat"]["enrichments"]}
     assert matched == demo_indicators()  # every indicator of the sample event is seen in the sample logs
-    note = (SAMPLES / "SAMPLE-DATA.md").read_text()  # the figure the note (and the docs) quote is the real one
+    note = (SAMPLES / "SAMPLE-DATA.md").read_text()  # its figure (and the docs') is the real one
     assert f"they give {len(alerts)} alerts" in note
 
 
