@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import minisoc.cli.init as init_command
 from minisoc.cli.main import main
 
 NOBODY = 65534
@@ -33,6 +34,10 @@ def _run_as_nobody(argv: list[str]) -> tuple[int, str]:
         err = io.StringIO()
         code = 99
         try:
+            # the help text lists the packaged templates; in CI the package sits under /root (0700), which
+            # nobody cannot stat: read the list as root, as the warm-up did for the modules
+            names = init_command.template_names()
+            init_command.template_names = lambda: names  # type: ignore[assignment]
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
