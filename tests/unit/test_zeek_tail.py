@@ -175,6 +175,26 @@ def test_new_gzip_archive_is_read_whole(shared_data: Path, dirs: tuple[Path, Pat
     assert poll(tailer) == []
 
 
+def test_a_gzip_archive_seen_while_its_copy_has_just_begun_is_read_as_gzip(
+    shared_data: Path, dirs: tuple[Path, Path]
+) -> None:
+    """A poll that lands between a copy's create and its first write sees 0 bytes: no magic yet, no verdict.
+    (The fault suite caught this race: such a file was tracked as plain text, its gzip bytes went to the dead
+    letters and its alerts were lost.)"""
+    logs, state = dirs
+    tailer = LogTailer(logs, state)
+    source = (shared_data / "zeek/json/wrccdc-zeek6.2/notice.json.gz").read_bytes()
+    target = logs / "notice.json.gz"
+    target.write_bytes(b"")  # created, nothing written yet
+    assert poll(tailer) == []
+    target.write_bytes(source[:1])  # one byte: still not enough to tell gzip from text
+    assert poll(tailer) == []
+    target.write_bytes(source)
+    records = poll(tailer)
+    assert raws(records) == data_lines(gzip.decompress(source).splitlines())
+    assert tailer.stats.malformed_total == 0
+
+
 def test_truncation_restarts_at_zero(shared_data: Path, dirs: tuple[Path, Path]) -> None:
     logs, state = dirs
     shutil.copy(shared_data / "zeek/json/zat/ssl.log", logs / "ssl.log")

@@ -37,7 +37,7 @@ from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES
 from minisoc.correlator.zeek.records import Refusals, parse_chunks
 from minisoc.correlator.zeek.stats import ReadStats
 from minisoc.correlator.zeek.streamparser import StreamParser
-from minisoc.correlator.zeek.streams import DECOMPRESSION_ERRORS, open_log_file
+from minisoc.correlator.zeek.streams import DECOMPRESSION_ERRORS, GZIP_MAGIC, open_log_file
 from minisoc.correlator.zeek.tailfiles import (
     FINGERPRINT_BYTES,
     MIN_MATCH_BYTES,
@@ -164,6 +164,8 @@ class LogTailer:
 
     def _identify(self, item: SeenFile, present: set[str]) -> TrackedFile | None:
         """A position for a new identity: a fresh file from 0, or the continuation of a vanished one."""
+        if item.size < len(GZIP_MAGIC):
+            return None  # created, not yet written (a copy just begun): gzip or text cannot be told yet
         try:
             compressed = is_gzip(item.path)
             prefix = read_prefix(item.path, compressed)
