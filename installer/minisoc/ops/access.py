@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minisoc.compose.runner import ComposeProject
+from minisoc.correlator.clients.opensearch import OpenSearchRest
 from minisoc.errors import UsageError
-from minisoc.ops.opensearch_http import OpenSearchHttp
 from minisoc.ops.site import SiteFiles
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import PortBinding, SiteProfile
@@ -56,11 +56,11 @@ class Site:
             raise UsageError(f"secrets/{name}: missing", "run `minisoc render` first")
         return value
 
-    def opensearch(self, timeout_s: float = 10.0) -> OpenSearchHttp:
+    def opensearch(self, timeout_s: float = 10.0) -> OpenSearchRest:
         binding = _binding(self.profile.ports.opensearch, "opensearch")
         scheme = "https" if self.tls else "http"
         password = self.read_secret(ADMIN_PASSWORD_SECRET) if self.tls else None
-        return OpenSearchHttp(
+        return OpenSearchRest(
             f"{scheme}://{_host(binding)}:{binding.port}",
             username="admin" if self.tls else None,
             password=password,
