@@ -1,9 +1,9 @@
 """The one TLS rule of minisoc's clients: the server's chain AND its host name are verified.
 
-The host-side OpenSearch client (`ops/opensearch_http.py`, urllib) and the correlator's OpenSearch sink
-(`correlator/sinks/opensearch_client.py`, opensearch-py) both take their TLS context from here. The site's
-server certificates name their service, `localhost`, 127.0.0.1, ::1 and `security.tls.extra_names`
-(`security/cert_specs.py`), so every address minisoc connects to is one the certificate names.
+OpenSearch's one client factory (`correlator/clients/opensearch.py`: the sinks, `minisoc alerts` and the
+host-side checks) takes its TLS context from here. The site's server certificates name their service,
+`localhost`, 127.0.0.1, ::1 and `security.tls.extra_names` (`security/cert_specs.py`), so every address
+minisoc connects to is one the certificate names.
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ from e2e_support import (
     write_atomically,
 )
 
+from minisoc.correlator.clients.opensearch import OpenSearchRest
 from minisoc.errors import MinisocError
 from minisoc.ops.access import load_site
 from minisoc.ops.feed_dir import publish_event
-from minisoc.ops.opensearch_http import OpenSearchHttp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 ALERT_TIMEOUT_S = 240
@@ -172,7 +172,7 @@ def test_real_logs_against_real_feed_give_exactly_the_expected_alerts(site: Path
     assert Counter(matching()) == expected_keys
 
 
-def _as_user(site: Path, user: str | None, password: str | None = None) -> OpenSearchHttp:
+def _as_user(site: Path, user: str | None, password: str | None = None) -> OpenSearchRest:
     admin = load_site(site).opensearch()
     secret = None if user is None else password or load_site(site).read_secret(f"opensearch-{user}-password")
     return dataclasses.replace(admin, username=user, password=secret)

@@ -14,10 +14,10 @@ from cli_support import run_json
 from fakes.misp_server import FakeMispServer
 from minisoc.cli.main import main
 from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
-from minisoc.correlator.sinks.opensearch_client import open_client
 
 pytestmark = pytest.mark.integration
 KEY = "fake-automation-key-0123456789abcdef0123"

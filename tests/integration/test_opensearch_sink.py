@@ -13,11 +13,11 @@ from opensearchpy import OpenSearch
 
 from minisoc.cli.main import main
 from minisoc.correlator.alerts import build_alerts, merge_alert
+from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
 from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
-from minisoc.correlator.sinks.opensearch_client import open_client
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.correlator.zeek.reader import read_logs
@@ -179,7 +179,7 @@ def test_list_pages_past_the_result_window(opensearch: OpenSearchServer, capsys:
     (search_phase_execution_exception): the window is lowered to 100 here to keep the test fast."""
     client = client_for(opensearch)
     sink = OpenSearchAlertSink(client, "alerts-window")
-    sink._ensure_template()
+    sink.writer.ensure_template()
     client.indices.create(index="alerts-window", body={"settings": {"index.max_result_window": 100}})
     alerts = make_alerts(250)
     sink.write(alerts)

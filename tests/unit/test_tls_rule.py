@@ -1,7 +1,8 @@
 """One TLS rule for minisoc's OpenSearch clients: the chain AND the host name are verified.
 
-The host-side client (ops/opensearch_http.py, urllib) used to turn host name checking off; the site's node
-certificate names 127.0.0.1, ::1 and localhost too (security/cert_specs.py), so it need not.
+The host-side client (once ops/opensearch_http.py, urllib) used to turn host name checking off; the site's
+node certificate names 127.0.0.1, ::1 and localhost too (security/cert_specs.py), so it need not. The host
+side and the sinks now share one factory (correlator/clients/opensearch.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.correlator.clients.opensearch import OpenSearchRest, open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
-from minisoc.correlator.sinks.opensearch_client import open_client
 from minisoc.errors import ServiceError
-from minisoc.ops.opensearch_http import OpenSearchHttp
 from minisoc.security.cert_specs import ServiceCert
 from minisoc.security.certs import ensure_site_pki
 from minisoc.tls import client_context
@@ -68,8 +68,9 @@ def test_the_rule_verifies_chain_and_host_name(tmp_path: Path) -> None:
 
 
 def test_the_host_side_client_checks_the_host_name(tmp_path: Path) -> None:
-    client = OpenSearchHttp("https://127.0.0.1:9200", ca_file=_site_ca(tmp_path))
-    assert _verifies_names(client._context())
+    client = OpenSearchRest("https://127.0.0.1:9200", ca_file=_site_ca(tmp_path))
+    pool = client.client.transport.connection_pool.connections[0].pool
+    assert _verifies_names(pool.conn_kw["ssl_context"])
 
 
 def test_the_correlator_sink_uses_the_same_rule(tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ def test_verify_tls_false_still_turns_verification_off() -> None:
 def test_a_certificate_that_does_not_name_the_address_is_refused(tmp_path: Path) -> None:
     ca = _site_ca(tmp_path, ServiceCert("node", "opensearch", dns_names=("opensearch",)))
     with _https_server(ca.parent) as port:
-        client = OpenSearchHttp(f"https://127.0.0.1:{port}", ca_file=ca, timeout_s=5)
+        client = OpenSearchRest(f"https://127.0.0.1:{port}", ca_file=ca, timeout_s=5)
         with pytest.raises(ServiceError, match=r"certificate refused \(IP address mismatch") as refused:
             client.request("GET", "/")
         assert "security.tls.extra_names" in str(refused.value.hint)
@@ -99,5 +100,5 @@ def test_a_certificate_that_names_the_address_is_accepted(tmp_path: Path) -> Non
     node = ServiceCert("node", "opensearch", dns_names=("opensearch",), ip_addresses=("127.0.0.1",))
     ca = _site_ca(tmp_path, node)
     with _https_server(ca.parent) as port:
-        client = OpenSearchHttp(f"https://127.0.0.1:{port}", ca_file=ca, timeout_s=5)
+        client = OpenSearchRest(f"https://127.0.0.1:{port}", ca_file=ca, timeout_s=5)
         assert client.request("GET", "/") == (200, {})

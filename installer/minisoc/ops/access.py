@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minisoc.compose.runner import ComposeProject
+from minisoc.correlator.clients.opensearch import OpenSearchRest
 from minisoc.errors import UsageError
-from minisoc.ops.opensearch_http import OpenSearchHttp
 from minisoc.ops.site import SiteFiles
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import PortBinding, SiteProfile
@@ -56,12 +56,12 @@ class Site:
             raise UsageError(f"secrets/{name}: missing", "run `minisoc render` first")
         return value
 
-    def opensearch(self, timeout_s: float = 10.0) -> OpenSearchHttp:
+    def opensearch(self, timeout_s: float = 10.0) -> OpenSearchRest:
         binding = _binding(self.profile.ports.opensearch, "opensearch")
         scheme = "https" if self.tls else "http"
         password = self.read_secret(ADMIN_PASSWORD_SECRET) if self.tls else None
-        return OpenSearchHttp(
-            f"{scheme}://{_host(binding)}:{binding.port}",
+        return OpenSearchRest(
+            service_url(binding, scheme),
             username="admin" if self.tls else None,
             password=password,
             ca_file=self.paths.pki_dir / "ca.crt" if self.tls else None,
@@ -70,16 +70,16 @@ class Site:
 
     def correlator_url(self) -> str:
         binding = _binding(self.profile.ports.correlator, "correlator")
-        return f"http://{_host(binding)}:{binding.port}"
+        return service_url(binding, "http")
 
     def published_url(self, port: str, scheme: str) -> str | None:
         """`scheme://host:port` of `ports.<port>` (misp, opensearch, dashboards...); None if unpublished."""
         binding = getattr(self.profile.ports, port, None)
-        return f"{scheme}://{_host(binding)}:{binding.port}" if isinstance(binding, PortBinding) else None
+        return service_url(binding, scheme) if isinstance(binding, PortBinding) else None
 
     def feedserver_url(self) -> str | None:
         binding = self.profile.ports.feedserver
-        return None if binding is None else f"http://{_host(binding)}:{binding.port}"
+        return None if binding is None else service_url(binding, "http")
 
 
 def _binding(binding: PortBinding | None, service: str) -> PortBinding:
@@ -91,9 +91,14 @@ def _binding(binding: PortBinding | None, service: str) -> PortBinding:
     return binding
 
 
-def _host(binding: PortBinding) -> str:
+def service_url(binding: PortBinding, scheme: str) -> str:
+    """`scheme://host:port` where the host reaches a published port: a wildcard bind (0.0.0.0, ::) at
+    127.0.0.1 (the site's certificates name it), an IPv6 address in brackets. The one rule for ops and
+    review/ (two copies disagreed on `::`, and neither bracketed an IPv6 address)."""
     address = binding.host_address
-    return "127.0.0.1" if address in {"0.0.0.0", ""} else address  # noqa: S104 - reach a wildcard bind locally
+    if address in {"0.0.0.0", "", "::"}:  # noqa: S104 - reach a wildcard bind locally
+        address = "127.0.0.1"
+    return f"{scheme}://{f'[{address}]' if ':' in address else address}:{binding.port}"
 
 
 def load_site(site_dir: Path) -> Site:

@@ -9,14 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from minisoc.correlator.clients.opensearch import OpenSearchRest
 from minisoc.ops.checks import Check
-from minisoc.ops.opensearch_http import OpenSearchHttp
 
 ISM_SETTING = "plugins.index_state_management.policy_id"
 ISM_PLUGIN = "opensearch-index-management"
 
 
-def installed_plugins(client: OpenSearchHttp) -> set[str]:
+def installed_plugins(client: OpenSearchRest) -> set[str]:
     rows = client.ok("GET", "/_cat/plugins?format=json") or []
     return {str(row.get("component")) for row in rows if isinstance(row, dict)}
 
@@ -36,7 +36,7 @@ def load_json(path: Path) -> dict[str, Any]:
 
 
 def provision_opensearch(
-    client: OpenSearchHttp, templates_dir: Path, ism_dir: Path, alerts_index: str
+    client: OpenSearchRest, templates_dir: Path, ism_dir: Path, alerts_index: str
 ) -> list[Check]:
     """Apply every rendered index template, the ISM policies (when the plugin is there), the alerts index."""
     checks: list[Check] = []

@@ -25,10 +25,11 @@ from typing import Literal
 from minisoc.correlator.config import CorrelatorConfig, MispApiConfig, load_correlator_config
 from minisoc.correlator.sinks.open import open_configured_store, open_opensearch, open_store_url
 from minisoc.errors import UsageError
+from minisoc.ops.access import service_url
 from minisoc.ops.site import SiteFiles
 from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import PROFILE_FILE_NAME, load_profile
-from minisoc.profile.model import PortBinding, SiteProfile
+from minisoc.profile.model import SiteProfile
 from minisoc.render.correlator_config import correlator_config
 from minisoc.render.paths import SitePaths, site_paths
 from minisoc.render.secrets import (
@@ -73,7 +74,7 @@ def host_view(profile: SiteProfile, paths: SitePaths, purpose: Purpose) -> HostV
     user, secret = USER_FOR[purpose]
     sink = opensearch.model_copy(
         update={
-            "url": f"{'https' if tls else 'http'}://{_host(binding)}:{binding.port}",
+            "url": service_url(binding, "https" if tls else "http"),
             "username": user if tls else "",
             "password_file": paths.secrets_dir / secret.name if tls else None,
             "ca_file": paths.pki_dir / "ca.crt" if tls else None,
@@ -101,17 +102,12 @@ def _host_misp(profile: SiteProfile, paths: SitePaths) -> tuple[MispApiConfig | 
     binding = profile.ports.misp
     if binding is None:
         return None, "the local MISP is not published on the host (set ports.misp in minisoc.yaml)"
-    url = f"https://{_host(binding)}:{binding.port}/"
+    url = service_url(binding, "https") + "/"
     if (paths.pki_dir / "misp.crt").is_file():  # the site PKI's certificate, mounted into misp-core's nginx
         ca_file = paths.pki_dir / "ca.crt"
         return MispApiConfig(url=url, key_file=key_file, verify_tls=True, ca_file=ca_file), ""
     # no site PKI: misp-docker's own self-signed certificate (the correlator does not verify it either)
     return MispApiConfig(url=url, key_file=key_file, verify_tls=False), ""
-
-
-def _host(binding: PortBinding) -> str:
-    address = binding.host_address
-    return "127.0.0.1" if address in {"0.0.0.0", "", "::"} else address  # noqa: S104 - a wildcard bind
 
 
 def read_secret(paths: SitePaths, path: Path) -> str:

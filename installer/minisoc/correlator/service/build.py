@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.correlator.intel.intel_file import IntelFileSource
 from minisoc.correlator.intel.misp_feed import MispFeedSource
@@ -26,7 +27,7 @@ from minisoc.correlator.sinks.buffer import (
     DurableBuffer,
 )
 from minisoc.correlator.sinks.open import open_configured_store
-from minisoc.correlator.sinks.opensearch_client import BulkDoc, open_client
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.sinks.sightings import LogSightingSink, MispSightingSink
 from minisoc.correlator.typing import IntelSource, SightingSink

@@ -27,7 +27,7 @@ from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
 from minisoc.correlator.service.retro import retro_hunt
 from minisoc.correlator.service.retro_queue import RETRO_QUEUE_FILE, RetroQueue
 from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferedWriter
-from minisoc.correlator.sinks.opensearch_client import BulkDoc
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.sinks.sightings import sightings_for
 from minisoc.correlator.typing import IntelSource, LogBatch, LogSource, SightingSink, SinkUnavailable

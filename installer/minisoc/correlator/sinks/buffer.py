@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 import msgspec
 
 from minisoc.correlator.model import Alert, Sighting
-from minisoc.correlator.sinks.opensearch_client import BulkDoc
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc
 from minisoc.correlator.typing import AlertSink, SightingSink, SinkUnavailable
 from minisoc.durable import fsync_directory, write_atomic
 

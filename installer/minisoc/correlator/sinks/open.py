@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import CorrelatorConfig, OpenSearchSinkConfig
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
-from minisoc.correlator.sinks.opensearch_client import open_client
 from minisoc.correlator.sinks.sqlite import SqliteAlertSink
 from minisoc.correlator.typing import AlertSink, AlertStore
 from minisoc.errors import UsageError

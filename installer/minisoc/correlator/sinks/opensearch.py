@@ -21,29 +21,12 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import AuthorizationException, ConflictError, NotFoundError, TransportError
 
 from minisoc.correlator.alerts import alert_not_found_hint, iso_utc, mark_ack, may_be_id_prefix, merge_alert
+from minisoc.correlator.clients.opensearch import call_with_retries
 from minisoc.correlator.model import Alert
-from minisoc.correlator.sinks.opensearch_client import (
-    BulkDoc,
-    bulk_create,
-    call_with_retries,
-    keep_rejected,
-)
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkOutcome, BulkWriter, IndexTemplate
 from minisoc.correlator.sinks.opensearch_templates import alerts_template
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import ServiceError, UsageError
-
-
-def ensure_template(
-    client: OpenSearch, name: str, body: dict[str, Any], *, attempts: int = 1, backoff_s: float = 0.5
-) -> None:
-    """Create the index template `name` unless one exists (`minisoc up` may have provisioned its own)."""
-
-    def put() -> None:
-        if not client.indices.exists_index_template(name=name):
-            client.indices.put_index_template(name=name, body=body)
-
-    call_with_retries(put, attempts=attempts, backoff_s=backoff_s)
-
 
 MERGE_ATTEMPTS = 3  # reads and merges of an alert another writer keeps changing
 PAGE_SIZE = 1000  # alerts per search when listing (far below the default max_result_window of 10,000)
@@ -68,42 +51,27 @@ class OpenSearchAlertSink:
     ) -> None:
         self.client = client
         self.index = index
-        self.rejected_path = rejected_path
-        self.attempts = attempts
-        self.backoff_s = backoff_s
-        self._sleep = sleep
-        self._template_ready = False
+        # alerts: a template only when there is none (`minisoc up` provisions its own, which is kept)
+        template = IndexTemplate(index, alerts_template(index))
+        self.writer = BulkWriter(client, template, rejected_path=rejected_path, attempts=attempts,
+                                 backoff_s=backoff_s, sleep=sleep)
         self.written = 0
         self.merged = 0  # alerts already there that got enrichments they lacked
         self.duplicates = 0
         self.rejected = 0
 
-    def _ensure_template(self) -> None:
-        if not self._template_ready:
-            ensure_template(
-                self.client,
-                self.index,
-                alerts_template(self.index),
-                attempts=self.attempts,
-                backoff_s=self.backoff_s,
-            )
-            self._template_ready = True
-
     def write(self, alerts: Sequence[Alert]) -> None:
         if not alerts:
             return
-        self._ensure_template()
-        docs = [BulkDoc(self.index, alert.id, alert.doc) for alert in alerts]
-        kwargs: dict[str, Any] = {"attempts": self.attempts, "backoff_s": self.backoff_s}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
-        outcome = bulk_create(self.client, docs, **kwargs)
+        self.writer.write([BulkDoc(self.index, alert.id, alert.doc) for alert in alerts], settle=self._settle)
+
+    def _settle(self, outcome: BulkOutcome) -> None:
+        """Merge the alerts that were already there, then count (the writer keeps the rejected ones next)."""
         merged = self._merge(outcome.existing) if outcome.existing else 0
         self.written += outcome.created
         self.merged += merged
         self.duplicates += outcome.duplicates - merged
         self.rejected += len(outcome.rejected)
-        keep_rejected(self.rejected_path, outcome.rejected)
 
     def _merge(self, docs: Sequence[BulkDoc]) -> int:
         """Merge `docs` (already in the index) into the stored alerts; how many changed. A document changed
@@ -114,8 +82,7 @@ class OpenSearchAlertSink:
             if not pending:
                 return merged
             body = {"ids": [doc.id for doc in pending]}
-            reply = call_with_retries(functools.partial(self.client.mget, index=self.index, body=body),
-                                      attempts=self.attempts, backoff_s=self.backoff_s)
+            reply = self.writer.retry(functools.partial(self.client.mget, index=self.index, body=body))
             conflicts: list[BulkDoc] = []
             for doc, found in zip(pending, reply["docs"], strict=True):
                 stored = found.get("_source")
@@ -141,7 +108,7 @@ class OpenSearchAlertSink:
                 return False
             return True
 
-        return bool(call_with_retries(index, attempts=self.attempts, backoff_s=self.backoff_s))
+        return bool(self.writer.retry(index))
 
     def _call(self, action: Callable[[], Any], missing: Any) -> Any:
         """`action()` with one retry; `missing` when the index does not exist; ServiceError when the cluster

@@ -17,35 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError
 
 from minisoc.correlator.alerts import iso_utc
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.sinks.opensearch_client import BulkDoc, bulk_create, call_with_retries, keep_rejected
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate
 from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
 _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
 LogIndexCounts = Callable[[dict[str, int], dict[str, int]], None]  # (indexed, rejected) per log type
-
-
-def ensure_versioned_template(
-    client: OpenSearch, name: str, body: dict[str, Any], *, attempts: int = 1, backoff_s: float = 0.5
-) -> None:
-    """Put the index template `name` when there is none, or when the one there has an older `version`
-    (new indices take the new mapping; existing ones keep theirs: nothing is reindexed)."""
-
-    def put() -> None:
-        try:
-            reply = client.indices.get_index_template(name=name)
-            found = reply.get("index_templates") or [{}]
-            current = int(found[0].get("index_template", {}).get("version") or 0)
-        except NotFoundError:
-            current = -1
-        if current < int(body.get("version") or 0):
-            client.indices.put_index_template(name=name, body=body)
-
-    call_with_retries(put, attempts=attempts, backoff_s=backoff_s)
 
 
 def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> str:
@@ -88,10 +68,10 @@ class ZeekLogIndexer:
     ) -> None:
         self.client = client
         self.prefix = prefix
-        self.rejected_path = rejected_path
-        self.attempts = attempts
-        self.backoff_s = backoff_s
-        self._template_ready = False
+        # versioned: a newer minisoc's mapping replaces an older one for the indices made from now on
+        template = IndexTemplate(f"{prefix}-logs", zeek_logs_template(prefix), versioned=True)
+        self.writer = BulkWriter(client, template, rejected_path=rejected_path, attempts=attempts,
+                                 backoff_s=backoff_s)
         self.indexed = 0
         self.rejected = 0
         self._on_counts = on_counts
@@ -103,17 +83,7 @@ class ZeekLogIndexer:
         """Index `docs`; SinkUnavailable when OpenSearch does not take them (the caller buffers)."""
         if not docs:
             return
-        if not self._template_ready:
-            ensure_versioned_template(
-                self.client,
-                f"{self.prefix}-logs",
-                zeek_logs_template(self.prefix),
-                attempts=self.attempts,
-                backoff_s=self.backoff_s,
-            )
-            self._template_ready = True
-        outcome = bulk_create(self.client, docs, attempts=self.attempts, backoff_s=self.backoff_s)
-        keep_rejected(self.rejected_path, outcome.rejected)
+        outcome = self.writer.write(docs)  # the rejected ones are in the rejected-documents file now
         self.indexed += outcome.created
         self.rejected += len(outcome.rejected)
         if self._on_counts is not None:
