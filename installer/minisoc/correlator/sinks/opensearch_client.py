@@ -18,7 +18,7 @@ from opensearchpy.exceptions import TransportError
 
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.typing import SinkUnavailable
-from minisoc.errors import UsageError
+from minisoc.site import read_secret
 from minisoc.tls import client_context
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,11 @@ def open_client(
     """An OpenSearch client for `config` (password given, or read from its secret file; never logged)."""
     auth: tuple[str, str] | None = None
     if password is None and config.password_file is not None:
-        try:
-            password = config.password_file.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise UsageError(
-                f"sink.opensearch.password_file: cannot read {config.password_file} "
-                f"({error.strerror or error})",
-                "check the secret file mount and its mode",
-            ) from None
+        password = read_secret(
+            config.password_file,
+            where=f"sink.opensearch.password_file: {config.password_file}",
+            hint="check the secret file mount, its mode and its content",
+        )
     if password is not None:
         auth = (config.username, password)
     tls = config.url.startswith("https://")
