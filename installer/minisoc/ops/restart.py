@@ -15,6 +15,7 @@ from minisoc.ops.access import Site
 from minisoc.ops.checks import Check
 from minisoc.render.restarts import services_to_restart
 from minisoc.site import SiteLayout
+from minisoc.site.layout import PKI_DIR_NAME
 
 PENDING_KEY = "restart_pending"
 
@@ -58,7 +59,7 @@ def record_renewed(files: SiteLayout, issued: Iterable[str]) -> dict[str, list[s
     if not files.is_rendered():
         return {}
     compose = files.compose_document()
-    changed = [PurePosixPath("pki") / f"{name}.{ext}" for name in issued for ext in ("crt", "key")]
+    changed = [PurePosixPath(PKI_DIR_NAME) / f"{name}.{ext}" for name in issued for ext in ("crt", "key")]
     restarts = services_to_restart(compose, compose, changed, {}, {})
     return record_restarts(files, (compose.get("services") or {}).keys(), restarts)
 

@@ -40,7 +40,13 @@ from minisoc.render.stale import stale_config_files
 from minisoc.render.templating import stack_environment
 from minisoc.security.secrets import SecretStore
 from minisoc.site import SitePaths, site_paths
-from minisoc.site.layout import COMPOSE_FILE_NAME, ENV_FILE_NAME, FEED_MANIFEST_NAME, LOCK_FILE_NAME
+from minisoc.site.layout import (
+    COMPOSE_FILE_NAME,
+    ENV_FILE_NAME,
+    FEED_MANIFEST_NAME,
+    LOCK_FILE_NAME,
+    SECRETS_DIR_NAME,
+)
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,10 @@ def _secret_files(values: dict[str, str]) -> list[RenderedFile]:
     owners = {spec.name: spec.owner_uid for spec in ALL_SECRETS}
     return [
         RenderedFile(
-            PurePosixPath("secrets") / name, value.encode("utf-8"), secret=True, owner_uid=owners.get(name)
+            PurePosixPath(SECRETS_DIR_NAME) / name,
+            value.encode("utf-8"),
+            secret=True,
+            owner_uid=owners.get(name),
         )
         for name, value in sorted(values.items())
     ]
