@@ -16,8 +16,9 @@ import pytest
 from cli_support import run_json
 from minisoc.cli.main import main
 from minisoc.compose.runner import ComposeProject
-from minisoc.ops.site import SiteFiles
+from minisoc.ops.site_facts import site_project
 from minisoc.profile.load import load_profile
+from minisoc.site import site_layout
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 SITE = "alertsbox"  # its own compose project (minisoc-alertsbox-<site id>): never the e2e suite's
@@ -42,7 +43,7 @@ def site(tmp_path: Path, shared_data: Path) -> Iterator[tuple[Path, ComposeProje
     assert main(["render", str(root)]) == 0
     (root / "logs" / "zeek").mkdir(parents=True, exist_ok=True)
     shutil.copy(shared_data / "zeek" / "json" / "zat" / "http.log", root / "logs" / "zeek" / "http.log")
-    project = SiteFiles(root).project(load_profile(root).project_name)
+    project = site_project(site_layout(root), load_profile(root).project_name)
     try:
         yield root, project
     finally:

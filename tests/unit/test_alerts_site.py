@@ -14,10 +14,10 @@ from minisoc.cli.main import main
 from minisoc.compose.process import Completed
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
 from minisoc.profile.load import load_profile
-from minisoc.render.paths import site_paths
 from minisoc.review.container import ContainerReview, relayed_error
 from minisoc.review.site import HostView, Purpose, host_view, open_review
 from minisoc.review.store import StoreReview
+from minisoc.site import site_paths
 
 BIG_BUDGET = ("resources.ram_budget_mb=8192",)  # room for the local MISP services
 
@@ -119,7 +119,7 @@ def test_a_missing_password_file_is_named_with_a_hint(
     capsys.readouterr()
     assert main(["alerts", "list", str(site)]) == 2
     err = capsys.readouterr().err
-    assert "secrets/opensearch-analyst-password: cannot read" in err and "hint: run `minisoc render" in err
+    assert "secrets/opensearch-analyst-password: missing" in err and "hint: run `minisoc render" in err
 
 
 def test_an_unrendered_site_asks_for_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

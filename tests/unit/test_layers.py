@@ -12,6 +12,15 @@ import minisoc
 
 PACKAGE_ROOT = Path(minisoc.__file__).resolve().parent
 HOST_SIDE = {"cli", "ops", "render", "profile", "security", "review", "images", "compose"}
+# docs/architecture.md's floor table: a module imports from its own floor or below, never above
+FLOORS = {
+    "cli": 4, "__main__": 4,
+    "ops": 3, "images": 3, "review": 3,
+    "render": 2,
+    "profile": 1, "security": 1, "compose": 1, "correlator": 1,
+    "site": 0, "errors": 0, "durable": 0, "resources": 0, "tls": 0, "__init__": 0,
+}
+GROUND = {name for name, floor in FLOORS.items() if floor == 0}
 
 
 def _imports(prefix: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
@@ -41,6 +50,36 @@ def test_the_correlator_imports_nothing_host_side() -> None:
     upward = [(module, target) for module, source, target in _imports()
               if source == "correlator" and target in HOST_SIDE]
     assert upward == []
+
+
+def test_every_package_has_a_floor() -> None:
+    """A new package must be placed in the floor table (here and in docs/architecture.md)."""
+    packages = {path.stem if path.is_file() else path.name for path in PACKAGE_ROOT.iterdir()
+                if (path.is_dir() and (path / "__init__.py").is_file()) or path.suffix == ".py"}
+    assert packages - set(FLOORS) == set()
+
+
+def _upward(imports: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(importing module, imported package) for every import of a package on a higher floor."""
+    return [(module, target) for module, source, target in imports if FLOORS[target] > FLOORS[source]]
+
+
+def test_no_module_imports_from_a_higher_floor() -> None:
+    assert _upward(_imports()) == []
+
+
+def test_an_upward_import_is_seen() -> None:
+    """The check can fail: the ground floor importing the profile, or render importing ops."""
+    assert _upward([("site/paths.py", "site", "profile"), ("render/x.py", "render", "ops")]) == [
+        ("site/paths.py", "profile"), ("render/x.py", "ops")]
+    assert _upward([("ops/x.py", "ops", "site"), ("profile/x.py", "profile", "site")]) == []
+
+
+def test_the_site_layer_stands_on_the_ground_floor_alone() -> None:
+    """The site layer is what every floor (the correlator library included) may import: it imports only
+    the other ground-floor modules."""
+    found = [(module, target) for module, source, target in _imports() if source == "site"]
+    assert found and {target for _, target in found} <= GROUND
 
 
 def _circles(imports: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
@@ -84,6 +123,7 @@ def test_the_checks_see_real_imports() -> None:
     """Guard against a check that reads nothing: the known edges are there."""
     edges = {(source, target) for _, source, target in _imports()}
     assert ("cli", "ops") in edges and ("review", "correlator") in edges and ("ops", "render") in edges
+    assert ("render", "site") in edges and ("correlator", "site") in edges
     inner = {(source, target) for _, source, target in _imports(("correlator",))}
     assert ("intel", "matching") in inner and ("service", "sinks") in inner
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.ops.site import SiteFiles
+from minisoc.site import SiteLayout
 
 
 def test_update_state_merges_and_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = SiteFiles(tmp_path)
+    files = SiteLayout(tmp_path)
     files.update_state(verify={"passed": True})
     synced: list[int] = []
     real_fsync = os.fsync
@@ -30,7 +30,7 @@ def test_update_state_merges_and_is_fsynced(tmp_path: Path, monkeypatch: pytest.
 def test_a_failed_update_keeps_the_old_state_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = SiteFiles(tmp_path)
+    files = SiteLayout(tmp_path)
     files.update_state(verify={"passed": True})
 
     def disk_full(fd: int) -> None:

@@ -13,8 +13,9 @@ from render_support import fixed_secret, refuse_new_secret, site_from_template
 from minisoc.cli.main import main
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.profile.load import load_profile
-from minisoc.render import render_site, site_paths
+from minisoc.render import render_site
 from minisoc.render.site import render_files
+from minisoc.site import site_paths
 
 SECRET_PLACES = (".env", "secrets/")
 

@@ -12,7 +12,7 @@ import pytest
 from minisoc.errors import ServiceError
 from minisoc.ops.access import Site
 from minisoc.ops.restart import PENDING_KEY, record_restarts, restart_changed, restarts_due
-from minisoc.ops.site import SiteFiles
+from minisoc.site import SiteLayout
 
 
 @dataclass
@@ -45,7 +45,7 @@ class FakeProject:
 @dataclass
 class FakeSite:
     services: tuple[str, ...] = ("zeek", "correlator", "opensearch")
-    files: FakeFiles = field(default_factory=FakeFiles)
+    paths: FakeFiles = field(default_factory=FakeFiles)
     compose: FakeProject = field(default_factory=FakeProject)
 
     def project(self) -> FakeProject:
@@ -53,7 +53,7 @@ class FakeSite:
 
 
 def record(site: FakeSite, rendered: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
-    return record_restarts(cast(SiteFiles, site.files), site.services, rendered)
+    return record_restarts(cast(SiteLayout, site.paths), site.services, rendered)
 
 
 def test_a_changed_correlator_yaml_recreates_the_correlator_and_nothing_else() -> None:
@@ -62,7 +62,7 @@ def test_a_changed_correlator_yaml_recreates_the_correlator_and_nothing_else() -
     check = restart_changed(cast(Site, site), due, wait_timeout_s=120)
     assert site.compose.recreated == [(["correlator"], 120)]
     assert check is not None and check.ok and check.detail == "correlator (correlator/correlator.yaml)"
-    assert site.files.state[PENDING_KEY] == {}
+    assert site.paths.state[PENDING_KEY] == {}
 
 
 def test_nothing_changed_restarts_nothing() -> None:
@@ -109,18 +109,14 @@ def test_bring_up_recreates_after_compose_up_what_the_render_asked_for(
     fake = SimpleNamespace(
         services=site.services,
         project=site.project,
-        paths=SimpleNamespace(site_dir=tmp_path),
-        profile=SimpleNamespace(project_name="p", runs_local_misp=False, ports=SimpleNamespace(misp=None)),
-        files=SimpleNamespace(
-            read_state=site.files.read_state,
-            update_state=site.files.update_state,
-            service_images=dict,
-            compose_document=dict,
+        paths=SimpleNamespace(
+            site_dir=tmp_path, read_state=site.paths.read_state, update_state=site.paths.update_state
         ),
+        profile=SimpleNamespace(project_name="p", runs_local_misp=False, ports=SimpleNamespace(misp=None)),
     )
     result = RenderResult(tmp_path, files=(), written=(), restarts={"correlator": ("correlator.yaml",)})
     monkeypatch.setattr(up, "load_site", lambda _: fake)
-    monkeypatch.setattr(up, "render_site", lambda *_: result)
+    monkeypatch.setattr(up, "render_site", lambda *_, **__: result)
     monkeypatch.setattr(up, "check_identity", lambda *_: None)
     monkeypatch.setattr(up, "build_images", lambda *_, **__: [])
     monkeypatch.setattr(up, "write_override", lambda *_: None)

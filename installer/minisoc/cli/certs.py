@@ -14,9 +14,9 @@ from typing import Annotated
 import typer
 
 from minisoc.ops.restart import record_renewed
-from minisoc.ops.site import SiteFiles
 from minisoc.render.renew import renew_site_pki
 from minisoc.security.certs import CertInfo, PkiResult, describe_site_pki, site_pki_dir
+from minisoc.site import site_layout
 
 SiteDir = Annotated[Path, typer.Argument(help="The site directory (holds minisoc.yaml and pki/).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -47,7 +47,7 @@ def renew_command(
     """Re-issue every service certificate (new keys, same names); `minisoc up` then restarts their users."""
     now = datetime.now(UTC)
     result = renew_site_pki(site_dir, now=now, include_ca=include_ca, validity_days=days)
-    due = record_renewed(SiteFiles(site_dir.resolve()), result.issued)
+    due = record_renewed(site_layout(site_dir), result.issued)
     _print(result, now, as_json)
     if not as_json and due:
         typer.echo(f"restart needed: {', '.join(due)} (`minisoc up` restarts them)", err=True)

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from minisoc.ops.restart import record_restarts
-from minisoc.ops.site import SiteFiles
 from minisoc.profile.load import load_profile
 from minisoc.render import render_site
+from minisoc.site import site_layout
 
 
 def render(
@@ -21,7 +21,7 @@ def render(
     """Render the site's stacks from its profile (existing secrets are kept; unchanged files untouched)."""
     profile = load_profile(site_dir)
     result = render_site(site_dir, profile)
-    due = record_restarts(SiteFiles(result.site_dir), profile.enabled_services(), result.restarts)
+    due = record_restarts(site_layout(result.site_dir), profile.enabled_services(), result.restarts)
     if as_json:
         typer.echo(
             json.dumps(

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from minisoc.errors import Problem, ProfileError, UsageError
+from minisoc.site.layout import ALERTS_INDEX
 
 
 class _Strict(BaseModel):
@@ -57,7 +58,7 @@ class OpenSearchSinkConfig(_Strict):
     password_file: Path | None = None
     ca_file: Path | None = None
     verify_tls: bool = True
-    alerts_index: str = "minisoc-alerts"
+    alerts_index: str = ALERTS_INDEX
     logs_index_prefix: str = "zeek"  # zeek-<log type>-YYYY.MM.DD
     index_logs: bool = True
 

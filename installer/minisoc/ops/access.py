@@ -8,33 +8,28 @@ from pathlib import Path
 from minisoc.compose.runner import ComposeProject
 from minisoc.correlator.clients.opensearch import OpenSearchRest
 from minisoc.errors import UsageError
-from minisoc.ops.site import SiteFiles
+from minisoc.ops.site_facts import site_project
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import PortBinding, SiteProfile
-from minisoc.render.paths import SitePaths, site_paths
-from minisoc.security.secrets import SecretStore
+from minisoc.site import SitePaths, connect_host, site_paths
 
 ADMIN_PASSWORD_SECRET = "opensearch-admin-password"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)
 class Site:
-    """A loaded site: its profile, its paths, and its compose project."""
+    """A loaded site: its profile, its paths (and ops state: `paths.read_state`), and its compose project."""
 
     site_dir: Path
     profile: SiteProfile
     paths: SitePaths
 
     @property
-    def files(self) -> SiteFiles:
-        return SiteFiles(self.paths.site_dir)
-
-    @property
     def services(self) -> tuple[str, ...]:
         return tuple(self.profile.enabled_services())
 
     def project(self) -> ComposeProject:
-        return self.files.project(self.profile.project_name)
+        return site_project(self.paths, self.profile.project_name)
 
     @property
     def tls(self) -> bool:
@@ -48,13 +43,11 @@ class Site:
         if settings.url is not None:
             return self.paths.site_dir / settings.ca_file if settings.ca_file else None
         pki = self.paths.pki_dir
-        return pki / "ca.crt" if (pki / "misp.crt").is_file() else None
+        return self.paths.ca_file if (pki / "misp.crt").is_file() else None
 
     def read_secret(self, name: str) -> str:
-        value = SecretStore(self.paths.site_dir).get(name)
-        if value is None:
-            raise UsageError(f"secrets/{name}: missing", "run `minisoc render` first")
-        return value
+        """The value of SITE_DIR/secrets/<name>; UsageError (with a hint) when missing or unusable."""
+        return self.paths.read_secret(name)
 
     def opensearch(self, timeout_s: float = 10.0) -> OpenSearchRest:
         binding = _binding(self.profile.ports.opensearch, "opensearch")
@@ -64,7 +57,7 @@ class Site:
             service_url(binding, scheme),
             username="admin" if self.tls else None,
             password=password,
-            ca_file=self.paths.pki_dir / "ca.crt" if self.tls else None,
+            ca_file=self.paths.ca_file if self.tls else None,
             timeout_s=timeout_s,
         )
 
@@ -92,13 +85,9 @@ def _binding(binding: PortBinding | None, service: str) -> PortBinding:
 
 
 def service_url(binding: PortBinding, scheme: str) -> str:
-    """`scheme://host:port` where the host reaches a published port: a wildcard bind (0.0.0.0, ::) at
-    127.0.0.1 (the site's certificates name it), an IPv6 address in brackets. The one rule for ops and
-    review/ (two copies disagreed on `::`, and neither bracketed an IPv6 address)."""
-    address = binding.host_address
-    if address in {"0.0.0.0", "", "::"}:  # noqa: S104 - reach a wildcard bind locally
-        address = "127.0.0.1"
-    return f"{scheme}://{f'[{address}]' if ':' in address else address}:{binding.port}"
+    """`scheme://host:port` where the host reaches a published port (site/hosts.connect_host: a wildcard
+    bind at 127.0.0.1, an IPv6 address in brackets). The one rule for ops and review/."""
+    return f"{scheme}://{connect_host(binding.host_address)}:{binding.port}"
 
 
 def load_site(site_dir: Path) -> Site:

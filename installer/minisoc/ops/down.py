@@ -10,7 +10,7 @@ from minisoc.ops.checks import Check, Report
 
 def bring_down(site_dir: Path, *, volumes: bool = False) -> Report:
     site = load_site(site_dir)
-    if not site.files.is_rendered():
+    if not site.paths.is_rendered():
         return Report("down", [Check("down", True, "nothing to stop: the site is not rendered")])
     site.project().down(volumes=volumes)
     detail = (

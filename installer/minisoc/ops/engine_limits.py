@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from minisoc.compose.process import run_command
-from minisoc.ops.site import ENGINE_LIMITS_FILE
+from minisoc.site import SiteLayout
 
 
 def engine_nofile_limit(image: str) -> int | None:
@@ -53,9 +53,10 @@ def limits_override(wanted: dict[str, tuple[int, int]], engine_limit: int) -> di
     return {"services": lowered} if lowered else None
 
 
-def write_override(site_dir: Path, document: dict[str, Any]) -> Path | None:
-    """Measure and write (or remove) the override for this site; return its path when one is needed."""
-    path = site_dir / ENGINE_LIMITS_FILE
+def write_override(files: SiteLayout, document: dict[str, Any]) -> Path | None:
+    """Measure and write (or remove) the override for this site (`document`: its compose.yaml, as render
+    made it); return its path when one is needed."""
+    path = files.engine_limits_file
     wanted = requested_nofile(document)
     override = None
     if wanted:

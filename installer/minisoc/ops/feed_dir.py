@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from minisoc.durable import write_atomic
-from minisoc.render.paths import FEED_MANIFEST_NAME as MANIFEST
+from minisoc.site.layout import FEED_MANIFEST_NAME as MANIFEST
 
 HASHES = "hashes.csv"
 

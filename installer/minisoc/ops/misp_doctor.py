@@ -12,11 +12,13 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from minisoc.correlator.clients.misp import checked, read_key, tls_verify
+from minisoc.correlator.clients.misp import checked, tls_verify
 from minisoc.errors import MinisocError
 from minisoc.ops.checks import Check
 from minisoc.ops.misp_provision import misp_client
 from minisoc.profile.model import SiteProfile
+from minisoc.render.secrets import MISP_AUTOMATION_KEY
+from minisoc.site import site_layout
 
 MAX_SKEW_S = 120.0  # sightings carry this host's time; MISP's own timestamps drive the sync cursor
 EXTRA_RIGHTS = ("perm_publish", "perm_admin", "perm_site_admin", "perm_sync")
@@ -87,7 +89,7 @@ def external_misp_checks(profile: SiteProfile, site_dir: Path) -> list[Check]:
         skew_check(answer.headers.get("Date"), time.time()),
     ]
     try:
-        key = read_key(site_dir / "secrets" / "misp-automation-key")
+        key = site_layout(site_dir).read_secret(MISP_AUTOMATION_KEY.name)
         me = checked(
             misp_client(url, key, profile, ca_file).direct_call("users/view/me"), "the correlator's key"
         )

@@ -13,8 +13,9 @@ from pathlib import PurePosixPath
 
 from minisoc.ops.access import Site
 from minisoc.ops.checks import Check
-from minisoc.ops.site import SiteFiles
 from minisoc.render.restarts import services_to_restart
+from minisoc.site import SiteLayout
+from minisoc.site.layout import PKI_DIR_NAME
 
 PENDING_KEY = "restart_pending"
 
@@ -42,7 +43,7 @@ def _compose_sees(reason: str) -> bool:
 
 
 def record_restarts(
-    files: SiteFiles, services: Iterable[str], rendered: Mapping[str, tuple[str, ...]]
+    files: SiteLayout, services: Iterable[str], rendered: Mapping[str, tuple[str, ...]]
 ) -> dict[str, list[str]]:
     """Merge this render's restarts into the pending ones in the ops state; return what is due. `render`
     calls it too: the `up` after a `render` re-renders nothing, yet restarts what that render changed."""
@@ -52,13 +53,13 @@ def record_restarts(
     return due
 
 
-def record_renewed(files: SiteFiles, issued: Iterable[str]) -> dict[str, list[str]]:
+def record_renewed(files: SiteLayout, issued: Iterable[str]) -> dict[str, list[str]]:
     """After `minisoc certs renew`: the services mounting a re-issued pair are due a restart (the next
     `minisoc up` renders nothing new, yet recreates them). A site not rendered yet has nothing running."""
     if not files.is_rendered():
         return {}
     compose = files.compose_document()
-    changed = [PurePosixPath("pki") / f"{name}.{ext}" for name in issued for ext in ("crt", "key")]
+    changed = [PurePosixPath(PKI_DIR_NAME) / f"{name}.{ext}" for name in issued for ext in ("crt", "key")]
     restarts = services_to_restart(compose, compose, changed, {}, {})
     return record_restarts(files, (compose.get("services") or {}).keys(), restarts)
 
@@ -68,6 +69,6 @@ def restart_changed(site: Site, due: Mapping[str, list[str]], *, wait_timeout_s:
     if not due:
         return None
     site.project().recreate(sorted(due), wait_timeout_s=wait_timeout_s)
-    site.files.update_state(**{PENDING_KEY: {}})
+    site.paths.update_state(**{PENDING_KEY: {}})
     detail = "; ".join(f"{name} ({', '.join(reasons)})" for name, reasons in due.items())
     return Check("restarted", True, detail)

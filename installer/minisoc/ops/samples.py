@@ -13,8 +13,8 @@ from pathlib import Path
 
 from minisoc.durable import write_atomic
 from minisoc.profile.model import SiteProfile
-from minisoc.render.paths import site_paths
 from minisoc.resources import templates_dir
+from minisoc.site import site_paths
 
 TEMPLATES_WITH_SAMPLES = frozenset({"first-contact", "training-lab"})
 SAMPLES_FOLDER = "samples"

@@ -12,7 +12,7 @@ from typing import Any
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
-from minisoc.render.opensearch_assets import ALERTS_INDEX
+from minisoc.site.layout import ALERTS_INDEX
 
 
 def fetch_text(url: str, timeout_s: float = 5.0) -> str:
@@ -155,17 +155,17 @@ def alerts_status(site: Site, index: str = ALERTS_INDEX) -> dict[str, Any]:
 def site_status(site_dir: Path) -> dict[str, Any]:
     """The status document (`--json` prints it as is); an unrendered site is an error, not a site at rest."""
     site = load_site(site_dir)
-    if not site.files.is_rendered():
+    if not site.paths.is_rendered():
         raise UsageError(
-            f"{site.files.compose_file}: the site is not rendered, so it has no services to show",
+            f"{site.paths.compose_file}: the site is not rendered, so it has no services to show",
             f"run `minisoc render {site_dir}` (or `minisoc up {site_dir}`) first",
         )
-    state = site.files.read_state()
+    state = site.paths.read_state()
     services = service_states(site)
     result: dict[str, Any] = {
         "site": site.profile.site.name,
         "project": site.profile.project_name,
-        "rendered": site.files.is_rendered(),
+        "rendered": site.paths.is_rendered(),
         "services": services,
         "paths": {
             "sensor.log_dir": str(site.paths.log_dir),

@@ -19,10 +19,11 @@ from minisoc.ops.identity import check_identity
 from minisoc.ops.misp_provision import provision_misp
 from minisoc.ops.provision import provision_opensearch
 from minisoc.ops.restart import record_restarts, restart_changed
-from minisoc.render.opensearch_assets import ALERTS_INDEX
 from minisoc.render.secrets import MISP_ADMIN_KEY, MISP_AUTOMATION_KEY
 from minisoc.render.site import render_site
 from minisoc.security.secrets import SecretStore
+from minisoc.site import service_images
+from minisoc.site.layout import ALERTS_INDEX
 
 Progress = Callable[[str], None]
 
@@ -58,19 +59,20 @@ def bring_up(
     # Always render: it writes only what changed, never touches an existing secret, and puts back the modes
     # and owners the containers need (a site copied with `cp -r` loses them: OpenSearch cannot read its key).
     progress("rendering the site")
-    result = render_site(site_dir, site.profile)
+    result = render_site(site_dir, site.profile, paths=site.paths)
+    compose = result.compose  # what compose.yaml now holds: never read back from disk
     written = len(result.written)
     checks.append(Check("render", True, f"{written} file(s) written" if written else "up to date"))
-    due = record_restarts(site.files, site.services, result.restarts)
+    due = record_restarts(site.paths, site.services, result.restarts)
     progress("checking that the project's containers and volumes are this site's")
-    check_identity(site.paths.site_dir, site.profile.project_name, site.files.compose_document())
-    tags = set(site.files.service_images().values())
+    check_identity(site.paths.site_dir, site.profile.project_name, compose)
+    tags = set(service_images(compose).values())
     options = build_options or BuildOptions(only_missing=True)
     built = build_images(images_for_tags(tags), options, progress=progress)
     checks.append(
         Check("local images", True, ", ".join(f"{r.tag} {r.status}" for r in built) or "none needed")
     )
-    if write_override(site.paths.site_dir, site.files.compose_document()) is not None:
+    if write_override(site.paths, compose) is not None:
         checks.append(
             Check(
                 "engine limits",
@@ -112,7 +114,7 @@ def bring_up(
             ca_file=site.misp_ca_file(),
         )
     total = time.monotonic() - started
-    site.files.update_state(
+    site.paths.update_state(
         last_up=datetime.now(UTC).isoformat(),
         up_to_healthy_s=round(healthy_after, 1),
         up_total_s=round(total, 1),

@@ -15,7 +15,7 @@ from minisoc.ops.canary import Canary, canary_feed_event, canary_log_line, new_c
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.feed_dir import publish_event, remove_event
 from minisoc.ops.health import health_checks, timed
-from minisoc.render.opensearch_assets import ALERTS_INDEX
+from minisoc.site.layout import ALERTS_INDEX
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def run_verify(site_dir: Path, *, alert_timeout_s: float | None = None) -> Repor
     if report.ok:
         state["verify_last_pass"] = now
         state["verify_canary_latency_s"] = next((c.seconds for c in checks if c.name == "canary alert"), None)
-    site.files.update_state(**state)
+    site.paths.update_state(**state)
     return report
 
 

@@ -19,9 +19,10 @@ from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
-from minisoc.profile.load import PROFILE_FILE_NAME, parse_profile
+from minisoc.profile.load import parse_profile
 from minisoc.profile.model import SiteProfile
 from minisoc.resources import templates_dir
+from minisoc.site.layout import PROFILE_FILE_NAME
 
 TEMPLATE_SUFFIX = ".yaml"
 SITE_ID_ALPHABET = string.ascii_lowercase + string.digits

@@ -15,8 +15,7 @@ from minisoc.profile.checks import check_paths_inside, run_checks
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.problems import problems_from_validation
 from minisoc.profile.yaml_source import parse_yaml
-
-PROFILE_FILE_NAME = "minisoc.yaml"
+from minisoc.site.layout import PROFILE_FILE_NAME
 
 
 def profile_file(site_dir: Path) -> Path:

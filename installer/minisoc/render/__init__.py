@@ -6,13 +6,12 @@ Exports others rely on:
   secrets kept, log/feed folders, PKI, OpenSearch security files) into a stage, then swap the changed files
   in (`render.staging`): all or nothing. `RenderResult.restarts` names the services to restart.
 - `render_files(site_dir, profile, *, secrets=...) -> RenderedSite`: the rendered files, in memory only.
-- `site_paths(site_dir, profile) -> SitePaths`: compose_file, env_file, lock_file, log_dir, local_feed_dir,
-  secrets_dir, pki_dir, config_dir, correlator_config, ... (absolute paths) and project_name.
+- `RenderResult.compose`: the compose document it wrote, which `up` works on (nothing reads it back).
+- The site's paths (`site_paths`, `SitePaths`) are the site layer's: `minisoc.site`.
 - `SecretSource`/`SecretSpec`/`generate_secret`: the secret source is a parameter (tests inject a fixed one).
 """
 
 from minisoc.render.files import RenderedFile, RenderResult
-from minisoc.render.paths import SitePaths, site_paths
 from minisoc.render.secrets import SecretSource, SecretSpec, generate_secret
 from minisoc.render.site import RenderedSite, render_files, render_site
 
@@ -22,9 +21,7 @@ __all__ = [
     "RenderedSite",
     "SecretSource",
     "SecretSpec",
-    "SitePaths",
     "generate_secret",
     "render_files",
     "render_site",
-    "site_paths",
 ]

@@ -14,6 +14,7 @@ from minisoc.errors import MinisocError
 from minisoc.profile.model import ServiceName, SiteProfile
 from minisoc.render.identity import volume_labels
 from minisoc.render.templating import render_template
+from minisoc.site.layout import SECRETS_DIR_NAME
 
 STACK_GROUPS: dict[str, tuple[ServiceName, ...]] = {
     "zeek": ("zeek",),
@@ -54,7 +55,7 @@ def compose_document(
         document["volumes"] = {name: {"labels": labels} if labels else {} for name in sorted(volumes)}
     secrets = sorted({name for spec in services.values() for name in spec.get("secrets", [])})
     if secrets:
-        document["secrets"] = {name: {"file": f"./secrets/{name}"} for name in secrets}
+        document["secrets"] = {name: {"file": f"./{SECRETS_DIR_NAME}/{name}"} for name in secrets}
     return document
 
 

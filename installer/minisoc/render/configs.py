@@ -19,9 +19,16 @@ from minisoc.render.opensearch_assets import (
     zeek_logs_index_template,
 )
 from minisoc.render.templating import render_template
+from minisoc.site.layout import (
+    ALERTS_INDEX,
+    CORRELATOR_CONFIG_FILE,
+    DASHBOARDS_SAVED_OBJECTS,
+    OPENSEARCH_ISM_DIR,
+)
+from minisoc.site.layout import OPENSEARCH_INDEX_TEMPLATES_DIR as TEMPLATES_DIR
 
 
-def _text(path: str, text: str) -> RenderedFile:
+def _text(path: str | PurePosixPath, text: str) -> RenderedFile:
     return RenderedFile(PurePosixPath(path), text.encode("utf-8"))
 
 
@@ -43,12 +50,10 @@ def config_files(
                 "config/opensearch/jvm.options.d/heap.options",
                 render_template(environment, "opensearch/heap.options.j2", context),
             ),
+            _text(TEMPLATES_DIR / f"{ALERTS_INDEX}.json", dump_json(alerts_index_template())),
+            _text(TEMPLATES_DIR / "zeek-logs.json", dump_json(zeek_logs_index_template())),
             _text(
-                "config/opensearch/index-templates/minisoc-alerts.json", dump_json(alerts_index_template())
-            ),
-            _text("config/opensearch/index-templates/zeek-logs.json", dump_json(zeek_logs_index_template())),
-            _text(
-                f"config/opensearch/ism/{RETENTION_POLICY}.json",
+                OPENSEARCH_ISM_DIR / f"{RETENTION_POLICY}.json",
                 dump_json(retention_policy(profile.opensearch.retention_days)),
             ),
         ]
@@ -58,10 +63,10 @@ def config_files(
                 "config/dashboards/opensearch_dashboards.yml",
                 render_template(environment, "opensearch/opensearch_dashboards.yml.j2", context),
             ),
-            _text("config/dashboards/saved-objects.ndjson", dashboards_saved_objects()),
+            _text(DASHBOARDS_SAVED_OBJECTS, dashboards_saved_objects()),
         ]
     if "misp-core" in services:
         files.append(_text("config/misp/misp.env", render_template(environment, "misp/misp.env.j2", context)))
     if "correlator" in services:
-        files.append(_text("config/correlator/correlator.yaml", correlator_yaml(profile)))
+        files.append(_text(CORRELATOR_CONFIG_FILE, correlator_yaml(profile)))
     return files

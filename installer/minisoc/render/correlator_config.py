@@ -19,8 +19,9 @@ from minisoc.correlator.config import (
     SinkConfig,
 )
 from minisoc.profile.model import SiteProfile
-from minisoc.render.opensearch_assets import ALERTS_INDEX, LOGS_INDEX_PREFIX
+from minisoc.render.opensearch_assets import LOGS_INDEX_PREFIX
 from minisoc.render.secrets import MISP_AUTOMATION_KEY, OPENSEARCH_CORRELATOR
+from minisoc.site.layout import ALERTS_INDEX
 
 LOCAL_FEED_NAME = "local"
 LOCAL_FEED_URL = "http://feedserver:8080/"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from minisoc.security.files import (
     PRIVATE_DIR_MODE,
@@ -42,6 +43,7 @@ class RenderResult:
     security_files: tuple[PurePosixPath, ...] = field(default=())  # PKI and OpenSearch security plugin files
     restarts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # service -> what changed for it
     recovered: bool = False  # an interrupted render's swap was finished first
+    compose: dict[str, Any] = field(default_factory=dict)  # the document compose.yaml now holds
 
     @property
     def unchanged(self) -> tuple[PurePosixPath, ...]:

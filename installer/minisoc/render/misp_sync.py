@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from minisoc.errors import UsageError
 from minisoc.profile.model import SiteProfile, SyncServer
 from minisoc.render.files import RenderedFile
+from minisoc.site import read_secret
 
 SYNC_ENV = PurePosixPath("secrets/misp-sync-servers.env")
 
@@ -32,11 +33,8 @@ def sync_server_data(server: SyncServer, key: str) -> dict[str, object]:
 
 def _key(site_dir: Path, index: int, server: SyncServer) -> str:
     where = f"intel.misp.sync_servers.{index}.key_file"
-    try:
-        key = (site_dir / str(server.key_file)).read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise UsageError(f"{where}: cannot read {server.key_file} ({error.strerror or error})",
-                         "put the key the remote MISP gave this site in that file, mode 0600") from None
+    key = read_secret(site_dir / str(server.key_file), where=f"{where}: {server.key_file}",
+                      hint="put the key the remote MISP gave this site in that file, mode 0600")
     if not key.isalnum():
         raise UsageError(f"{where}: {server.key_file} does not hold a MISP key (letters and digits)",
                          "put the key the remote MISP gave this site in that file")

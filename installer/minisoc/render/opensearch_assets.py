@@ -12,12 +12,12 @@ import json
 from typing import Any
 
 from minisoc.correlator.sinks.opensearch_templates import alerts_template, zeek_logs_template
+from minisoc.site.layout import ALERTS_INDEX
 
-ALERTS_INDEX = "minisoc-alerts"
 LOGS_INDEX_PREFIX = "zeek"
 RETENTION_POLICY = "minisoc-retention"
-ALERTS_INDEX_PATTERN_ID = "minisoc-alerts-pattern"
-ALERTS_SEARCH_ID = "minisoc-alerts-recent"
+ALERTS_INDEX_PATTERN_ID = f"{ALERTS_INDEX}-pattern"
+ALERTS_SEARCH_ID = f"{ALERTS_INDEX}-recent"
 
 def dump_json(document: object) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -15,11 +15,11 @@ from pathlib import Path, PurePosixPath
 
 from minisoc.profile.model import SiteProfile
 from minisoc.render.files import RenderedFile
-from minisoc.render.paths import ENV_FILE_NAME
 from minisoc.render.secrets import SecretSource, generate_secret
 from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR
 from minisoc.render.site import StagedSite, render_files, site_io_error, stage_site
 from minisoc.render.staging import Stage, finished_swap_pending
+from minisoc.site.layout import ENV_FILE_NAME
 
 MASK = "********"
 
@@ -69,7 +69,7 @@ def plan_site(
     written = set(staged.swap.files)
     unchanged = [path for path in (*in_memory, *staged.security_files) if path not in written]
     notes = [f"{_relative(root, folder)}/: would be created" for folder in staged.swap.folders]
-    if any(path.is_relative_to(SECURITY_CONFIG_DIR) for path in written) and (root / "pki").is_dir():
+    if any(path.is_relative_to(SECURITY_CONFIG_DIR) for path in written) and (root / PKI_DIR).is_dir():
         notes.append(
             f"{SECURITY_CONFIG_DIR}/ changes: OpenSearch loads it only when its security index is first "
             "created; apply it to a running cluster with securityadmin (docs/security.md)"

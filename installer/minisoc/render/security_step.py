@@ -27,10 +27,11 @@ from minisoc.security.cert_specs import DASHBOARDS, MISP, OPENSEARCH_NODE, defau
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN as ADMIN_CERT
 from minisoc.security.certs import PkiResult, check_site_ca, ensure_site_pki
 from minisoc.security.files import ensure_private_dir
+from minisoc.site.layout import PKI_DIR_NAME
 
 PKI_ORGANIZATION = "minisoc"
 SECURITY_CONFIG_DIR = PurePosixPath("config/opensearch/security")  # relative to SITE_DIR
-PKI_DIR = PurePosixPath("pki")
+PKI_DIR = PurePosixPath(PKI_DIR_NAME)
 OPENSEARCH_CONFIG = "/usr/share/opensearch/config"
 DASHBOARDS_CERTS = "/usr/share/opensearch-dashboards/config/certs"
 # misp-docker's entrypoint_nginx.sh: a self-signed certificate is made only when one of these is missing

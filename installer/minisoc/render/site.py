@@ -22,7 +22,6 @@ from minisoc.render.context import template_context
 from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.images import LockFile, format_lock, read_lock, resolve_images
 from minisoc.render.misp_sync import misp_sync_files
-from minisoc.render.paths import ENV_FILE_NAME, FEED_MANIFEST_NAME, LOCK_FILE_NAME, SitePaths, site_paths
 from minisoc.render.restarts import services_to_restart
 from minisoc.render.secrets import (
     ALL_SECRETS,
@@ -40,6 +39,14 @@ from minisoc.render.staging import Stage, SwapList, check_targets, finish_interr
 from minisoc.render.stale import stale_config_files
 from minisoc.render.templating import stack_environment
 from minisoc.security.secrets import SecretStore
+from minisoc.site import SitePaths, site_paths
+from minisoc.site.layout import (
+    COMPOSE_FILE_NAME,
+    ENV_FILE_NAME,
+    FEED_MANIFEST_NAME,
+    LOCK_FILE_NAME,
+    SECRETS_DIR_NAME,
+)
 
 
 @dataclass(frozen=True)
@@ -57,17 +64,22 @@ class RenderedSite:
 
 
 def render_files(
-    site_dir: Path, profile: SiteProfile, *, secrets: SecretSource = generate_secret
+    site_dir: Path,
+    profile: SiteProfile,
+    *,
+    secrets: SecretSource = generate_secret,
+    paths: SitePaths | None = None,
 ) -> RenderedSite:
-    """Every managed file of the site, computed in memory; reads existing secrets and lock, writes nothing."""
-    paths = site_paths(site_dir, profile)
+    """Every managed file of the site, computed in memory; reads existing secrets and lock, writes nothing.
+    `paths`: the site's paths when the caller has them already (else computed from the profile)."""
+    paths = paths or site_paths(site_dir, profile)
     secret_values = _secret_values(paths, profile, secrets)
     lock = resolve_images(profile, read_lock(paths.lock_file))
     environment = stack_environment()
     context = template_context(profile, lock)
     compose = compose_document(environment, context, profile, secret_values)
     files = [
-        RenderedFile(PurePosixPath("compose.yaml"), compose_yaml(compose).encode("utf-8")),
+        RenderedFile(PurePosixPath(COMPOSE_FILE_NAME), compose_yaml(compose).encode("utf-8")),
         RenderedFile(PurePosixPath(LOCK_FILE_NAME), format_lock(lock).encode("utf-8")),
         RenderedFile(PurePosixPath(ENV_FILE_NAME), format_env(secret_values).encode("utf-8"), secret=True),
         *config_files(environment, context, profile),
@@ -128,15 +140,19 @@ def render_site(
     *,
     secrets: SecretSource = generate_secret,
     now: datetime | None = None,
+    paths: SitePaths | None = None,
 ) -> RenderResult:
     """Render the site: compose.yaml, .env, secrets, config files, minisoc.lock, the log and feed folders,
     the PKI and the OpenSearch security files. Everything is built in a stage first, then swapped in
-    (see `minisoc.render.staging`): on any error the site is left exactly as it was. Returns what it did.
+    (see `minisoc.render.staging`): on any error the site is left exactly as it was. Returns what it did,
+    with the compose document it wrote (what `up` works on: nothing reads compose.yaml back). `paths`: the
+    site's paths when the caller has them already.
     """
-    root = site_paths(site_dir, profile).site_dir
+    paths = paths or site_paths(site_dir, profile)
+    root = paths.site_dir
     try:
         recovered = finish_interrupted(root)
-        rendered = render_files(site_dir, profile, secrets=secrets)
+        rendered = render_files(site_dir, profile, secrets=secrets, paths=paths)
         with staged(root) as stage:
             result = stage_site(stage, rendered, profile, now)
             stage.swap(result.swap)
@@ -151,6 +167,7 @@ def render_site(
         result.security_files,
         restarts=result.restarts,
         recovered=recovered,
+        compose=rendered.compose,
     )
 
 
@@ -210,7 +227,10 @@ def _secret_files(values: dict[str, str]) -> list[RenderedFile]:
     owners = {spec.name: spec.owner_uid for spec in ALL_SECRETS}
     return [
         RenderedFile(
-            PurePosixPath("secrets") / name, value.encode("utf-8"), secret=True, owner_uid=owners.get(name)
+            PurePosixPath(SECRETS_DIR_NAME) / name,
+            value.encode("utf-8"),
+            secret=True,
+            owner_uid=owners.get(name),
         )
         for name, value in sorted(values.items())
     ]

@@ -26,12 +26,10 @@ from minisoc.correlator.config import CorrelatorConfig, MispApiConfig, load_corr
 from minisoc.correlator.sinks.open import open_configured_store, open_opensearch, open_store_url
 from minisoc.errors import UsageError
 from minisoc.ops.access import service_url
-from minisoc.ops.site import SiteFiles
-from minisoc.ops.site_facts import running_services
-from minisoc.profile.load import PROFILE_FILE_NAME, load_profile
+from minisoc.ops.site_facts import running_services, site_project
+from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
 from minisoc.render.correlator_config import correlator_config
-from minisoc.render.paths import SitePaths, site_paths
 from minisoc.render.secrets import (
     MISP_AUTOMATION_KEY,
     OPENSEARCH_ANALYST,
@@ -46,6 +44,8 @@ from minisoc.review.store import (
     StoreReview,
 )
 from minisoc.security.opensearch import ANALYST_USER, CORRELATOR_USER
+from minisoc.site import SitePaths, read_secret, site_paths
+from minisoc.site.layout import PROFILE_FILE_NAME
 
 Purpose = Literal["list", "ack"]
 USER_FOR: dict[Purpose, tuple[str, SecretSpec]] = {
@@ -76,8 +76,8 @@ def host_view(profile: SiteProfile, paths: SitePaths, purpose: Purpose) -> HostV
         update={
             "url": service_url(binding, "https" if tls else "http"),
             "username": user if tls else "",
-            "password_file": paths.secrets_dir / secret.name if tls else None,
-            "ca_file": paths.pki_dir / "ca.crt" if tls else None,
+            "password_file": paths.secret_file(secret.name) if tls else None,
+            "ca_file": paths.ca_file if tls else None,
             "verify_tls": tls,
         }
     )
@@ -86,7 +86,7 @@ def host_view(profile: SiteProfile, paths: SitePaths, purpose: Purpose) -> HostV
         update={
             "sink": container.sink.model_copy(update={"opensearch": sink}),
             "intel": container.intel.model_copy(update={"misp": misp}),
-            "state_dir": paths.site_dir / ".minisoc-state",
+            "state_dir": paths.state_dir,
         }
     )
     return HostView(config, no_misp_reason)
@@ -96,7 +96,7 @@ def _host_misp(profile: SiteProfile, paths: SitePaths) -> tuple[MispApiConfig | 
     settings = profile.intel.misp
     if not settings.enabled:
         return None, "MISP is not enabled in this site's profile (intel.misp.enabled)"
-    key_file = paths.secrets_dir / MISP_AUTOMATION_KEY.name
+    key_file = paths.secret_file(MISP_AUTOMATION_KEY.name)
     if settings.url is not None:
         return MispApiConfig(url=str(settings.url), key_file=key_file, verify_tls=settings.verify_tls), ""
     binding = profile.ports.misp
@@ -104,43 +104,31 @@ def _host_misp(profile: SiteProfile, paths: SitePaths) -> tuple[MispApiConfig | 
         return None, "the local MISP is not published on the host (set ports.misp in minisoc.yaml)"
     url = service_url(binding, "https") + "/"
     if (paths.pki_dir / "misp.crt").is_file():  # the site PKI's certificate, mounted into misp-core's nginx
-        ca_file = paths.pki_dir / "ca.crt"
+        ca_file = paths.ca_file
         return MispApiConfig(url=url, key_file=key_file, verify_tls=True, ca_file=ca_file), ""
     # no site PKI: misp-docker's own self-signed certificate (the correlator does not verify it either)
     return MispApiConfig(url=url, key_file=key_file, verify_tls=False), ""
 
 
-def read_secret(paths: SitePaths, path: Path) -> str:
-    """A secret file of the site (the error names the file, never its content)."""
-    shown = path.relative_to(paths.site_dir) if path.is_relative_to(paths.site_dir) else path
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise UsageError(
-            f"{shown}: cannot read ({error.strerror or type(error).__name__})",
-            "run `minisoc render SITE_DIR` to create it, as the user who rendered the site (or root)",
-        ) from None
-    if not value:
-        raise UsageError(f"{shown}: empty", "run `minisoc render SITE_DIR` again to generate it")
-    return value
 
 
 def open_site_review(site_dir: Path, purpose: Purpose) -> AlertReview:
     """The review of a site rendered by `minisoc render`: from the host when it can, else in the container."""
     profile = load_profile(site_dir)
     paths = site_paths(site_dir, profile)
-    files = SiteFiles(paths.site_dir)
-    if not files.is_rendered():
+    if not paths.is_rendered():
         raise UsageError(
             f"{paths.compose_file}: the site is not rendered", f"run `minisoc render {site_dir}` first"
         )
     view = host_view(profile, paths, purpose)
     if view is None:
         running = "correlator" in running_services(paths.site_dir, profile.project_name)
-        return ContainerReview(files.project(profile.project_name), running=running)
+        return ContainerReview(site_project(paths, profile.project_name), running=running)
     sink = view.config.sink.opensearch
     assert sink is not None  # host_view only returns OpenSearch views
-    password = read_secret(paths, sink.password_file) if sink.password_file is not None else None
+    password = None
+    if sink.password_file is not None:  # SITE_DIR/secrets/<name> (host_view), named relative to SITE_DIR
+        password = read_secret(sink.password_file, where=sink.password_file.relative_to(paths.site_dir))
     store = open_opensearch(sink, password=password)
     credentials = f" as {sink.username} (password: secrets/, CA: pki/ca.crt)" if sink.password_file else ""
     return StoreReview(

@@ -18,8 +18,9 @@ from minisoc.correlator.sinks.open import AlertRepository
 from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sightings
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import ServiceError, UsageError
+from minisoc.site.layout import CORRELATOR_CONFIG_FILE
 
-SITE_CORRELATOR_CONFIG = Path("config") / "correlator" / "correlator.yaml"
+SITE_CORRELATOR_CONFIG = Path(CORRELATOR_CONFIG_FILE)
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 NO_MISP = "no MISP configured for this store"

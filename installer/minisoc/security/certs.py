@@ -48,6 +48,7 @@ from minisoc.security.files import (
     write_private,
     write_public,
 )
+from minisoc.site.layout import PKI_DIR_NAME
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 __all__ = ["CertInfo", "PkiResult", "ServiceCert", "check_site_ca", "default_service_certs",
@@ -92,7 +93,7 @@ class PkiResult:
 
 def site_pki_dir(site_dir: Path) -> Path:
     """Where a site keeps its PKI."""
-    return site_dir / "pki"
+    return site_dir / PKI_DIR_NAME
 
 
 def ensure_site_pki(pki_dir: Path, *, services: Sequence[ServiceCert], validity_days: int, now: datetime,

@@ -33,6 +33,7 @@ from minisoc.security.files import (
     write_if_changed,
 )
 from minisoc.security.secrets import SecretStore
+from minisoc.site.layout import ALERTS_INDEX
 
 CONFIG_DIR = "/usr/share/opensearch/config"  # the official image; H4's locally built image uses the same path
 SECURITY_DIR = f"{CONFIG_DIR}/opensearch-security"
@@ -56,7 +57,7 @@ def opensearch_passwords(store: SecretStore) -> dict[str, str]:
 
 
 def render_security_config(out_dir: Path, *, passwords: Mapping[str, str], admin_dn: str,
-                           node_dns: Sequence[str], alerts_index: str = "minisoc-alerts",
+                           node_dns: Sequence[str], alerts_index: str = ALERTS_INDEX,
                            logs_index_prefix: str = "zeek", bcrypt_rounds: int = 12,
                            owner_uid: int | None = OPENSEARCH_UID) -> list[Path]:
     """Write the security plugin's configuration files into `out_dir`; return their paths (sorted).

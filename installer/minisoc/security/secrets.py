@@ -3,7 +3,8 @@
 Where secrets live (nowhere else):
 
 - `SITE_DIR/secrets/<name>`: one file per secret, mode 0600, directory 0700, no trailing newline. Mounted
-  into containers as compose `secrets:` (file), or read by `minisoc` itself. The canonical copy.
+  into containers as compose `secrets:` (file), or read by `minisoc` itself. The canonical copy. Read
+  through `minisoc.site.secret_file` (the one reader: one trailing newline stripped, one-line errors).
 - `SITE_DIR/.env`: mode 0600, for the few values compose must interpolate into a container's environment
   (images without a `*_FILE` convention). Written by `minisoc render` (`minisoc.render.secrets.format_env`).
 
@@ -27,11 +28,10 @@ from minisoc.security.files import (
     hand_over,
     write_private,
 )
+from minisoc.site.layout import ENV_FILE_NAME, SECRETS_DIR_NAME
+from minisoc.site.secret_file import read_secret_if_present, secret_problem
 
-SECRETS_DIRNAME = "secrets"
-ENV_FILENAME = ".env"
 MIN_SCANNABLE_LENGTH = 8  # shorter values would match by chance; generated secrets are 40+ characters
-MAX_SECRET_LENGTH = 4096
 REDACTED = "********"
 
 _SECRET_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -53,8 +53,8 @@ class SecretStore:
 
     def __init__(self, site_dir: Path) -> None:
         self.site_dir = site_dir
-        self.secrets_dir = site_dir / SECRETS_DIRNAME
-        self.env_path = site_dir / ENV_FILENAME
+        self.secrets_dir = site_dir / SECRETS_DIR_NAME
+        self.env_path = site_dir / ENV_FILE_NAME
 
     def path(self, name: str) -> Path:
         """The file of secret `name` (a bare name: no '/', no '..', cannot point outside secrets/)."""
@@ -65,24 +65,7 @@ class SecretStore:
 
     def get(self, name: str) -> str | None:
         """The value of secret `name`, or None when it was never generated."""
-        path = self.path(name)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except IsADirectoryError:
-            raise UsageError(f"{path}: is a folder where minisoc keeps a secret file",
-                             hint="move that folder away (minisoc never deletes a folder), then try again",
-                             ) from None
-        except NotADirectoryError:
-            raise UsageError(f"{self.secrets_dir}: is a file where minisoc render needs a folder",
-                             hint="move that file away (render never deletes what it did not write), then "
-                                  "render again") from None
-        except OSError as error:
-            raise UsageError(f"{path}: cannot be read ({type(error).__name__})",
-                             hint="check its owner and mode (0600, owned by the user running minisoc)",
-                             ) from None
-        return _checked_value(path, raw)
+        return read_secret_if_present(self.path(name))
 
     def ensure(self, name: str, *, generate: Callable[[], str] = token, owner_uid: int | None = None) -> str:
         """The value of secret `name`, generated (and written 0600) only if it does not exist yet."""
@@ -113,19 +96,14 @@ class SecretStore:
 
     def _write(self, name: str, value: str, owner_uid: int | None) -> str:
         path = self.path(name)
-        _checked_value(path, value.encode())
+        problem = secret_problem(value)
+        if problem is not None:
+            raise UsageError(f"{path}: not a usable secret ({problem})",
+                             hint="generate a value on one line, of at most 4096 characters")
         ensure_private_dir(self.secrets_dir)
         write_private(path, value.encode())
         hand_over(path, owner_uid)
         return value
-
-
-def _checked_value(path: Path, raw: bytes) -> str:
-    value = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-    if not value or len(value) > MAX_SECRET_LENGTH or "\x00" in value or "\n" in value:
-        raise UsageError(f"{path}: not a usable secret (empty, too long, or several lines)",
-                         hint="delete the file and run `minisoc render` to generate a new one")
-    return value
 
 
 def redact(text: str, secrets_to_hide: Iterable[str]) -> str:

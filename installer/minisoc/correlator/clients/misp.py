@@ -20,7 +20,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from minisoc.errors import ServiceError, UsageError
+from minisoc.errors import ServiceError
+from minisoc.site import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,7 @@ def checked(reply: Any, what: str, hint: str = "check the key's role and the MIS
 
 
 def read_key(path: Path) -> str:
-    """The MISP key in a secret file (stripped), or UsageError naming the file (never its content)."""
-    try:
-        key = path.read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise UsageError(
-            f"intel.misp.key_file: cannot read {path} ({error.strerror or error})",
-            "check the secret file mount and its mode",
-        ) from None
-    if not key:
-        raise UsageError(f"intel.misp.key_file: {path} is empty", "put the MISP automation key in it")
-    return key
+    """The MISP key in a secret file (see `minisoc.site.secret_file`), or UsageError naming the file (never
+    its content)."""
+    hint = "check the secret file mount, its mode and its content"
+    return read_secret(path, where=f"intel.misp.key_file: {path}", hint=hint)

@@ -33,7 +33,8 @@ from opensearchpy.exceptions import TransportError
 
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.typing import SinkUnavailable
-from minisoc.errors import ServiceError, UsageError
+from minisoc.errors import ServiceError
+from minisoc.site import read_secret
 from minisoc.tls import client_context
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
@@ -72,14 +73,11 @@ def open_client(
 ) -> OpenSearch:
     """A client for the correlator's `sink.opensearch` (password given, or read from its secret file)."""
     if password is None and config.password_file is not None:
-        try:
-            password = config.password_file.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise UsageError(
-                f"sink.opensearch.password_file: cannot read {config.password_file} "
-                f"({error.strerror or error})",
-                "check the secret file mount and its mode",
-            ) from None
+        password = read_secret(
+            config.password_file,
+            where=f"sink.opensearch.password_file: {config.password_file}",
+            hint="check the secret file mount, its mode and its content",
+        )
     return connect_opensearch(
         config.url,
         username=config.username,

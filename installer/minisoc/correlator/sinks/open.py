@@ -17,6 +17,7 @@ from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
 from minisoc.correlator.sinks.sqlite import SqliteAlertSink
 from minisoc.correlator.typing import AlertSink, AlertStore
 from minisoc.errors import UsageError
+from minisoc.site.layout import ALERTS_INDEX
 
 PASSWORD_ENV = "MINISOC_OPENSEARCH_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
 PASSWORD_FILE_ENV = "MINISOC_OPENSEARCH_PASSWORD_FILE"  # noqa: S105
@@ -75,7 +76,7 @@ def _opensearch_config(url: str) -> tuple[OpenSearchSinkConfig, str | None]:
             "--store: do not put a password in the URL (it would show in the process list)",
             f"set {PASSWORD_ENV} or {PASSWORD_FILE_ENV} instead",
         )
-    index = parts.path.strip("/") or "minisoc-alerts"
+    index = parts.path.strip("/") or ALERTS_INDEX
     base = urlunsplit(
         (
             parts.scheme,
