@@ -14,7 +14,9 @@ from minisoc.correlator.model import KIND_DOMAIN, KIND_FILENAME, KIND_IP, KIND_U
 from minisoc.render import render_site
 
 
-def indicator(value: str, kind: str = KIND_IP, *, level: int | None = None, ts: int | None = None) -> Indicator:
+def indicator(
+    value: str, kind: str = KIND_IP, *, level: int | None = None, ts: int | None = None
+) -> Indicator:
     return Indicator(value=value, kind=kind, type="ip-dst", source="feed", threat_level=level, timestamp=ts)
 
 
