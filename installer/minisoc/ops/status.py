@@ -12,6 +12,7 @@ from typing import Any
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
+from minisoc.ops.sensor_status import sensor_lines, sensor_status
 from minisoc.render.opensearch_assets import ALERTS_INDEX
 
 
@@ -61,6 +62,13 @@ def intel_status(site: Site) -> dict[str, Any]:
         "sources": intel_sources(site),
         "sightings": {k: int(v) for k, v in by_label(samples, "minisoc_sightings_total", "outcome").items()},
         "log_storage": log_storage(samples),
+        "zeek_intel_export": {
+            "items": int(total(samples, "minisoc_zeek_intel_exported")),
+            "left_out_by_budget": int(total(samples, "minisoc_zeek_intel_left_out")),
+        },
+        "rotated_logs": {
+            k: int(v) for k, v in by_label(samples, "minisoc_rotated_logs_total", "action").items()
+        },
     }
 
 
@@ -86,6 +94,21 @@ def log_storage_lines(storage: dict[str, Any]) -> list[str]:
         reasons = ", ".join(f"{n} {reason}" for reason, n in ignored.items())
         lines.append(f"log files ignored: {sum(ignored.values())} ({reasons}); the correlator's /healthz "
                      "lists them (components.logs.ignored_files)")
+    return lines
+
+
+def export_lines(intel: dict[str, Any]) -> list[str]:
+    """The Zeek intel export's size (and what the budget left out) and the rotated logs handled."""
+    lines = []
+    export = intel.get("zeek_intel_export")
+    if export:
+        left_out = export.get("left_out_by_budget") or 0
+        budget = f", {left_out} left out by sensor.zeek_intel.max_items" if left_out else ""
+        lines.append(f"zeek intel export: {export.get('items', 0)} items{budget}")
+    rotated = intel.get("rotated_logs") or {}
+    if any(rotated.values()):
+        lines.append(f"rotated logs: {rotated.get('gzipped', 0)} gzipped, {rotated.get('deleted', 0)} "
+                     "deleted past retention (since the correlator started)")
     return lines
 
 
@@ -183,6 +206,7 @@ def site_status(site_dir: Path) -> dict[str, Any]:
         result["intel"] = intel_status(site)
     if "opensearch" in running:
         result["alerts"] = alerts_status(site)
+    result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
     result["all_ready"] = (
         bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
     )
@@ -209,6 +233,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
                     "by MISP (no such attribute or value there)"
                 )
             lines.extend(log_storage_lines(intel.get("log_storage") or {}))
+            lines.extend(export_lines(intel))
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")
@@ -219,6 +244,8 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.append(f"alerts: {alerts['count']}{age}")
         else:
             lines.append(f"alerts: {alerts['error']}")
+    if status.get("sensor"):
+        lines.extend(sensor_lines(status["sensor"]))
     for key, value in status["paths"].items():
         lines.append(f"{key}: {value}")
     verify = status["verify"]
