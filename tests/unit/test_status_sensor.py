@@ -158,3 +158,12 @@ def test_status_json_has_the_sensor_even_with_nothing_running(
     assert sensor["packets"]["received"] == 42 and sensor["last_write_age_s"]["stats"] >= 0
     assert main(["status", str(site)]) == 0
     assert "packets: 42 received, 1 dropped" in capsys.readouterr().out
+
+
+def test_the_rendered_sensor_writes_the_logs_status_reads(tmp_path: Path) -> None:
+    """Without policy/misc/stats and capture-loss (zeekctl's local.zeek loads them; a plain zeek does not),
+    a live sensor writes neither stats.log nor capture_loss.log and status has no packet figures."""
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    local = (site / "config" / "zeek" / "local.zeek").read_text().splitlines()
+    assert "@load policy/misc/stats" in local and "@load policy/misc/capture-loss" in local
