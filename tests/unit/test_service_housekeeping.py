@@ -1,5 +1,5 @@
 """The service gzips the rotated logs it has read (real Zeek 8.0.10 logs of sshguess.pcap, renamed as Zeek
-rotates them) and the alerts stay exactly once: across later steps and across a restart from the checkpoint."""
+rotates them) and alerts stay exactly once: across later steps and across a restart from the checkpoint."""
 
 from __future__ import annotations
 
