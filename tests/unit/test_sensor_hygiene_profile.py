@@ -68,3 +68,20 @@ def test_an_external_sensors_logs_are_only_read(tmp_path: Path) -> None:
     assert isinstance(logs, dict)
     assert logs["housekeeping"] is None
     assert log_mount(correlator)["read_only"] is True
+
+
+def test_retention_shorter_than_the_retro_hunt_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "minisoc.yaml").write_text(
+        VALID + "sensor: {retention_days: 3}\nintel: {retro_hunt_days: 7}\n", encoding="utf-8"
+    )
+    assert main(["profile", "check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: sensor.retention_days: 3 days is shorter than intel.retro_hunt_days (7): the retro-hunt "
+        "would miss the logs deleted before; hint: set sensor.retention_days to at least 7, or lower "
+        "intel.retro_hunt_days"
+    ]
+    external = "sensor: {mode: external, retention_days: 3}\nintel: {retro_hunt_days: 7}\n"
+    (tmp_path / "minisoc.yaml").write_text(VALID + external, encoding="utf-8")
+    assert main(["profile", "check", str(tmp_path)]) == 0  # an external sensor's logs are not pruned here
