@@ -166,3 +166,16 @@ def test_finished_needs_the_same_name_and_the_whole_file() -> None:
                        done=True)
     assert finished(done, "x.log.gz", 300) and not finished(done, "x.log.gz", 400)
     assert not finished(None, ROTATED, 0)
+
+
+def test_an_archive_left_half_written_by_a_killed_run_is_removed_and_made_again(tmp_path: Path) -> None:
+    logs, state = tmp_path / "logs", tmp_path / "state"
+    logs.mkdir()
+    written(logs / ROTATED, conn_lines(20), age_days=1)
+    half = written(logs / f".{ROTATED}.gz.tmp", b"\x1f\x8b\x08\x00half")
+    other = written(logs / ".somebody-elses.tmp", b"not ours")
+    tailer = LogTailer(logs, state)
+    assert drain(tailer) == 20
+    assert housekeeper(logs, state).run().gzipped == [ROTATED]
+    assert not half.exists() and other.exists()
+    assert gzip.decompress((logs / (ROTATED + ".gz")).read_bytes()) == conn_lines(20)

@@ -44,6 +44,11 @@ def is_rotated_name(name: str) -> bool:
     return ROTATED_NAME.match(name) is not None
 
 
+def is_leftover_temporary(name: str) -> bool:
+    """`.<rotated name>.gz.tmp`: an archive a killed run was writing (one process runs housekeeping)."""
+    return name.startswith(".") and name.endswith(".gz.tmp") and is_rotated_name(name[1:-len(".gz.tmp")])
+
+
 @dataclass
 class HousekeepingRun:
     """What one run did, and the rotated files it left because the correlator has not finished them."""
@@ -128,7 +133,10 @@ class RotatedLogs:
         try:
             files = load_checkpoint(self.checkpoint_path)
             with os.scandir(self.log_dir) as entries:
-                names = sorted(entry.name for entry in entries if is_rotated_name(entry.name))
+                every = [entry.name for entry in entries]
+            for name in filter(is_leftover_temporary, every):
+                (self.log_dir / name).unlink(missing_ok=True)
+            names = sorted(filter(is_rotated_name, every))
         except (OSError, LogSourceError) as error:
             result.error = f"{self.log_dir}: {getattr(error, 'message', None) or error}"
             return result
