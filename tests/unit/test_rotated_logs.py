@@ -179,3 +179,21 @@ def test_an_archive_left_half_written_by_a_killed_run_is_removed_and_made_again(
     assert housekeeper(logs, state).run().gzipped == [ROTATED]
     assert not half.exists() and other.exists()
     assert gzip.decompress((logs / (ROTATED + ".gz")).read_bytes()) == conn_lines(20)
+
+
+def test_the_tailer_polling_while_a_gzip_is_under_way_reads_nothing_twice(tmp_path: Path) -> None:
+    """Housekeeping runs in a thread beside the tail: every state it passes through, as the tailer sees it."""
+    logs, state = tmp_path / "logs", tmp_path / "state"
+    logs.mkdir()
+    data = conn_lines(50)
+    plain = written(logs / ROTATED, data, age_days=1)
+    tailer = LogTailer(logs, state)
+    assert drain(tailer) == 50
+    temporary = written(logs / f".{ROTATED}.gz.tmp", gzip.compress(data)[:40])  # being written
+    assert drain(tailer) == 0
+    written(temporary, gzip.compress(data)).replace(logs / (ROTATED + ".gz"))  # renamed, plain still there
+    assert drain(tailer) == 0
+    plain.unlink()
+    assert drain(tailer) == 0
+    tailer.close()
+    assert drain(LogTailer(logs, state)) == 0

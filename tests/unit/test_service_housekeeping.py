@@ -50,6 +50,7 @@ def test_gzipping_what_was_read_never_alerts_twice(tmp_path: Path, shared_data: 
 
     first = service(tmp_path, store)
     first.step()
+    first.wait_housekeeping()
     alerts = store.count()
     assert alerts >= 22  # 11 connections x (conn, ssh) in the rotated pair alone
     assert sorted(p.name for p in logs.iterdir()) == [
@@ -58,6 +59,7 @@ def test_gzipping_what_was_read_never_alerts_twice(tmp_path: Path, shared_data: 
     assert first.metrics.rotated_compressed_total == 2 and first.metrics.housekeeping_error is None
     assert 'minisoc_rotated_logs_total{action="gzipped"} 2' in first.metrics.render()
     first.step()
+    first.wait_housekeeping()
     first.parts.log_source.close()  # type: ignore[attr-defined]
 
     service(tmp_path, store).step()  # a restart from the committed checkpoint
@@ -75,5 +77,6 @@ def test_past_retention_the_read_archives_go(tmp_path: Path, shared_data: Path) 
     store = SqliteAlertSink(tmp_path / "alerts.db")
     keeper = service(tmp_path, store, retention_days=1)
     keeper.step()
+    keeper.wait_housekeeping()
     assert store.count() == 11 and not rotated.exists() and list(logs.iterdir()) == []
     assert keeper.metrics.rotated_deleted_total == 1

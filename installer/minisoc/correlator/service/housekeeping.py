@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 # Log::default_rotation_date_format (%Y-%m-%d-%H-%M-%S) after the log's path, then the writer's extension
 ROTATED_NAME = re.compile(r"^[^.].*\.\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.(?:log|json)(?:\.gz)?$")
 GZIP_LEVEL = 6
-RUN_BUDGET_S = 20.0  # a run stops gzipping after this long (the loop must go on reading); the next goes on
 
 
 def is_rotated_name(name: str) -> bool:
@@ -101,7 +100,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class RotatedLogs:
-    """Runs every `interval_s` from the service loop, after its batches are committed (module docstring)."""
+    """Runs every `interval_s` from the service loop (in a thread of its own), after its batches are
+    committed. It reads the committed checkpoint from disk: it never acts on a position not yet durable."""
 
     def __init__(
         self,
@@ -112,7 +112,6 @@ class RotatedLogs:
         compress: bool = True,
         interval_s: float = 300.0,
         clock: Callable[[], float] = time.time,
-        budget_s: float = RUN_BUDGET_S,
     ) -> None:
         self.log_dir = Path(log_dir)
         self.checkpoint_path = Path(checkpoint_path)
@@ -120,7 +119,6 @@ class RotatedLogs:
         self.compress = compress
         self.interval_s = interval_s
         self.clock = clock
-        self.budget_s = budget_s
         self._next_run = 0.0
 
     def due(self) -> bool:
@@ -140,18 +138,15 @@ class RotatedLogs:
         except (OSError, LogSourceError) as error:
             result.error = f"{self.log_dir}: {getattr(error, 'message', None) or error}"
             return result
-        started = time.monotonic()
         for name in names:
             try:
-                self._one(self.log_dir / name, files, result, started)
+                self._one(self.log_dir / name, files, result)
             except OSError as error:  # e.g. the log directory is read-only for the correlator
                 result.error = f"{self.log_dir / name}: {error.strerror or error}"
                 log.warning("log housekeeping: %s", result.error)
         return result
 
-    def _one(
-        self, path: Path, files: dict[str, TrackedFile], result: HousekeepingRun, started: float
-    ) -> None:
+    def _one(self, path: Path, files: dict[str, TrackedFile], result: HousekeepingRun) -> None:
         try:
             status = path.stat(follow_symlinks=False)
         except FileNotFoundError:
@@ -167,11 +162,7 @@ class RotatedLogs:
             path.unlink()
             result.deleted.append(path.name)
             return
-        if (
-            self.compress
-            and not entry.compressed
-            and entry.fp_len >= MIN_MATCH_BYTES  # else the tailer could not recognise the archive
-            and time.monotonic() - started < self.budget_s
-        ):
+        if self.compress and not entry.compressed and entry.fp_len >= MIN_MATCH_BYTES:  # else the tailer
+            # could not recognise the archive as the file it read
             gzip_in_place(path)
             result.gzipped.append(path.name)

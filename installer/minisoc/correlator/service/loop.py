@@ -34,6 +34,7 @@ from minisoc.correlator.sinks.sightings import sightings_for
 from minisoc.correlator.typing import IntelSource, LogBatch, LogSource, SightingSink, SinkUnavailable
 
 log = logging.getLogger(__name__)
+HOUSEKEEPING_STOP_WAIT_S = 30.0  # on stop, a gzip under way gets this long to finish
 STALE_LOOP_FACTOR = (
     10.0  # /healthz fails when no loop iteration finished for this many poll intervals (+60 s)
 )
@@ -78,6 +79,7 @@ class CorrelatorService:
         self._next_export_refresh = 0.0  # an unchanged set is rewritten when this passes (see export.py)
         self._pending: LogBatch | None = None  # a batch whose sinks refused it: retried before reading on
         self._first_load = not parts.intel.restored
+        self._housekeeper: threading.Thread | None = None  # gzips in the background: the tail goes on
         self.retro_queue = parts.retro_queue or RetroQueue(parts.intel.directory.parent / RETRO_QUEUE_FILE)
         for name in (getattr(source, "name", "?") for source in parts.sources):
             self.metrics.sources.setdefault(name, SourceState())
@@ -98,6 +100,7 @@ class CorrelatorService:
         while not self.stop_requested.is_set():
             self.step()
             self.stop_requested.wait(self.parts.poll_interval_s)
+        self.wait_housekeeping(HOUSEKEEPING_STOP_WAIT_S)  # a half-written archive is redone at the next start
 
     def step(self) -> None:
         """One iteration: intel sync when due, buffered retries, then whatever the logs hold now."""
@@ -284,12 +287,25 @@ class CorrelatorService:
             drain()
 
     def housekeep(self, rotated: RotatedLogs) -> None:
-        """Gzip and prune the rotated logs the committed checkpoint shows read (after this step's commits)."""
-        run = rotated.run()
-        with self.metrics.lock:
-            self.metrics.rotated_compressed_total += len(run.gzipped)
-            self.metrics.rotated_deleted_total += len(run.deleted)
-            self.metrics.housekeeping_error = run.error
+        """Gzip and prune the rotated logs the committed checkpoint shows read, in a thread of its own (100
+        MiB of JSON take ~9 s to gzip here): the tailer meanwhile waits for an archive whose plain file is
+        still there, then recognises it (zeek/tail.py). One run at a time."""
+        if self._housekeeper is not None and self._housekeeper.is_alive():
+            return
+
+        def work() -> None:
+            run = rotated.run()
+            with self.metrics.lock:
+                self.metrics.rotated_compressed_total += len(run.gzipped)
+                self.metrics.rotated_deleted_total += len(run.deleted)
+                self.metrics.housekeeping_error = run.error
+
+        self._housekeeper = threading.Thread(target=work, name="log-housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    def wait_housekeeping(self, timeout_s: float | None = None) -> None:
+        if self._housekeeper is not None:
+            self._housekeeper.join(timeout_s)
 
     # -- health --
 
