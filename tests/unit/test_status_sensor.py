@@ -119,7 +119,9 @@ def test_a_missing_log_folder_is_said_plainly(tmp_path: Path) -> None:
 def test_the_export_count_and_what_the_budget_left_out(tmp_path: Path) -> None:
     metrics = ServiceMetrics(export_indicators=200_000, export_left_out=4_441, rotated_compressed_total=3,
                              rotated_deleted_total=1)
-    server = StatusServer("127.0.0.1", 0, lambda: (200, {"components": {}}), metrics.render)
+    denied = "/logs/zeek/conn.2026-12-04-10-00-00.log: Permission denied"
+    body = {"components": {"logs": {"housekeeping_error": denied}}}
+    server = StatusServer("127.0.0.1", 0, lambda: (200, body), metrics.render)
     server.start()
 
     class Where:
@@ -135,6 +137,8 @@ def test_the_export_count_and_what_the_budget_left_out(tmp_path: Path) -> None:
     assert export_lines(intel) == [
         "zeek intel export: 200000 items, 4441 left out by sensor.zeek_intel.max_items",
         "rotated logs: 3 gzipped, 1 deleted past retention (since the correlator started)",
+        f"rotated logs: not gzipped or pruned: {denied} (docs/operations.md, Retention: the correlator must "
+        "be able to write the log folder)",
     ]
 
 

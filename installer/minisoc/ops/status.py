@@ -59,7 +59,7 @@ def intel_status(site: Site) -> dict[str, Any]:
         "sync_ok": {k: bool(v) for k, v in by_label(samples, "minisoc_intel_sync_ok", "source").items()},
         "alerts_raised": int(total(samples, "minisoc_alerts_total")),
         "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
-        "sources": intel_sources(site),
+        **sources_and_housekeeping(site),
         "sightings": {k: int(v) for k, v in by_label(samples, "minisoc_sightings_total", "outcome").items()},
         "log_storage": log_storage(samples),
         "zeek_intel_export": {
@@ -109,23 +109,35 @@ def export_lines(intel: dict[str, Any]) -> list[str]:
     if any(rotated.values()):
         lines.append(f"rotated logs: {rotated.get('gzipped', 0)} gzipped, {rotated.get('deleted', 0)} "
                      "deleted past retention (since the correlator started)")
+    if intel.get("housekeeping_error"):
+        error = intel["housekeeping_error"]
+        lines.append(f"rotated logs: not gzipped or pruned: {error} (docs/operations.md, Retention: the "
+                     "correlator must be able to write the log folder)")
     return lines
 
 
-def intel_sources(site: Site) -> dict[str, dict[str, Any]] | None:
-    """Per intel source (from the correlator's /healthz): state, indicators, last error. A MISP that does not
-    answer is named here with its error, not hidden behind the other sources' indicator count."""
+SOURCE_KEYS = ("state", "indicators", "last_error", "sync_age_seconds")
+
+
+def sources_and_housekeeping(site: Site) -> dict[str, Any]:
+    """From the correlator's /healthz: per intel source its state, indicators and last error (a MISP that
+    does not answer is named here with its error, not hidden behind the other sources' indicator count), and
+    why the rotated logs were not gzipped or pruned, if so. `sources`: None when /healthz does not answer."""
     try:
         body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
     except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
         body = json.loads(error.read() or b"{}")
     except (OSError, ValueError, MinisocError):
-        return None
-    sources = body.get("components", {}).get("intel", {}).get("sources", {}) if isinstance(body, dict) else {}
+        return {"sources": None, "housekeeping_error": None}
+    components = body.get("components", {}) if isinstance(body, dict) else {}
+    sources = components.get("intel", {}).get("sources", {})
     return {
-        str(name): {key: info.get(key) for key in ("state", "indicators", "last_error", "sync_age_seconds")}
-        for name, info in sorted(sources.items())
-        if isinstance(info, dict)
+        "sources": {
+            str(name): {key: info.get(key) for key in SOURCE_KEYS}
+            for name, info in sorted(sources.items())
+            if isinstance(info, dict)
+        },
+        "housekeeping_error": components.get("logs", {}).get("housekeeping_error"),
     }
 
 
