@@ -80,3 +80,14 @@ def test_the_profile_budget_reaches_the_correlator(tmp_path: Path) -> None:
 def test_a_domain_keeps_its_exactness_note_with_a_budget() -> None:
     text, _ = render_zeek_intel([indicator("evil.example", KIND_DOMAIN, level=1)], ExportBudget(10))
     assert "Intel::DOMAIN is an exact name in Zeek" in text
+
+
+def test_the_profile_and_the_config_offer_exactly_the_policies_the_export_knows() -> None:
+    from typing import get_args
+
+    from minisoc.correlator.config import ExportConfig
+    from minisoc.correlator.export import BUDGET_POLICIES
+    from minisoc.profile.model import ZeekIntel
+
+    assert get_args(ZeekIntel.model_fields["policy"].annotation) == BUDGET_POLICIES
+    assert get_args(ExportConfig.model_fields["policy"].annotation) == BUDGET_POLICIES

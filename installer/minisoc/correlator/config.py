@@ -93,7 +93,8 @@ class ExportConfig(_Strict):
     zeek_intel_path: Path | None = Path("/intel/minisoc.intel")  # atomically replaced on every change
     # the budget: Zeek holds ~1.25 kB per item in each process; None = every exportable indicator
     max_items: int | None = Field(None, ge=0)
-    policy: Literal["threat_level", "newest", "zeek_only_types"] = "threat_level"  # who stays over budget
+    # who stays over the budget (export.ExportBudget; not imported from there: export imports intel/)
+    policy: Literal["threat_level", "newest", "zeek_only_types"] = "threat_level"
 
 
 class HttpConfig(_Strict):
