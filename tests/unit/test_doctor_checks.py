@@ -116,3 +116,15 @@ def test_doctor_checks_every_published_port_misp_included(tmp_path: Path) -> Non
     misp = checks["port misp"]
     assert not misp.ok and misp.detail == f"127.0.0.1:{port} is already in use"
     assert misp.fix is not None and "change ports.misp.port" in misp.fix
+
+
+def test_zeek_intel_budget_estimate_is_items_times_kilobytes_times_processes() -> None:
+    fits = doctor.check_zeek_intel_budget(200_000, processes=1, zeek_limit_mb=1024, total_mb=16384)
+    assert fits.ok and "up to ~239 MiB" in fits.detail and "1 Zeek process)" in fits.detail
+    # a million items: ~1.2 GB per process, over half of a 1 GiB limit: a warning with the way out
+    big = doctor.check_zeek_intel_budget(1_000_000, processes=1, zeek_limit_mb=1024, total_mb=65536)
+    assert not big.ok and big.warning and "sensor.zeek_intel.max_items" in (big.fix or "")
+    # four workers each load it: within their limits, but together over a quarter of an 8 GiB host
+    workers = doctor.check_zeek_intel_budget(500_000, processes=4, zeek_limit_mb=2048, total_mb=8192)
+    assert not workers.ok and "~2388 MiB" in workers.detail and "4 Zeek processes" in workers.detail
+    assert doctor.check_zeek_intel_budget(0, processes=1, zeek_limit_mb=1024, total_mb=0).ok

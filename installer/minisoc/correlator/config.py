@@ -21,10 +21,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class HousekeepingConfig(_Strict):
+    """Rotated Zeek logs (`conn.<YYYY-MM-DD-HH-MM-SS>.log`, as a Zeek without zeekctl renames them) in the
+    log directory: gzipped once the tail checkpoint shows them read to their end, deleted once read and not
+    written for `retention_days`. Current logs and unread files are never touched."""
+
+    retention_days: int = Field(30, ge=1, le=3650)
+    compress: bool = True
+    interval_s: float = Field(300.0, ge=1)  # how often the log directory is looked at
+
+
 class LogsConfig(_Strict):
     dir: Path = Path("/logs/zeek")  # Zeek JSON/TSV logs, possibly rotated and gzipped
     poll_interval_s: float = Field(1.0, gt=0, le=60)
     batch_lines: int = Field(5000, ge=1, le=1_000_000)
+    # None: the correlator only reads the log directory (a sensor it does not run writes it: external mode)
+    housekeeping: HousekeepingConfig | None = None
 
 
 class FeedConfig(_Strict):
@@ -80,6 +92,10 @@ class SightingsConfig(_Strict):
 
 class ExportConfig(_Strict):
     zeek_intel_path: Path | None = Path("/intel/minisoc.intel")  # atomically replaced on every change
+    # the budget: Zeek holds ~1.25 kB per item in each process; None = every exportable indicator
+    max_items: int | None = Field(None, ge=0)
+    # who stays over the budget (export.ExportBudget; not imported from there: export imports intel/)
+    policy: Literal["threat_level", "newest", "zeek_only_types"] = "threat_level"
 
 
 class HttpConfig(_Strict):

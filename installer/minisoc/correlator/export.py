@@ -11,6 +11,10 @@ least every REFRESH_INTERVAL_S even when nothing changed (a new inode makes Zeek
 local.zeek sets `Intel::item_expiration` to ZEEK_ITEM_EXPIRATION_S, more than twice that: a removed
 indicator leaves Zeek within it, a kept one never lapses between two rewrites. The file is 0644: Zeek runs
 as root without CAP_DAC_OVERRIDE and reads it as "other".
+
+A budget (`max_items`, the profile's `sensor.zeek_intel.max_items`) bounds the items written: Zeek holds
+~1.25 kB of memory per item in every Zeek process. Over budget, a policy picks which items stay (see
+`ExportBudget`); the header says how many were left out and why. minisoc's own matcher still matches all.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from minisoc.correlator import model
 from minisoc.correlator.intel.zeek_intel import ZEEK_DO_NOTICE_TAG, ZEEK_SOURCE_TAG
@@ -50,11 +55,34 @@ ZEEK_TYPE_BY_KIND = {
     model.KIND_USER_AGENT: "Intel::SOFTWARE",
 }
 
+BudgetPolicy = Literal["threat_level", "newest", "zeek_only_types"]
+BUDGET_POLICIES: tuple[BudgetPolicy, ...] = ("threat_level", "newest", "zeek_only_types")
+# Kinds where Zeek sees more than the logs minisoc matches: its intel `seen` scripts also look at HTTP
+# Referer headers and URLs in mail bodies (Intel::URL) and SMB file names (Intel::FILE_NAME), none of which
+# the matcher reads from a log. `zeek_only_types` spends the budget on these first.
+ZEEK_SEES_MORE_KINDS = frozenset({model.KIND_URL, model.KIND_FILENAME})
+UNDEFINED_THREAT_LEVEL = 4  # MISP threat_level_id: 1 high, 2 medium, 3 low, 4 undefined (and unset)
+
+
+@dataclass(frozen=True)
+class ExportBudget:
+    """At most `max_items` lines; over that, `policy` decides which stay, ties broken by the next criteria:
+
+    - threat_level: MISP's threat level, highest first, then newest, then value;
+    - newest: the newest attribute timestamp first, then threat level, then value;
+    - zeek_only_types: kinds Zeek sees more of than minisoc (ZEEK_SEES_MORE_KINDS) first, then threat_level.
+    """
+
+    max_items: int
+    policy: BudgetPolicy = "threat_level"
+
 
 @dataclass
 class ExportResult:
     written: int = 0
     skipped_by_kind: dict[str, int] = field(default_factory=dict)
+    left_out: int = 0  # exportable items the budget kept out of the file
+    budget: ExportBudget | None = None
 
 
 def _cell(text: str | None) -> str:
@@ -75,10 +103,35 @@ def _meta_source(indicator: Indicator) -> str:
     return indicator.source or "minisoc"
 
 
-def render_zeek_intel(indicators: Iterable[Indicator]) -> tuple[str, ExportResult]:
+def _rank(indicator: Indicator, policy: BudgetPolicy) -> tuple[int, ...]:
+    """Sort key of an indicator under `policy`: the smaller, the sooner it is kept."""
+    level = indicator.threat_level if indicator.threat_level is not None else UNDEFINED_THREAT_LEVEL
+    newest = -(indicator.timestamp or 0)
+    if policy == "newest":
+        return (newest, level)
+    if policy == "zeek_only_types":
+        return (0 if indicator.kind in ZEEK_SEES_MORE_KINDS else 1, level, newest)
+    return (level, newest)
+
+
+def _budget_comment(result: ExportResult) -> str:
+    budget = result.budget
+    if budget is None or not result.left_out:
+        return ""
+    return (
+        f"# Budget: {result.written} of {result.written + result.left_out} items written, {result.left_out} "
+        f"left out (sensor.zeek_intel.max_items={budget.max_items}, policy={budget.policy}); minisoc's own\n"
+        "# matcher still matches every indicator.\n"
+    )
+
+
+def render_zeek_intel(
+    indicators: Iterable[Indicator], budget: ExportBudget | None = None
+) -> tuple[str, ExportResult]:
     """The file text (sorted; one line per (value, Zeek type), first provider wins) and what was left out."""
-    result = ExportResult()
+    result = ExportResult(budget=budget)
     lines: dict[tuple[str, str], str] = {}
+    ranks: dict[tuple[str, str], tuple[int, ...]] = {}
     for indicator in sorted(indicators, key=lambda i: (i.value, i.kind, i.source, i.attribute_uuid or "")):
         zeek_type = ZEEK_TYPE_BY_KIND.get(indicator.kind)
         if (
@@ -90,6 +143,9 @@ def render_zeek_intel(indicators: Iterable[Indicator]) -> tuple[str, ExportResul
             result.skipped_by_kind[indicator.kind] = result.skipped_by_kind.get(indicator.kind, 0) + 1
             continue
         key = (indicator.value, zeek_type)
+        if budget is not None:
+            rank = _rank(indicator, budget.policy)
+            ranks[key] = min(rank, ranks.get(key, rank))  # a line stays as well as its best indicator would
         if key in lines:
             continue
         description = indicator.event_info or indicator.comment
@@ -103,12 +159,19 @@ def render_zeek_intel(indicators: Iterable[Indicator]) -> tuple[str, ExportResul
                 "T" if ZEEK_DO_NOTICE_TAG in indicator.tags else "F",  # a bool column: never unset
             )
         )
+    if budget is not None and len(lines) > budget.max_items:
+        kept = set(sorted(lines, key=lambda key: (ranks[key], key))[: budget.max_items])
+        result.left_out = len(lines) - len(kept)
+        lines = {key: line for key, line in lines.items() if key in kept}
     result.written = len(lines)
-    return HEADER + "".join(line + "\n" for line in lines.values()), result
+    header = COMMENT + _budget_comment(result) + "#fields\t" + "\t".join(FIELDS) + "\n"
+    return header + "".join(line + "\n" for line in lines.values()), result
 
 
-def export_zeek_intel(indicators: Iterable[Indicator], path: Path) -> ExportResult:
+def export_zeek_intel(
+    indicators: Iterable[Indicator], path: Path, budget: ExportBudget | None = None
+) -> ExportResult:
     """Write the Zeek intel file at `path` atomically (readers see the old file or the new, never a mix)."""
-    text, result = render_zeek_intel(indicators)
+    text, result = render_zeek_intel(indicators, budget)
     write_atomic(path, text.encode("utf-8"), mode=FILE_MODE)
     return result

@@ -22,6 +22,9 @@ MIN_MAX_MAP_COUNT = 262144
 # Zeek's intel framework holds 6-7x the intel file's size in memory; feed JSON is ~4x an intel file's size.
 ZEEK_INTEL_MEMORY_FACTOR = 7
 FEED_JSON_TO_INTEL_RATIO = 4
+# Measured with Zeek 8.0.10: 1M intel items add 1.12-1.33 kB of RSS each, in each Zeek process loading them
+ZEEK_INTEL_BYTES_PER_ITEM = 1250
+ZEEK_INTEL_HOST_SHARE = 0.25  # the budget's worst case beyond this share of the host's memory: a warning
 
 
 def _version_check(
@@ -114,6 +117,33 @@ def check_zeek_intel_memory(intel_bytes: int, zeek_limit_mb: int) -> Check:
     )
 
 
+def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, total_mb: int) -> Check:
+    """What Zeek may hold when the export is full: items x ~1.25 kB x Zeek processes, a warning when that is
+    over half of Zeek's memory limit (each process has the limit) or a quarter of the host's memory."""
+    per_process_mb = -(-max_items * ZEEK_INTEL_BYTES_PER_ITEM // (1024 * 1024))
+    estimate_mb = per_process_mb * processes
+    over_limit = per_process_mb > zeek_limit_mb // 2
+    over_host = bool(total_mb) and estimate_mb > total_mb * ZEEK_INTEL_HOST_SHARE
+    host = f", the host has {total_mb} MiB" if total_mb else ""
+    return Check(
+        "zeek intel budget",
+        not (over_limit or over_host),
+        f"up to ~{estimate_mb} MiB for sensor.zeek_intel.max_items={max_items} (~{ZEEK_INTEL_BYTES_PER_ITEM} "
+        f"bytes per item x {processes} Zeek process{'es' if processes != 1 else ''}); Zeek's limit is "
+        f"{zeek_limit_mb} MiB{host}",
+        "lower sensor.zeek_intel.max_items (minisoc's own matcher still matches every indicator), or raise "
+        "resources.limits.zeek.memory_mb to at least twice the per-process estimate",
+        warning=True,
+    )
+
+
+def zeek_processes(profile: SiteProfile) -> int:
+    """Zeek processes that each load the whole intel file: one `zeek -i`, or `sensor.workers` when the
+    profile has them (a sensor split over fanout workers)."""
+    workers = getattr(profile.sensor, "workers", None)
+    return workers if isinstance(workers, int) and workers > 0 else 1
+
+
 def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
     return Check(
         "disk",
@@ -202,6 +232,9 @@ def site_checks(site_dir: Path) -> list[Check]:
                 folder_bytes(site_dir / str(profile.intel.local_feed_dir)) // FEED_JSON_TO_INTEL_RATIO
             )
         checks.append(check_zeek_intel_memory(intel_bytes, limits["zeek"]))
+        checks.append(check_zeek_intel_budget(
+            profile.sensor.zeek_intel.max_items, zeek_processes(profile), limits["zeek"], total_mb
+        ))
         if profile.sensor.mode == "live" and profile.sensor.interface:
             checks.append(
                 check_interface(profile.sensor.interface, interface_exists(profile.sensor.interface))

@@ -12,6 +12,7 @@ from typing import Any
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
+from minisoc.ops.sensor_status import sensor_lines, sensor_status
 from minisoc.site.layout import ALERTS_INDEX
 
 
@@ -58,9 +59,16 @@ def intel_status(site: Site) -> dict[str, Any]:
         "sync_ok": {k: bool(v) for k, v in by_label(samples, "minisoc_intel_sync_ok", "source").items()},
         "alerts_raised": int(total(samples, "minisoc_alerts_total")),
         "sink_backlog": int(total(samples, "minisoc_sink_backlog")),
-        "sources": intel_sources(site),
+        **sources_and_housekeeping(site),
         "sightings": {k: int(v) for k, v in by_label(samples, "minisoc_sightings_total", "outcome").items()},
         "log_storage": log_storage(samples),
+        "zeek_intel_export": {
+            "items": int(total(samples, "minisoc_zeek_intel_exported")),
+            "left_out_by_budget": int(total(samples, "minisoc_zeek_intel_left_out")),
+        },
+        "rotated_logs": {
+            k: int(v) for k, v in by_label(samples, "minisoc_rotated_logs_total", "action").items()
+        },
     }
 
 
@@ -89,20 +97,47 @@ def log_storage_lines(storage: dict[str, Any]) -> list[str]:
     return lines
 
 
-def intel_sources(site: Site) -> dict[str, dict[str, Any]] | None:
-    """Per intel source (from the correlator's /healthz): state, indicators, last error. A MISP that does not
-    answer is named here with its error, not hidden behind the other sources' indicator count."""
+def export_lines(intel: dict[str, Any]) -> list[str]:
+    """The Zeek intel export's size (and what the budget left out) and the rotated logs handled."""
+    lines = []
+    export = intel.get("zeek_intel_export")
+    if export:
+        left_out = export.get("left_out_by_budget") or 0
+        budget = f", {left_out} left out by sensor.zeek_intel.max_items" if left_out else ""
+        lines.append(f"zeek intel export: {export.get('items', 0)} items{budget}")
+    rotated = intel.get("rotated_logs") or {}
+    if any(rotated.values()):
+        lines.append(f"rotated logs: {rotated.get('gzipped', 0)} gzipped, {rotated.get('deleted', 0)} "
+                     "deleted past retention (since the correlator started)")
+    if intel.get("housekeeping_error"):
+        error = intel["housekeeping_error"]
+        lines.append(f"rotated logs: not gzipped or pruned: {error} (docs/operations.md, Retention: the "
+                     "correlator must be able to write the log folder)")
+    return lines
+
+
+SOURCE_KEYS = ("state", "indicators", "last_error", "sync_age_seconds")
+
+
+def sources_and_housekeeping(site: Site) -> dict[str, Any]:
+    """From the correlator's /healthz: per intel source its state, indicators and last error (a MISP that
+    does not answer is named here with its error, not hidden behind the other sources' indicator count), and
+    why the rotated logs were not gzipped or pruned, if so. `sources`: None when /healthz does not answer."""
     try:
         body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
     except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
         body = json.loads(error.read() or b"{}")
     except (OSError, ValueError, MinisocError):
-        return None
-    sources = body.get("components", {}).get("intel", {}).get("sources", {}) if isinstance(body, dict) else {}
+        return {"sources": None, "housekeeping_error": None}
+    components = body.get("components", {}) if isinstance(body, dict) else {}
+    sources = components.get("intel", {}).get("sources", {})
     return {
-        str(name): {key: info.get(key) for key in ("state", "indicators", "last_error", "sync_age_seconds")}
-        for name, info in sorted(sources.items())
-        if isinstance(info, dict)
+        "sources": {
+            str(name): {key: info.get(key) for key in SOURCE_KEYS}
+            for name, info in sorted(sources.items())
+            if isinstance(info, dict)
+        },
+        "housekeeping_error": components.get("logs", {}).get("housekeeping_error"),
     }
 
 
@@ -183,6 +218,7 @@ def site_status(site_dir: Path) -> dict[str, Any]:
         result["intel"] = intel_status(site)
     if "opensearch" in running:
         result["alerts"] = alerts_status(site)
+    result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
     result["all_ready"] = (
         bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
     )
@@ -209,6 +245,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
                     "by MISP (no such attribute or value there)"
                 )
             lines.extend(log_storage_lines(intel.get("log_storage") or {}))
+            lines.extend(export_lines(intel))
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")
@@ -219,6 +256,8 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.append(f"alerts: {alerts['count']}{age}")
         else:
             lines.append(f"alerts: {alerts['error']}")
+    if status.get("sensor"):
+        lines.extend(sensor_lines(status["sensor"]))
     for key, value in status["paths"].items():
         lines.append(f"{key}: {value}")
     verify = status["verify"]

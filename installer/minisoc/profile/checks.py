@@ -32,6 +32,19 @@ def check_sensor(profile: SiteProfile) -> Iterator[Problem]:
         )
 
 
+def check_retention(profile: SiteProfile) -> Iterator[Problem]:
+    """The retro-hunt reads the log folder back `intel.retro_hunt_days`: the correlator must not have deleted
+    those rotated logs already (it prunes them after `sensor.retention_days` in live mode)."""
+    sensor, hunt_days = profile.sensor, profile.intel.retro_hunt_days
+    if sensor.mode == "live" and sensor.retention_days < hunt_days:
+        yield Problem(
+            "sensor.retention_days",
+            f"{sensor.retention_days} days is shorter than intel.retro_hunt_days ({hunt_days}): the "
+            "retro-hunt would miss the logs deleted before",
+            f"set sensor.retention_days to at least {hunt_days}, or lower intel.retro_hunt_days",
+        )
+
+
 def check_services(profile: SiteProfile) -> Iterator[Problem]:
     if profile.opensearch.dashboards.enabled and not profile.opensearch.enabled:
         yield Problem(
@@ -161,7 +174,7 @@ def _addresses_overlap(first: str, second: str) -> bool:
 
 
 PROFILE_CHECKS: tuple[Check, ...] = (
-    check_sensor, check_services, check_memory, check_ports, check_exposure, check_tls
+    check_sensor, check_retention, check_services, check_memory, check_ports, check_exposure, check_tls
 )
 
 

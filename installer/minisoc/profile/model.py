@@ -55,6 +55,24 @@ class Site(_Strict):
     admin_email: Email = Field(description="Who runs this SOC; MISP's admin account and certificate contact.")
 
 
+class ZeekIntel(_Strict):
+    """How much of the correlator's intel Zeek itself gets (the export Zeek's intel framework loads)."""
+
+    max_items: int = Field(
+        200_000,
+        ge=0,
+        le=10_000_000,
+        description="At most this many items in Zeek's intel file: Zeek holds ~1.25 kB per item in each Zeek "
+        "process (200000 ~ 250 MB). 0 = none. minisoc's own matcher still matches every indicator.",
+    )
+    policy: Literal["threat_level", "newest", "zeek_only_types"] = Field(
+        "threat_level",
+        description="Which items stay when there are more: threat_level (MISP's highest first, then newest), "
+        "newest, zeek_only_types (URLs and file names first: Zeek also sees them in Referer headers, mail "
+        "bodies and SMB, which minisoc's logs do not carry).",
+    )
+
+
 class Sensor(_Strict):
     mode: SensorMode = Field(
         "live",
@@ -67,6 +85,14 @@ class Sensor(_Strict):
         description="Folder of Zeek logs the correlator reads (Zeek writes there in live mode). Relative to "
         "SITE_DIR; an absolute host path is allowed only in external mode.",
     )
+    retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Rotated Zeek logs (`conn.<time>.log`) are gzipped once the correlator has read them and "
+        "deleted this many days after their last write (live mode; the correlator does it).",
+    )
+    zeek_intel: ZeekIntel = ZeekIntel()
 
 
 class SyncServer(_Strict):

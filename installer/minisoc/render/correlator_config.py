@@ -10,6 +10,7 @@ from minisoc.correlator.config import (
     CorrelatorConfig,
     ExportConfig,
     FeedConfig,
+    HousekeepingConfig,
     HttpConfig,
     IntelConfig,
     LogsConfig,
@@ -33,6 +34,14 @@ SECRETS_MOUNT = Path("/run/secrets")
 
 def site_file_in_container(relative: PurePosixPath) -> Path:
     return SITE_MOUNT.joinpath(*relative.parts)
+
+
+def housekeeping(profile: SiteProfile) -> HousekeepingConfig | None:
+    """Rotated logs are the correlator's to gzip and prune only when this site's own Zeek writes them (a Zeek
+    without zeekctl rotates in place and never compresses nor deletes); an external sensor manages its own."""
+    if "zeek" not in profile.enabled_services():
+        return None
+    return HousekeepingConfig(retention_days=profile.sensor.retention_days)
 
 
 def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
@@ -82,11 +91,15 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
         sink = SinkConfig(kind="sqlite")
     return CorrelatorConfig(
         site=profile.site.name,
-        logs=LogsConfig(dir=Path("/logs/zeek")),
+        logs=LogsConfig(dir=Path("/logs/zeek"), housekeeping=housekeeping(profile)),
         intel=intel,
         sink=sink,
         sightings=SightingsConfig(enabled=profile.intel.misp.enabled, source=profile.site.name),
-        export=ExportConfig(zeek_intel_path=Path("/intel/minisoc.intel")),
+        export=ExportConfig(
+            zeek_intel_path=Path("/intel/minisoc.intel"),
+            max_items=profile.sensor.zeek_intel.max_items,
+            policy=profile.sensor.zeek_intel.policy,
+        ),
         http=HttpConfig(bind="0.0.0.0", port=8080),  # noqa: S104 - inside the container; published on 127.0.0.1
     )
 

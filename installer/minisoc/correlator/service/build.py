@@ -11,10 +11,12 @@ from types import FrameType
 
 from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import CorrelatorConfig
+from minisoc.correlator.export import ExportBudget
 from minisoc.correlator.intel.intel_file import IntelFileSource
 from minisoc.correlator.intel.misp_feed import MispFeedSource
 from minisoc.correlator.intel.warninglists import load_warninglists
 from minisoc.correlator.model import Alert, Sighting
+from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
@@ -108,6 +110,13 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
             indexer,
             BufferedWriter("Zeek log index", indexer.write, buffer, cooldown_s=SINK_RETRY_COOLDOWN_S),
         )
+    keeping = config.logs.housekeeping
+    housekeeping = None
+    if keeping is not None:
+        housekeeping = RotatedLogs(
+            config.logs.dir, tailer.checkpoint_path, retention_days=keeping.retention_days,
+            compress=keeping.compress, interval_s=keeping.interval_s,
+        )
     return ServiceParts(
         site=config.site,
         sources=intel_sources(config),
@@ -118,6 +127,8 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         sightings=sightings,
         log_index=log_index,
         export_path=config.export.zeek_intel_path,
+        export_budget=(ExportBudget(config.export.max_items, config.export.policy)
+                       if config.export.max_items is not None else None),
         sync_interval_s=config.intel.sync_interval_s,
         poll_interval_s=config.logs.poll_interval_s,
         retro_hunt_days=config.intel.retro_hunt_days,
@@ -125,6 +136,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         retro_queue=RetroQueue(state / RETRO_QUEUE_FILE),
         metrics=metrics,
         warninglists=load_warninglists(config.intel.warninglists) if config.intel.warninglists else None,
+        housekeeping=housekeeping,
     )
 
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from minisoc.correlator.export import REFRESH_INTERVAL_S, export_zeek_intel
+from minisoc.correlator.export import REFRESH_INTERVAL_S, ExportBudget, export_zeek_intel
 from minisoc.correlator.hunt import hunt_records
 from minisoc.correlator.intel.warninglists import Warninglists
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
 from minisoc.correlator.service.faults import crash_point
+from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
 from minisoc.correlator.service.retro import retro_hunt
@@ -33,6 +34,7 @@ from minisoc.correlator.sinks.sightings import sightings_for
 from minisoc.correlator.typing import IntelSource, LogBatch, LogSource, SightingSink, SinkUnavailable
 
 log = logging.getLogger(__name__)
+HOUSEKEEPING_STOP_WAIT_S = 30.0  # on stop, a gzip under way gets this long to finish
 STALE_LOOP_FACTOR = (
     10.0  # /healthz fails when no loop iteration finished for this many poll intervals (+60 s)
 )
@@ -51,6 +53,7 @@ class ServiceParts:
     sightings: SightingSink | None = None
     log_index: tuple[ZeekLogIndexer, BufferedWriter[BulkDoc]] | None = None
     export_path: Path | None = None
+    export_budget: ExportBudget | None = None  # None: every exportable indicator goes to Zeek
     # rewritten at least this often, changed or not: Zeek's Intel::item_expiration counts from its last read
     export_refresh_s: float = REFRESH_INTERVAL_S
     sync_interval_s: float = 60.0
@@ -60,6 +63,7 @@ class ServiceParts:
     retro_queue: RetroQueue | None = None  # None: `retro-pending.msgpack` next to the intel set's directory
     # MISP warninglists: an indicator on one is suppressed (counted per list), never matched nor exported
     warninglists: Warninglists | None = None
+    housekeeping: RotatedLogs | None = None  # gzip/prune rotated logs once read (this site's own Zeek only)
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     clock: Callable[[], float] = time.time
 
@@ -75,6 +79,7 @@ class CorrelatorService:
         self._next_export_refresh = 0.0  # an unchanged set is rewritten when this passes (see export.py)
         self._pending: LogBatch | None = None  # a batch whose sinks refused it: retried before reading on
         self._first_load = not parts.intel.restored
+        self._housekeeper: threading.Thread | None = None  # gzips in the background: the tail goes on
         self.retro_queue = parts.retro_queue or RetroQueue(parts.intel.directory.parent / RETRO_QUEUE_FILE)
         for name in (getattr(source, "name", "?") for source in parts.sources):
             self.metrics.sources.setdefault(name, SourceState())
@@ -95,6 +100,7 @@ class CorrelatorService:
         while not self.stop_requested.is_set():
             self.step()
             self.stop_requested.wait(self.parts.poll_interval_s)
+        self.wait_housekeeping(HOUSEKEEPING_STOP_WAIT_S)  # a half-written archive is redone at the next start
 
     def step(self) -> None:
         """One iteration: intel sync when due, buffered retries, then whatever the logs hold now."""
@@ -106,6 +112,8 @@ class CorrelatorService:
             self._export()
         self._drain_buffers()
         self.process_logs()
+        if self.parts.housekeeping is not None and self.parts.housekeeping.due():
+            self.housekeep(self.parts.housekeeping)
         with self.metrics.lock:
             self.metrics.last_loop = self.parts.clock()
 
@@ -181,11 +189,13 @@ class CorrelatorService:
             return
         self._next_export_refresh = self.parts.clock() + self.parts.export_refresh_s
         try:
-            result = export_zeek_intel(self._active, self.parts.export_path)
+            result = export_zeek_intel(self._active, self.parts.export_path, self.parts.export_budget)
         except OSError as error:
             log.error("Zeek intel export to %s failed: %s", self.parts.export_path, error)
             return
-        self.metrics.export_indicators = result.written
+        with self.metrics.lock:
+            self.metrics.export_indicators = result.written
+            self.metrics.export_left_out = result.left_out
 
     def run_retro_hunt(self, indicators: Sequence[Indicator]) -> int:
         """Search the last N days of logs for `indicators`; alerts marked retro. Returns the alert count.
@@ -276,6 +286,27 @@ class CorrelatorService:
         if callable(drain):
             drain()
 
+    def housekeep(self, rotated: RotatedLogs) -> None:
+        """Gzip and prune the rotated logs the committed checkpoint shows read, in a thread of its own (100
+        MiB of JSON take ~9 s to gzip here): the tailer meanwhile waits for an archive whose plain file is
+        still there, then recognises it (zeek/tail.py). One run at a time."""
+        if self._housekeeper is not None and self._housekeeper.is_alive():
+            return
+
+        def work() -> None:
+            run = rotated.run()
+            with self.metrics.lock:
+                self.metrics.rotated_compressed_total += len(run.gzipped)
+                self.metrics.rotated_deleted_total += len(run.deleted)
+                self.metrics.housekeeping_error = run.error
+
+        self._housekeeper = threading.Thread(target=work, name="log-housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    def wait_housekeeping(self, timeout_s: float | None = None) -> None:
+        if self._housekeeper is not None:
+            self._housekeeper.join(timeout_s)
+
     # -- health --
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -299,6 +330,7 @@ class CorrelatorService:
             rejected = dict(self.metrics.log_docs_rejected)
             stored = dict(self.metrics.log_docs_stored)
             ignored = dict(sorted(self.metrics.ignored_files.items()))
+            housekeeping_error = self.metrics.housekeeping_error
         sink_error = self.parts.alerts.last_error
         components: dict[str, Any] = {
             "loop": {
@@ -326,6 +358,7 @@ class CorrelatorService:
             "stored": stored,
             "rejected": rejected,
             "ignored_files": ignored,
+            "housekeeping_error": housekeeping_error,  # rotated logs not gzipped/pruned, and why
         }
         if components["loop"]["state"] != "ok":
             status, code = "failing", 503

@@ -34,6 +34,11 @@ class ServiceMetrics:
     retro_runs_total: int = 0
     batches_total: int = 0
     export_indicators: int = 0
+    export_left_out: int = 0  # exportable indicators the export budget kept out of Zeek's file
+    # rotated Zeek logs the housekeeping gzipped / deleted (retention), and its last error (None: fine)
+    rotated_compressed_total: int = 0
+    rotated_deleted_total: int = 0
+    housekeeping_error: str | None = None
     lag_seconds: float = 0.0
     last_loop: float = field(default_factory=time.time)
     started: float = field(default_factory=time.time)
@@ -166,6 +171,19 @@ class ServiceMetrics:
                 "gauge",
                 "Indicators in the exported Zeek intel file.",
                 [("", self.export_indicators)],
+            )
+            family(
+                "minisoc_zeek_intel_left_out",
+                "gauge",
+                "Exportable indicators the budget (sensor.zeek_intel.max_items) kept out of Zeek's file.",
+                [("", self.export_left_out)],
+            )
+            family(
+                "minisoc_rotated_logs_total",
+                "counter",
+                "Rotated Zeek logs handled once read, per action (gzipped, deleted past retention).",
+                [(_labels(action="gzipped"), self.rotated_compressed_total),
+                 (_labels(action="deleted"), self.rotated_deleted_total)],
             )
             family(
                 "minisoc_uptime_seconds",

@@ -6,6 +6,10 @@
 @load policy/protocols/ssl/validate-certs
 @load policy/protocols/ssl/log-hostcerts-only
 @load policy/frameworks/files/hash-all-files
+# Zeek's own health: stats.log (packets received/dropped, every 5 min) and capture_loss.log (gaps in
+# the ACKed data, every 15 min); `minisoc status` shows their latest records.
+@load policy/misc/stats
+@load policy/misc/capture-loss
 
 # JSON logs, one object per line, with epoch timestamps; rotated hourly in place (the correlator follows).
 # On start Zeek first rotates the logs a previous run left open, instead of truncating them.
