@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from render_support import fixed_secret, site_from_template
 
 from minisoc.correlator.export import REFRESH_INTERVAL_S
 from minisoc.render import render_site
+from minisoc.render.secrets import CORRELATOR_UID
 from minisoc.render.zeek_sensor import FANOUT_ID_MIN, fanout_id
 
 
@@ -101,3 +104,26 @@ def test_zeek_image_is_pinned_at_the_8_0_lts() -> None:
     for template in sorted((root / "templates").glob("*.yaml")):
         pinned = (yaml.safe_load(template.read_text()).get("images") or {}).get("zeek", default)
         assert pinned == default, template.name
+
+
+def test_the_log_folder_render_creates_for_its_own_zeek_is_writable_by_zeek_and_the_correlator(
+    tmp_path: Path,
+) -> None:
+    """Zeek (root without CAP_DAC_OVERRIDE) writes the logs, the correlator (uid 10001) gzips and prunes the
+    rotated ones: a root:root 0755 folder left housekeeping failing with Permission denied."""
+    site, profile = site_from_template(tmp_path, "small-site")
+    render_site(site, profile, secrets=fixed_secret)
+    folder = site / "logs" / "zeek"
+    info = folder.stat()
+    assert stat.S_IMODE(info.st_mode) == 0o2775
+    if os.geteuid() == 0:  # only root can give the folder to the correlator's group
+        assert info.st_gid == CORRELATOR_UID
+
+
+def test_an_existing_log_folder_is_left_as_the_operator_made_it(tmp_path: Path) -> None:
+    site, profile = site_from_template(tmp_path, "small-site")
+    folder = site / "logs" / "zeek"
+    folder.mkdir(parents=True)
+    folder.chmod(0o750)
+    render_site(site, profile, secrets=fixed_secret)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750

@@ -6,6 +6,7 @@ files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,7 @@ from minisoc.render.misp_sync import misp_sync_files
 from minisoc.render.restarts import services_to_restart
 from minisoc.render.secrets import (
     ALL_SECRETS,
+    CORRELATOR_UID,
     MISP_AUTOMATION_KEY,
     SecretSource,
     external_misp_key_needed,
@@ -156,6 +158,8 @@ def render_site(
         with staged(root) as stage:
             result = stage_site(stage, rendered, profile, now)
             stage.swap(result.swap)
+        if "zeek" in profile.enabled_services() and paths.log_dir in result.swap.folders:
+            share_log_dir(paths.log_dir)
     except OSError as error:
         raise site_io_error(root, "render", error) from None
     return RenderResult(
@@ -169,6 +173,16 @@ def render_site(
         recovered=recovered,
         compose=rendered.compose,
     )
+
+
+def share_log_dir(folder: Path) -> None:
+    """A log folder this render created for the site's own Zeek: both writers can write it. Zeek runs as
+    root without CAP_DAC_OVERRIDE (so root must own it and have write), and the correlator (uid 10001) gzips
+    and prunes rotated logs there (so group 10001 with write; setgid keeps new files in the group). Only as
+    root can the group be set; otherwise the mode is set and docs/operations.md says the `chgrp` to run."""
+    folder.chmod(0o2775)
+    if os.geteuid() == 0:
+        os.chown(folder, -1, CORRELATOR_UID)
 
 
 def site_io_error(root: Path, command: str, error: OSError) -> UsageError:
