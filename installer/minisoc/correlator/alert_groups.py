@@ -23,6 +23,7 @@ import hashlib
 from typing import Any
 
 from minisoc.correlator.model import LogRecord
+from minisoc.correlator.zeek.timestamps import dated_epoch
 
 GROUP_WINDOW_S = 86400  # records of one connection are one alert within one UTC day of their `ts`
 # log types whose records are about one file: keyed by the file's id
@@ -44,10 +45,11 @@ def _name(value: Any) -> str | None:
 
 def group_key(record: LogRecord) -> tuple[str, ...] | None:
     """("conn", uid, orig_h, orig_p, resp_h, resp_p, day) or ("file", fuid, day); None: its own alert."""
-    if record.log_type in _PER_RECORD or record.ts is None:
+    ts = dated_epoch(record.ts)  # None for no ts, NaN, infinities and years no date names
+    if record.log_type in _PER_RECORD or ts is None:
         return None
     fields = record.fields
-    day = str(int(record.ts // GROUP_WINDOW_S))
+    day = str(int(ts // GROUP_WINDOW_S))
     file_field = _FILE_ID_FIELD.get(record.log_type)
     fuid = _name(fields.get(file_field)) if file_field is not None else None
     if fuid is not None:
