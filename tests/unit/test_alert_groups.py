@@ -180,3 +180,17 @@ def test_a_retro_hunt_raises_no_finding_a_new_indicator_does_not_match(
     assert kinds == {"conn", "intel"}
     assert all(e["matched"]["type"] != "zeek_intel" for a in alerts for e in a.doc["threat"]["enrichments"])
     assert coalesce(alerts) == alerts
+
+
+def test_the_alert_table_shows_a_connections_log_types_and_a_notices_type(shared_data: Path) -> None:
+    from rich.console import Console
+
+    from minisoc.cli.alert_table import alerts_table
+
+    docs = hunt(shared_data / "zeek" / "json" / "zeek8-pcaps" / "sshguess",
+                shared_data / "zeek" / "zeek8-pcaps.planted.intel")
+    console = Console(width=300, record=True)
+    console.print(alerts_table(docs, "Alerts"))
+    text = console.export_text()
+    assert text.count("conn+intel,ssh") == 11
+    assert "notice: SSH::Password_Guessing" in text
