@@ -249,7 +249,7 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
                     _merge_stats(stats, result.stats)
                 if sink is not None:
                     _append_part(sink, result.dead_letter_part)
-                for alert in coalesce(result.alerts):
+                for alert in result.alerts:
                     first = found.setdefault(alert.id, alert)
                     if first is not alert:
                         merge_alert(first.doc, alert.doc)
