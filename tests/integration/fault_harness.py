@@ -5,10 +5,11 @@ log directory one by one and more intel arrives half-way (so a retro-hunt runs u
 
 The alerts expected are computed here, without the correlator: every (file, line offset, planted value)
 where a record of the file holds a planted IP address as a whole value (JSON scalar or list item, TSV
-column or set item). They are compared with what the alerts index holds as (log.file.path, log.offset,
-threat.enrichments[].indicator.name) triples: this holds for one alert per (record, indicator) and for
-one alert per record with every matched indicator in its enrichments. A triple held by two documents is
-a duplicate. Used by test_fault_kills.py (one bounded trial) and fault_trials.py (many seeds).
+column or set item). They are compared with what the alerts index holds as (record's log.file.path,
+log.offset, indicator name) triples, read from every record an alert lists (`minisoc.records`, one
+connection's records in one alert) and the enrichments that record matched; older alerts without that
+list give (log.file.path, log.offset, threat.enrichments[].indicator.name). A triple held by two documents
+is a duplicate. Used by test_fault_kills.py (one bounded trial) and fault_trials.py (many seeds).
 """
 
 from __future__ import annotations
@@ -92,15 +93,34 @@ def expected_triples(files: dict[str, Path], planted: set[str]) -> set[Triple]:
     return expected
 
 
-def stored_triples(docs: list[dict[str, Any]], log_dir: Path) -> tuple[set[Triple], Counter[Triple]]:
-    """What the alerts say, and how many documents say each triple."""
-    counts: Counter[Triple] = Counter()
-    for doc in docs:
-        path = str(Path(doc["log"]["file"]["path"]).relative_to(log_dir))
-        names = {item["indicator"]["name"] for item in doc["threat"].get("enrichments", [])}
+def _doc_triples(doc: dict[str, Any], log_dir: Path) -> set[Triple]:
+    """The triples one alert document holds: for each of its records (`minisoc.records`: every record of a
+    grouped alert, one connection's conn, ssh and intel lines), the names of the enrichments that record
+    matched (`matched` holds their `matched.id`s). A document without records (schema 2) is its one record
+    (`log.*`) with every enrichment."""
+    enrichments = doc["threat"].get("enrichments", [])
+    refs = doc.get("minisoc", {}).get("records")
+    if not refs:
+        names = {item["indicator"]["name"] for item in enrichments}
         if "indicator" in doc["threat"]:
             names.add(doc["threat"]["indicator"]["name"])
-        counts.update((path, int(doc["log"]["offset"]), name) for name in names)
+        path = str(Path(doc["log"]["file"]["path"]).relative_to(log_dir))
+        return {(path, int(doc["log"]["offset"]), name) for name in names}
+    triples: set[Triple] = set()
+    for ref in refs:
+        path = str(Path(ref["log"]["file"]["path"]).relative_to(log_dir))
+        ids = set(ref.get("matched", []))
+        triples.update((path, int(ref["log"]["offset"]), item["indicator"]["name"])
+                       for item in enrichments if item["matched"]["id"] in ids)
+    return triples
+
+
+def stored_triples(docs: list[dict[str, Any]], log_dir: Path) -> tuple[set[Triple], Counter[Triple]]:
+    """What the alerts say, and how many documents say each triple (a triple in two documents: one record
+    alerted twice, a duplicate)."""
+    counts: Counter[Triple] = Counter()
+    for doc in docs:
+        counts.update(_doc_triples(doc, log_dir))
     return set(counts), counts
 
 

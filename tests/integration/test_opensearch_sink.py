@@ -210,3 +210,30 @@ def test_list_more_than_ten_thousand_alerts(opensearch: OpenSearchServer) -> Non
     listed = sink.list_alerts(limit=20_000)
     assert len(listed) == 10_050 and {doc["event"]["id"] for doc in listed} == {a.id for a in alerts}
     assert sink.count_alerts() == 10_050
+
+
+def test_the_records_of_one_connection_are_merged_into_one_document(
+    opensearch: OpenSearchServer, shared_data: Path
+) -> None:
+    """conn, ssh and Zeek's intel.log of one connection arrive in three writes (three tail batches): one
+    document lists the three records; Zeek's notice is an alert of its own, searchable by rule.name."""
+    from minisoc.correlator.matching.index import IndicatorIndex
+    from minisoc.correlator.matching.matcher import Matcher
+    from minisoc.correlator.scan_alerts import alerts_of_records
+
+    folder = shared_data / "zeek" / "json" / "zeek8-pcaps" / "sshguess"
+    matcher = Matcher(IndicatorIndex.build([Indicator(value="192.168.56.1", kind="ip", type="ip-dst",
+                                                      source="planted")]))
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-grouped")
+    for kind in ("conn", "ssh", "intel", "notice", "conn"):  # conn again: a replay adds nothing
+        records = [record for record in read_logs([folder / f"{kind}.log"])][:1]
+        sink.write(alerts_of_records(records, matcher, site="lab", now=1.0))
+    assert count(client, "alerts-grouped") == 2
+    hits = client.search(index="alerts-grouped", body={"query": {"term": {"zeek.log_type": "conn"}}})
+    (doc,) = [hit["_source"] for hit in hits["hits"]["hits"]]
+    assert sorted(ref["log_type"] for ref in doc["minisoc"]["records"]) == ["conn", "intel", "ssh"]
+    assert doc["zeek"]["intel"][0]["where"] == "Conn::IN_ORIG"
+    notice = client.search(index="alerts-grouped",
+                           body={"query": {"term": {"rule.name": "SSH::Password_Guessing"}}})
+    assert notice["hits"]["total"]["value"] == 1

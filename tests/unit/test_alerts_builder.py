@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.correlator.alert_groups import group_id, group_key
 from minisoc.correlator.alerts import alert_id, build_alerts, get_field, iso_utc, mark_ack, merge_alert
 from minisoc.correlator.model import Indicator, LogRecord, Match
 from minisoc.correlator.sinks.opensearch_logs import log_document, log_index_name
@@ -88,7 +89,7 @@ def test_alert_carries_the_documented_ecs_fields() -> None:
         }
     ]
     assert doc["tags"] == ["tlp:green"]
-    assert get_field(doc, "minisoc.schema") == 2
+    assert get_field(doc, "minisoc.schema") == 3
     assert get_field(doc, "minisoc.retro") is False
     assert get_field(doc, "minisoc.site") == "lab"
     assert get_field(doc, "minisoc.ack.state") == "open"
@@ -129,13 +130,21 @@ def test_ids_depend_on_the_record_only() -> None:
     again = build_alerts(_record(), match, now=2.0, retro=True)[0]
     assert first.id == again.id  # neither time nor retro enters the id: a retro-hunt cannot duplicate
     assert again.doc["minisoc"]["retro"] is True and "retro" in again.doc["tags"]
-    assert build_alerts(_record(RAW + b" "), match)[0].id != first.id
-    assert build_alerts(_record(log_type="http"), match)[0].id != first.id
+    # another record of the same connection (its uid, 4-tuple and day): the same alert
+    assert build_alerts(_record(RAW + b" "), match)[0].id == first.id
+    assert build_alerts(_record(log_type="http"), match)[0].id == first.id
     other_source = Indicator(value="evil.example", kind="domain", type="domain", source="feed-b")
     both = [Match(other_source, "query", "a.b.evil.example"), Match(IP, "id.resp_h", "198.51.100.7")]
     assert build_alerts(_record(), [Match(other_source, "query", "a.b.evil.example")])[0].id == first.id
     assert build_alerts(_record(), both)[0].id == first.id
-    assert first.id == alert_id("dns", RAW) and len(first.id) == 32
+    key = group_key(_record())
+    assert key is not None and first.id == group_id(key) and len(first.id) == 32
+    # a record without a connection: its own id, from its log type and line
+    alone = LogRecord(log_type="dns", fields={"ts": 1521911720.865716, "query": "a.b.evil.example"}, raw=RAW,
+                      ts=1521911720.865716)
+    assert build_alerts(alone, match)[0].id == alert_id("dns", RAW)
+    other_line = LogRecord("dns", alone.fields, RAW + b" ", ts=alone.ts)
+    assert build_alerts(other_line, match)[0].id != alert_id("dns", RAW)
 
 
 def test_the_order_indicators_were_loaded_in_does_not_show() -> None:

@@ -19,10 +19,13 @@ def hunt(logs: Path, intel: Path) -> list[dict[str, Any]]:
 
 
 def matched(docs: list[dict[str, Any]]) -> set[tuple[str, str | None, str]]:
+    """(dataset of each record that matched, the alert's uid, matched field): an alert lists its records."""
     return {
-        (doc["event"]["dataset"], doc["zeek"].get("uid"), enrichment["matched"]["field"])
+        (f"zeek.{ref['log_type']}", doc["zeek"].get("uid"), enrichment["matched"]["field"])
         for doc in docs
+        for ref in doc["minisoc"]["records"]
         for enrichment in doc["threat"]["enrichments"]
+        if enrichment["matched"]["id"] in ref["matched"]
     }
 
 
@@ -40,6 +43,7 @@ def test_the_planted_ssh_guesser_is_found_in_every_connection_zeek_8_logged(
         "zeek.conn": 11, "zeek.ssh": 11, "zeek.intel": 11}
     assert by_dataset["zeek.conn"] == by_dataset["zeek.ssh"] == by_dataset["zeek.intel"]
     assert "zeek.notice" in by_dataset  # SSH::Password_Guessing names the guesser in `src`
+    assert len(docs) == 12  # one alert per connection (its conn, ssh and intel.log records) and the notice
     assert all(doc["event"]["kind"] == "alert" for doc in docs)
 
 

@@ -57,6 +57,9 @@ def endpoint(doc: dict[str, Any], side: str) -> str:
 def _enrichment_lines(doc: dict[str, Any]) -> tuple[str, str]:
     matched: list[str] = []
     indicators: list[str] = []
+    rule = _get(doc, "rule.name", "")
+    if rule:  # a Zeek notice
+        matched.append(f"notice: {rule}")
     for enrichment in _get(doc, "threat.enrichments", []) or []:
         found = enrichment.get("matched", {})
         indicator = enrichment.get("indicator", {})
@@ -67,8 +70,11 @@ def _enrichment_lines(doc: dict[str, Any]) -> tuple[str, str]:
 
 
 def _log_cell(doc: dict[str, Any]) -> str:
-    """The log type and file (`stdin` when read from it), and the Zeek uid of the record when it has one."""
-    cell = f"{_get(doc, 'zeek.log_type')} {_get(doc, 'log.file.path', 'stdin')}"
+    """The log type and file (`stdin` when read from it), the other log types of the connection's records
+    (`+ssh,intel`), and the Zeek uid of the record when it has one."""
+    first = _get(doc, "zeek.log_type")
+    others = sorted({str(ref.get("log_type")) for ref in _get(doc, "minisoc.records", []) or []} - {first})
+    cell = f"{first}{'+' + ','.join(others) if others else ''} {_get(doc, 'log.file.path', 'stdin')}"
     uid = _get(doc, "zeek.uid", "")
     return f"{cell}\nuid {uid}" if uid else cell
 

@@ -1,10 +1,12 @@
-"""Alert builder: (log record, matches) -> one ECS alert document per record, with a deterministic id.
+"""Alert builder: (log record, matches) -> the ECS alert document of the record, with a deterministic id.
 
 As Elastic's indicator match rules do, a record is one alert whatever the number of indicators it matches:
-each matched (indicator, field) pair is an entry of `threat.enrichments`. Pure: the id depends on the record
-only (its log type and bytes), never on which indicators matched or in which order they were loaded, so a
-replay, a restart or a retro-hunt that finds the record again names the same alert; sinks then add the
-enrichments the stored alert lacks (`merge_alert`) instead of writing a second one. Schema: docs/alerts.md.
+each matched (indicator, field) pair is an entry of `threat.enrichments`. The records of one Zeek connection
+(or file) share their alert (`alert_groups`): each lists itself in `minisoc.records`. Zeek's own findings
+(intel.log, notice.log: `zeek_findings`) are alerts even without a match. Pure: the id depends on the record
+only (its connection, or its log type and bytes), never on which indicators matched or in which order they
+were loaded, so a replay, a restart or a retro-hunt that finds the record again names the same alert; sinks
+then add what the stored alert lacks (`merge_alert`) instead of writing a second one. Schema: docs/alerts.md.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from minisoc.correlator.alert_groups import group_id, group_key
 from minisoc.correlator.model import Alert, LogRecord, Match
 from minisoc.correlator.threat_indicator import indicator_doc, indicator_id
 from minisoc.correlator.zeek.timestamps import dated_epoch
+from minisoc.correlator.zeek_findings import (
+    INTEL_LOG,
+    NOTICE_LOG,
+    corroboration_key,
+    intel_corroboration,
+    notice_fields,
+    zeek_intel_enrichment,
+)
 
-ALERT_SCHEMA_VERSION = 2  # 2: one alert per record, ECS indicator types (1: one per record and indicator)
+# 3: one alert per Zeek connection (or file), Zeek's intel.log and notice.log as alerts; 2: one per record,
+# ECS indicator types; 1: one per record and indicator
+ALERT_SCHEMA_VERSION = 3
 ACK_OPEN = "open"
 ACK_ACKNOWLEDGED = "acknowledged"
 ACK_FALSE_POSITIVE = "false_positive"
@@ -28,9 +41,9 @@ MATCH_TYPE = "indicator_match_rule"
 
 # Where source/destination come from, in the order tried (field names differ between Zeek versions).
 _SOURCE_IP_FIELDS = ("id.orig_h", "tx_hosts", "src", "client_addr")  # client_addr: dhcp (Zeek 3+)
-_SOURCE_PORT_FIELDS = ("id.orig_p", "p")
+_SOURCE_PORT_FIELDS = ("id.orig_p",)
 _DESTINATION_IP_FIELDS = ("id.resp_h", "rx_hosts", "dst", "server_addr")
-_DESTINATION_PORT_FIELDS = ("id.resp_p",)
+_DESTINATION_PORT_FIELDS = ("id.resp_p", "p")  # notice `p`: the port of `dst` (id.resp_p when it has id)
 
 
 def iso_utc(epoch: float) -> str:
@@ -112,51 +125,70 @@ def _enrichments(matches: Sequence[Match], occurred: str) -> list[dict[str, Any]
     return [enrichment for _, enrichment in sorted(found.values(), key=lambda item: item[0])]
 
 
+def record_ref(record: LogRecord, matched_ids: list[str]) -> dict[str, Any]:
+    """The record's entry in `minisoc.records`: its log type, its own id (the id a record-only alert of it
+    would have), where it was read, and the `matched.id`s of the enrichments it matched."""
+    ref: dict[str, Any] = {"log_type": record.log_type, "id": alert_id(record.log_type, record.raw),
+                           "matched": matched_ids}
+    if record.path is not None:
+        # abspath, not resolve(): the path as the logs were given (Zeek's `current` is a symlink)
+        log: dict[str, Any] = {"file": {"path": os.path.abspath(record.path)}}  # noqa: PTH100
+        if record.offset is not None:
+            log["offset"] = record.offset
+        ref["log"] = log
+    return ref
+
+
 def _alert_doc(
     record: LogRecord, enrichments: list[dict[str, Any]], tags: list[str], *, alert_id_: str, retro: bool,
     site: str | None, created: str,
 ) -> dict[str, Any]:
     fields = record.fields
-    first = enrichments[0]["indicator"]
+    notice = record.log_type == NOTICE_LOG
     event: dict[str, Any] = {
         "kind": "alert",
         "id": alert_id_,
         "dataset": f"zeek.{record.log_type}",
         "module": "zeek",
-        "category": ["threat"],
-        "type": ["indicator"],
+        "category": (["intrusion_detection"] if notice else []) + (["threat"] if enrichments else []),
+        "type": (["info"] if notice else []) + (["indicator"] if enrichments else []),
         "created": created,
         "original": record.raw.decode("utf-8", "replace"),
     }
+    threat: dict[str, Any] = {"enrichments": enrichments}
+    if enrichments:
+        first = enrichments[0]["indicator"]
+        threat["indicator"] = first  # the first enrichment's (one-line views show it); all are in enrichments
+        threat["feed"] = {"name": first["provider"]}
+    ref = record_ref(record, sorted({enrichment["matched"]["id"] for enrichment in enrichments}))
     doc: dict[str, Any] = {
         "@timestamp": iso_utc(ts) if (ts := dated_epoch(record.ts)) is not None else created,
         "event": event,
         "zeek": {"log_type": record.log_type},
-        "threat": {
-            "indicator": first,  # the first enrichment's: what one-line views show; all are in enrichments
-            "feed": {"name": first["provider"]},
-            "enrichments": enrichments,
-        },
+        "threat": threat,
         "tags": tags,
         "minisoc": {
             "schema": ALERT_SCHEMA_VERSION,
             "retro": retro,
             "site": site,
             "ack": {"state": ACK_OPEN, "at": None},
+            "records": [ref],
         },
     }
+    if notice:
+        doc["rule"], message, doc["zeek"]["notice"] = notice_fields(fields)
+        if message is not None:
+            doc["message"] = message
+    elif record.log_type == INTEL_LOG and (seen := intel_corroboration(fields)) is not None:
+        doc["zeek"]["intel"] = [seen]
     uid = _zeek_uid(fields)
     if uid is not None:
         doc["zeek"]["uid"] = uid
     fuid = fields.get("fuid")
-    if isinstance(fuid, str):
+    if isinstance(fuid, str) and fuid not in ("", "-"):
         doc["zeek"]["fuid"] = fuid
-    if record.path is not None:
-        # abspath, not resolve(): the path as the logs were given (Zeek's `current` is a symlink)
-        log: dict[str, Any] = {"file": {"path": os.path.abspath(record.path)}}  # noqa: PTH100
-        if record.offset is not None:
-            log["offset"] = record.offset
-        doc["log"] = log
+    if "log" in ref:
+        doc["log"] = dict(ref["log"])
     source = _endpoint(fields, _SOURCE_IP_FIELDS, _SOURCE_PORT_FIELDS)
     if source:
         doc["source"] = source
@@ -164,6 +196,12 @@ def _alert_doc(
     if destination:
         doc["destination"] = destination
     return doc
+
+
+def record_alert_id(record: LogRecord) -> str:
+    """The id of the alert `record` belongs to: its connection's or file's (`alert_groups`), else its own."""
+    key = group_key(record)
+    return alert_id(record.log_type, record.raw) if key is None else group_id(key)
 
 
 def build_alerts(
@@ -174,42 +212,84 @@ def build_alerts(
     site: str | None = None,
     now: float | None = None,
 ) -> list[Alert]:
-    """The record's alert (none without matches): one `threat.enrichments` entry per distinct matched
-    (indicator, field, value).
+    """The record's alert: one `threat.enrichments` entry per distinct matched (indicator, field, value).
+    None without matches, except for Zeek's own findings: a notice.log record is always an alert, and an
+    intel.log record too (with Zeek's indicator as its enrichment when minisoc's do not name it).
 
     `now` (epoch seconds) sets `event.created` and `matched.occurred`; it defaults to the current time. It
     does not enter the id.
     """
-    if not matches:
+    if not matches and record.log_type not in (NOTICE_LOG, INTEL_LOG):
         return []
     created = iso_utc(time.time() if now is None else now)
     enrichments = _enrichments(matches, created)
+    if not enrichments and record.log_type == INTEL_LOG:
+        zeek_only = zeek_intel_enrichment(record.fields, created)
+        if zeek_only is None:  # an intel.log record without seen.indicator: nothing to show
+            return []
+        enrichments = [zeek_only]
     tags = {tag for match in matches for tag in match.indicator.tags} | ({"retro"} if retro else set())
-    identifier = alert_id(record.log_type, record.raw)
+    identifier = record_alert_id(record)
     doc = _alert_doc(record, enrichments, sorted(tags), alert_id_=identifier, retro=retro, site=site,
                      created=created)
     return [Alert(id=identifier, doc=doc)]
 
 
+def _merge_list(have: list[Any], new: list[Any], key: Any) -> bool:
+    known = {key(item) for item in have}
+    changed = False
+    for item in new:
+        if key(item) not in known:
+            known.add(key(item))
+            have.append(item)
+            changed = True
+    return changed
+
+
+def _merge_records(have: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
+    """Records the stored alert lacks are appended; a record it has gets the matched ids it lacks (a
+    retro-hunt found a new indicator in it)."""
+    by_id = {ref.get("id"): ref for ref in have}
+    changed = False
+    for ref in new:
+        kept = by_id.get(ref.get("id"))
+        if kept is None:
+            have.append(ref)
+            by_id[ref.get("id")] = ref
+            changed = True
+            continue
+        matched = kept.setdefault("matched", [])
+        for item in ref.get("matched", []):
+            if item not in matched:
+                matched.append(item)
+                changed = True
+    return changed
+
+
 def merge_alert(stored: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Add to the `stored` alert document the enrichments and tags of `new` (the same record, alerted
-    again) that it lacks; True when it changed. Everything else (first raise time, ack state) is kept.
-    Both stores merge with it (SQLite in the write's transaction, OpenSearch with `if_seq_no`)."""
+    """Add to the `stored` alert document what `new` (the same record, or another record of the same
+    connection) has and it lacks: enrichments, tags, related records (`minisoc.records`) and Zeek's intel
+    matches (`zeek.intel`); True when it changed. Everything else (first raise time, ack state, the first
+    record's `log.*` and `event.original`) is kept. Both stores merge with it (SQLite in the write's
+    transaction, OpenSearch with `if_seq_no`)."""
     threat = stored.setdefault("threat", {})
     have = threat.setdefault("enrichments", [])
-    known = {enrichment_key(enrichment) for enrichment in have}
-    changed = False
-    for enrichment in new.get("threat", {}).get("enrichments", []):
-        key = enrichment_key(enrichment)
-        if key not in known:
-            known.add(key)
-            have.append(enrichment)
-            changed = True
-    tags = stored.setdefault("tags", [])
-    for tag in new.get("tags", []):
-        if tag not in tags:
-            tags.append(tag)
-            changed = True
+    changed = _merge_list(have, new.get("threat", {}).get("enrichments", []), enrichment_key)
+    if have and "indicator" not in threat:  # a notice alert without indicators until now
+        threat["indicator"] = have[0]["indicator"]
+        threat["feed"] = {"name": have[0]["indicator"]["provider"]}
+        event = stored.setdefault("event", {})
+        event["category"] = [*event.get("category", []), "threat"]
+        event["type"] = [*event.get("type", []), "indicator"]
+    changed = _merge_list(stored.setdefault("tags", []), new.get("tags", []), lambda tag: tag) or changed
+    new_records = new.get("minisoc", {}).get("records", [])
+    if new_records:
+        records = stored.setdefault("minisoc", {}).setdefault("records", [])
+        changed = _merge_records(records, new_records) or changed
+    new_intel = new.get("zeek", {}).get("intel", [])
+    if new_intel:
+        intel = stored.setdefault("zeek", {}).setdefault("intel", [])
+        changed = _merge_list(intel, new_intel, corroboration_key) or changed
     return changed
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.alerts import merge_alert
 from minisoc.correlator.hunt_pool import FileResult, HuntPool
 from minisoc.correlator.hunt_summary import HuntSummary, IntelSummary
 from minisoc.correlator.intel.convert import Refusal
@@ -24,9 +24,9 @@ from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
+from minisoc.correlator.scan_alerts import alerts_of_records, coalesce, scan_alerts
 from minisoc.correlator.zeek.deadletter import DeadLetter
 from minisoc.correlator.zeek.reader import log_targets
-from minisoc.correlator.zeek.scan import scan_logs
 from minisoc.correlator.zeek.stats import FileError, ReadStats
 from minisoc.correlator.zeek.streams import STDIN_NAME
 from minisoc.errors import LogSourceError, MinisocError, UsageError
@@ -124,34 +124,27 @@ def expand_log_paths(logs: Sequence[str]) -> list[str]:
 def hunt_records(
     records: Iterable[LogRecord], matcher: Matcher, *, site: str | None, now: float, retro: bool = False
 ) -> list[Alert]:
-    """The per-record pipeline: match, then build alerts (shared with the service's retro-hunt)."""
-    alerts: list[Alert] = []
-    for record in records:
-        matches = matcher.match(record)
-        if matches:
-            alerts.extend(build_alerts(record, matches, retro=retro, site=site, now=now))
-    return alerts
+    """The per-record pipeline: match, then build alerts, coalesced (`scan_alerts.alerts_of_records`)."""
+    return alerts_of_records(records, matcher, site=site, now=now, retro=retro)
 
 
 def hunt_logs(
     paths: Sequence[str | Path], matcher: Matcher, *, stats: ReadStats, site: str | None, now: float,
     retro: bool = False,
 ) -> list[Alert]:
-    """`hunt_records(read_logs(paths, stats=stats), ...)`, faster: only records with a match are built."""
-    alerts: list[Alert] = []
-    collect_alerts(paths, matcher, stats=stats, site=site, now=now, into=alerts, retro=retro)
-    return alerts
+    """`hunt_records(read_logs(paths, stats=stats), ...)`, faster: only records with a hit are built."""
+    return coalesce(scan_alerts(paths, matcher, stats=stats, site=site, now=now, retro=retro))
 
 
 def collect_alerts(
     paths: Sequence[str | Path], matcher: Matcher, *, stats: ReadStats, site: str | None, now: float,
     into: list[Alert], dead_letter: DeadLetter | None = None, retro: bool = False,
 ) -> None:
-    """`hunt_logs`, appending to `into` as alerts are found: what was matched is there even when reading
-    stops half-way (a KeyboardInterrupt)."""
-    for record, matches in scan_logs(paths, matcher.match_fields, screen=matcher, stats=stats,
-                                     dead_letter=dead_letter):
-        into.extend(build_alerts(record, matches, retro=retro, site=site, now=now))
+    """`hunt_logs` without the coalescing, appending to `into` as alerts are found: what was matched is
+    there even when reading stops half-way (a KeyboardInterrupt)."""
+    for alert in scan_alerts(paths, matcher, stats=stats, site=site, now=now, retro=retro,
+                             dead_letter=dead_letter):
+        into.append(alert)
 
 
 def _nothing_to_hunt(summary: IntelSummary) -> MinisocError:
@@ -213,7 +206,9 @@ def _total_size(targets: list[str]) -> int:
 
 def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = None,
              progress: HuntProgress | None = None) -> HuntSummary:
-    """Load intel, read every log, emit alerts in input order (in batches), and return the summary.
+    """Load intel, read every log, emit the alerts in input order, and return the summary. The records of
+    one Zeek connection may sit in several files (conn.log, ssh.log, intel.log): their alert is whole only
+    once every file is read, so the alerts are emitted together at the end (coalesced, one per id).
 
     Ctrl-C (SIGINT) stops reading: what was matched until then is emitted (workers hand theirs over), and
     the summary says `interrupted`. Raises MinisocError (exit 1) when no indicator is left to hunt for,
@@ -240,6 +235,7 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
     try:
         if sink is not None:
             _write_intel_refusals(sink, intel_summary.refused, intel_summary.suppressed_values)
+        found: dict[str, Alert] = {}  # one per id, in first-seen order (the records of one connection)
         with SigintGuard() as guard:
             done = 0
 
@@ -253,17 +249,22 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
                     _merge_stats(stats, result.stats)
                 if sink is not None:
                     _append_part(sink, result.dead_letter_part)
-                summary.count(result.alerts)
-                emit(result.alerts)
+                for alert in result.alerts:
+                    first = found.setdefault(alert.id, alert)
+                    if first is not alert:
+                        merge_alert(first.doc, alert.doc)
                 done += result.complete
                 if progress is not None:
-                    progress.advance(done, summary.alerts)
+                    progress.advance(done, len(found))
 
             if summary.workers == 1:
                 _hunt_here(targets, matcher, request.site, created, stats, sink, guard, handle)
             else:
                 _hunt_in_pool(targets, matcher, workers, request, created, sink, guard, handle)
             summary.interrupted = guard.interrupted
+        alerts = list(found.values())
+        summary.count(alerts)
+        emit(alerts)
     finally:
         if sink is not None:
             sink.close()

@@ -55,7 +55,8 @@ class HuntSummary:
     def count(self, alerts: Iterable[Alert]) -> None:
         for alert in alerts:
             self.alerts += 1
-            kind = str(alert.doc["threat"]["indicator"]["misp"]["type"])  # the (first) indicator's
+            indicator = alert.doc["threat"].get("indicator")  # the first indicator's; a notice may have none
+            kind = str(indicator["misp"]["type"]) if indicator else "none"
             self.alerts_by_indicator_type[kind] = self.alerts_by_indicator_type.get(kind, 0) + 1
 
     def as_dict(self) -> dict[str, Any]:

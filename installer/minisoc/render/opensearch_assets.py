@@ -82,7 +82,7 @@ def dashboards_saved_objects() -> str:
         "id": ALERTS_SEARCH_ID,
         "attributes": {
             "title": "minisoc: recent alerts",
-            "columns": [  # one alert per log record: every matched indicator is in threat.enrichments
+            "columns": [  # one alert per Zeek connection: every matched indicator is in threat.enrichments
                 "event.dataset",
                 "source.ip",
                 "destination.ip",

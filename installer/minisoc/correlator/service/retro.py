@@ -11,11 +11,10 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
-from minisoc.correlator.zeek.scan import scan_logs
+from minisoc.correlator.scan_alerts import coalesce, scan_alerts
 from minisoc.correlator.zeek.stats import ReadStats
 from minisoc.correlator.zeek.tailfiles import scan_log_dir
 
@@ -39,8 +38,10 @@ def retro_hunt(
     now: float | None = None,
 ) -> Iterator[list[Alert]]:
     """Retro alerts for `indicators` over the last `days` days of logs (nothing when days == 0), in log
-    order, in batches of `batch_alerts` or a few more (a line's alerts stay together; the last batch: the
-    rest). Read as `minisoc hunt` reads: only hits become records."""
+    order, in batches of `batch_alerts` or fewer (each coalesced: one document per alert id; the last
+    batch: the rest). Read as `minisoc hunt` reads, by the same core (`scan_alerts`): only hits become
+    records. Zeek's own findings (intel.log, notice.log) are hits only when a new indicator matches them:
+    the live read raised them already."""
     if not indicators or days <= 0:
         return
     moment = time.time() if now is None else now
@@ -48,10 +49,11 @@ def retro_hunt(
     matcher = Matcher(IndicatorIndex.build(indicators))
     stats = ReadStats()
     pending: list[Alert] = []
-    for record, matches in scan_logs(files, matcher.match_fields, screen=matcher, stats=stats):
-        pending.extend(build_alerts(record, matches, retro=True, site=site, now=moment))
+    for alert in scan_alerts(files, matcher, stats=stats, site=site, now=moment, retro=True,
+                             findings=False):
+        pending.append(alert)
         if len(pending) >= batch_alerts:
-            yield pending
+            yield coalesce(pending)
             pending = []
     if pending:
-        yield pending
+        yield coalesce(pending)

@@ -15,6 +15,8 @@ _PORT: dict[str, Any] = {"type": "integer"}
 _DATE: dict[str, Any] = {"type": "date", "format": "strict_date_optional_time||epoch_second"}
 _STRINGS_AS_KEYWORDS = [{"strings_as_keywords": {"match_mapping_type": "string", "mapping": _KEYWORD}}]
 _SETTINGS: dict[str, Any] = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
+_TEXT: dict[str, Any] = {"type": "text"}
+_ZEEK_INTEL_FIELDS = ("indicator", "indicator_type", "where", "node", "sources")
 
 
 def _indicator_mapping() -> dict[str, Any]:
@@ -73,7 +75,18 @@ def alerts_template(alerts_index: str) -> dict[str, Any]:
                     "log": {
                         "properties": {"file": {"properties": {"path": _KEYWORD}}, "offset": {"type": "long"}}
                     },
-                    "zeek": {"properties": {"uid": _KEYWORD, "fuid": _KEYWORD, "log_type": _KEYWORD}},
+                    "zeek": {
+                        "properties": {
+                            "uid": _KEYWORD,
+                            "fuid": _KEYWORD,
+                            "log_type": _KEYWORD,
+                            # Zeek's own intel.log matches of the alert's connection (corroboration)
+                            "intel": {"properties": {name: _KEYWORD for name in _ZEEK_INTEL_FIELDS}},
+                            "notice": {"properties": {"note": _KEYWORD, "sub": _TEXT, "n": {"type": "long"}}},
+                        }
+                    },
+                    "rule": {"properties": {"name": _KEYWORD, "ruleset": _KEYWORD, "category": _KEYWORD}},
+                    "message": _TEXT,
                     "source": {"properties": {"ip": _IP, "port": _PORT}},
                     "destination": {"properties": {"ip": _IP, "port": _PORT}},
                     "threat": {
@@ -104,6 +117,19 @@ def alerts_template(alerts_index: str) -> dict[str, Any]:
                             "retro": {"type": "boolean"},
                             "site": _KEYWORD,
                             "ack": {"properties": {"state": _KEYWORD, "at": _DATE}},
+                            "records": {  # the Zeek records of the alert (one connection's, or one)
+                                "properties": {
+                                    "log_type": _KEYWORD,
+                                    "id": _KEYWORD,
+                                    "matched": _KEYWORD,
+                                    "log": {
+                                        "properties": {
+                                            "file": {"properties": {"path": _KEYWORD}},
+                                            "offset": {"type": "long"},
+                                        }
+                                    },
+                                }
+                            },
                         }
                     },
                 },
