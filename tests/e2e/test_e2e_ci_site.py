@@ -44,7 +44,7 @@ from e2e_support import (
 )
 
 from minisoc.errors import MinisocError
-from minisoc.ops.access import load_site
+from minisoc.ops import load_site
 from minisoc.ops.feed_dir import publish_event
 from minisoc.ops.opensearch_http import OpenSearchHttp
 

@@ -15,9 +15,9 @@ import pytest
 
 from cli_support import run_json
 from minisoc.cli.main import main
-from minisoc.compose.runner import ComposeProject
-from minisoc.ops.site import SiteFiles
-from minisoc.profile.load import load_profile
+from minisoc.compose import ComposeProject
+from minisoc.ops import SiteFiles
+from minisoc.profile import load_profile
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 SITE = "alertsbox"  # its own compose project (minisoc-alertsbox-<site id>): never the e2e suite's

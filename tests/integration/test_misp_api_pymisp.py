@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from fakes.misp_server import FakeMispServer
-from minisoc.correlator.clients.misp import connect_misp
+from minisoc.correlator.clients import connect_misp
 from minisoc.correlator.config import MispApiConfig
-from minisoc.correlator.intel.misp_api import MispApiSource
+from minisoc.correlator.intel import MispApiSource
 from minisoc.errors import ServiceError
 
 pytestmark = pytest.mark.integration

@@ -12,15 +12,14 @@ from opensearch_server import OpenSearchServer
 from opensearchpy import OpenSearch
 
 from minisoc.cli.main import main
+from minisoc.correlator import Alert, Indicator, LogRecord, Match, SinkUnavailable
 from minisoc.correlator.alerts import build_alerts, merge_alert
 from minisoc.correlator.config import OpenSearchSinkConfig
-from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
-from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
+from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
 from minisoc.correlator.sinks.opensearch_client import open_client
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
-from minisoc.correlator.typing import SinkUnavailable
-from minisoc.correlator.zeek.reader import read_logs
+from minisoc.correlator.zeek import read_logs
 
 pytestmark = pytest.mark.integration
 IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", event_uuid="e-1")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from minisoc.profile import SiteProfile
 from minisoc.profile.create import create_profile
-from minisoc.profile.model import SiteProfile
 from minisoc.render import SecretSpec
 
 

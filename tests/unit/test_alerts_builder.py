@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.correlator import Indicator, LogRecord, Match
 from minisoc.correlator.alerts import alert_id, build_alerts, get_field, iso_utc, mark_ack, merge_alert
-from minisoc.correlator.model import Indicator, LogRecord, Match
 from minisoc.correlator.sinks.opensearch_logs import log_document, log_index_name
 from minisoc.correlator.zeek.jsonlines import parse_json_line
 

@@ -11,7 +11,7 @@ import yaml
 
 from cli_support import run_json
 from minisoc.cli.main import main
-from minisoc.review.store import parse_since
+from minisoc.review import parse_since
 
 
 @pytest.fixture()

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from minisoc.cli.main import main
-from minisoc.compose.process import Completed
+from minisoc.compose import Completed
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
-from minisoc.profile.load import load_profile
-from minisoc.render.paths import site_paths
+from minisoc.profile import load_profile
+from minisoc.render import site_paths
+from minisoc.review import StoreReview, open_review
 from minisoc.review.container import ContainerReview, relayed_error
-from minisoc.review.site import HostView, Purpose, host_view, open_review
-from minisoc.review.store import StoreReview
+from minisoc.review.site import HostView, Purpose, host_view
 
 BIG_BUDGET = ("resources.ram_budget_mb=8192",)  # room for the local MISP services
 

@@ -14,13 +14,9 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from minisoc.errors import UsageError
+from minisoc.security import describe_site_pki, ensure_site_pki, renew
 from minisoc.security.cert_specs import ServiceCert
-from minisoc.security.certs import (
-    default_service_certs,
-    describe_site_pki,
-    ensure_site_pki,
-    renew,
-)
+from minisoc.security.certs import default_service_certs
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from minisoc.cli.main import main
-from minisoc.security.certs import default_service_certs, ensure_site_pki
+from minisoc.security import ensure_site_pki
+from minisoc.security.certs import default_service_certs
 
 
 @pytest.fixture()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.compose import ComposeProject
 from minisoc.compose import argv as compose
-from minisoc.compose.runner import ComposeProject, parse_ps
+from minisoc.compose.runner import parse_ps
 
 
 def test_compose_argv_puts_project_files_and_env_before_the_subcommand() -> None:

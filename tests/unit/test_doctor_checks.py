@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.ops import doctor
-from minisoc.ops.checks import Check, Report
+from minisoc.ops import Check, Report, doctor
 from minisoc.ops.host import interface_exists, parse_meminfo, parse_version, port_is_free
 from minisoc.profile.create import create_profile
 

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from minisoc.cli.main import main
-from minisoc.ops.access import load_site
-from minisoc.ops.checks import Check, Report
-from minisoc.ops.pointers import where_to_look
+from minisoc.ops import Check, Report, load_site, where_to_look
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "templates" / "samples"

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from minisoc.correlator.intel import MispFeedSource
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import HttpFetcher
 from minisoc.correlator.intel.intel_file import parse_intel_bytes
 from minisoc.correlator.intel.misp_event import document_indicators
-from minisoc.correlator.intel.misp_feed import MispFeedSource
 from minisoc.errors import IntelError
 
 FUZZ = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,10 +11,10 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from minisoc.correlator import Indicator, LogRecord
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.matching import observables as obs
-from minisoc.correlator.model import Indicator, LogRecord
 
 INDICATORS = [
     Indicator(value="10.0.0.2", kind="ip", type="ip-dst|port", source="s", port=80),

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minisoc.errors import ProfileError, UsageError
-from minisoc.profile.load import load_profile, parse_profile
-from minisoc.profile.model import SiteProfile
+from minisoc.profile import SiteProfile, load_profile, parse_profile
 
 REPO = Path(__file__).resolve().parents[2]
 BASE: dict[str, Any] = {

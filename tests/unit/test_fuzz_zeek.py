@@ -14,10 +14,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from minisoc.correlator.zeek import ReadStats, read_logs
 from minisoc.correlator.zeek.malformed import REASON_OVERSIZE
-from minisoc.correlator.zeek.reader import read_logs, read_stream
+from minisoc.correlator.zeek.reader import read_stream
 from minisoc.correlator.zeek.records import Refusals
-from minisoc.correlator.zeek.stats import ReadStats
 
 FUZZ = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 TSV_HEADER = [

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from minisoc.correlator.intel.intel_file import IntelFileSource
-from minisoc.correlator.model import Alert, Sighting
+from minisoc.correlator import Alert, Sighting, SinkUnavailable
+from minisoc.correlator.intel import IntelFileSource
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.service.metrics import ServiceMetrics
-from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferedSightingSink, DurableBuffer
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
-from minisoc.correlator.typing import SinkUnavailable
-from minisoc.correlator.zeek.tail import LogTailer
+from minisoc.correlator.sinks import BufferedAlertSink, BufferedSightingSink, DurableBuffer, SqliteAlertSink
+from minisoc.correlator.zeek import LogTailer
 
 
 class MispDown:

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import typer
 
-from minisoc.cli.main import build_app, main
+from minisoc.cli import build_app
+from minisoc.cli.main import main
 from minisoc.cli.multivalue import spread_multi_values
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
+from minisoc.correlator.sinks import SqliteAlertSink
 
 INTEL_FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"
 

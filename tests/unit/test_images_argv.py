@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.images import argv
-from minisoc.images.catalog import OPENSEARCH_ZIP, SECURITY_PLUGIN_ZIP, all_images, images_for_tags
+from minisoc.images import all_images, argv, images_for_tags
+from minisoc.images.catalog import OPENSEARCH_ZIP, SECURITY_PLUGIN_ZIP
 from minisoc.images.context import context_digest
 from minisoc.images.maven import MavenArtifact, file_digest, parse_checksum
 

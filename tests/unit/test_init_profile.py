@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import minisoc
-from minisoc.cli.main import build_app, main
-from minisoc.profile.load import load_profile, parse_profile
-from minisoc.profile.model import SiteProfile
+from minisoc.cli import build_app
+from minisoc.cli.main import main
+from minisoc.profile import SiteProfile, load_profile, parse_profile
 
 
 @pytest.mark.parametrize("template", ["small-site", "training-lab", "reference", "ci"])

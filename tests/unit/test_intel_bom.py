@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.correlator.intel.load import load_intel
-from minisoc.correlator.intel.warninglists import load_warninglists
-from minisoc.correlator.model import Indicator
+from minisoc.correlator import Indicator
+from minisoc.correlator.intel import load_intel, load_warninglists
 
 BOM = b"\xef\xbb\xbf"
 

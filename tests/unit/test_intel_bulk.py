@@ -7,9 +7,8 @@ from typing import Any
 
 from minisoc.correlator.intel import misp_event
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.matching.columns import IndicatorColumns
-from minisoc.correlator.values.canonical import CANONICALISERS
-from minisoc.correlator.values.canonical_bulk import canonicalise_many
+from minisoc.correlator.matching import IndicatorColumns
+from minisoc.correlator.values import CANONICALISERS, canonicalise_many
 
 ODD_VALUES = [
     "a.com",

@@ -6,7 +6,7 @@ import pytest
 
 from minisoc.correlator import model
 from minisoc.correlator.intel.convert import LoadCounts, Provenance, indicators_for
-from minisoc.correlator.values.canonical import canonicalise, guess_kind
+from minisoc.correlator.values import canonicalise, guess_kind
 
 
 @pytest.mark.parametrize(("kind", "given", "expected"), [

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from minisoc.correlator import Indicator
 from minisoc.correlator.hunt import load_hunt_columns, load_hunt_intel
-from minisoc.correlator.intel.load import load_intel, load_intel_columns
-from minisoc.correlator.intel.warninglists import load_warninglists
-from minisoc.correlator.matching import IndicatorIndex, Matcher
-from minisoc.correlator.matching.columns import IndicatorColumns
-from minisoc.correlator.model import Indicator
+from minisoc.correlator.intel import load_intel, load_intel_columns, load_warninglists
+from minisoc.correlator.matching import IndicatorColumns, IndicatorIndex, Matcher
 
 
 def _intel_specs(shared_data: Path) -> list[str]:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.correlator import model
+from minisoc.correlator import Indicator, model
+from minisoc.correlator.intel import load_intel
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.load import load_intel
-from minisoc.correlator.model import Indicator
 from minisoc.errors import IntelError
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "intel-csv"

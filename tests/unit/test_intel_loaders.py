@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from minisoc.correlator import model
+from minisoc.correlator.intel import IntelFileSource, load_intel, read_intel_file
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.intel_file import IntelFileSource, parse_intel_bytes, read_intel_file
-from minisoc.correlator.intel.load import load_intel
+from minisoc.correlator.intel.intel_file import parse_intel_bytes
 from minisoc.correlator.intel.misp_event import document_indicators
 from minisoc.correlator.intel.misp_types import MISP_TYPE_PARTS
 from minisoc.errors import IntelError

@@ -15,13 +15,9 @@ from typing import Any
 import pytest
 
 from minisoc.cli.main import main
-from minisoc.correlator.intel import misp_event
+from minisoc.correlator.intel import MispFeedSource, load_intel, load_intel_columns, misp_event
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.load import load_intel, load_intel_columns
-from minisoc.correlator.intel.misp_feed import MispFeedSource
-from minisoc.correlator.matching.columns import IndicatorColumns
-from minisoc.correlator.matching.index import IndicatorIndex
-from minisoc.correlator.matching.matcher import Matcher
+from minisoc.correlator.matching import IndicatorColumns, IndicatorIndex, Matcher
 
 FEED = "misp/feeds/tweetfeed-2026-08-10_16"
 FEED_EVENT = "19adaa87-fd20-5e4f-bc1a-c17cc27c756a.json"  # 646 plain attributes: the bulk path takes it

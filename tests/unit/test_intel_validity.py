@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from minisoc.correlator import model
+from minisoc.correlator.intel import read_intel_file
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.intel_file import parse_intel_bytes, read_intel_file
-from minisoc.correlator.values.canonical import canonicalise, guess_kind
+from minisoc.correlator.intel.intel_file import parse_intel_bytes
+from minisoc.correlator.values import canonicalise, guess_kind
 from minisoc.errors import IntelError
 
 

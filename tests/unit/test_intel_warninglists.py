@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.correlator import model
+from minisoc.correlator import Indicator, model
 from minisoc.correlator.hunt import load_hunt_columns
-from minisoc.correlator.intel.warninglists import load_warninglists
-from minisoc.correlator.model import Indicator
+from minisoc.correlator.intel import load_warninglists
 from minisoc.errors import IntelError
 
 LISTS = "misp/warninglists"

@@ -8,15 +8,14 @@ import gzip
 import shutil
 from pathlib import Path
 
+from minisoc.correlator import Alert
 from minisoc.correlator.hunt import HuntRequest, run_hunt
-from minisoc.correlator.intel.intel_file import IntelFileSource
-from minisoc.correlator.model import Alert
+from minisoc.correlator.intel import IntelFileSource
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.service.metrics import ServiceMetrics
-from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
-from minisoc.correlator.zeek.tail import LogTailer
+from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer, SqliteAlertSink
+from minisoc.correlator.zeek import LogTailer
 from minisoc.ops.prometheus import parse_metrics
 from minisoc.ops.status import log_storage, log_storage_lines
 

@@ -14,10 +14,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minisoc.correlator import model
+from minisoc.correlator import Indicator, model
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.matching.observables import PER_LOG_TYPE
-from minisoc.correlator.model import Indicator
 
 LABELS = st.sampled_from(["a", "b", "evil", "example", "xn--bcher-kva", "c2", "www", "net"])
 NAMES = st.lists(LABELS, min_size=1, max_size=4).map(".".join)

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from minisoc.correlator import Indicator, LogRecord
 from minisoc.correlator.intel.convert import LoadCounts, Provenance, indicators_for
 from minisoc.correlator.matching import IndicatorIndex, Matcher
-from minisoc.correlator.model import Indicator, LogRecord
-from minisoc.correlator.zeek.reader import read_logs
+from minisoc.correlator.zeek import read_logs
 
 PROVENANCE = Provenance(
     source="unit",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.ops.site import SiteFiles
+from minisoc.ops import SiteFiles
 
 
 def test_update_state_merges_and_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ import pytest
 from render_support import fixed_secret, site_from_template
 
 from minisoc.cli.main import main
-from minisoc.profile.load import load_profile
+from minisoc.profile import load_profile
 from minisoc.render import render_site
 from minisoc.render.plan import MASK, plan_site
 from minisoc.render.staging import Stage

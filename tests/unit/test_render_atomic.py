@@ -19,8 +19,7 @@ import minisoc.render.staging as staging
 import minisoc.security.opensearch as security_opensearch
 from minisoc.cli.main import main
 from minisoc.errors import UsageError
-from minisoc.profile.load import load_profile
-from minisoc.profile.model import SiteProfile
+from minisoc.profile import SiteProfile, load_profile
 from minisoc.render import render_site
 from minisoc.render.plan import plan_site
 

@@ -11,9 +11,9 @@ import yaml
 from render_support import fixed_secret, site_from_template
 
 from minisoc.errors import ProfileError, UsageError
+from minisoc.render import generate_secret, render_files
 from minisoc.render.context import misp_sizing
-from minisoc.render.secrets import generate_secret, required_secrets
-from minisoc.render.site import render_files
+from minisoc.render.secrets import required_secrets
 
 
 def rendered(tmp_path: Path, *assignments: str) -> tuple[dict[str, object], dict[str, str]]:

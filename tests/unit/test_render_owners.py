@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from render_support import fixed_secret, site_from_template
 
-from minisoc.profile.load import load_profile
+from minisoc.profile import load_profile
 from minisoc.render import render_site
 
 OPENSEARCH_UID = 1000

@@ -11,10 +11,9 @@ import yaml
 from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 from minisoc.cli.main import main
-from minisoc.correlator.config import CorrelatorConfig
-from minisoc.profile.load import load_profile
-from minisoc.render import render_site, site_paths
-from minisoc.render.site import render_files
+from minisoc.correlator import CorrelatorConfig
+from minisoc.profile import load_profile
+from minisoc.render import render_files, render_site, site_paths
 
 SECRET_PLACES = (".env", "secrets/")
 

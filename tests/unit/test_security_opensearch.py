@@ -11,16 +11,14 @@ import bcrypt
 import pytest
 import yaml
 
+from minisoc.security import SecretStore, find_leaks, render_security_config, security_settings
 from minisoc.security.opensearch import (
     ANALYST_ROLE,
     CORRELATOR_ROLE,
     USERS,
     container_mounts,
     opensearch_passwords,
-    render_security_config,
-    security_settings,
 )
-from minisoc.security.secrets import SecretStore, find_leaks
 
 ADMIN_DN = "CN=minisoc-admin,OU=admins,O=minisoc"
 NODE_DNS = ["CN=opensearch,OU=nodes,O=minisoc"]

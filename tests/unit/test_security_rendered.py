@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from minisoc.cli.main import main
-from minisoc.security.secrets import SecretStore, find_leaks
+from minisoc.security import SecretStore, find_leaks
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = ["small-site", "training-lab", "reference", "ci"]

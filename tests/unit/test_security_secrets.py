@@ -9,7 +9,8 @@ import pytest
 
 from minisoc.errors import UsageError
 from minisoc.render.secrets import format_env
-from minisoc.security.secrets import REDACTED, SecretStore, alphanumeric, find_leaks, redact
+from minisoc.security import SecretStore, find_leaks, redact
+from minisoc.security.secrets import REDACTED, alphanumeric
 
 
 def test_ensure_generates_once_with_strict_modes(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from test_service_process import free_port, healthz, wait_for
 
+from minisoc.correlator import Alert
 from minisoc.correlator.hunt import HuntRequest, run_hunt
-from minisoc.correlator.model import Alert
 from minisoc.correlator.service.faults import CRASH_ENV, CRASH_EXIT_CODE
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
+from minisoc.correlator.sinks import SqliteAlertSink
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\n"

@@ -14,20 +14,16 @@ from typing import Any, cast
 
 import pytest
 
+from minisoc.correlator import Alert, LogBatch, SinkUnavailable
 from minisoc.correlator.hunt import HuntRequest, run_hunt
-from minisoc.correlator.intel.intel_file import IntelFileSource
-from minisoc.correlator.intel.warninglists import Warninglists, load_warninglists
-from minisoc.correlator.model import Alert
+from minisoc.correlator.intel import IntelFileSource, Warninglists, load_warninglists
 from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.service.metrics import ServiceMetrics
-from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
-from minisoc.correlator.typing import LogBatch, SinkUnavailable
-from minisoc.correlator.zeek.tail import LogTailer
-from minisoc.ops.access import Site
-from minisoc.ops.checks import Report
+from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer, SqliteAlertSink
+from minisoc.correlator.zeek import LogTailer
+from minisoc.ops import Report, Site
 from minisoc.ops.health import correlator_check, health_problems
 
 FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n"

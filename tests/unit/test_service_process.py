@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
+from minisoc.correlator.sinks import SqliteAlertSink
 
 REPO = Path(__file__).resolve().parents[2]
 INTEL = "#fields\tindicator\tindicator_type\tmeta.source\n69.147.64.34\tIntel::ADDR\tlab\n"

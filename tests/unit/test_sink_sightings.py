@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
+from minisoc.correlator import Indicator, LogRecord, Match, SinkUnavailable
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.config import MispApiConfig
-from minisoc.correlator.model import Indicator, LogRecord, Match
-from minisoc.correlator.sinks.sightings import MispSightingSink, false_positive_sightings, sightings_for
-from minisoc.correlator.typing import SinkUnavailable
+from minisoc.correlator.sinks import MispSightingSink, false_positive_sightings, sightings_for
 
 IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", attribute_uuid="a-uuid")
 DOM = Indicator(value="evil.example", kind="domain", type="domain", source="feed")

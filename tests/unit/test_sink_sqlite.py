@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.correlator import Alert, Indicator, LogRecord, Match, SinkUnavailable
 from minisoc.correlator.alerts import build_alerts
-from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
-from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferFull, DurableBuffer
-from minisoc.correlator.sinks.sqlite import SqliteAlertSink
-from minisoc.correlator.typing import SinkUnavailable
+from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer, SqliteAlertSink
+from minisoc.correlator.sinks.buffer import BufferFull
 from minisoc.errors import UsageError
 
 IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed")

@@ -11,7 +11,7 @@ import yaml
 from render_support import fixed_secret
 
 from minisoc.cli.main import main
-from minisoc.compose.process import Completed
+from minisoc.compose import Completed
 from minisoc.ops.identity import (
     FoundContainer,
     FoundVolume,
@@ -23,8 +23,8 @@ from minisoc.ops.identity import (
     volume_names_argv,
     wanted_volume_labels,
 )
+from minisoc.profile import load_profile
 from minisoc.profile.create import create_profile
-from minisoc.profile.load import load_profile
 from minisoc.render import render_site
 from minisoc.render.identity import SECRETS_LABEL, SITE_ID_LABEL
 

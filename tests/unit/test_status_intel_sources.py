@@ -8,7 +8,8 @@ from typing import Any
 
 from minisoc.correlator.service.http import StatusServer
 from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
-from minisoc.ops.status import failing_sources, intel_status, status_lines
+from minisoc.ops import status_lines
+from minisoc.ops.status import failing_sources, intel_status
 
 MISP = "misp:misp.example.org"
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import typer
 
-from minisoc.cli.main import build_app, main
+from minisoc.cli import build_app
+from minisoc.cli.main import main
 
 NO_ENGINE = (
     "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"

@@ -20,8 +20,8 @@ from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.correlator.sinks.opensearch_client import open_client
 from minisoc.errors import ServiceError
 from minisoc.ops.opensearch_http import OpenSearchHttp
+from minisoc.security import ensure_site_pki
 from minisoc.security.cert_specs import ServiceCert
-from minisoc.security.certs import ensure_site_pki
 from minisoc.tls import client_context
 
 

@@ -10,9 +10,8 @@ from typing import Any, cast
 import pytest
 
 from minisoc.errors import ServiceError
-from minisoc.ops.access import Site
-from minisoc.ops.restart import PENDING_KEY, record_restarts, restart_changed, restarts_due
-from minisoc.ops.site import SiteFiles
+from minisoc.ops import Site, SiteFiles, record_restarts
+from minisoc.ops.restart import PENDING_KEY, restart_changed, restarts_due
 
 
 @dataclass

@@ -7,7 +7,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from minisoc.correlator.intel.load import load_intel
+from minisoc.correlator.intel import load_intel
 from minisoc.correlator.zeek.names import log_type_from_name
 from minisoc.ops.canary import canary_feed_event, canary_log_line, new_canary
 from minisoc.ops.feed_dir import publish_event, read_manifest, remove_event

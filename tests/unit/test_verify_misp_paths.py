@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.ops.access import load_site
+from minisoc.ops import load_site
 from minisoc.ops.verify import intel_path, no_canary_path_hint, run_canary
 from minisoc.profile.create import create_profile
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.correlator import export
+from minisoc.correlator import Indicator, export
+from minisoc.correlator.intel import read_intel_file
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.intel_file import read_intel_file
 from minisoc.correlator.intel.zeek_intel import parse_zeek_intel
-from minisoc.correlator.model import Indicator
 
 # Intel::Type of base/frameworks/intel/main.zeek plus the values files.zeek adds (FILE_HASH, FILE_NAME)
 ZEEK_INTEL_TYPES = {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.correlator.zeek import find_log_files, read_logs
 from minisoc.correlator.zeek.fieldtypes import log_type_from_fields
 from minisoc.correlator.zeek.jsonlines import JsonLineParser, parse_json_line
 from minisoc.correlator.zeek.malformed import (
@@ -15,7 +16,6 @@ from minisoc.correlator.zeek.malformed import (
     REASON_NOT_AN_OBJECT,
     MalformedLine,
 )
-from minisoc.correlator.zeek.reader import find_log_files, read_logs
 from minisoc.correlator.zeek.timestamps import epoch_seconds
 
 NEGATIVE_TS = datetime(1960, 1, 1, tzinfo=UTC).timestamp()  # what Zeek's ascii-negative-ts btest logs

@@ -13,9 +13,8 @@ import msgspec
 import pytest
 
 from minisoc.correlator.service.retro import files_within
-from minisoc.correlator.zeek.deadletter import DeadLetter, read_dead_letters
+from minisoc.correlator.zeek import DeadLetter, ReadStats, find_log_files, read_dead_letters, read_logs
 from minisoc.correlator.zeek.names import is_log_file_name, log_type_from_name
-from minisoc.correlator.zeek.reader import ReadStats, find_log_files, read_logs
 from minisoc.errors import LogSourceError
 
 CANONIFIED = b"XXXXXXXXXX.XXXXXX"  # btest's placeholder for times: not a number, so such lines are malformed

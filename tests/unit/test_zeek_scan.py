@@ -6,12 +6,10 @@ import gzip
 from pathlib import Path
 from typing import Any
 
+from minisoc.correlator import Indicator
 from minisoc.correlator.hunt import hunt_logs, hunt_records
 from minisoc.correlator.matching import IndicatorIndex, Matcher
-from minisoc.correlator.model import Indicator
-from minisoc.correlator.zeek.deadletter import DeadLetter, read_dead_letters
-from minisoc.correlator.zeek.reader import ReadStats, read_logs
-from minisoc.correlator.zeek.scan import scan_logs
+from minisoc.correlator.zeek import DeadLetter, ReadStats, read_dead_letters, read_logs, scan_logs
 
 
 def sample_log_files(shared_data: Path) -> list[Path]:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from minisoc.correlator import Alert, Indicator
 from minisoc.correlator.hunt import hunt_logs
 from minisoc.correlator.matching import IndicatorIndex, Matcher
-from minisoc.correlator.model import Alert, Indicator
-from minisoc.correlator.zeek.reader import ReadStats, read_logs
+from minisoc.correlator.zeek import ReadStats, read_logs
 from minisoc.correlator.zeek.scopes import DOTTED_BY_UNDERSCORED, flattened_fields
 
 INDICATORS = [Indicator(value="54.230.86.87", kind="ip", type="ip-dst", source="t"),  # the TSV sample

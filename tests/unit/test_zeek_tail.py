@@ -10,11 +10,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from minisoc.correlator.model import LogRecord
-from minisoc.correlator.typing import LogBatch, LogSource
+from minisoc.correlator import LogBatch, LogRecord, LogSource
+from minisoc.correlator.zeek import DeadLetter, LogTailer, read_dead_letters
 from minisoc.correlator.zeek.checkpoint import CHECKPOINT_FILE_NAME
-from minisoc.correlator.zeek.deadletter import DeadLetter, read_dead_letters
-from minisoc.correlator.zeek.tail import LogTailer
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.correlator.model import LogRecord
+from minisoc.correlator import LogRecord
+from minisoc.correlator.zeek import ReadStats, read_logs
 from minisoc.correlator.zeek.malformed import (
     REASON_BAD_VALUE,
     REASON_COLUMN_COUNT,
     REASON_NO_HEADER,
     MalformedLine,
 )
-from minisoc.correlator.zeek.reader import ReadStats, read_logs
 from minisoc.correlator.zeek.streamparser import StreamParser
 from minisoc.correlator.zeek.tsv import TsvParser
 from minisoc.correlator.zeek.tsvvalues import split_container, unescape
