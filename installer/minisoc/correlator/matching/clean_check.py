@@ -4,23 +4,13 @@ value a record shows is absent or known clean (see Matcher.screen_for)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from minisoc.correlator.matching import observables as obs
 from minisoc.correlator.matching.observed import ObservedFields, attribute_name
-from minisoc.correlator.matching.observers import CleanValues, Found, Observer, PortField
+from minisoc.correlator.matching.observers import CleanValues, Found, SpecEntry
 
 ObservedMatch = Callable[[ObservedFields], Found]
-
-
-class SpecEntry(NamedTuple):
-    """One observable of a log type, as the Matcher reads it (from observables.spec_for)."""
-
-    field: str
-    observe: Observer
-    port_field: PortField
-    is_set: bool  # a set or vector: TSV text may hold several values, `a,b`
-    memo: CleanValues | None  # the observer's clean values, when its result depends on the value alone
 
 
 def compile_observed_match(entries: tuple[SpecEntry, ...], observers: tuple[str, ...], full: ObservedMatch,

@@ -20,10 +20,10 @@ from typing import Any, NamedTuple
 import msgspec
 
 from minisoc.correlator.matching import observables as obs
-from minisoc.correlator.matching.clean_check import ObservedMatch, SpecEntry, compile_observed_match
+from minisoc.correlator.matching.clean_check import ObservedMatch, compile_observed_match
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.observed import ObservedFields, attribute_name, observed_type
-from minisoc.correlator.matching.observers import Fields, Found, Observation, Observers
+from minisoc.correlator.matching.observers import Fields, Found, Observers, SpecEntry
 from minisoc.correlator.model import LogRecord, Match
 from minisoc.correlator.typing import ScreenPlan
 
@@ -114,9 +114,8 @@ class Matcher:
         else:
             return
         observe, memo = entry.observe, entry.memo
-        seen = Observation(entry.field, entry.port_field, fields, found)
         for value in values:
             if value.__class__ is not str or not value or (memo is not None and value in memo):
                 continue
-            if not observe(value, seen) and memo is not None:
+            if not observe(value, entry, fields, found) and memo is not None:
                 memo.remember(value)

@@ -1,9 +1,11 @@
 """The observers: how each kind of observed value is looked up in an IndicatorIndex, and what it matches.
 
-An observer takes one observed value (text) and an `Observation` (where it was seen: the field, the port
-field, the record's fields, the list its matches go to); it appends its Matches and says whether the index had
-rows for the value at all (whatever their kind or port), so that a value without rows can be remembered clean
-(`CleanValues`). The observers also own those memos, per kind of observation.
+An observer takes one observed value (text), the `SpecEntry` it was seen under (its field, its port field, its
+memo), the record's fields (ports and context: an HTTP uri's host, an intel.log value's type) and the list its
+matches go to; it appends its Matches and says whether the index had rows for the value at all (whatever their
+kind or port), so that a value without rows can be remembered clean (`CleanValues`). The observers also own
+those memos, per kind of observation. Nothing is built per observation: the entry is compiled once per log
+type, so the per-value cost stays one call.
 """
 
 from __future__ import annotations
@@ -24,18 +26,6 @@ Found = list[Match]
 PortField = str | None
 
 
-class Observation(NamedTuple):
-    """Where the values one observer looks at were seen; built once per field of a record needing a look."""
-
-    field: str  # the field its matches report
-    port_field: PortField  # the field holding the port that goes with the value, for indicators with a port
-    fields: Fields  # the record's fields (ports and context: an HTTP uri's host, an intel.log value's type)
-    found: Found  # where matches go
-
-
-Observer = Callable[[str, Observation], bool]  # True when the index has rows for the value
-
-
 class CleanValues(set[str]):
     """Values one observer saw hit nothing (no rows at all, whatever the port); forgotten at once when full.
     """
@@ -49,6 +39,18 @@ class CleanValues(set[str]):
             self.clear()
         self.add(value)
 
+
+class SpecEntry(NamedTuple):
+    """One observable of a log type, as the Matcher reads it (from observables.spec_for)."""
+
+    field: str  # where the value is, and the field its matches report
+    observe: Observer
+    port_field: PortField  # the field holding the port that goes with the value, for indicators with a port
+    is_set: bool  # a set or vector: TSV text may hold several values, `a,b`
+    memo: CleanValues | None  # the observer's clean values, when its result depends on the value alone
+
+
+Observer = Callable[[str, SpecEntry, Fields, Found], bool]  # True when the index has rows for the value
 
 # Observers whose result depends on the value alone can remember clean values (an HTTP uri's depends on the
 # host, an intel.log value's on its type). Addresses and names repeat most: they get the larger memos.
@@ -114,7 +116,7 @@ class Observers:
     # -- hits ---------------------------------------------------------------------------------------------
 
     def _emit(self, rows_store: RowStore, rows: Sequence[int], kinds: frozenset[str], value: str,
-              observed: str, seen: Observation) -> None:
+              observed: str, entry: SpecEntry, fields: Fields, found: Found) -> None:
         """Matches of the `rows` of `rows_store` (found under `value`) of one of `kinds` and the right port,
         reporting `observed`."""
         index = self.index
@@ -122,51 +124,55 @@ class Observers:
         for row in rows:
             if index.context_kinds[rows_store.contexts[row]] not in kinds:
                 continue
-            if ports is not None and ports[row] and ports[row] != port_of(seen.fields, seen.port_field):
+            if ports is not None and ports[row] and ports[row] != port_of(fields, entry.port_field):
                 continue
             indicator = index.indicator(rows_store, row, value)
-            seen.found.append(Match(indicator=indicator, field=seen.field, observed=observed))
+            found.append(Match(indicator=indicator, field=entry.field, observed=observed))
 
-    def _lookup(self, value: str, kinds: frozenset[str], observed: str, seen: Observation) -> bool:
+    def _lookup(self, value: str, kinds: frozenset[str], observed: str, entry: SpecEntry, fields: Fields,
+                found: Found) -> bool:
         """Emit the hits of `value`; True when the table has rows for it (whatever their kind or port)."""
         key = hash(value)
         if not self._bitmap[(key >> 3) & self._bitmap_mask] & (1 << (key & 7)):
             return False
         rows = self._strings.find(key)
         if rows:
-            self._emit(self.index.string_rows, rows, kinds, value, observed, seen)
+            self._emit(self.index.string_rows, rows, kinds, value, observed, entry, fields, found)
         return bool(rows)
 
-    def _cidrs(self, version: int, number: int, observed: str, seen: Observation) -> bool:
+    def _cidrs(self, version: int, number: int, observed: str, entry: SpecEntry, fields: Fields,
+               found: Found) -> bool:
         hits = self.index.cidr_hits(version, number)
         for row, network in hits:
-            self._emit(self.index.cidr_rows, (row,), _CIDR_KINDS, network, observed, seen)
+            self._emit(self.index.cidr_rows, (row,), _CIDR_KINDS, network, observed, entry, fields, found)
         return bool(hits)
 
     # -- observers ----------------------------------------------------------------------------------------
 
-    def _ip(self, value: str, seen: Observation, observed: str | None = None) -> bool:
+    def _ip(self, value: str, entry: SpecEntry, fields: Fields, found: Found,
+            observed: str | None = None) -> bool:
         """An address; matches report `observed` (default: the value itself)."""
         if observed is None:
             observed = value
         canonical = canonical_ip(value) if ":" in value else value
         if canonical is None:
             return False
-        any_rows = self._lookup(canonical, _IP_KINDS, observed, seen)
+        any_rows = self._lookup(canonical, _IP_KINDS, observed, entry, fields, found)
         if ":" in canonical:
             if self._has_v6_cidrs:
                 number = int.from_bytes(socket.inet_pton(socket.AF_INET6, canonical), "big")
-                any_rows |= self._cidrs(6, number, observed, seen)
+                any_rows |= self._cidrs(6, number, observed, entry, fields, found)
         elif self._v4_blocks is not None:
             try:
                 number = int.from_bytes(socket.inet_aton(canonical), "big")
             except (OSError, ValueError):  # not an address (ValueError: a NUL, a lone surrogate)
                 return any_rows
             if self._v4_blocks[number >> 11] & (1 << ((number >> 8) & 7)):
-                any_rows |= self._cidrs(4, number, observed, seen)
+                any_rows |= self._cidrs(4, number, observed, entry, fields, found)
         return any_rows
 
-    def _name(self, value: str, seen: Observation, observed: str | None = None) -> bool:
+    def _name(self, value: str, entry: SpecEntry, fields: Fields, found: Found,
+              observed: str | None = None) -> bool:
         """A host name; matches report `observed` (default: the value; `host:port` for a Host header)."""
         if observed is None:
             observed = value
@@ -176,24 +182,24 @@ class Observers:
         if name[-1].isdigit() or name[0] == "[":
             address = canonical_ip(name[1:-1] if name[0] == "[" else name)
             if address is not None:
-                return self._ip(address, seen, observed)
-        any_rows = self._lookup(name, _NAME_KINDS, observed, seen)
+                return self._ip(address, entry, fields, found, observed)
+        any_rows = self._lookup(name, _NAME_KINDS, observed, entry, fields, found)
         dot = name.find(".")
         while dot >= 0:
             parent = name[dot + 1:]
-            any_rows |= self._lookup(parent, _PARENT_KINDS, observed, seen)
+            any_rows |= self._lookup(parent, _PARENT_KINDS, observed, entry, fields, found)
             dot = name.find(".", dot + 1)
         return any_rows
 
-    def _host_header(self, value: str, seen: Observation) -> bool:
+    def _host_header(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         host = value
         if host.startswith("["):
             host = host[: host.find("]") + 1] if "]" in host else host
         elif host.count(":") == 1:
             host = host.partition(":")[0]
-        return self._name(host, seen, value)
+        return self._name(host, entry, fields, found, value)
 
-    def _dns_answer(self, value: str, seen: Observation) -> bool:
+    def _dns_answer(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         if " " in value:  # TXT and other answers that are neither an address nor a name: not matched
             return False
         if (":" in value or value[-1].isdigit()) and canonical_ip(value) is not None:
@@ -201,15 +207,14 @@ class Observers:
             clean_ips = self.memos[obs.IP]
             if value in clean_ips:
                 return False
-            if self._ip(value, seen):
+            if self._ip(value, entry, fields, found):
                 return True
             clean_ips.remember(value)
             return False
-        return self._name(value, seen)
+        return self._name(value, entry, fields, found)
 
-    def _http_url(self, value: str, seen: Observation) -> bool:
+    def _http_url(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         if value[0] == "/":
-            fields = seen.fields
             given = fields.get(_URL_HOST_FIELD) or fields.get(_URL_ADDRESS_FIELD)
             if type(given) is not str or not given or given == "-":
                 return False
@@ -225,49 +230,49 @@ class Observers:
             canonical: str | None = host + value.split("#", 1)[0]
         else:
             canonical, observed = canonical_url(value), value
-        return canonical is not None and self._url(canonical, observed, seen)
+        return canonical is not None and self._url(canonical, observed, entry, fields, found)
 
-    def _url(self, canonical: str, observed: str, seen: Observation) -> bool:
-        any_rows = self._lookup(canonical, _URL_KINDS, observed, seen)
+    def _url(self, canonical: str, observed: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
+        any_rows = self._lookup(canonical, _URL_KINDS, observed, entry, fields, found)
         if "?" in canonical:
-            any_rows |= self._lookup(canonical.split("?", 1)[0], _URL_KINDS, observed, seen)
+            any_rows |= self._lookup(canonical.split("?", 1)[0], _URL_KINDS, observed, entry, fields, found)
         return any_rows
 
-    def _url_text(self, value: str, seen: Observation) -> bool:
+    def _url_text(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         canonical = canonical_url(value)
-        return canonical is not None and self._url(canonical, value, seen)
+        return canonical is not None and self._url(canonical, value, entry, fields, found)
 
-    def _subject(self, value: str, seen: Observation) -> bool:
+    def _subject(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         any_rows = False
         for part in value.replace("\\,", "\0").split(","):
             key, _, name = part.strip().partition("=")
             if key.upper() == "CN" and name:
-                any_rows |= self._name(name.replace("\0", ","), seen)
+                any_rows |= self._name(name.replace("\0", ","), entry, fields, found)
         return any_rows
 
-    def _file_hash(self, value: str, seen: Observation) -> bool:
+    def _file_hash(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         text = value.lower()
         kinds = _FILE_HASH_KINDS.get(len(text))
-        return kinds is not None and self._lookup(text, kinds, value, seen)
+        return kinds is not None and self._lookup(text, kinds, value, entry, fields, found)
 
-    def _cert_hash(self, value: str, seen: Observation) -> bool:
+    def _cert_hash(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         text = value.lower().replace(":", "")
         kinds = _CERT_HASH_KINDS.get(len(text))
-        return kinds is not None and self._lookup(text, kinds, value, seen)
+        return kinds is not None and self._lookup(text, kinds, value, entry, fields, found)
 
-    def _email(self, value: str, seen: Observation) -> bool:
+    def _email(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
         address = canonical_email(value)
-        return address is not None and self._lookup(address, _EMAIL_KINDS, value, seen)
+        return address is not None and self._lookup(address, _EMAIL_KINDS, value, entry, fields, found)
 
     def _simple(self, name: str) -> Observer:
         kinds, lower = _SIMPLE[name]
 
-        def observe(value: str, seen: Observation) -> bool:
+        def observe(value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
             text = value.strip()
-            return self._lookup(text.lower() if lower else text, kinds, value, seen)
+            return self._lookup(text.lower() if lower else text, kinds, value, entry, fields, found)
 
         return observe
 
-    def _intel_seen(self, value: str, seen: Observation) -> bool:
-        observer = _INTEL_TYPES.get(str(seen.fields.get(_INTEL_TYPE_FIELD, "")))
-        return observer is not None and self.by_name[observer](value, seen)
+    def _intel_seen(self, value: str, entry: SpecEntry, fields: Fields, found: Found) -> bool:
+        observer = _INTEL_TYPES.get(str(fields.get(_INTEL_TYPE_FIELD, "")))
+        return observer is not None and self.by_name[observer](value, entry, fields, found)

@@ -196,20 +196,23 @@ class _StreamScan(Generic[T]):
     def scan(self, chunks: LineChunks) -> Iterator[Hit[T]]:
         """The probed hits of every line of `chunks`; the line counts are complete when it ends."""
         live = self.refusals.stats  # its reading_bytes, per chunk, for a progress display
+        # per line only json_mode changes: the rest is looked up once (lookups cost in the per-line path)
+        max_line_bytes, screening = self.max_line_bytes, self.screening
+        lines_to_read, screened_out, probe_json = self._lines_to_read, self._screened_out, self._probe_json
         try:
             for base, lines in chunks:
                 live.reading_bytes = base
-                for start, line in self._lines_to_read(base, lines):
+                for start, line in lines_to_read(base, lines):
                     size = len(line)
                     if not size:
                         continue
-                    if size > self.max_line_bytes:
+                    if size > max_line_bytes:
                         self._refuse_oversize(start, line)
                         continue
                     if self.json_mode:
-                        if self.screening and line.isascii() and self._screened_out(line):
+                        if screening and line.isascii() and screened_out(line):
                             continue
-                        hit = self._probe_json(start, line)
+                        hit = probe_json(start, line)
                         if hit is not _UNUSUAL:
                             if hit is not None:
                                 yield hit
