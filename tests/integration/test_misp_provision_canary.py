@@ -1,5 +1,5 @@
 """Provisioning and the MISP canary through real PyMISP against FakeMispServer, which answers as a real
-MISP 2.5.1 did (tests/unit/test_misp_fake_contract.py): advanced authkeys ignore a chosen key, sightings
+MISP 2.5.1 did (tests/unit/ops/test_misp_fake_contract.py): advanced authkeys ignore a chosen key, sightings
 are searched by numeric event id (a uuid is a 400), the canary's event is visible to the correlator's user.
 """
 

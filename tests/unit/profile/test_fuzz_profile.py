@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from minisoc.errors import ProfileError, UsageError
 from minisoc.profile import SiteProfile, load_profile, parse_profile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BASE: dict[str, Any] = {
     "version": 1,
     "site": {"name": "lab", "admin_email": "soc@example.org"},

@@ -18,7 +18,7 @@ import yaml
 
 from minisoc.correlator.sinks import SqliteAlertSink
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 INTEL = "#fields\tindicator\tindicator_type\tmeta.source\n69.147.64.34\tIntel::ADDR\tlab\n"
 
 

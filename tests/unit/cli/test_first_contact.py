@@ -14,7 +14,7 @@ import pytest
 from minisoc.cli.main import main
 from minisoc.ops import Check, Report, load_site, where_to_look
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = REPO_ROOT / "templates" / "samples"
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from render_support import fixed_secret, site_from_template
 
 from minisoc.correlator.export import REFRESH_INTERVAL_S
 from minisoc.render import render_site
 from minisoc.render.zeek_sensor import FANOUT_ID_MIN, fanout_id
+from render_support import fixed_secret, site_from_template
 
 
 def rendered_local_zeek(tmp_path: Path, template: str = "small-site", *assignments: str) -> str:
@@ -28,7 +28,7 @@ def test_zeek_expires_intel_items_only_after_two_missed_export_refreshes(tmp_pat
     assert int(match.group(1)) > 2 * REFRESH_INTERVAL_S
 
 
-ZEEK_SCRIPTS = Path(__file__).parents[1] / "data" / "zeek8-scripts.txt"
+ZEEK_SCRIPTS = Path(__file__).parents[2] / "data" / "zeek8-scripts.txt"
 
 
 def zeek8_scripts() -> dict[str, str]:
@@ -94,7 +94,7 @@ def test_zeek_runs_as_the_official_image_needs_without_zeekctl(tmp_path: Path) -
 
 
 def test_zeek_image_is_pinned_at_the_8_0_lts() -> None:
-    root = Path(__file__).parents[2]
+    root = Path(__file__).parents[3]
     default = yaml.safe_load((root / "stacks" / "images.yaml").read_text())["zeek"]
     assert re.fullmatch(r"zeek/zeek:8\.0\.\d+", default)
     # a template that writes its pins out (reference) pins the same Zeek the scripts were checked against

@@ -12,7 +12,7 @@ import pytest
 
 from minisoc.images.repack import record_line, wheel_entries
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_wheel_entries_drop_bytecode_installer_files_and_scripts() -> None:

@@ -23,7 +23,7 @@ import pytest
 
 from minisoc.cli.main import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 INTEL = "#fields\tindicator\tindicator_type\nicemaiden.com\tIntel::DOMAIN\n69.147.64.34\tIntel::ADDR\n"
 WAIT_S = 60.0
 

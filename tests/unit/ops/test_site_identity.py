@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from render_support import fixed_secret
 
 from minisoc.cli.main import main
 from minisoc.compose import Completed
@@ -27,6 +26,7 @@ from minisoc.profile import load_profile
 from minisoc.profile.create import create_profile
 from minisoc.render import render_site
 from minisoc.render.identity import SECRETS_LABEL, SITE_ID_LABEL
+from render_support import fixed_secret
 
 
 def compose_of(site: Path) -> dict:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from render_support import fixed_secret, site_from_template
 
 import minisoc.render.security_step as security_step
 import minisoc.render.site as site_module
@@ -22,6 +21,7 @@ from minisoc.errors import UsageError
 from minisoc.profile import SiteProfile, load_profile
 from minisoc.render import render_site
 from minisoc.render.plan import plan_site
+from render_support import fixed_secret, site_from_template
 
 Snapshot = dict[str, tuple[str, int, int, bytes]]
 

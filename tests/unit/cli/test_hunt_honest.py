@@ -16,7 +16,7 @@ import pytest
 
 from minisoc.cli.main import main
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\n"
 GOOD = FIELDS + "icemaiden.com\tIntel::DOMAIN\tlab\n69.147.64.34\tIntel::ADDR\tlab\n"
 

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from render_support import fixed_secret, site_from_template
 
 from minisoc.profile import load_profile
 from minisoc.render import render_site
+from render_support import fixed_secret, site_from_template
 
 OPENSEARCH_UID = 1000
 CORRELATOR_UID = 10001

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from render_support import fixed_secret, site_from_template
 
 from minisoc.cli.main import main
 from minisoc.profile import load_profile
 from minisoc.render import render_site
 from minisoc.render.plan import MASK, plan_site
 from minisoc.render.staging import Stage
+from render_support import fixed_secret, site_from_template
 
 
 def snapshot(site: Path) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ import yaml
 from minisoc.cli.main import main
 from minisoc.security import SecretStore, find_leaks
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = ["small-site", "training-lab", "reference", "ci"]
 JUSTIFIED = REPO / "installer" / "minisoc" / "security" / "compose_lint_justified.yaml"
 ABOVE_LOW = {"medium", "high", "critical"}

@@ -19,7 +19,7 @@ from minisoc.correlator.hunt import HuntRequest, run_hunt
 from minisoc.correlator.service.faults import CRASH_ENV, CRASH_EXIT_CODE
 from minisoc.correlator.sinks import SqliteAlertSink
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 FIELDS = "#fields\tindicator\tindicator_type\tmeta.source\n"
 FIRST = FIELDS + "10.18.20.8\tIntel::ADDR\tlab\n"
 MORE = FIRST + "192.168.33.10\tIntel::ADDR\tlab\n"

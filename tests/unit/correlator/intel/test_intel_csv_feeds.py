@@ -13,7 +13,7 @@ from minisoc.correlator.intel import load_intel
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.errors import IntelError
 
-FEEDS = Path(__file__).resolve().parents[1] / "data" / "intel-csv"
+FEEDS = Path(__file__).resolve().parents[3] / "data" / "intel-csv"
 
 
 def _loaded(name: str | Path) -> tuple[list[Indicator], LoadCounts]:

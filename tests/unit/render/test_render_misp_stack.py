@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from render_support import fixed_secret, site_from_template
 
 from minisoc.errors import ProfileError, UsageError
 from minisoc.render import generate_secret, render_files
 from minisoc.render.context import misp_sizing
 from minisoc.render.secrets import required_secrets
+from render_support import fixed_secret, site_from_template
 
 
 def rendered(tmp_path: Path, *assignments: str) -> tuple[dict[str, object], dict[str, str]]:

@@ -129,7 +129,7 @@ def test_stdin_is_read_and_sniffed(shared_data: Path) -> None:
         "s = ReadStats(); n = sum(1 for r in read_logs(['-'], stats=s) if r.path is None)\n"
         "print(n, s.lines)"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "installer")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[4] / "installer")}
     done = subprocess.run(
         [sys.executable, "-c", code],
         input=source.read_bytes(),

@@ -11,12 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 from minisoc.profile.create import template_names
 from minisoc.render import render_site
+from render_support import fixed_secret, refuse_new_secret, site_from_template
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 TEMPLATES = ["small-site", "training-lab", "reference", "ci", "first-contact"]
 UPDATE = os.environ.get("MINISOC_UPDATE_GOLDEN") == "1"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 from minisoc.cli.main import main
 from minisoc.correlator import CorrelatorConfig
 from minisoc.profile import load_profile
 from minisoc.render import render_files, render_site, site_paths
+from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 SECRET_PLACES = (".env", "secrets/")
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from render_support import fixed_secret, site_from_template
 
 from minisoc.cli.main import main
 from minisoc.profile.create import apply_assignments, template_text
 from minisoc.render import render_site
+from render_support import fixed_secret, site_from_template
 
 
 def _compose_ports(site: Path) -> dict[str, list[dict[str, object]]]:

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from render_support import fixed_secret, site_from_template
 
 from minisoc.render import render_site
 from minisoc.render.renew import renew_site_pki
+from render_support import fixed_secret, site_from_template
 
 
 def names(cert: x509.Certificate) -> set[str]:
