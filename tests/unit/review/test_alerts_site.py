@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import init_site
 from minisoc.cli.main import main
 from minisoc.compose import Completed
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
@@ -29,15 +30,8 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def make_site(root: Path, *assignments: str, render: bool = True) -> Path:
-    site = root / "site"
-    argv = ["init", str(site), "--template", "ci", "--non-interactive"]
-    for assignment in assignments:
-        argv += ["--set", assignment]
-    assert main(argv) == 0
-    if render:
-        assert main(["render", str(site)]) == 0
-    return site
+def rendered_site(root: Path, *assignments: str) -> Path:
+    return init_site(root, *assignments, render=True)
 
 
 def secret_values(site: Path) -> list[str]:
@@ -54,7 +48,7 @@ def view_of(site: Path, purpose: Purpose = "list") -> HostView | None:
 def test_the_ci_site_is_reached_at_its_published_port_with_tls_ca_and_the_analyst_to_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site(tmp_path, "ports.opensearch.port=19299")
+    site = rendered_site(tmp_path, "ports.opensearch.port=19299")
     capsys.readouterr()
     purposes: list[tuple[Purpose, str]] = [("list", "analyst"), ("ack", "correlator")]
     for purpose, user in purposes:
@@ -81,7 +75,7 @@ def test_the_ci_site_is_reached_at_its_published_port_with_tls_ca_and_the_analys
 
 
 def test_tls_off_means_http_and_no_user(tmp_path: Path) -> None:
-    site = make_site(tmp_path, "security.tls.enabled=false", "ports.opensearch.port=19298")
+    site = rendered_site(tmp_path, "security.tls.enabled=false", "ports.opensearch.port=19298")
     view = view_of(site, "ack")
     assert view is not None
     sink = view.config.sink.opensearch
@@ -98,7 +92,7 @@ def test_a_site_that_is_down_fails_with_the_host_url_and_no_secret(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     port = closed_port()
-    site = make_site(tmp_path, f"ports.opensearch.port={port}")
+    site = rendered_site(tmp_path, f"ports.opensearch.port={port}")
     secrets = secret_values(site)
     capsys.readouterr()
     for argv in (["alerts", "list", str(site)], ["alerts", "ack", "0123456789abcdef", str(site)]):
@@ -114,7 +108,7 @@ def test_a_site_that_is_down_fails_with_the_host_url_and_no_secret(
 def test_a_missing_password_file_is_named_with_a_hint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site(tmp_path, f"ports.opensearch.port={closed_port()}")
+    site = rendered_site(tmp_path, f"ports.opensearch.port={closed_port()}")
     (site / "secrets" / "opensearch-analyst-password").unlink()
     capsys.readouterr()
     assert main(["alerts", "list", str(site)]) == 2
@@ -123,16 +117,14 @@ def test_a_missing_password_file_is_named_with_a_hint(
 
 
 def test_an_unrendered_site_asks_for_render(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    site = make_site(tmp_path, render=False)
+    site = init_site(tmp_path)
     capsys.readouterr()
     assert main(["alerts", "list", str(site)]) == 2
     assert "the site is not rendered; hint: run `minisoc render" in capsys.readouterr().err
 
 
 def test_misp_for_false_positive_sightings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    local = make_site(
-        tmp_path / "a", "intel.misp.enabled=true", "ports.misp.port=18443", *BIG_BUDGET, render=False
-    )
+    local = init_site(tmp_path / "a", "intel.misp.enabled=true", "ports.misp.port=18443", *BIG_BUDGET)
     view = view_of(local, "ack")
     assert view is not None
     misp = view.config.intel.misp
@@ -145,18 +137,14 @@ def test_misp_for_false_positive_sightings(tmp_path: Path, capsys: pytest.Captur
     misp = view_of(local, "ack").config.intel.misp  # type: ignore[union-attr]
     assert misp is not None and (misp.verify_tls, misp.ca_file) == (True, local.resolve() / "pki" / "ca.crt")
 
-    external = make_site(
-        tmp_path / "b", "intel.misp.enabled=true", "intel.misp.url=https://misp.example.org/", render=False
-    )
+    external = init_site(tmp_path / "b", "intel.misp.enabled=true", "intel.misp.url=https://misp.example.org/")
     view = view_of(external, "ack")
     assert view is not None
     misp = view.config.intel.misp
     assert misp is not None
     assert (misp.url, misp.verify_tls) == ("https://misp.example.org/", True)
 
-    unpublished = make_site(
-        tmp_path / "c", "intel.misp.enabled=true", "ports.misp=null", *BIG_BUDGET, render=False
-    )
+    unpublished = init_site(tmp_path / "c", "intel.misp.enabled=true", "ports.misp=null", *BIG_BUDGET)
     view = view_of(unpublished, "ack")
     assert view is not None and view.config.intel.misp is None
     assert "ports.misp" in view.no_misp_reason
@@ -165,9 +153,9 @@ def test_misp_for_false_positive_sightings(tmp_path: Path, capsys: pytest.Captur
 def test_sqlite_and_unpublished_opensearch_are_read_inside_the_correlator(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sqlite_site = make_site(tmp_path / "a", "opensearch.enabled=false", "correlator.index_logs=false")
+    sqlite_site = rendered_site(tmp_path / "a", "opensearch.enabled=false", "correlator.index_logs=false")
     assert view_of(sqlite_site) is None
-    hidden = make_site(tmp_path / "b", "ports.opensearch=null")
+    hidden = rendered_site(tmp_path / "b", "ports.opensearch=null")
     assert view_of(hidden) is None
     review = open_review(sqlite_site, None, None, "list")
     assert isinstance(review, ContainerReview)
@@ -208,7 +196,7 @@ def test_the_container_listing_knows_its_total_only_below_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The container prints a JSON array: fewer alerts than asked is all of them; as many may be more."""
-    review = open_review(make_site(tmp_path, "opensearch.enabled=false", "correlator.index_logs=false"),
+    review = open_review(rendered_site(tmp_path, "opensearch.enabled=false", "correlator.index_logs=false"),
                          None, None, "list")
     assert isinstance(review, ContainerReview)
     docs = [{"event": {"id": str(n)}} for n in range(3)]

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from factories import domain_indicator, ip_indicator
 from minisoc.correlator import Indicator, LogRecord, Match, SinkUnavailable
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.sinks import MispSightingSink, false_positive_sightings, sightings_for
 
-IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", attribute_uuid="a-uuid")
-DOM = Indicator(value="evil.example", kind="domain", type="domain", source="feed")
+IND = ip_indicator(attribute_uuid="a-uuid")
+DOM = domain_indicator()
 
 
 def alerts_at(times: list[float], indicator: Indicator) -> list[Any]:

@@ -9,28 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from minisoc.correlator import Alert, Indicator, LogRecord, Match, SinkUnavailable
+from factories import conn_alerts, domain_indicator, ip_indicator
+from minisoc.correlator import Alert, LogRecord, Match, SinkUnavailable
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer, SqliteAlertSink
 from minisoc.correlator.sinks.buffer import BufferFull
 from minisoc.errors import UsageError
 
-IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed")
+IND = ip_indicator()
 
 
 def make_alerts(count: int, start: int = 0) -> list[Alert]:
-    alerts: list[Alert] = []
-    for n in range(start, start + count):
-        record = LogRecord(
-            log_type="conn",
-            fields={"id.resp_h": "198.51.100.7"},
-            raw=f"line {n}".encode(),
-            path="/l/conn.log",
-            offset=n,
-            ts=1_600_000_000.0 + n,
-        )
-        alerts += build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")])
-    return alerts
+    return conn_alerts(count, start, indicator=IND)
 
 
 def test_write_twice_stores_once(tmp_path: Path) -> None:
@@ -50,7 +40,7 @@ def test_a_record_alerted_again_for_a_new_indicator_is_updated_not_duplicated(tm
     still one alert, now with both enrichments, its ack and first raise time kept."""
     record = LogRecord(log_type="dns", fields={"query": "x.evil.example", "id.resp_h": "198.51.100.7"},
                        raw=b"the line", path="/l/dns.log", offset=0, ts=1_600_000_000.0)
-    new = Indicator(value="evil.example", kind="domain", type="domain", source="misp", attribute_uuid="u-b")
+    new = domain_indicator(source="misp", attribute_uuid="u-b")
     sink = SqliteAlertSink(tmp_path / "alerts.db")
     [live] = build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")], now=10.0)
     sink.write([live])
