@@ -25,7 +25,7 @@ from typing import Any
 from pymisp import MISPEvent, MISPOrganisation
 
 from minisoc.cli.main import main
-from minisoc.ops.access import load_site
+from minisoc.ops import load_site
 from minisoc.ops.feed_dir import publish_event
 
 ALERTS = "minisoc-alerts*"

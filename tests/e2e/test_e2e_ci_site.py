@@ -45,7 +45,7 @@ from e2e_support import (
 
 from minisoc.correlator.clients.opensearch import OpenSearchRest
 from minisoc.errors import MinisocError
-from minisoc.ops.access import load_site
+from minisoc.ops import load_site
 from minisoc.ops.feed_dir import publish_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]

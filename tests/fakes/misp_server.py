@@ -2,7 +2,7 @@
 
 A stdlib http.server on 127.0.0.1 over `MispState` (tests/fakes/misp_state.py), answering the calls minisoc
 makes the way a real MISP 2.5.1 answered them (../shared/misp/real-misp-2.5.1-transcript.jsonl; the contract
-test tests/unit/test_misp_fake_contract.py replays that transcript here and lists the calls it lacks):
+test tests/unit/ops/test_misp_fake_contract.py replays that transcript here and lists the calls it lacks):
 
 - GET users/heartbeat (no key); PyMISP's constructor: servers/getPyMISPVersion.json, servers/getVersion,
   users/view/me, attributes/describeTypes.json

@@ -1,7 +1,7 @@
 """The data behind FakeMispServer: organisations, users and their keys, roles, feeds, events, sightings.
 
 Modelled on the answers a real MISP 2.5.1 gave (../shared/misp/real-misp-2.5.1-transcript.jsonl; the contract
-test tests/unit/test_misp_fake_contract.py replays it against this model):
+test tests/unit/ops/test_misp_fake_contract.py replays it against this model):
 
 - numeric ids are allocated in order per kind (orgs, users, feeds, events, attributes, sightings, keys);
 - advanced authkeys (misp-docker enforces `Security.advanced_authkeys`): a key a client chooses in

@@ -15,9 +15,9 @@ import pytest
 
 from cli_support import run_json
 from minisoc.cli.main import main
-from minisoc.compose.runner import ComposeProject
+from minisoc.compose import ComposeProject
 from minisoc.ops.site_facts import site_project
-from minisoc.profile.load import load_profile
+from minisoc.profile import load_profile
 from minisoc.site import site_layout
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]

@@ -13,10 +13,10 @@ from opensearch_server import OpenSearchServer
 from cli_support import run_json
 from fakes.misp_server import FakeMispServer
 from minisoc.cli.main import main
+from minisoc.correlator import Alert, Indicator, LogRecord, Match
 from minisoc.correlator.alerts import build_alerts
 from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
-from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,5 @@
 """The MISP API source through real PyMISP against FakeMispServer (a named fake, held to a real MISP's
-answers by tests/unit/test_misp_fake_contract.py), serving PyMISP's own test events.
+answers by tests/unit/ops/test_misp_fake_contract.py), serving PyMISP's own test events.
 
 Checked: first sync and paging; what the sync used to miss with an attribute-timestamp cursor (an event
 published with old attributes, an attribute added before another event was published); the republish
@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from fakes.misp_server import FakeMispServer
-from minisoc.correlator.clients.misp import connect_misp
+from minisoc.correlator.clients import connect_misp
 from minisoc.correlator.config import MispApiConfig
-from minisoc.correlator.intel.misp_api import MispApiSource
+from minisoc.correlator.intel import MispApiSource
 from minisoc.errors import ServiceError
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from minisoc.correlator.intel.load import load_intel
-from minisoc.correlator.intel.misp_feed import MispFeedSource
+from minisoc.correlator.intel import MispFeedSource, load_intel
 
 pytestmark = pytest.mark.integration
 FEED = "misp/feeds/tweetfeed-2026-08-10_16"

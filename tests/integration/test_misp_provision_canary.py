@@ -1,5 +1,5 @@
 """Provisioning and the MISP canary through real PyMISP against FakeMispServer, which answers as a real
-MISP 2.5.1 did (tests/unit/test_misp_fake_contract.py): advanced authkeys ignore a chosen key, sightings
+MISP 2.5.1 did (tests/unit/ops/test_misp_fake_contract.py): advanced authkeys ignore a chosen key, sightings
 are searched by numeric event id (a uuid is a 400), the canary's event is visible to the correlator's user.
 """
 
@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from fakes.misp_server import FakeMispServer
-from minisoc.correlator.clients.misp import MispRefused, connect_misp
+from minisoc.correlator.clients import MispRefused, connect_misp
 from minisoc.ops.canary import new_canary
 from minisoc.ops.misp_canary import canary_sightings
 from minisoc.ops.misp_provision import CORRELATOR_ROLE_ID, correlator_email, provision_misp
+from minisoc.profile import SiteProfile
 from minisoc.profile.create import create_profile
-from minisoc.profile.model import SiteProfile
 
 pytestmark = pytest.mark.integration
 ADMIN_KEY = "admin0key0admin0key0admin0key0admin0key0"

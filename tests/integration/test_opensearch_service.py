@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from opensearch_server import OpenSearchServer
 
+from minisoc.correlator import CorrelatorConfig
 from minisoc.correlator.clients.opensearch import open_client
-from minisoc.correlator.config import CorrelatorConfig
 from minisoc.correlator.hunt import HuntRequest, run_hunt
 from minisoc.correlator.service.build import build_parts
 from minisoc.correlator.service.loop import CorrelatorService

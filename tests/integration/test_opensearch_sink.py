@@ -11,39 +11,24 @@ import pytest
 from opensearch_server import OpenSearchServer
 from opensearchpy import OpenSearch
 
+from factories import conn_alerts, domain_indicator, ip_indicator
 from minisoc.cli.main import main
+from minisoc.correlator import Alert, Indicator, LogRecord, Match, SinkUnavailable
 from minisoc.correlator.alerts import build_alerts, merge_alert
 from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
-from minisoc.correlator.model import Alert, Indicator, LogRecord, Match
-from minisoc.correlator.sinks.buffer import BufferedAlertSink, DurableBuffer
+from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
-from minisoc.correlator.typing import SinkUnavailable
-from minisoc.correlator.zeek.reader import read_logs
+from minisoc.correlator.zeek import read_logs
 
 pytestmark = pytest.mark.integration
-IND = Indicator(value="198.51.100.7", kind="ip", type="ip-dst", source="feed", event_uuid="e-1")
+IND = ip_indicator(event_uuid="e-1")
 
 
 def make_alerts(count: int, start: int = 0) -> list[Alert]:
-    alerts: list[Alert] = []
-    for n in range(start, start + count):
-        record = LogRecord(
-            log_type="conn",
-            fields={
-                "id.orig_h": "10.0.0.1",
-                "id.orig_p": 5000 + n,
-                "id.resp_h": "198.51.100.7",
-                "id.resp_p": 443,
-            },
-            raw=f"line {n}".encode(),
-            path="/l/conn.log",
-            offset=n,
-            ts=1_600_000_000.0 + n,
-        )
-        alerts += build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")], site="lab")
-    return alerts
+    return conn_alerts(count, start, indicator=IND, site="lab", fields=lambda n: {
+        "id.orig_h": "10.0.0.1", "id.orig_p": 5000 + n, "id.resp_h": "198.51.100.7", "id.resp_p": 443})
 
 
 def client_for(server: OpenSearchServer) -> OpenSearch:
@@ -151,8 +136,7 @@ def test_a_record_alerted_again_is_merged_as_the_sqlite_store_merges(opensearch:
     sink = OpenSearchAlertSink(client, "alerts-merge")
     record = LogRecord(log_type="dns", fields={"query": "x.evil.example", "id.resp_h": "198.51.100.7"},
                        raw=b"the line", path="/l/dns.log", offset=0, ts=1_600_000_000.0)
-    new = Indicator(value="evil.example", kind="domain", type="domain", source="misp", attribute_uuid="u-b",
-                    tags=("tlp:red",))
+    new = domain_indicator(source="misp", attribute_uuid="u-b", tags=("tlp:red",))
     [live] = build_alerts(record, [Match(IND, "id.resp_h", "198.51.100.7")], now=10.0)
     sink.write([live])
     sink.ack(live.id)

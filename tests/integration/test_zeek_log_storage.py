@@ -12,13 +12,13 @@ import pytest
 from opensearch_server import OpenSearchServer
 from opensearchpy import OpenSearch
 
+from minisoc.correlator import LogRecord
 from minisoc.correlator.clients.opensearch import open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
-from minisoc.correlator.model import LogRecord
 from minisoc.correlator.service.metrics import ServiceMetrics
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
-from minisoc.correlator.zeek.reader import read_logs
+from minisoc.correlator.zeek import read_logs
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ import pytest
 from minisoc.correlator.clients.opensearch import OpenSearchRest, open_client
 from minisoc.correlator.config import OpenSearchSinkConfig
 from minisoc.errors import ServiceError
+from minisoc.security import ensure_site_pki
 from minisoc.security.cert_specs import ServiceCert
-from minisoc.security.certs import ensure_site_pki
 from minisoc.tls import client_context
 
 

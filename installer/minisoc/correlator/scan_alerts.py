@@ -44,8 +44,8 @@ class FindingProbe:
         return self._match_fields(log_type, fields)
 
     def screen_for(self, log_type: str) -> ScreenPlan:
-        decode, decode_lines, check = self._screen_for(log_type)
-        return (decode, decode_lines, _always if log_type in FINDING_LOG_TYPES else check)
+        plan = self._screen_for(log_type)
+        return plan._replace(check=_always) if log_type in FINDING_LOG_TYPES else plan
 
 
 def coalesce(alerts: Iterable[Alert]) -> list[Alert]:

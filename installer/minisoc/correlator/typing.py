@@ -1,13 +1,14 @@
 """The correlator's seams: small protocols that sources and sinks implement.
 
-The matcher in between is pure (see minisoc.correlator.matching).
+The matcher in between is pure (see minisoc.correlator.matching); it is also the hunt's `Screen`, the cheaper
+twin of its match that `zeek.scan` uses on JSON lines (declared here, below both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Sized
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
@@ -82,4 +83,25 @@ class SightingSink(Protocol):
     """MISP (or a file, or nothing): sightings for indicators that matched."""
 
     def add_sightings(self, sightings: Sequence[Sighting]) -> None:
+        ...
+
+
+class ScreenPlan(NamedTuple):
+    """How to screen JSON lines of one log type (see minisoc.correlator.zeek.scan).
+
+    `decode(line)` has `ts`, `log_path` (the line's `_path`) and what `check` reads; `decode_lines(data)` the
+    same for each line of `data` (msgspec's Decoder.decode_lines); `check(decode(line))` is falsy exactly when
+    the probe of the line's record would be.
+    """
+
+    decode: Callable[[bytes], Any]
+    decode_lines: Callable[[bytes], list[Any]]
+    check: Callable[[Any], Sized]
+
+
+class Screen(Protocol):
+    """A probe's cheaper twin for JSON lines (the Matcher is one)."""
+
+    def screen_for(self, log_type: str) -> ScreenPlan:
+        """How to screen lines of `log_type`."""
         ...

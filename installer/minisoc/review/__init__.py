@@ -5,6 +5,14 @@ It lives outside `minisoc.correlator` so that the correlator stays a library wit
 """
 
 from minisoc.review.site import open_review
-from minisoc.review.store import AckResult, AlertListing, StoreReview, check_limit, parse_since
+from minisoc.review.store import AckResult, AlertListing, AlertReview, StoreReview, check_limit, parse_since
 
-__all__ = ["AckResult", "AlertListing", "StoreReview", "check_limit", "open_review", "parse_since"]
+__all__ = [
+    "AckResult",
+    "AlertListing",
+    "AlertReview",
+    "StoreReview",
+    "check_limit",
+    "open_review",
+    "parse_since",
+]

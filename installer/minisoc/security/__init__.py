@@ -7,3 +7,28 @@
 
 `minisoc render` calls these; nothing here prints, and no error message contains a secret.
 """
+
+from minisoc.security.certs import (
+    CertInfo,
+    PkiResult,
+    describe_site_pki,
+    ensure_site_pki,
+    renew,
+    site_pki_dir,
+)
+from minisoc.security.opensearch import render_security_config, security_settings
+from minisoc.security.secrets import SecretStore, find_leaks, redact
+
+__all__ = [
+    "CertInfo",
+    "PkiResult",
+    "SecretStore",
+    "describe_site_pki",
+    "ensure_site_pki",
+    "find_leaks",
+    "redact",
+    "render_security_config",
+    "renew",
+    "security_settings",
+    "site_pki_dir",
+]

@@ -1,7 +1,7 @@
 """Which Zeek fields hold which observables, per log type (field names of Bro 2.x to Zeek 6+).
 
-Each entry is (field, observer, port field): the observer says how to read the value (see Matcher), the port
-field (if any) is the port that goes with it, for indicators that carry a port (`ip-dst|port`).
+Each entry is (field, observer, port field): the observer says how to read the value (see matching.observers),
+the port field (if any) is the port that goes with it, for indicators that carry a port (`ip-dst|port`).
 """
 
 from __future__ import annotations

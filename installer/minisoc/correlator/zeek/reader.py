@@ -1,6 +1,8 @@
 """Offline reading of Zeek logs: files, directories (recursively) and stdin, JSON or TSV, plain or gzip.
 
-`read_logs` is what `minisoc hunt` and the retro-hunt use. A malformed line is counted and dead-lettered;
+`read_logs` is the reference reader: `minisoc hunt` and the retro-hunt read through `zeek.scan.scan_logs`, its
+fast twin (which shares `log_targets` and `read_targets` with it and is tested to read exactly what it reads),
+and `read_logs` stays for readers that want every record. A malformed line is counted and dead-lettered;
 a corrupt or truncated gzip yields what came before the damage, is reported in ReadStats.file_errors, and
 reading continues with the next file. Only a path that cannot be read at all is an error (LogSourceError).
 """

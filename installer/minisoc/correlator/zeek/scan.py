@@ -21,17 +21,19 @@ the dict path too and are probed there, so a hit is always built and probed exac
 
 from __future__ import annotations
 
+import enum
 import io
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from itertools import accumulate, compress
 from itertools import count as itertools_count
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
 from minisoc.correlator.model import LogRecord
+from minisoc.correlator.typing import Screen, ScreenPlan
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
 from minisoc.correlator.zeek.fieldtypes import infers_from_fields, log_type_from_fields
 from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
@@ -43,37 +45,34 @@ from minisoc.correlator.zeek.stats import ReadStats
 from minisoc.correlator.zeek.streamparser import StreamParser
 from minisoc.correlator.zeek.streams import DECOMPRESSION_ERRORS, STDIN_NAME
 
-__all__ = ["Probe", "scan_logs", "scan_stream"]
+__all__ = ["Probe", "Screen", "ScreenPlan", "scan_logs", "scan_stream"]
 
 T = TypeVar("T", bound=Sized)
 Probe = Callable[[str, dict[str, Any]], T]
+Hit = tuple[LogRecord, T]
 _DECODE = msgspec.json.Decoder().decode  # the same (stateless) decoder as jsonlines'
 _DECODE_LINES = msgspec.json.Decoder().decode_lines
 
-
-# (decode, decode_lines, check): `decode(line)` has `ts`, `log_path` (`_path`) and what `check` reads,
-# `decode_lines(data)` the same for each line of `data` (msgspec's Decoder.decode_lines), and
-# `check(decode(line))` is falsy exactly when the probe of the line's record would be
-ScreenPlan = tuple[Callable[[bytes], Any], Callable[[bytes], list[Any]], Callable[[Any], Sized]]
 _TS_TYPES = frozenset((float, type(None)))
 _TS_OF, _PATH_OF = operator.attrgetter("ts"), operator.attrgetter("log_path")
 _FIRST_BYTE, _LAST_BYTE = operator.itemgetter(0), operator.itemgetter(-1)
 _OPENING, _CLOSING = {ord("{")}, {ord("}")}
 
 
-class Screen(Protocol):
-    """A probe's cheaper twin for JSON lines (see the module doc)."""
+class _Unusual(enum.Enum):
+    """A line the JSON common case does not cover: the reference parser decides."""
 
-    def screen_for(self, log_type: str) -> ScreenPlan:
-        """How to screen lines of `log_type`."""
-        ...
+    LINE = enum.auto()
+
+
+_UNUSUAL: Literal[_Unusual.LINE] = _Unusual.LINE
 
 
 class _NoScreen:
     """Stands in when there is no screen (never called: `screening` is False)."""
 
     def screen_for(self, log_type: str) -> ScreenPlan:
-        return _DECODE, _DECODE_LINES, _nothing
+        return ScreenPlan(_DECODE, _DECODE_LINES, _nothing)
 
 
 def _nothing(observed: Any) -> Sized:
@@ -88,7 +87,7 @@ def scan_logs(
     dead_letter: DeadLetterSink | None = None,
     stats: ReadStats | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-) -> Iterator[tuple[LogRecord, T]]:
+) -> Iterator[Hit[T]]:
     """`(record, probe(record.log_type, record.fields))` for the records of `paths` whose probe is truthy.
 
     Paths as for `read_logs` (files, directories, `-`), checked before anything is read (LogSourceError).
@@ -96,9 +95,7 @@ def scan_logs(
     targets = log_targets(paths)
     refusals = Refusals(stats if stats is not None else ReadStats(), dead_letter)
 
-    def scan(
-        stream: io.BufferedIOBase, source: str | None, hint: str | None
-    ) -> Iterator[tuple[LogRecord, T]]:
+    def scan(stream: io.BufferedIOBase, source: str | None, hint: str | None) -> Iterator[Hit[T]]:
         return scan_stream(stream, source, hint, probe, refusals, max_line_bytes, screen)
 
     return read_targets(targets, refusals, scan)
@@ -112,15 +109,14 @@ def scan_stream(
     refusals: Refusals,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     screen: Screen | None = None,
-) -> Iterator[tuple[LogRecord, T]]:
+) -> Iterator[Hit[T]]:
     """One whole stream, as `read_stream` reads it; decompression errors end it, reported in the stats."""
     stats = refusals.stats
     stats.files += 1
     chunks = LineChunks(stream.read1, 0, max_line_bytes, emit_partial_tail=True)
     try:
-        yield from _scan_chunks(
-            chunks, StreamParser(source, log_type_hint), probe, screen, refusals, max_line_bytes
-        )
+        scan = _StreamScan(StreamParser(source, log_type_hint), probe, screen, refusals, max_line_bytes)
+        yield from scan.scan(chunks)
     except DECOMPRESSION_ERRORS as exc:
         message = f"corrupt or truncated gzip after {chunks.consumed} bytes: {exc}"
         stats.file_failed(source or STDIN_NAME, message)
@@ -132,19 +128,9 @@ def scan_stream(
         stats.reading_bytes = 0
 
 
-def _screen_chunk(
-    lines: list[bytes], log_type: str, absent_ok: bool, plan: ScreenPlan, max_line_bytes: int
-) -> list[int] | None:
-    """The indices of the chunk's lines the screen passes (their probe may be truthy), or None when the chunk
-    cannot be screened whole; then each line takes the per-line path.
-
-    Screened whole only when decoding the chunk at once gives exactly what decoding each line would: every
-    line is ASCII, not oversize, starts with `{` and ends with `}` (so no value spans two lines and no line
-    is blank), and `decode_lines` finds one value per line; every `ts` is a float or absent and every `_path`
-    is `log_type` (or absent, when `absent_ok`: the stream's type is `log_type`). One C call decodes the
-    chunk, and the only per-line Python call is the generated check.
-    """
-    count = len(lines)
+def _plain_json_chunk(lines: list[bytes], max_line_bytes: int) -> bytes | None:
+    """The chunk's lines joined, when decoding them at once can give what decoding each would: every line is
+    ASCII, not oversize, starts with `{` and ends with `}` (so no value spans two lines, no line is blank)."""
     try:
         if (max(map(len, lines)) > max_line_bytes or set(map(_FIRST_BYTE, lines)) != _OPENING
                 or set(map(_LAST_BYTE, lines)) != _CLOSING):
@@ -152,13 +138,28 @@ def _screen_chunk(
     except IndexError:  # a blank line
         return None
     data = b"\n".join(lines)
-    if not data.isascii():
+    return data if data.isascii() else None
+
+
+def _screen_chunk(
+    lines: list[bytes], log_type: str, absent_ok: bool, plan: ScreenPlan, max_line_bytes: int
+) -> list[int] | None:
+    """The indices of the chunk's lines the screen passes (their probe may be truthy), or None when the chunk
+    cannot be screened whole; then each line takes the per-line path.
+
+    Screened whole only when decoding the chunk at once gives exactly what decoding each line would: the
+    lines are plain (`_plain_json_chunk`) and `decode_lines` finds one value per line; every `ts` is a float
+    or absent and every `_path` is `log_type` (or absent, when `absent_ok`: the stream's type is
+    `log_type`). One C call decodes the chunk, and the only per-line Python call is the generated check.
+    """
+    data = _plain_json_chunk(lines, max_line_bytes)
+    if data is None:
         return None
     try:
-        values = plan[1](data)
+        values = plan.decode_lines(data)
     except JSON_DECODE_ERRORS:
         return None
-    if len(values) != count or not _TS_TYPES.issuperset(map(type, map(_TS_OF, values))):
+    if len(values) != len(lines) or not _TS_TYPES.issuperset(map(type, map(_TS_OF, values))):
         return None
     try:
         paths = set(map(_PATH_OF, values))
@@ -167,113 +168,151 @@ def _screen_chunk(
     paths.discard(log_type)
     if paths and (not absent_ok or paths != {None}):
         return None
-    return list(compress(range(count), map(plan[2], values)))
+    return list(compress(range(len(lines)), map(plan.check, values)))
 
 
-def _scan_chunks(
-    chunks: LineChunks, parser: StreamParser, probe: Probe[T], screen: Screen | None, refusals: Refusals,
-    max_line_bytes: int,
-) -> Iterator[tuple[LogRecord, T]]:
-    """The hot loop: `parse_chunks` + probe fused, with the JSON common case inlined (see module doc)."""
-    counts = refusals.stats.lines
-    source = parser.source
-    decode = _DECODE
-    float_type, dict_type, str_type = float, dict, str
-    json_mode = False
-    default_type = parser.log_type_hint or "unknown"  # JsonLineParser's type when `_path` is unusable
-    inferring = infers_from_fields(parser.log_type_hint)  # a record without `_path` may show its type
-    # the screen's plan for the last screened line's log type (a stream rarely mixes log types)
-    screening = screen is not None
-    active_screen = screen if screen is not None else _NoScreen()
-    screened_type = default_type
-    screened = active_screen.screen_for(default_type)
-    default_count = 0  # records of `default_type` not yet added to counts (one dict update per stream)
-    live = refusals.stats  # its reading_bytes, per chunk, for a progress display
-    try:
-        for base, lines in chunks:
-            live.reading_bytes = base
-            # each line's offset: base + the sizes of the lines before it + their newlines (one more: the end)
-            starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
-            todo: Iterable[tuple[int, bytes]] = zip(starts, lines, strict=False)
-            if screening and json_mode:
-                passed = _screen_chunk(lines, screened_type, not inferring and screened_type == default_type,
-                                       screened, max_line_bytes)
-                if passed is not None:
-                    counts[screened_type] = counts.get(screened_type, 0) + len(lines) - len(passed)
-                    if not passed:
+class _StreamScan(Generic[T]):
+    """The hot loop of one stream: `parse_chunks` and the probe fused, the JSON common case inlined (see the
+    module doc). It keeps, between lines, whether the stream is plain JSON and the screen's plan for the last
+    screened line's log type (a stream rarely mixes log types)."""
+
+    __slots__ = ("counts", "default_count", "default_type", "inferring", "json_mode", "max_line_bytes",
+                 "parser", "plan", "probe", "refusals", "screen", "screened_type", "screening", "source")
+
+    def __init__(self, parser: StreamParser, probe: Probe[T], screen: Screen | None, refusals: Refusals,
+                 max_line_bytes: int) -> None:
+        self.parser, self.probe, self.refusals, self.max_line_bytes = parser, probe, refusals, max_line_bytes
+        self.source = parser.source
+        self.counts = refusals.stats.lines
+        self.json_mode = False
+        self.default_type = parser.log_type_hint or "unknown"  # JsonLineParser's type when `_path` unusable
+        self.default_count = 0  # records of `default_type` not yet in counts (one dict update per stream)
+        self.inferring = infers_from_fields(parser.log_type_hint)  # a record without `_path` may show it
+        self.screening = screen is not None
+        self.screen: Screen = screen if screen is not None else _NoScreen()
+        self.screened_type = self.default_type
+        self.plan = self.screen.screen_for(self.default_type)
+
+    def scan(self, chunks: LineChunks) -> Iterator[Hit[T]]:
+        """The probed hits of every line of `chunks`; the line counts are complete when it ends."""
+        live = self.refusals.stats  # its reading_bytes, per chunk, for a progress display
+        # per line only json_mode changes: the rest is looked up once (lookups cost in the per-line path)
+        max_line_bytes, screening = self.max_line_bytes, self.screening
+        lines_to_read, screened_out, probe_json = self._lines_to_read, self._screened_out, self._probe_json
+        try:
+            for base, lines in chunks:
+                live.reading_bytes = base
+                for start, line in lines_to_read(base, lines):
+                    size = len(line)
+                    if not size:
                         continue
-                    offsets = list(starts)
-                    todo = [(offsets[number], lines[number]) for number in passed]
-            for start, line in todo:
-                size = len(line)
-                if not size:
-                    continue
-                if size > max_line_bytes:
-                    detail = f"line longer than {max_line_bytes} bytes (max_line_bytes); refused unread"
-                    refusals.refuse(source, start, REASON_OVERSIZE, detail, line)
-                    continue
-                if json_mode:
-                    if screening and line.isascii():
-                        try:
-                            observed = screened[0](line)
-                        except JSON_DECODE_ERRORS:
-                            observed = None
-                        if observed is not None:
-                            ts = observed.ts
-                            if ts.__class__ is float_type or ts is None:
-                                log_type = observed.log_path
-                                if log_type is None:
-                                    log_type = None if inferring else default_type  # else the dict shows it
-                                elif log_type.__class__ is not str_type or not log_type:
-                                    log_type = None  # the reference path decides
-                                if log_type is not None and log_type != screened_type:
-                                    screened_type = log_type
-                                    screened = active_screen.screen_for(log_type)
-                                    try:
-                                        observed = screened[0](line)
-                                    except JSON_DECODE_ERRORS:  # pragma: no cover - the same bytes decoded
-                                        log_type = None
-                                if log_type is not None and not screened[2](observed):
-                                    counts[log_type] = counts.get(log_type, 0) + 1
-                                    continue
-                    # unscreened, or the screen passed it: the whole dict, and the probe
-                    try:
-                        fields = decode(line)
-                    except JSON_DECODE_ERRORS:
-                        fields = None
-                    if fields.__class__ is dict_type:
-                        ts = fields.get("ts")
-                        if ts.__class__ is float_type or ts is None:
-                            log_type = fields.get("_path")
-                            if log_type is None and inferring:
-                                log_type = log_type_from_fields(fields) or default_type
-                            if log_type is None:
-                                default_count += 1
-                                found = probe(default_type, fields)
-                                if found:
-                                    yield LogRecord(default_type, fields, line, source, start, ts), found
-                                continue
-                            if log_type.__class__ is str and log_type:
-                                counts[log_type] = counts.get(log_type, 0) + 1
-                                found = probe(log_type, fields)
-                                if found:
-                                    hit = LogRecord(log_type, fields, line, source, start, ts)
-                                    yield hit, found
-                                continue
-                # the reference path: detection, TSV, JSON errors and unusual `ts` / `_path` values
-                try:
-                    parsed = parser.parse(line, start)
-                except MalformedLine as bad:
-                    refusals.refuse(source, start, bad.reason, bad.detail, line)
-                    continue
-                finally:
-                    json_mode = parser.plain_json
-                if parsed is None:
-                    continue
-                counts[parsed.log_type] = counts.get(parsed.log_type, 0) + 1
-                found = probe(parsed.log_type, parsed.fields)
-                if found:
-                    yield parsed, found
-    finally:
-        if default_count:
-            counts[default_type] = counts.get(default_type, 0) + default_count
+                    if size > max_line_bytes:
+                        self._refuse_oversize(start, line)
+                        continue
+                    if self.json_mode:
+                        if screening and line.isascii() and screened_out(line):
+                            continue
+                        hit = probe_json(start, line)
+                        if hit is not _UNUSUAL:
+                            if hit is not None:
+                                yield hit
+                            continue
+                    hit = self._probe_reference(start, line)
+                    if hit is not None:
+                        yield hit
+        finally:
+            if self.default_count:
+                self.counts[self.default_type] = self.counts.get(self.default_type, 0) + self.default_count
+
+    def _lines_to_read(self, base: int, lines: list[bytes]) -> Iterable[tuple[int, bytes]]:
+        """(offset, line) of the chunk's lines that need a look of their own: all of them, or only those the
+        screen passes when it can screen the chunk whole (the others are counted here)."""
+        # each line's offset: base + the sizes of the lines before it + their newlines (one more: the end)
+        starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
+        if not (self.screening and self.json_mode):
+            return zip(starts, lines, strict=False)
+        log_type = self.screened_type
+        absent_ok = not self.inferring and log_type == self.default_type
+        passed = _screen_chunk(lines, log_type, absent_ok, self.plan, self.max_line_bytes)
+        if passed is None:
+            return zip(starts, lines, strict=False)
+        self.counts[log_type] = self.counts.get(log_type, 0) + len(lines) - len(passed)
+        if not passed:
+            return ()
+        offsets = list(starts)
+        return [(offsets[number], lines[number]) for number in passed]
+
+    def _refuse_oversize(self, start: int, line: bytes) -> None:
+        detail = f"line longer than {self.max_line_bytes} bytes (max_line_bytes); refused unread"
+        self.refusals.refuse(self.source, start, REASON_OVERSIZE, detail, line)
+
+    def _screened_out(self, line: bytes) -> bool:
+        """True when the screen shows the (ASCII, JSON) line's probe is falsy; the line is then counted.
+        False: the line's dict must be probed (a likely hit, or a line the screen cannot judge)."""
+        plan = self.plan
+        try:
+            observed = plan.decode(line)
+        except JSON_DECODE_ERRORS:
+            return False
+        ts = observed.ts
+        if ts.__class__ is not float and ts is not None:
+            return False
+        log_type = observed.log_path
+        if log_type is None:
+            if self.inferring:
+                return False  # the dict shows the type
+            log_type = self.default_type
+        elif log_type.__class__ is not str or not log_type:
+            return False  # the reference path decides
+        if log_type != self.screened_type:
+            self.screened_type = log_type
+            plan = self.plan = self.screen.screen_for(log_type)
+            try:
+                observed = plan.decode(line)
+            except JSON_DECODE_ERRORS:  # pragma: no cover - the same bytes decoded
+                return False
+        if plan.check(observed):
+            return False
+        self.counts[log_type] = self.counts.get(log_type, 0) + 1
+        return True
+
+    def _probe_json(self, start: int, line: bytes) -> Hit[T] | Literal[_Unusual.LINE] | None:
+        """The common case: a JSON object with a float (or no) `ts` and a usable (or no) `_path`, decoded
+        whole and probed; `_UNUSUAL` for any other line."""
+        try:
+            fields = _DECODE(line)
+        except JSON_DECODE_ERRORS:
+            return _UNUSUAL
+        if fields.__class__ is not dict:
+            return _UNUSUAL
+        ts = fields.get("ts")
+        if ts.__class__ is not float and ts is not None:
+            return _UNUSUAL
+        log_type = fields.get("_path")
+        if log_type is None and not self.inferring:
+            self.default_count += 1
+            log_type = self.default_type
+        else:
+            if log_type is None:
+                log_type = log_type_from_fields(fields) or self.default_type
+            elif log_type.__class__ is not str or not log_type:
+                return _UNUSUAL
+            self.counts[log_type] = self.counts.get(log_type, 0) + 1
+        found = self.probe(log_type, fields)
+        return (LogRecord(log_type, fields, line, self.source, start, ts), found) if found else None
+
+    def _probe_reference(self, start: int, line: bytes) -> Hit[T] | None:
+        """The reference path: detection, TSV, JSON errors and unusual `ts` / `_path` values."""
+        parser = self.parser
+        try:
+            parsed = parser.parse(line, start)
+        except MalformedLine as bad:
+            self.refusals.refuse(self.source, start, bad.reason, bad.detail, line)
+            return None
+        finally:
+            self.json_mode = parser.plain_json
+        if parsed is None:
+            return None
+        self.counts[parsed.log_type] = self.counts.get(parsed.log_type, 0) + 1
+        found = self.probe(parsed.log_type, parsed.fields)
+        return (parsed, found) if found else None
