@@ -55,9 +55,10 @@ def live_command(interface: str, workers: int, fanout: int) -> list[str]:
 def zeek_context(profile: SiteProfile) -> dict[str, Any]:
     sensor = profile.sensor
     fanout = fanout_id(profile.project_name)
+    live = sensor.mode == "live"
     return {
         "binary": ZEEK_BINARY,
-        "command": live_command(sensor.interface or "", sensor.workers, fanout) if sensor.mode == "live" else [],
+        "command": live_command(sensor.interface or "", sensor.workers, fanout) if live else [],
         "local_zeek_target": LOCAL_ZEEK_TARGET,
         "logs_target": LOGS_TARGET,
         "fanout_id": fanout,
