@@ -1,7 +1,7 @@
 """`minisoc replay` with a real Docker engine: the real `docker run` argv against a tiny image built here from
 the local debian:bookworm-slim (no registry) that holds the Zeek stand-in as /usr/local/zeek/bin/zeek and the
 recorded Zeek 8.0.10 logs. Checks what only a real engine shows: the mounts, the read-only root, the user,
-the working folder, the intel volume mounted read-only, and the logs landing whole in the site's log folder."""
+the working folder, the intel volume mounted read-only, and the logs landing whole in the log folder."""
 
 from __future__ import annotations
 
