@@ -39,7 +39,7 @@ event zeek_init() &priority=-10
 	{
 	for ( f in Intel::read_files )
 		{
-		if ( file_size(f) > 0 )
+		if ( file_size(f) > 0.0 )  # -1.0: no such file
 			add awaiting[cat("intel-", f)];
 		else
 			Reporter::warning(fmt("minisoc replay: intel file %s is missing or empty: replaying without its indicators", f));
