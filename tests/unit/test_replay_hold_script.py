@@ -1,5 +1,5 @@
-"""The replay hold script (stacks/zeek/replay-hold.zeek, rendered as config/zeek/replay-hold.zeek): Zeek cannot
-run here, so its text is held to Zeek 8.0's rules as read in Zeek's sources (see the script's header)."""
+"""The replay hold script (stacks/zeek/replay-hold.zeek, rendered as config/zeek/replay-hold.zeek): Zeek
+cannot run here, so its text is held to Zeek 8.0's rules as read in Zeek's sources (its header says which)."""
 
 from __future__ import annotations
 
