@@ -213,3 +213,13 @@ def test_the_stand_in_refuses_a_call_replay_would_not_make(tmp_path: Path, share
         done = subprocess.run([str(STANDIN), *args], cwd=tmp_path, capture_output=True, text=True,
                               check=False)
         assert done.returncode == 1 and "zeek stand-in" in done.stderr
+
+
+def test_two_replays_of_one_capture_in_the_same_second_keep_both(
+    tmp_path: Path, site: Path, shared_data: Path
+) -> None:
+    docker = FakeDocker(tmp_path, shared_data / "zeek" / "json" / "zeek8-pcaps", volume=None)
+    first = replay(site, [sshguess(shared_data)], runner=CommandRunner(docker), now=lambda: NOW)
+    again = replay(site, [sshguess(shared_data)], runner=CommandRunner(docker), now=lambda: NOW)
+    assert again.runs[0].folder == first.runs[0].folder.with_name(first.runs[0].folder.name + "-2")
+    assert (first.runs[0].folder / "conn.log").is_file() and (again.runs[0].folder / "conn.log").is_file()

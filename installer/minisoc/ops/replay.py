@@ -256,13 +256,26 @@ def replay(
     return report
 
 
+def _free_folder(log_dir: Path, name: str) -> tuple[Path, Path]:
+    """A new staging folder and its final name, neither taken (two replays within one second: -2, -3...)."""
+    for attempt in range(1, 1000):
+        candidate = name if attempt == 1 else f"{name}-{attempt}"
+        staging, final = log_dir / f"{STAGING_PREFIX}{candidate}", log_dir / candidate
+        if final.exists():
+            continue
+        try:
+            staging.mkdir(mode=0o755)
+        except FileExistsError:
+            continue
+        return staging, final
+    raise UsageError(f"sensor.log_dir: {log_dir} holds 999 replay folders named {name}", "remove old ones")
+
+
 def _replay_one(
     run: CommandRunner, site: Site, mounts: ReplayMounts, image: str, pcap: Path, name: str, user: str,
     docker: str,
 ) -> ReplayRun:
-    staging = mounts.log_dir / f"{STAGING_PREFIX}{name}"
-    final = mounts.log_dir / name
-    staging.mkdir(mode=0o755)
+    staging, final = _free_folder(mounts.log_dir, name)
     argv = zeek_replay_argv(
         image=image, mounts=mounts, pcap=pcap, staging_name=staging.name, user=user,
         project=site.profile.project_name, docker=docker,
