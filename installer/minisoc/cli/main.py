@@ -26,6 +26,7 @@ from minisoc.cli import (
     plan,
     profile,
     render,
+    replay,
     status,
     up,
     verify,
@@ -33,8 +34,8 @@ from minisoc.cli import (
 from minisoc.errors import ExternalCommandError, MinisocError, ProfileError
 
 COMMAND_MODULES = (
-    init, profile, render, plan, doctor, up, down, status, logs, hunt, alerts, images, verify, certs,
-    correlate,
+    init, profile, render, plan, doctor, up, down, status, logs, replay, hunt, alerts, images, verify,
+    certs, correlate,
 )
 
 

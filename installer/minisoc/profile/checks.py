@@ -24,6 +24,12 @@ def check_sensor(profile: SiteProfile) -> Iterator[Problem]:
             "live capture needs an interface",
             "set sensor.interface (e.g. eth0), or sensor.mode: external",
         )
+    if sensor.workers > 1 and sensor.mode != "live":
+        yield Problem(
+            "sensor.workers",
+            f"{sensor.workers} workers need live capture (AF_PACKET fanout), not sensor.mode: {sensor.mode}",
+            "set sensor.workers: 1, or sensor.mode: live with sensor.interface",
+        )
     if sensor.log_dir.is_absolute() and sensor.mode != "external":
         yield Problem(
             "sensor.log_dir",

@@ -76,10 +76,18 @@ class ZeekIntel(_Strict):
 class Sensor(_Strict):
     mode: SensorMode = Field(
         "live",
-        description="live: Zeek captures on `interface`; external: Zeek runs "
-        "elsewhere and writes to `log_dir`; off: no Zeek logs.",
+        description="live: Zeek captures on `interface` (AF_PACKET, the site's own fanout group); external: "
+        "no sensor container, Zeek runs elsewhere and writes to `log_dir`; off: no Zeek logs. "
+        "`minisoc replay` runs Zeek over pcaps into `log_dir` in live and external mode.",
     )
     interface: InterfaceName | None = Field("eth0", description="Capture interface (live mode only).")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Zeek processes capturing on `interface` (live mode): more than 1 splits the traffic by "
+        "flow between them through the site's AF_PACKET fanout group, each logging to log_dir/worker-<n>/.",
+    )
     log_dir: HostOrSitePath = Field(
         PurePosixPath("logs/zeek"),
         description="Folder of Zeek logs the correlator reads (Zeek writes there in live mode). Relative to "

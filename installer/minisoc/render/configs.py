@@ -19,6 +19,7 @@ from minisoc.render.opensearch_assets import (
     zeek_logs_index_template,
 )
 from minisoc.render.templating import render_template
+from minisoc.render.zeek_sensor import REPLAY_HOLD_FILE
 from minisoc.site.layout import (
     ALERTS_INDEX,
     CORRELATOR_CONFIG_FILE,
@@ -37,9 +38,10 @@ def config_files(
 ) -> list[RenderedFile]:
     services = set(profile.enabled_services())
     files: list[RenderedFile] = []
-    if "zeek" in services:
+    if profile.sensor.mode != "off":  # the live sensor's scripts, and `minisoc replay`'s in every mode
         local_zeek = render_template(environment, "zeek/local.zeek.j2", context)
         files.append(_text("config/zeek/local.zeek", local_zeek))
+        files.append(_text(REPLAY_HOLD_FILE, render_template(environment, "zeek/replay-hold.zeek", context)))
     if "opensearch" in services:
         files += [
             _text(

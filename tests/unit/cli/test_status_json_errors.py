@@ -97,6 +97,7 @@ FAILING_JSON_CALLS: dict[tuple[str, ...], list[str]] = {
     ("images", "build"): ["images", "build", "--no-such-option"],
     ("images", "list"): ["images", "list", "--no-such-option"],
     ("hunt",): ["hunt", "--logs", "{missing}", "--intel", "{missing}"],
+    ("replay",): ["replay", "{missing}", "{missing}"],
 }
 NEVER_FAILS_ON_INPUT = {("doctor",)}  # no site is a valid call: the engine checks alone
 
