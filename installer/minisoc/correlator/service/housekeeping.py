@@ -31,6 +31,7 @@ from pathlib import Path
 
 from minisoc.correlator.zeek.checkpoint import TrackedFile, identity_key, load_checkpoint
 from minisoc.correlator.zeek.tailfiles import MIN_MATCH_BYTES
+from minisoc.durable import fsync_directory
 from minisoc.errors import LogSourceError
 
 log = logging.getLogger(__name__)
@@ -85,18 +86,10 @@ def gzip_in_place(path: Path) -> Path:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_directory(path.parent)
     path.unlink()
-    _fsync_dir(path.parent)
+    fsync_directory(path.parent)
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 class RotatedLogs:

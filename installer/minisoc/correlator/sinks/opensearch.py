@@ -27,6 +27,7 @@ from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkOutcome, BulkW
 from minisoc.correlator.sinks.opensearch_templates import alerts_template
 from minisoc.correlator.typing import SinkUnavailable
 from minisoc.errors import ServiceError, UsageError
+from minisoc.site.layout import ALERTS_INDEX
 
 MERGE_ATTEMPTS = 3  # reads and merges of an alert another writer keeps changing
 PAGE_SIZE = 1000  # alerts per search when listing (far below the default max_result_window of 10,000)
@@ -42,7 +43,7 @@ class OpenSearchAlertSink:
     def __init__(
         self,
         client: OpenSearch,
-        index: str = "minisoc-alerts",
+        index: str = ALERTS_INDEX,
         *,
         rejected_path: Path | None = None,
         attempts: int = 4,
