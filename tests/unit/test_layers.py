@@ -144,3 +144,38 @@ def test_only_the_cli_prints() -> None:
                 names = [alias.name for alias in node.names]
             found += [(str(rel), name) for name in names if name.split(".")[0] in printing]
     assert found == [], f"modules below cli/ that print: {found}"
+
+
+def _module_imports() -> list[tuple[str, str, str]]:
+    """(path, importing module, imported module) between minisoc's own modules, lazy and TYPE_CHECKING
+    imports included. `from pkg import submodule` is an edge to the submodule; an import of a package's
+    face (its __init__) is an edge to the package."""
+    modules = {}
+    for path in PACKAGE_ROOT.rglob("*.py"):
+        parts = ("minisoc", *path.relative_to(PACKAGE_ROOT).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    found = []
+    for module, path in sorted(modules.items()):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [t for t in subs if t in modules] or [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            found += [(str(path), module, t) for t in targets if t in modules and t != module]
+    return found
+
+
+def test_no_import_circle_between_modules() -> None:
+    """Not even a lazy or TYPE_CHECKING one (misp_bulk and misp_event once named each other's types): what
+    two modules both need moves below both."""
+    circles = [pair for pair in _circles(_module_imports())
+               if not any(name == pair[0] or name.startswith(pair[0] + ".") for name in pair[1:])]
+    assert circles == [], f"modules importing each other: {circles}"
+
+
+def test_the_module_check_sees_a_lazy_circle() -> None:
+    edges = {(source, target) for _, source, target in _module_imports()}
+    assert ("minisoc.correlator.intel.misp_event", "minisoc.correlator.intel.misp_bulk") in edges
+    assert _circles([("x.py", "m.a", "m.b"), ("y.py", "m.b", "m.a")]) == [("m.a", "m.b")]

@@ -32,8 +32,9 @@ import msgspec
 from minisoc.correlator.clients.misp import checked, connect_misp, read_key
 from minisoc.correlator.config import MispApiConfig
 from minisoc.correlator.intel.convert import LoadCounts, Provenance
-from minisoc.correlator.intel.misp_event import MispAttribute, attribute_indicators, tag_names
+from minisoc.correlator.intel.misp_event import attribute_indicators, tag_names
 from minisoc.correlator.intel.misp_event import misp_base_reference as event_reference
+from minisoc.correlator.intel.misp_structs import MispAttribute
 from minisoc.correlator.intel.state_file import safe_name
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate

@@ -26,7 +26,7 @@ from minisoc.correlator.values.canonical import NAME_KINDS, address_of_name
 from minisoc.correlator.values.canonical_bulk import canonicalise_many
 
 if TYPE_CHECKING:
-    from minisoc.correlator.intel.misp_event import MispAttribute
+    from minisoc.correlator.intel.misp_structs import MispAttribute
 
 _MIN_ROWS = 64  # below this the per-attribute loop is as fast
 _FIELDS = tuple(map(attrgetter, ("to_ids", "deleted", "Tag", "type", "value", "timestamp", "uuid",

@@ -22,43 +22,10 @@ from minisoc.correlator.intel.convert import (
     is_short_decimal,
 )
 from minisoc.correlator.intel.misp_bulk import add_plain_event_rows
+from minisoc.correlator.intel.misp_structs import MispAttribute, MispEvent, WrappedEvent
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.model import KIND_CIDR, KIND_IP, Indicator
 from minisoc.correlator.values.canonical import NAME_KINDS
-
-
-class MispAttribute(msgspec.Struct, gc=False):
-    """The attribute fields we use (typed decoding skips the rest, and is several times faster than dicts).
-
-    gc=False (also on the other structs): decoded JSON holds no reference cycles, and a million untracked
-    attributes do not make the cyclic collector walk them again and again during a load."""
-
-    type: Any = None
-    value: Any = None
-    to_ids: Any = False
-    deleted: Any = False
-    uuid: Any = None
-    comment: Any = None
-    timestamp: Any = None
-    Tag: Any = None
-
-
-class MispObject(msgspec.Struct, gc=False):
-    deleted: Any = False
-    Attribute: list[MispAttribute] = []
-
-
-class MispEvent(msgspec.Struct, gc=False):
-    uuid: Any = None
-    info: Any = None
-    threat_level_id: Any = None
-    Tag: Any = None
-    Attribute: list[MispAttribute] = []
-    Object: list[MispObject] = []
-
-
-class WrappedEvent(msgspec.Struct, gc=False):
-    Event: MispEvent | None = None
 
 
 def typed_event(event: dict[str, Any]) -> MispEvent:
