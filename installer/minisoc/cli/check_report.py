@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
+from minisoc.ops.access import load_site
 from minisoc.ops.checks import Report
+from minisoc.ops.pointers import where_to_look
 
 
 def emit_report(report: Report, as_json: bool) -> int:
@@ -16,3 +19,13 @@ def emit_report(report: Report, as_json: bool) -> int:
         for line in report.text_lines():
             typer.echo(line)
     return report.exit_code
+
+
+def finish_site_report(report: Report, site_dir: Path, as_json: bool) -> None:
+    """`up` and `verify`: print the report, exit with its code when it failed, else say where to look."""
+    code = emit_report(report, as_json)
+    if code:
+        raise typer.Exit(code)
+    if not as_json:
+        for line in where_to_look(site_dir, load_site(site_dir)):
+            typer.echo(line)

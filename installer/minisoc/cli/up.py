@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from minisoc.cli.check_report import emit_report
-from minisoc.ops.access import load_site
-from minisoc.ops.pointers import where_to_look
+from minisoc.cli.check_report import finish_site_report
 from minisoc.ops.up import bring_up
 
 
@@ -27,12 +25,7 @@ def up(
         report = bring_up(
             site_dir, progress=lambda message: status.update(message), wait_timeout_s=wait_timeout
         )
-    code = emit_report(report, as_json)
-    if code:
-        raise typer.Exit(code)
-    if not as_json:
-        for line in where_to_look(site_dir, load_site(site_dir)):
-            typer.echo(line)
+    finish_site_report(report, site_dir, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from minisoc.cli.check_report import emit_report
-from minisoc.ops.access import load_site
-from minisoc.ops.pointers import where_to_look
+from minisoc.cli.check_report import finish_site_report
 from minisoc.ops.verify import run_verify
 
 
@@ -21,12 +19,7 @@ def verify(
     ] = None,
 ) -> None:
     """Prove the SOC detects: exit 0 only if every service is healthy and the canary alert arrives."""
-    code = emit_report(run_verify(site_dir, alert_timeout_s=timeout), as_json)
-    if code:
-        raise typer.Exit(code)
-    if not as_json:
-        for line in where_to_look(site_dir, load_site(site_dir)):
-            typer.echo(line)
+    finish_site_report(run_verify(site_dir, alert_timeout_s=timeout), site_dir, as_json)
 
 
 def register(app: typer.Typer) -> None:
