@@ -138,10 +138,9 @@ def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, 
 
 
 def zeek_processes(profile: SiteProfile) -> int:
-    """Zeek processes that each load the whole intel file: one `zeek -i`, or `sensor.workers` when the
-    profile has them (a sensor split over fanout workers)."""
-    workers = getattr(profile.sensor, "workers", None)
-    return workers if isinstance(workers, int) and workers > 0 else 1
+    """Zeek processes that each load the whole intel file: `sensor.workers` in live mode (one standalone Zeek
+    per AF_PACKET fanout worker), else one (`minisoc replay` runs one `zeek -r` at a time)."""
+    return profile.sensor.workers if profile.sensor.mode == "live" else 1
 
 
 def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:

@@ -9,6 +9,7 @@ import pytest
 
 from minisoc.ops import Check, Report, doctor
 from minisoc.ops.host import interface_exists, parse_meminfo, parse_version, port_is_free
+from minisoc.profile import parse_profile
 from minisoc.profile.create import create_profile
 
 
@@ -127,3 +128,14 @@ def test_zeek_intel_budget_estimate_is_items_times_kilobytes_times_processes() -
     workers = doctor.check_zeek_intel_budget(500_000, processes=4, zeek_limit_mb=2048, total_mb=8192)
     assert not workers.ok and "~2388 MiB" in workers.detail and "4 Zeek processes" in workers.detail
     assert doctor.check_zeek_intel_budget(0, processes=1, zeek_limit_mb=1024, total_mb=0).ok
+
+
+def test_zeeks_intel_memory_is_counted_once_per_fanout_worker() -> None:
+    """Each live worker is a whole Zeek that loads the whole intel file."""
+    def processes(sensor: str) -> int:
+        text = f"site:\n  name: lab\n  id: g01d3n\n  admin_email: soc@example.org\nsensor:\n{sensor}"
+        return doctor.zeek_processes(parse_profile(text, source="minisoc.yaml"))
+
+    assert processes("  mode: live\n  interface: eth1\n  workers: 4\n") == 4
+    assert processes("  mode: live\n  interface: eth1\n") == 1
+    assert processes("  mode: external\n") == 1
