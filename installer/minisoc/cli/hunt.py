@@ -54,10 +54,18 @@ def hunt(
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Hunt even when no indicator was loaded (else exit 1).")
     ] = False,
+    ignore_notice: Annotated[
+        list[str] | None,
+        typer.Option("--ignore-notice", help="A Zeek notice type (SSL::Invalid_Server_Cert) or module "
+                     "(SSL::*) "
+                     "not to raise as an alert of its own; repeatable. Such a notice still alerts when an "
+                     "indicator matches it."),
+    ] = None,
 ) -> None:
     """Hunt through Zeek logs for the indicators in the given intel, offline."""
     request = HuntRequest(logs=logs, intel=intel, warninglists=warninglists or [], workers=workers, site=site,
-                          dead_letter=dead_letter, allow_empty=allow_empty)
+                          dead_letter=dead_letter, allow_empty=allow_empty,
+                          ignore_notices=tuple(ignore_notice or ()))
     sink = open_store_url(store) if store else None
     shown: list[Alert] = []
 

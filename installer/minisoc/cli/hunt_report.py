@@ -67,7 +67,9 @@ def summary_table(report: dict[str, Any]) -> Table:
         table.add_row("dead letter", "rerun with --dead-letter FILE to see each refused line and indicator")
     table.add_row(
         "alerts",
-        str(report["alerts"]) + (f" (stored: {report['stored_to']})" if "stored_to" in report else ""),
+        str(report["alerts"]) + (f" (stored: {report['stored_to']})" if "stored_to" in report else "")
+        + (f"; {report['notices_ignored']} Zeek notice(s) not raised (--ignore-notice)"
+           if report.get("notices_ignored") else ""),
     )
     table.add_row(
         "time",

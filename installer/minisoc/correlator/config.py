@@ -7,12 +7,13 @@ Secrets are never in this file: only paths to secret files (mounted, mode 0600).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from minisoc.correlator.notice_filter import NOTICE_PATTERN
 from minisoc.errors import Problem, ProfileError, UsageError
 from minisoc.site.layout import ALERTS_INDEX
 
@@ -37,6 +38,8 @@ class LogsConfig(_Strict):
     batch_lines: int = Field(5000, ge=1, le=1_000_000)
     # None: the correlator only reads the log directory (a sensor it does not run writes it: external mode)
     housekeeping: HousekeepingConfig | None = None
+    # Zeek notice types (`SSL::Invalid_Server_Cert`) or modules (`SSL::*`) not raised as alerts of their own
+    ignore_notices: list[Annotated[str, Field(pattern=NOTICE_PATTERN.pattern)]] = []
 
 
 class FeedConfig(_Strict):

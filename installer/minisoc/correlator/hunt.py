@@ -24,6 +24,7 @@ from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
+from minisoc.correlator.notice_filter import NOTICE_PATTERN, drop_ignored_notices
 from minisoc.correlator.scan_alerts import alerts_of_records, coalesce, scan_alerts
 from minisoc.correlator.zeek.deadletter import DeadLetter
 from minisoc.correlator.zeek.reader import log_targets
@@ -52,6 +53,9 @@ class HuntRequest:
     dead_letter: str | None = None  # a file for the log lines and indicators refused, with reason and source
     # hunt even when no indicator is left; False: "nothing to hunt for" (`minisoc hunt` without --allow-empty)
     allow_empty: bool = True
+    # Zeek notice types (or `Module::*`) whose own alerts are dropped; such a notice still alerts when an
+    # indicator matches it (correlator.notice_filter)
+    ignore_notices: Sequence[str] = ()
 
 
 class HuntProgress(Protocol):
@@ -217,6 +221,11 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
     created = time.time() if now is None else now
     if request.workers < 1:
         raise UsageError(f"--workers: {request.workers} is not a number of processes", "use 1 or more")
+    for pattern in request.ignore_notices:
+        if not NOTICE_PATTERN.match(pattern):
+            raise UsageError(f"--ignore-notice: {pattern!r} is not a Zeek notice type",
+                             "name one as notice.log writes it (SSL::Invalid_Server_Cert) or a module "
+                             "(SSL::*)")
     targets = expand_log_paths(request.logs)
     columns, intel_summary = load_hunt_columns(request.intel, request.warninglists)
     if not len(columns) and not request.allow_empty:
@@ -262,7 +271,7 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
             else:
                 _hunt_in_pool(targets, matcher, workers, request, created, sink, guard, handle)
             summary.interrupted = guard.interrupted
-        alerts = list(found.values())
+        alerts, summary.notices_ignored = drop_ignored_notices(found.values(), request.ignore_notices)
         summary.count(alerts)
         emit(alerts)
     finally:

@@ -51,6 +51,7 @@ class HuntSummary:
     interrupted: bool = False  # stopped by SIGINT: what it read and matched until then
     dead_letter: str | None = None  # where refused lines and indicators went (`--dead-letter`)
     dead_letters: int = 0  # entries written there
+    notices_ignored: int = 0  # Zeek notices whose own alerts --ignore-notice dropped
 
     def count(self, alerts: Iterable[Alert]) -> None:
         for alert in alerts:
@@ -83,6 +84,7 @@ class HuntSummary:
                 "load_seconds": round(self.intel.load_seconds, 3),
             },
             "alerts": self.alerts,
+            "notices_ignored": self.notices_ignored,
             "alerts_by_indicator_type": dict(sorted(self.alerts_by_indicator_type.items())),
             "workers": self.workers,
             "elapsed_seconds": round(self.elapsed_seconds, 3),

@@ -8,11 +8,12 @@ Paths are POSIX paths relative to SITE_DIR (see `minisoc.render.site_paths` for 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from minisoc.correlator.notice_filter import NOTICE_PATTERN
 from minisoc.profile.types import (
     BindAddress,
     DurationSeconds,
@@ -181,6 +182,12 @@ class OpenSearch(_Strict):
 class Correlator(_Strict):
     enabled: bool = True
     index_logs: bool = Field(True, description="Also index Zeek logs into OpenSearch (for retro-hunt).")
+    ignore_notices: list[Annotated[str, Field(pattern=NOTICE_PATTERN.pattern)]] = Field(
+        default_factory=list,
+        description="Zeek notice types (SSL::Invalid_Server_Cert) or modules (SSL::*) not raised as alerts "
+        "of their own; such a notice still alerts when an indicator matches it. Default: every notice "
+        "alerts.",
+    )
 
 
 class ServiceLimits(_Strict):

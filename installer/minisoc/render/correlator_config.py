@@ -91,7 +91,8 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
         sink = SinkConfig(kind="sqlite")
     return CorrelatorConfig(
         site=profile.site.name,
-        logs=LogsConfig(dir=Path("/logs/zeek"), housekeeping=housekeeping(profile)),
+        logs=LogsConfig(dir=Path("/logs/zeek"), housekeeping=housekeeping(profile),
+                        ignore_notices=list(profile.correlator.ignore_notices)),
         intel=intel,
         sink=sink,
         sightings=SightingsConfig(enabled=profile.intel.misp.enabled, source=profile.site.name),

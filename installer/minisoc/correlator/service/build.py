@@ -137,6 +137,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         metrics=metrics,
         warninglists=load_warninglists(config.intel.warninglists) if config.intel.warninglists else None,
         housekeeping=housekeeping,
+        ignore_notices=tuple(config.logs.ignore_notices),
     )
 
 

@@ -21,6 +21,7 @@ from minisoc.correlator.intel.warninglists import Warninglists
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
+from minisoc.correlator.notice_filter import drop_ignored_notices
 from minisoc.correlator.service.faults import crash_point
 from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.intel_set import IntelSet
@@ -64,6 +65,7 @@ class ServiceParts:
     # MISP warninglists: an indicator on one is suppressed (counted per list), never matched nor exported
     warninglists: Warninglists | None = None
     housekeeping: RotatedLogs | None = None  # gzip/prune rotated logs once read (this site's own Zeek only)
+    ignore_notices: Sequence[str] = ()  # Zeek notice types not raised as alerts of their own
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     clock: Callable[[], float] = time.time
 
@@ -250,7 +252,10 @@ class CorrelatorService:
 
     def _handle(self, batch: LogBatch) -> bool:
         """Alerts -> sinks -> commit. False (nothing committed) when a sink pushes back: retry later."""
-        alerts = hunt_records(batch.records, self.matcher, site=self.parts.site, now=self.parts.clock())
+        alerts, _ = drop_ignored_notices(
+            hunt_records(batch.records, self.matcher, site=self.parts.site, now=self.parts.clock()),
+            self.parts.ignore_notices,
+        )
         try:
             self._deliver(alerts)
             crash_point("alerts-durable")
