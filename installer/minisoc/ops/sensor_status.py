@@ -76,13 +76,7 @@ def latest_records(path: Path, window_s: float = PEER_WINDOW_S) -> list[dict[str
     """The newest record of each Zeek process (`peer`) in the last lines of a log (JSON, TSV; plain, gzip)."""
     head, tail, whole = _head_and_tail(path)
     parser = StreamParser(str(path), log_type_from_name(path.name))
-    for line in head.split(b"\n")[:-1]:
-        if not line.startswith(b"#"):
-            break
-        try:
-            parser.parse(line, 0)
-        except MalformedLine:
-            continue
+    parser.prime_headers(head)
     lines = tail.split(b"\n")[:-1]  # the last piece has no newline yet: Zeek is writing it
     if not whole and lines:
         lines = lines[1:]  # the first piece starts mid-line

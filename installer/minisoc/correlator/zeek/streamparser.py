@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.zeek.jsonlines import JsonLineParser
+from minisoc.correlator.zeek.malformed import MalformedLine
 from minisoc.correlator.zeek.tsv import TsvParser
 
 FORMAT_JSON = "json"
@@ -50,6 +51,17 @@ class StreamParser:
             tsv.header(line)
             return None
         return tsv.parse(line, self.source, offset)
+
+    def prime_headers(self, start: bytes) -> None:
+        """Read the TSV header lines at the top of a file (`start`: its first bytes) before parsing from the
+        middle of it: the tailer resuming at a checkpoint, `status` reading a log's last lines."""
+        for line in start.split(b"\n")[:-1]:
+            if not line.startswith(b"#"):
+                return
+            try:
+                self.parse(line, 0)
+            except MalformedLine:
+                continue
 
     @property
     def plain_json(self) -> bool:

@@ -31,7 +31,6 @@ from minisoc.correlator.zeek.checkpoint import (
 )
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
 from minisoc.correlator.zeek.linesplit import LineChunks, ReadChunk
-from minisoc.correlator.zeek.malformed import MalformedLine
 from minisoc.correlator.zeek.names import log_type_from_name
 from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES
 from minisoc.correlator.zeek.records import Refusals, parse_chunks
@@ -248,7 +247,7 @@ class LogTailer:
     ) -> Iterator[LogRecord]:
         parser = self._parser(entry)
         if entry.offset:
-            self._prime_headers(parser, os.pread(handle.fileno(), min(entry.offset, _HEADER_PRIME_BYTES), 0))
+            parser.prime_headers(os.pread(handle.fileno(), min(entry.offset, _HEADER_PRIME_BYTES), 0))
         handle.seek(entry.offset)
         yield from self._parse(entry, parser, _bounded_reader(handle, size - entry.offset), final)
 
@@ -262,7 +261,7 @@ class LogTailer:
                 parser = self._parser(entry)
                 try:
                     if entry.offset:
-                        self._prime_headers(parser, read_prefix(item.path, True, min(entry.offset,
+                        parser.prime_headers(read_prefix(item.path, True, min(entry.offset,
                                                                                      _HEADER_PRIME_BYTES)))
                         stream.seek(entry.offset)
                     yield from self._parse(entry, parser, stream.read1, final=True)
@@ -280,16 +279,6 @@ class LogTailer:
 
     def _parser(self, entry: TrackedFile) -> StreamParser:
         return StreamParser(entry.path, log_type_from_name(Path(entry.path).name))
-
-    def _prime_headers(self, parser: StreamParser, start: bytes) -> None:
-        """Give the parser the TSV header lines at the top of a file it resumes in the middle of."""
-        for line in start.split(b"\n")[:-1]:
-            if not line.startswith(b"#"):
-                return
-            try:
-                parser.parse(line, 0)
-            except MalformedLine:
-                continue
 
     def _parse(
         self, entry: TrackedFile, parser: StreamParser, read: ReadChunk, final: bool
