@@ -70,10 +70,6 @@ class Site:
         binding = getattr(self.profile.ports, port, None)
         return service_url(binding, scheme) if isinstance(binding, PortBinding) else None
 
-    def feedserver_url(self) -> str | None:
-        binding = self.profile.ports.feedserver
-        return None if binding is None else service_url(binding, "http")
-
 
 def _binding(binding: PortBinding | None, service: str) -> PortBinding:
     if binding is None:

@@ -165,10 +165,6 @@ def canonical_url(value: str) -> str | None:
     return host + target
 
 
-def url_without_query(canonical: str) -> str:
-    return canonical.split("?", 1)[0]
-
-
 def _looks_like_ip(text: str) -> bool:
     return bool(text) and ((text[-1].isdigit() and text.replace(".", "").isdigit()) or ":" in text)
 
