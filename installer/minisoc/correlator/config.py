@@ -106,10 +106,27 @@ class HttpConfig(_Strict):
     port: int = Field(8080, ge=1, le=65535)
 
 
+class InputDirConfig(_Strict):
+    """One input's log directory as the correlator sees it, written by a receiver minisoc runs (rsyslog for
+    syslog, the flow collector for NetFlow/IPFIX): JSON lines, one file per UTC day, read like Zeek logs
+    (checkpointed, rotation-safe). The record formats: docs/inputs.md."""
+
+    dir: Path
+    poll_interval_s: float = Field(1.0, gt=0, le=60)
+
+
+class InputsConfig(_Strict):
+    """Log sources next to Zeek (issue 15). None: that input is off."""
+
+    syslog: InputDirConfig | None = None  # rendered as /logs/syslog
+    netflow: InputDirConfig | None = None  # rendered as /logs/netflow
+
+
 class CorrelatorConfig(_Strict):
     site: str
     state_dir: Path = Path("/data/state")  # checkpoints, sync cursors, buffered alerts, dead letters
     logs: LogsConfig = LogsConfig()
+    inputs: InputsConfig = InputsConfig()
     intel: IntelConfig = IntelConfig()
     sink: SinkConfig = SinkConfig()
     sightings: SightingsConfig = SightingsConfig()

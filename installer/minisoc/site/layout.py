@@ -31,3 +31,12 @@ CA_CERT_FILE = PurePosixPath(PKI_DIR_NAME) / "ca.crt"
 FEED_MANIFEST_NAME = "manifest.json"  # a MISP feed's index of events (intel.local_feed_dir)
 
 ALERTS_INDEX = "minisoc-alerts"  # the OpenSearch index (and index-pattern prefix) the correlator writes
+
+# Inputs next to Zeek (docs/inputs.md): the receivers write JSON lines here, one file per UTC day
+SYSLOG_LOG_DIR = PurePosixPath("logs") / "syslog"  # rsyslog: syslog-YYYY-MM-DD.json
+NETFLOW_LOG_DIR = PurePosixPath("logs") / "netflow"  # the flow collector: flows-YYYY-MM-DD.json
+
+# A trainer's lab (minisoc lab, docs/training.md): LAB_DIR/lab.yaml and one site directory per copy,
+# LAB_DIR/copy-01 ... copy-NN, each a normal SITE_DIR every site command accepts
+LAB_MANIFEST_NAME = "lab.yaml"
+LAB_COPY_PREFIX = "copy-"
