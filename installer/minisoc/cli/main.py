@@ -22,11 +22,13 @@ from minisoc.cli import (
     hunt,
     images,
     init,
+    lab,
     logs,
     plan,
     profile,
     render,
     replay,
+    scenario,
     status,
     up,
     verify,
@@ -35,7 +37,7 @@ from minisoc.errors import ExternalCommandError, MinisocError, ProfileError
 
 COMMAND_MODULES = (
     init, profile, render, plan, doctor, up, down, status, logs, replay, hunt, alerts, images, verify,
-    certs, correlate,
+    certs, correlate, lab, scenario,
 )
 
 

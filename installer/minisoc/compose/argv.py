@@ -60,6 +60,14 @@ def down_args(*, volumes: bool = False, timeout_s: int = 30) -> list[str]:
     return args
 
 
+def rm_args(services: Sequence[str]) -> list[str]:
+    """`rm --stop --force SERVICE...`: stop and remove exactly these services' containers (a lab reset removes
+    the correlator's so that its data volume can go)."""
+    if not services:
+        raise ValueError("rm needs a service (without one compose removes every stopped container)")
+    return ["rm", "--stop", "--force", *sorted(set(services))]
+
+
 def ps_args(*, all_containers: bool = True) -> list[str]:
     args = ["ps", "--format", "json"]
     if all_containers:

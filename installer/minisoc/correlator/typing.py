@@ -78,6 +78,9 @@ class AlertStore(Protocol):
     def ack(self, alert_id: str, false_positive: bool = False) -> dict[str, Any]:
         ...
 
+    def delete_alerts(self, alert_ids: Sequence[str]) -> int:
+        ...
+
 
 class SightingSink(Protocol):
     """MISP (or a file, or nothing): sightings for indicators that matched."""

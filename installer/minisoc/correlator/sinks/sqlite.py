@@ -181,6 +181,14 @@ class SqliteAlertSink:
                 raise
         return doc  # type: ignore[no-any-return]
 
+    def delete_alerts(self, alert_ids: Sequence[str]) -> int:
+        """Remove these alerts (full ids; unknown ones are skipped); how many were removed. For `minisoc
+        scenario reset`, which takes a scenario's alerts, and the analyst's marks on them, out of a copy."""
+        with self._lock:
+            before = self._db.total_changes
+            self._db.executemany("DELETE FROM alerts WHERE id = ?", [(alert_id,) for alert_id in alert_ids])
+            return self._db.total_changes - before
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -1,0 +1,51 @@
+"""`minisoc scenario grade`: each copy's score from its alert store and its answers file.
+
+The alerts are read as `minisoc alerts list` reads them (`minisoc.review`): a running copy's OpenSearch from
+the host, a SQLite store inside its correlator, or the store a `--store URL` names. A copy whose store
+does not answer still gets a row (its answers count), with the problem said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from minisoc.errors import MinisocError
+from minisoc.review.site import open_review
+from minisoc.scenarios.answers import read_answers
+from minisoc.scenarios.library import LoadedScenario
+from minisoc.scenarios.run import ALERT_LIMIT
+from minisoc.scenarios.scoring import CopyScore, score_copy
+
+
+def copy_alerts(site_dir: Path, store_url: str | None) -> list[dict[str, Any]]:
+    review = open_review(site_dir, store_url, None, "list")
+    try:
+        return review.list_alerts(None, ALERT_LIMIT).docs
+    finally:
+        review.close()
+
+
+def grade_copies(loaded: LoadedScenario, copy_dirs: Sequence[Path], *,
+                 store_url: str | None = None) -> list[CopyScore]:
+    scores = []
+    for site_dir in copy_dirs:
+        problems: list[str] = []
+        try:
+            alerts = copy_alerts(site_dir, store_url)
+        except MinisocError as error:
+            alerts = []
+            problems.append("alerts: " + " ".join(error.lines()))
+        answers, answer_problems = read_answers(site_dir, loaded.id)
+        scores.append(score_copy(site_dir.name, loaded.scenario, alerts, answers, problems + answer_problems))
+    return scores
+
+
+def grade_document(loaded: LoadedScenario, scores: Sequence[CopyScore]) -> dict[str, Any]:
+    """What `grade --json` prints."""
+    scenario = loaded.scenario
+    return {
+        "scenario": scenario.id, "title": scenario.title, "total_points": scenario.total_points,
+        "passive_score": scenario.passive_score, "copies": [score.as_dict() for score in scores],
+    }

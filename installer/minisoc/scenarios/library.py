@@ -1,0 +1,166 @@
+"""Find and load scenarios: the ones shipped in the package (`library/`), or any folder a trainer wrote.
+
+Every problem of a scenario folder is reported at once, one line each, as `<file>: path.to.field: what is
+wrong; hint: how to fix` (exit 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from minisoc.errors import Problem, ProfileError, UsageError
+from minisoc.profile.problems import problems_from_validation
+from minisoc.scenarios.model import Scenario
+
+SCENARIO_FILE = "scenario.yaml"
+EVIDENCE_DIR = Path("evidence") / "zeek"
+INTEL_DIR = "intel"
+ZEEK_SUFFIXES = (".log", ".log.gz", ".json", ".json.gz")
+_SCHEMA_HINT = "docs/scenarios.md lists every field of scenario.yaml"
+
+
+class ScenarioError(ProfileError):
+    """A scenario folder that cannot be used: one line per problem."""
+
+
+@dataclass(frozen=True)
+class IntelEvent:
+    uuid: str
+    info: str
+    event: dict[str, Any]  # the MISP event (the object inside {"Event": ...})
+    path: Path
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    scenario: Scenario
+    folder: Path
+    evidence: tuple[Path, ...]  # Zeek log files, sorted by name
+    intel: tuple[IntelEvent, ...]
+
+    @property
+    def id(self) -> str:
+        return self.scenario.id
+
+
+def library_dir() -> Path:
+    """The scenarios shipped with minisoc (package data)."""
+    return Path(str(resources.files("minisoc.scenarios") / "library"))
+
+
+def shipped_names() -> list[str]:
+    root = library_dir()
+    return sorted(path.name for path in root.iterdir() if (path / SCENARIO_FILE).is_file())
+
+
+def find_scenario(name: str) -> LoadedScenario:
+    """A shipped scenario by its id, or a scenario folder given by path."""
+    candidate = Path(name)
+    if (candidate / SCENARIO_FILE).is_file():
+        return load_scenario(candidate)
+    shipped = library_dir() / name
+    if "/" not in name and (shipped / SCENARIO_FILE).is_file():
+        return load_scenario(shipped)
+    raise UsageError(
+        f"scenario {name}: no such scenario (not a shipped one, and no {SCENARIO_FILE} in a folder of that "
+        "name)",
+        f"`minisoc scenario list` shows the shipped ones: {', '.join(shipped_names())}; or give the path "
+        "of a scenario folder",
+    )
+
+
+def load_scenario(folder: Path) -> LoadedScenario:
+    """Read and check a scenario folder; ScenarioError with every problem found."""
+    source = str(folder / SCENARIO_FILE)
+    try:
+        document = yaml.safe_load((folder / SCENARIO_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        problem = Problem("(file)", f"cannot be read ({error})", "check the path")
+        raise ScenarioError([problem], source) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        raise ScenarioError([Problem(where, f"not valid YAML ({getattr(error, 'problem', error)})",
+                                     "check the indentation and quoting there")], source) from None
+    if not isinstance(document, dict):
+        raise ScenarioError([Problem("(top level)", "expected a mapping (id:, title:, brief:, ...)",
+                                     _SCHEMA_HINT)], source)
+    try:
+        scenario = Scenario.model_validate(document)
+    except ValidationError as error:
+        raise ScenarioError([_scenario_hint(p) for p in problems_from_validation(error, Scenario)],
+                            source) from None
+    problems = scenario_problems(scenario, folder)
+    evidence = sorted(p for p in (folder / EVIDENCE_DIR).glob("*") if p.name.endswith(ZEEK_SUFFIXES))
+    if not evidence:
+        problems.append(Problem(str(EVIDENCE_DIR), "no Zeek log files here (*.log, *.json, .gz)",
+                                "put the Zeek logs the scenario replays in evidence/zeek/"))
+    events, intel_problems = _read_intel(folder / INTEL_DIR)
+    problems += intel_problems
+    if problems:
+        raise ScenarioError(problems, source)
+    return LoadedScenario(scenario, folder, tuple(evidence), tuple(events))
+
+
+def scenario_problems(scenario: Scenario, folder: Path | None = None) -> list[Problem]:
+    """The checks across fields (pure, on a validated scenario)."""
+    problems = []
+    if folder is not None and folder.name != scenario.id:
+        problems.append(Problem("id", f"{scenario.id!r} is not the folder's name {folder.name!r}",
+                                "name the folder after the id (commands find scenarios by folder name)"))
+    if scenario.duration_minutes is None:
+        problems.append(Problem("duration", f"{scenario.duration!r} is not a duration",
+                                "write minutes or hours, e.g. 30m or 1h"))
+    ids = [item.id for _, item in scenario.items] + [question.id for question in scenario.questions]
+    for name in sorted({name for name in ids if ids.count(name) > 1}):
+        problems.append(Problem(f"id {name}", "used by more than one item or question",
+                                "give every item and question its own id (the answers file uses them)"))
+    if scenario.total_points <= 0:
+        problems.append(Problem("(points)", "the scenario gives no points", "give items or questions points"))
+    elif abs(scenario.passive_score - scenario.computed_passive_score) > 0.05:
+        problems.append(Problem(
+            "passive_score",
+            f"{scenario.passive_score} does not match the points (expected.alerts give "
+            f"{scenario.computed_passive_score} % of {scenario.total_points})",
+            f"write passive_score: {scenario.computed_passive_score}, or change the points"))
+    return problems
+
+
+def _scenario_hint(problem: Problem) -> Problem:
+    if problem.hint and "minisoc profile" in problem.hint:
+        return Problem(problem.path, problem.message, _SCHEMA_HINT)
+    return problem
+
+
+def _read_intel(folder: Path) -> tuple[list[IntelEvent], list[Problem]]:
+    events: list[IntelEvent] = []
+    problems: list[Problem] = []
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        return [], [Problem(INTEL_DIR, "no MISP event files here (*.json)",
+                            "put the scenario's MISP events, in the MISP feed format, in intel/")]
+    for path in files:
+        where = f"{INTEL_DIR}/{path.name}"
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            problems.append(Problem(where, f"not JSON ({error})", "write a MISP event: {\"Event\": {...}}"))
+            continue
+        event = loaded.get("Event") if isinstance(loaded, dict) else None
+        if not isinstance(event, dict) or not isinstance(event.get("uuid"), str):
+            problems.append(Problem(where, "not a MISP event with a uuid",
+                                    'write a MISP feed event: {"Event": {"uuid": ..., "Attribute": [...]}}'))
+            continue
+        if path.stem != event["uuid"]:
+            problems.append(Problem(where, f"the event's uuid is {event['uuid']}",
+                                    "name the file <uuid>.json, as MISP feeds do"))
+            continue
+        events.append(IntelEvent(event["uuid"], str(event.get("info", "")), event, path))
+    return events, problems

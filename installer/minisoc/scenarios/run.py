@@ -1,0 +1,125 @@
+"""`minisoc scenario run` and `reset`: a scenario's intel and evidence into each copy, and out again.
+
+Every copy is checked before anything is written (its profile, a log folder, somewhere for the intel), so a
+bad copy stops the run before any copy got half a scenario. The intel goes first: the correlator matches
+logs against what it has, and a retro-hunt over the log folder catches what it read before a sync.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from minisoc.errors import MinisocError, UsageError
+from minisoc.ops.access import Site, load_site
+from minisoc.review.site import open_review
+from minisoc.review.store import StoreReview
+from minisoc.scenarios.answers import remove_answers
+from minisoc.scenarios.evidence import first_ts, read_evidence, write_fast, write_real
+from minisoc.scenarios.intel import IntelTarget, intel_target, load_intel, remove_intel
+from minisoc.scenarios.library import LoadedScenario
+from minisoc.scenarios.scoring import EVIDENCE_FOLDER, scenario_alerts
+
+Speed = Literal["real", "fast"]
+ALERT_LIMIT = 100_000  # alerts read per copy (newest first): far above what a class produces
+
+
+@dataclass(frozen=True)
+class CopyRun:
+    copy: str
+    run_dir: Path
+    intel: str  # where the intel went
+    events: int
+    records: int
+
+
+@dataclass
+class CopyReset:
+    copy: str
+    run_dirs: int = 0
+    events: int = 0
+    alerts: int = 0
+    answers: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+def evidence_root(site: Site, scenario_id: str) -> Path:
+    """`<log_dir>/scenarios/<id>`: every run of the scenario in this copy (what grading calls its alerts)."""
+    return site.paths.log_dir / EVIDENCE_FOLDER / scenario_id
+
+
+def _checked_site(site_dir: Path) -> tuple[Site, IntelTarget]:
+    site = load_site(site_dir)
+    if site.profile.sensor.mode == "off":
+        raise UsageError(f"{site_dir}: sensor.mode is off, so the correlator reads no Zeek logs",
+                         "set sensor.mode: external (or live) in minisoc.yaml")
+    return site, intel_target(site)
+
+
+def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: Speed, *,
+                 now: datetime | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[CopyRun]:
+    moment = now or datetime.now(UTC)
+    checked = [_checked_site(site_dir) for site_dir in copy_dirs]
+    files = [read_evidence(path) for path in loaded.evidence]
+    stamp = moment.strftime("run-%Y%m%dT%H%M%SZ")
+    run_dirs = [evidence_root(site, loaded.id) / stamp for site, _ in checked]
+    for run_dir in run_dirs:
+        if run_dir.exists() or run_dir.with_name("." + run_dir.name).exists():
+            raise UsageError(f"{run_dir}: already there (a run started this second)", "run it again")
+    for _, target in checked:
+        load_intel(target, loaded.intel, moment)
+    start = moment.timestamp()
+    if speed == "fast":
+        for run_dir in run_dirs:
+            write_fast(run_dir, files, start - first_ts(files))
+    else:
+        write_real(run_dirs, files, start, progress=progress)
+    records = sum(len(evidence.records) for evidence in files)
+    return [CopyRun(site.site_dir.name, run_dir, target.description, len(loaded.intel), records)
+            for (site, target), run_dir in zip(checked, run_dirs, strict=True)]
+
+
+def reset_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], *,
+                   store_url: str | None = None) -> list[CopyReset]:
+    """Take the scenario out of each copy: its evidence, its intel, its alerts (with the analyst's marks)
+    and the copy's answers to it. A copy whose store cannot be reached is reported, the others go on."""
+    checked = [_checked_site(site_dir) for site_dir in copy_dirs]
+    results = []
+    for site, target in checked:
+        result = CopyReset(site.site_dir.name)
+        root = evidence_root(site, loaded.id)
+        if root.is_dir():
+            result.run_dirs = sum(1 for path in root.iterdir() if path.is_dir())
+            shutil.rmtree(root)
+        try:
+            result.events = remove_intel(target, loaded.intel)
+        except MinisocError as error:
+            result.problems.append("intel: " + " ".join(error.lines()))
+        try:
+            result.alerts = _delete_alerts(site.site_dir, loaded.id, store_url)
+        except MinisocError as error:
+            result.problems.append("alerts: " + " ".join(error.lines()))
+        result.answers = remove_answers(site.site_dir, loaded.id)
+        results.append(result)
+    return results
+
+
+def _delete_alerts(site_dir: Path, scenario_id: str, store_url: str | None) -> int:
+    review = open_review(site_dir, store_url, None, "ack")  # the user that may change minisoc-alerts*
+    try:
+        if not isinstance(review, StoreReview):
+            raise UsageError(
+                f"{review.description}: the alert store is only reachable inside the correlator container, "
+                "so its alerts cannot be removed from here",
+                "publish OpenSearch (ports.opensearch), or clear the copy with `minisoc down SITE --volumes`",
+            )
+        docs = review.list_alerts(None, ALERT_LIMIT).docs
+        ids = [str(doc.get("event", {}).get("id")) for doc in scenario_alerts(docs, scenario_id)]
+        return review.store.delete_alerts(ids) if ids else 0
+    finally:
+        review.close()
