@@ -1,9 +1,14 @@
-"""The baseline every pipeline figure is compared with: a plain `json.loads` loop over the same log files."""
+"""The baseline every scanning figure is compared with (a plain `json.loads` loop over the same log files), and
+the one timer of the benchmarks."""
 
 from __future__ import annotations
 
+import gc
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def json_loads_loop(files: list[Path]) -> int:
@@ -15,3 +20,11 @@ def json_loads_loop(files: list[Path]) -> int:
                 json.loads(line)
                 count += 1
     return count
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result), after a full collection."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
