@@ -13,6 +13,8 @@ from typing import Any
 from minisoc.cli.main import main
 from minisoc.correlator import Alert, Indicator, LogRecord, Match
 from minisoc.correlator.alerts import build_alerts
+from minisoc.correlator.matching import IndicatorIndex, Matcher
+from minisoc.correlator.zeek import read_logs
 
 BAD_IP = "198.51.100.7"  # TEST-NET-2: an address no real traffic uses
 
@@ -59,3 +61,25 @@ def init_site(root: Path, *assignments: str, template: str = "ci", render: bool 
     if render:
         assert main(["render", str(site)]) == 0
     return site
+
+
+def sample_log_files(shared_data: Path) -> list[Path]:
+    """Every Zeek log of the shared sample data (JSON, TSV, gzip, edge cases)."""
+    files = sorted(p for p in (shared_data / "zeek").rglob("*") if p.is_file())
+    files += sorted((shared_data / "pcaps").glob("*.log"))
+    return files
+
+
+def matcher_for_values_in(paths: list[Path], per_path: int = 40) -> Matcher:
+    """Indicators for addresses and names that occur in `paths` (every log type gets hits)."""
+    indicators: list[Indicator] = []
+    for path in paths:
+        records = list(read_logs([path]))
+        addresses = sorted({str(r.fields.get("id.resp_h")) for r in records if r.fields.get("id.resp_h")})
+        names = sorted({str(r.fields[field]) for r in records for field in ("query", "server_name", "host")
+                        if isinstance(r.fields.get(field), str) and r.fields[field] not in ("-", "")})
+        indicators += [Indicator(value=a, kind="ip", type="ip-dst", source="t") for a in addresses[:per_path]
+                       if a.count(".") == 3]
+        indicators += [Indicator(value=n, kind="hostname", type="hostname", source="t")
+                       for n in names[:per_path] if "." in n and " " not in n]
+    return Matcher(IndicatorIndex.build(indicators))

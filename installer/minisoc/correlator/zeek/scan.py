@@ -13,7 +13,7 @@ decoded and checked inline in one loop (the common case: a dict with a float `ts
 A `screen` (the Matcher is one) makes the common case cheaper still. `screen.screen_for(log_type)` gives a
 decoder that builds only the fields the probe reads (a msgspec Struct per log type) and a check over its
 result that is falsy exactly when the probe would be. Once a stream is known to be JSON, each 1 MiB chunk
-is decoded in one call (`decode_lines`) and checked with one Python call per line, when `_screen_chunk`
+is decoded in one call (`decode_lines`) and checked with one Python call per line, when `chunkscreen`
 can prove that gives what decoding line by line would; other chunks are screened line by line, and other
 lines (non-ASCII, unusual `ts`/`_path`) take the dict path. Lines the check passes (a likely hit) take
 the dict path too and are probed there, so a hit is always built and probed exactly as without a screen.
@@ -25,7 +25,7 @@ import enum
 import io
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from itertools import accumulate, compress
+from itertools import accumulate
 from itertools import count as itertools_count
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -34,6 +34,7 @@ import msgspec
 
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.typing import Screen, ScreenPlan
+from minisoc.correlator.zeek.chunkscreen import ChunkScreen
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
 from minisoc.correlator.zeek.fieldtypes import infers_from_fields, log_type_from_fields
 from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
@@ -128,56 +129,14 @@ def scan_stream(
         stats.reading_bytes = 0
 
 
-def _plain_json_chunk(lines: list[bytes], max_line_bytes: int) -> bytes | None:
-    """The chunk's lines joined, when decoding them at once can give what decoding each would: every line is
-    ASCII, not oversize, starts with `{` and ends with `}` (so no value spans two lines, no line is blank)."""
-    try:
-        if (max(map(len, lines)) > max_line_bytes or set(map(_FIRST_BYTE, lines)) != _OPENING
-                or set(map(_LAST_BYTE, lines)) != _CLOSING):
-            return None
-    except IndexError:  # a blank line
-        return None
-    data = b"\n".join(lines)
-    return data if data.isascii() else None
-
-
-def _screen_chunk(
-    lines: list[bytes], log_type: str, absent_ok: bool, plan: ScreenPlan, max_line_bytes: int
-) -> list[int] | None:
-    """The indices of the chunk's lines the screen passes (their probe may be truthy), or None when the chunk
-    cannot be screened whole; then each line takes the per-line path.
-
-    Screened whole only when decoding the chunk at once gives exactly what decoding each line would: the
-    lines are plain (`_plain_json_chunk`) and `decode_lines` finds one value per line; every `ts` is a float
-    or absent and every `_path` is `log_type` (or absent, when `absent_ok`: the stream's type is
-    `log_type`). One C call decodes the chunk, and the only per-line Python call is the generated check.
-    """
-    data = _plain_json_chunk(lines, max_line_bytes)
-    if data is None:
-        return None
-    try:
-        values = plan.decode_lines(data)
-    except JSON_DECODE_ERRORS:
-        return None
-    if len(values) != len(lines) or not _TS_TYPES.issuperset(map(type, map(_TS_OF, values))):
-        return None
-    try:
-        paths = set(map(_PATH_OF, values))
-    except TypeError:  # a `_path` that is not hashable: the reference path refuses or types it
-        return None
-    paths.discard(log_type)
-    if paths and (not absent_ok or paths != {None}):
-        return None
-    return list(compress(range(len(lines)), map(plan.check, values)))
-
-
 class _StreamScan(Generic[T]):
     """The hot loop of one stream: `parse_chunks` and the probe fused, the JSON common case inlined (see the
     module doc). It keeps, between lines, whether the stream is plain JSON and the screen's plan for the last
     screened line's log type (a stream rarely mixes log types)."""
 
-    __slots__ = ("counts", "default_count", "default_type", "inferring", "json_mode", "max_line_bytes",
-                 "parser", "plan", "probe", "refusals", "screen", "screened_type", "screening", "source")
+    __slots__ = ("chunks", "counts", "default_count", "default_type", "inferring", "json_mode",
+                 "max_line_bytes", "parser", "plan", "probe", "refusals", "screen", "screened_type",
+                 "screening", "source")
 
     def __init__(self, parser: StreamParser, probe: Probe[T], screen: Screen | None, refusals: Refusals,
                  max_line_bytes: int) -> None:
@@ -192,6 +151,7 @@ class _StreamScan(Generic[T]):
         self.screen: Screen = screen if screen is not None else _NoScreen()
         self.screened_type = self.default_type
         self.plan = self.screen.screen_for(self.default_type)
+        self.chunks = ChunkScreen(self.screen, self.default_type, self.inferring, max_line_bytes)
 
     def scan(self, chunks: LineChunks) -> Iterator[Hit[T]]:
         """The probed hits of every line of `chunks`; the line counts are complete when it ends."""
@@ -231,12 +191,13 @@ class _StreamScan(Generic[T]):
         starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
         if not (self.screening and self.json_mode):
             return zip(starts, lines, strict=False)
-        log_type = self.screened_type
-        absent_ok = not self.inferring and log_type == self.default_type
-        passed = _screen_chunk(lines, log_type, absent_ok, self.plan, self.max_line_bytes)
-        if passed is None:
+        screened = self.chunks.screen_chunk(lines, self.screened_type, self.plan)
+        if screened is None:
             return zip(starts, lines, strict=False)
-        self.counts[log_type] = self.counts.get(log_type, 0) + len(lines) - len(passed)
+        passed, screened_out = screened
+        counts = self.counts
+        for log_type, count in screened_out.items():
+            counts[log_type] = counts.get(log_type, 0) + count
         if not passed:
             return ()
         offsets = list(starts)

@@ -6,17 +6,12 @@ import gzip
 from pathlib import Path
 from typing import Any
 
+from factories import matcher_for_values_in, sample_log_files
 from minisoc.correlator import Indicator
 from minisoc.correlator.hunt import hunt_logs, hunt_records
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.scan_alerts import coalesce
 from minisoc.correlator.zeek import DeadLetter, ReadStats, read_dead_letters, read_logs, scan_logs
-
-
-def sample_log_files(shared_data: Path) -> list[Path]:
-    files = sorted(p for p in (shared_data / "zeek").rglob("*") if p.is_file())
-    files += sorted((shared_data / "pcaps").glob("*.log"))
-    return files
 
 
 def _everything(log_type: str, fields: dict[str, Any]) -> list[tuple[str, int]]:
@@ -91,28 +86,13 @@ def test_hunt_logs_gives_the_alerts_of_read_logs_then_hunt_records(shared_data: 
     assert scan_stats == read_stats
 
 
-def _matcher_for_values_in(paths: list[Path], per_path: int = 40) -> Matcher:
-    """Indicators for addresses and names that occur in `paths` (every log type gets hits)."""
-    indicators: list[Indicator] = []
-    for path in paths:
-        records = list(read_logs([path]))
-        addresses = sorted({str(r.fields.get("id.resp_h")) for r in records if r.fields.get("id.resp_h")})
-        names = sorted({str(r.fields[field]) for r in records for field in ("query", "server_name", "host")
-                        if isinstance(r.fields.get(field), str) and r.fields[field] not in ("-", "")})
-        indicators += [Indicator(value=a, kind="ip", type="ip-dst", source="t") for a in addresses[:per_path]
-                       if a.count(".") == 3]
-        indicators += [Indicator(value=n, kind="hostname", type="hostname", source="t")
-                       for n in names[:per_path] if "." in n and " " not in n]
-    return Matcher(IndicatorIndex.build(indicators))
-
-
 def test_scan_with_the_matcher_as_screen_equals_the_plain_probe_on_every_real_sample(
     shared_data: Path, tmp_path: Path
 ) -> None:
     """The screen (per-type Struct decode, chunk decode, generated check) changes speed, never results:
     same hits, same matches, same stats and dead letters as probing every record's dict."""
     files = sample_log_files(shared_data)
-    matcher = _matcher_for_values_in([p for p in files if "zat" in str(p) or "wrccdc" in str(p)])
+    matcher = matcher_for_values_in([p for p in files if "zat" in str(p) or "wrccdc" in str(p)])
     hits = 0
     for path in files:
         plain_stats, screened_stats = ReadStats(), ReadStats()
