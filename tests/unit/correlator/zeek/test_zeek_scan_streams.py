@@ -113,3 +113,22 @@ def test_chunks_whose_bytes_would_misstate_a_path_take_the_per_line_path(tmp_pat
         path = tmp_path / "stream.json"
         path.write_bytes(b"\n".join([*good * 50, odd, *good * 50]) + b"\n")
         assert _compare(path, matcher, tmp_path) >= 200, odd
+
+
+def test_a_hunt_pauses_the_cyclic_gc_and_restores_it(shared_data: Path) -> None:
+    import gc
+
+    from minisoc.correlator.hunt import HuntRequest, run_hunt
+
+    seen: list[bool] = []
+    request = HuntRequest(logs=[str(shared_data / "zeek/json/zat/conn.log")],
+                          intel=[str(shared_data / "intel/zat/intel_example.intel")])
+    assert gc.isenabled()
+    run_hunt(request, lambda alerts: seen.append(gc.isenabled()))
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        run_hunt(request, lambda alerts: None)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
