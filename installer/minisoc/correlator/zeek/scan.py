@@ -157,12 +157,13 @@ class _StreamScan(Generic[T]):
         """The probed hits of every line of `chunks`; the line counts are complete when it ends."""
         live = self.refusals.stats  # its reading_bytes, per chunk, for a progress display
         # per line only json_mode changes: the rest is looked up once (lookups cost in the per-line path)
-        max_line_bytes, screening = self.max_line_bytes, self.screening
+        max_line_bytes = self.max_line_bytes
         lines_to_read, screened_out, probe_json = self._lines_to_read, self._screened_out, self._probe_json
         try:
             for base, lines in chunks:
                 live.reading_bytes = base
-                for start, line in lines_to_read(base, lines):
+                to_read, screening = lines_to_read(base, lines)
+                for start, line in to_read:
                     size = len(line)
                     if not size:
                         continue
@@ -184,24 +185,25 @@ class _StreamScan(Generic[T]):
             if self.default_count:
                 self.counts[self.default_type] = self.counts.get(self.default_type, 0) + self.default_count
 
-    def _lines_to_read(self, base: int, lines: list[bytes]) -> Iterable[tuple[int, bytes]]:
+    def _lines_to_read(self, base: int, lines: list[bytes]) -> tuple[Iterable[tuple[int, bytes]], bool]:
         """(offset, line) of the chunk's lines that need a look of their own: all of them, or only those the
-        screen passes when it can screen the chunk whole (the others are counted here)."""
+        screen passes when it can screen the chunk whole (the others are counted here); and whether each
+        line is still to be screened (not when the chunk was: a passed line goes straight to its probe)."""
         # each line's offset: base + the sizes of the lines before it + their newlines (one more: the end)
         starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
         if not (self.screening and self.json_mode):
-            return zip(starts, lines, strict=False)
+            return zip(starts, lines, strict=False), self.screening
         screened = self.chunks.screen_chunk(lines, self.screened_type, self.plan)
         if screened is None:
-            return zip(starts, lines, strict=False)
+            return zip(starts, lines, strict=False), True
         passed, screened_out = screened
         counts = self.counts
         for log_type, count in screened_out.items():
             counts[log_type] = counts.get(log_type, 0) + count
         if not passed:
-            return ()
+            return (), False
         offsets = list(starts)
-        return [(offsets[number], lines[number]) for number in passed]
+        return [(offsets[number], lines[number]) for number in passed], False
 
     def _refuse_oversize(self, start: int, line: bytes) -> None:
         detail = f"line longer than {self.max_line_bytes} bytes (max_line_bytes); refused unread"
