@@ -1,5 +1,5 @@
-"""The baseline every scanning figure is compared with (a plain `json.loads` loop over the same log files), and
-the one timer of the benchmarks."""
+"""The baseline every scanning figure is compared with (a plain `json.loads` loop over the same log files),
+and the one timer of the benchmarks."""
 
 from __future__ import annotations
 

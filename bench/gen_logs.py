@@ -41,8 +41,11 @@ CAPTURES = {  # capture -> the folders under zeek/ holding its logs
     "zat-json": ["json/zat"],
     "zat-tsv": ["tsv/zat"],
     "wrccdc-zeek6.2": ["json/wrccdc-zeek6.2", "tsv/wrccdc-zeek6.2"],
-    "zeek8-pcaps": ["json/zeek8-pcaps/heartbleed-success", "json/zeek8-pcaps/sshguess",
-                    "json/zeek8-pcaps/merlinc2_Zeek_example"],
+    "zeek8-pcaps": [
+        "json/zeek8-pcaps/heartbleed-success",
+        "json/zeek8-pcaps/sshguess",
+        "json/zeek8-pcaps/merlinc2_Zeek_example",
+    ],
 }
 TLDS = ("com", "net", "org", "edu", "de", "io", "ru", "cn", "uk", "fr")
 PLANT_RATE = 0.001
@@ -75,7 +78,8 @@ class Pools:
     def __init__(self, rnd: random.Random, size: int = 50_000) -> None:
         self.rnd = rnd
         self.internal = [
-            f"10.{rnd.randrange(8)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}" for _ in range(INTERNAL_HOSTS)
+            f"10.{rnd.randrange(8)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+            for _ in range(INTERNAL_HOSTS)
         ]
         self.external = [
             f"{rnd.randrange(11, 223)}.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
@@ -152,7 +156,9 @@ def plant(out: dict[str, Any], log_type: str, rnd: random.Random, bad: dict[str,
         out["server_name"] = rnd.choice(bad["domain"])
 
 
-def records(args: argparse.Namespace, pools: Pools, rnd: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
+def records(
+    args: argparse.Namespace, pools: Pools, rnd: random.Random
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """(log type, record) in time order, the types interleaved by the mix."""
     bad = planted(args.seed)
     sources = {log_type: templates(args.data, log_type) for log_type in MIX}
@@ -175,7 +181,9 @@ def main() -> None:
     )
     parser.add_argument("out", type=Path)
     parser.add_argument("--lines", type=int, default=500_000)
-    parser.add_argument("--parts", type=int, default=4, help="files per log type / per stream (for --workers)")
+    parser.add_argument(
+        "--parts", type=int, default=4, help="files per log type / per stream (for --workers)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
@@ -196,8 +204,7 @@ def main() -> None:
         dir_lines[log_type].clear()
         dir_part[log_type] += 1
 
-    total_written = 0
-    for log_type, record in records(args, pools, rnd):
+    for total_written, (log_type, record) in enumerate(records(args, pools, rnd), start=1):
         line = orjson.dumps(record) + b"\n"
         dir_lines[log_type].append(line)
         if len(dir_lines[log_type]) >= per_part * MIX[log_type]:
@@ -205,7 +212,6 @@ def main() -> None:
         head = {"_path": log_type, "_write_ts": iso(record["ts"])}
         path_lines.append(orjson.dumps({**head, **record}) + b"\n")
         mixed_lines.append(line)
-        total_written += 1
         if total_written % per_part == 0 or total_written == args.lines:
             part = (total_written - 1) // per_part
             (args.out / "path" / f"stream.{part:02d}.json").write_bytes(b"".join(path_lines))

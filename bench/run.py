@@ -3,6 +3,9 @@
     python bench/gen_intel.py /tmp/bench-intel            # 1M indicators (MISP feed)
     python bench/gen_logs.py /tmp/bench-logs               # 1M mixed conn/dns/http/ssl JSON lines
     PYTHONPATH=installer python bench/run.py --logs /tmp/bench-logs --intel /tmp/bench-intel [--workers 2]
+    PYTHONPATH=installer:bench python bench/run.py --all --logs /tmp/bench-logs --intel /tmp/bench-intel
+
+`--all` runs every benchmark of bench/run_all.py's SCRIPTS instead and prints each figure with its baseline.
 
 Measured, single core unless --workers: indicator load (feed files -> IndicatorIndex, wall and CPU) and
 memory per indicator (tracemalloc: bytes the index retains); a plain `json.loads` loop over the log files;
@@ -19,6 +22,7 @@ import argparse
 import gc
 import json
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -116,6 +120,11 @@ def index_memory(intel: str) -> tuple[int, int]:
 
 
 def main() -> None:
+    if "--all" in sys.argv[1:]:  # every benchmark, each figure with its baseline (bench/run_all.py)
+        from run_all import main as run_all
+
+        run_all([argument for argument in sys.argv[1:] if argument != "--all"])
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -125,7 +134,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="also measure run_hunt with N processes")
     parser.add_argument("--scaling", action="store_true", help="match cost with 10k/100k/all indicators")
     args = parser.parse_args()
-    files = find_log_files(args.logs)
+    # bench/gen_logs.py writes the log directory under dir/ (beside the stream layouts)
+    files = find_log_files(args.logs / "dir" if (args.logs / "dir").is_dir() else args.logs)
     figures: dict[str, Any] = {}
 
     wall, cpu, index = median_runs(args.repeat, lambda: load_index(args.intel))

@@ -1,4 +1,5 @@
-"""Log scanning on the three layouts of bench/gen_logs.py, each against a `json.loads` loop over the same files.
+"""Log scanning on the three layouts of bench/gen_logs.py, each against a `json.loads` loop over the same
+files.
 
     PYTHONPATH=installer:bench python bench/scan_streams.py --logs /tmp/bench-logs --intel /tmp/bench-intel
 
@@ -65,7 +66,9 @@ def measure(files: list[Path], index: IndicatorIndex, repeat: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--logs", type=Path, required=True, help="the OUT_DIR of bench/gen_logs.py")
     parser.add_argument("--intel", required=True, help="intel for the index (bench/gen_intel.py's feed)")
     parser.add_argument("--repeat", type=int, default=3)
