@@ -89,6 +89,13 @@ def _workers_rows(figures: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _scaling_rows(figures: dict[str, Any]) -> list[Row]:
+    counts = [key for key in figures if key.isdecimal()]
+    return [(f"{int(count):,} indicators: lines per CPU-s (Zeek directory)",
+             f"{figures[count]['lines_per_cpu_s']:,}",
+             f"json.loads {figures['json_loads_lines_per_cpu_s']:,}", "") for count in counts]
+
+
 def _common(args: argparse.Namespace) -> list[str]:
     return ["--logs", str(args.logs), "--repeat", str(args.repeat)]
 
@@ -97,6 +104,8 @@ SCRIPTS: list[Script] = [
     Script("scan", "scan_streams.py", lambda args: [*_common(args), "--intel", args.intel], _scan_rows),
     Script("storm", "alert_storm.py", _common, _storm_rows),
     Script("workers", "workers.py", lambda args: [*_common(args), "--intel", args.intel], _workers_rows),
+    Script("scaling", "throughput_scaling.py", lambda args: [*_common(args), "--intel", args.intel],
+           _scaling_rows),
 ]
 
 
