@@ -9,7 +9,7 @@ leave a batch, so a batch never holds two documents of one alert.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class FindingProbe:
     def __init__(self, matcher: Matcher) -> None:
         self._match_fields = matcher.match_fields
         self._screen_for = matcher.screen_for
+        self._screen_fields = matcher.screen_fields
 
     def match_fields(self, log_type: str, fields: dict[str, Any]) -> list[Match]:
         if log_type in FINDING_LOG_TYPES:
@@ -46,6 +47,9 @@ class FindingProbe:
     def screen_for(self, log_type: str) -> ScreenPlan:
         plan = self._screen_for(log_type)
         return plan._replace(check=_always) if log_type in FINDING_LOG_TYPES else plan
+
+    def screen_fields(self, log_type: str) -> Callable[[dict[str, Any]], Sized]:
+        return _always if log_type in FINDING_LOG_TYPES else self._screen_fields(log_type)
 
 
 def coalesce(alerts: Iterable[Alert]) -> list[Alert]:

@@ -108,3 +108,7 @@ class Screen(Protocol):
     def screen_for(self, log_type: str) -> ScreenPlan:
         """How to screen lines of `log_type`."""
         ...
+
+    def screen_fields(self, log_type: str) -> Callable[[dict[str, Any]], Sized]:
+        """The check of `screen_for(log_type)` over a record's dict (falsy exactly when the probe is)."""
+        ...

@@ -14,7 +14,7 @@ same matches.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -34,6 +34,7 @@ class _Plan(NamedTuple):
     entries: tuple[SpecEntry, ...]  # its observables, then the connection's addresses (obs.spec_for)
     names: tuple[str, ...]  # the field of each entry
     screen: ScreenPlan  # JSON lines -> Structs of the fields matching reads -> their matches
+    check_fields: Callable[[Fields], Found]  # the screen's check over a record's dict
 
 
 class Matcher:
@@ -60,10 +61,15 @@ class Matcher:
             return self._match_values(entries, read(observed), observed)
 
         decoder = msgspec.json.Decoder(observed_type(log_type))
-        check: ObservedMatch = compile_observed_match(
-            entries, tuple(observer for _, observer, _ in spec), full, observers.url_hosts)
+        def full_fields(fields: Fields) -> Found:
+            return self._match_values(entries, map(fields.get, names), fields)
+
+        observer_names = tuple(observer for _, observer, _ in spec)
+        check: ObservedMatch = compile_observed_match(entries, observer_names, full, observers.url_hosts)
+        check_fields = compile_observed_match(entries, observer_names, full_fields, observers.url_hosts,
+                                              from_dict=True)
         plan = self._plans[log_type] = _Plan(
-            entries, names, ScreenPlan(decoder.decode, decoder.decode_lines, check))
+            entries, names, ScreenPlan(decoder.decode, decoder.decode_lines, check), check_fields)
         return plan
 
     def match(self, record: LogRecord) -> list[Match]:
@@ -80,6 +86,12 @@ class Matcher:
         matching.observed for the one difference, invalid UTF-8)."""
         plan = self._plans.get(log_type) or self._plan(log_type)
         return plan.screen
+
+    def screen_fields(self, log_type: str) -> Callable[[Fields], Found]:
+        """The screen's check over a record's dict: `match_fields(log_type, fields)`, answered [] without a
+        call when every value is absent or known clean (generated code: ~5x cheaper than the loop)."""
+        plan = self._plans.get(log_type) or self._plan(log_type)
+        return plan.check_fields
 
     def _match_values(self, entries: tuple[SpecEntry, ...], values: Iterable[Any], fields: Fields,
                       ) -> list[Match]:

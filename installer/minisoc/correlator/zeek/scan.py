@@ -75,6 +75,9 @@ class _NoScreen:
     def screen_for(self, log_type: str) -> ScreenPlan:
         return ScreenPlan(_DECODE, _DECODE_LINES, _nothing)
 
+    def screen_fields(self, log_type: str) -> Callable[[dict[str, Any]], Sized]:
+        return _nothing
+
 
 def _nothing(observed: Any) -> Sized:
     return ()
@@ -134,9 +137,25 @@ class _StreamScan(Generic[T]):
     module doc). It keeps, between lines, whether the stream is plain JSON and the screen's plan for the last
     screened line's log type (a stream rarely mixes log types)."""
 
-    __slots__ = ("chunks", "counts", "default_count", "default_type", "inferring", "json_mode",
-                 "max_line_bytes", "parser", "plan", "probe", "refusals", "screen", "screened_type",
-                 "screening", "source")
+    __slots__ = (
+        "chunks",
+        "counts",
+        "default_count",
+        "default_type",
+        "field_checks",
+        "inferring",
+        "json_mode",
+        "max_line_bytes",
+        "parser",
+        "plan",
+        "probe",
+        "refusals",
+        "screen",
+        "screen_each",
+        "screened_type",
+        "screening",
+        "source",
+    )
 
     def __init__(self, parser: StreamParser, probe: Probe[T], screen: Screen | None, refusals: Refusals,
                  max_line_bytes: int) -> None:
@@ -147,7 +166,8 @@ class _StreamScan(Generic[T]):
         self.default_type = parser.log_type_hint or "unknown"  # JsonLineParser's type when `_path` unusable
         self.default_count = 0  # records of `default_type` not yet in counts (one dict update per stream)
         self.inferring = infers_from_fields(parser.log_type_hint)  # a record without `_path` may show it
-        self.screening = screen is not None
+        self.screening = self.screen_each = screen is not None  # screen_each: each line not screened whole
+        self.field_checks: dict[str, Callable[[dict[str, Any]], Sized]] = {}
         self.screen: Screen = screen if screen is not None else _NoScreen()
         self.screened_type = self.default_type
         self.plan = self.screen.screen_for(self.default_type)
@@ -191,11 +211,11 @@ class _StreamScan(Generic[T]):
         line is still to be screened (not when the chunk was: a passed line goes straight to its probe)."""
         # each line's offset: base + the sizes of the lines before it + their newlines (one more: the end)
         starts = map(operator.add, accumulate(map(len, lines), initial=base), itertools_count())
-        if not (self.screening and self.json_mode):
-            return zip(starts, lines, strict=False), self.screening
+        if not (self.screen_each and self.json_mode):  # records typed by fields: neither screen applies
+            return zip(starts, lines, strict=False), self.screen_each
         screened = self.chunks.screen_chunk(lines, self.screened_type, self.plan)
         if screened is None:
-            return zip(starts, lines, strict=False), True
+            return zip(starts, lines, strict=False), self.screen_each
         passed, screened_out = screened
         counts = self.counts
         for log_type, count in screened_out.items():
@@ -222,8 +242,9 @@ class _StreamScan(Generic[T]):
             return False
         log_type = observed.log_path
         if log_type is None:
-            if self.inferring:
-                return False  # the dict shows the type
+            if self.inferring:  # the dict shows the type: lines like it take the dict path, unscreened
+                self.screen_each = False
+                return False
             log_type = self.default_type
         elif log_type.__class__ is not str or not log_type:
             return False  # the reference path decides
@@ -258,9 +279,17 @@ class _StreamScan(Generic[T]):
         else:
             if log_type is None:
                 log_type = log_type_from_fields(fields) or self.default_type
+                self.counts[log_type] = self.counts.get(log_type, 0) + 1
+                if self.screening:  # the screen's check, over the dict: falsy exactly when the probe is
+                    check = self.field_checks.get(log_type)
+                    if check is None:
+                        check = self.field_checks[log_type] = self.screen.screen_fields(log_type)
+                    if not check(fields):
+                        return None
             elif log_type.__class__ is not str or not log_type:
                 return _UNUSUAL
-            self.counts[log_type] = self.counts.get(log_type, 0) + 1
+            else:
+                self.counts[log_type] = self.counts.get(log_type, 0) + 1
         found = self.probe(log_type, fields)
         return (LogRecord(log_type, fields, line, self.source, start, ts), found) if found else None
 

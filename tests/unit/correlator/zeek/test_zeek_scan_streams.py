@@ -37,15 +37,17 @@ def test_log_type_from_fields_equals_the_rules_on_every_sample_record_and_every_
     assert log_type_from_fields({}) is None and log_type_by_rules({}) is None
 
 
-def _streaming_lines(shared_data: Path, per_file: int = 3000) -> list[bytes]:
-    """json-streaming-logs lines (`_path` first) of the records of every sample file, interleaved."""
+def _streaming_lines(shared_data: Path, per_file: int = 3000, *, with_path: bool = True) -> list[bytes]:
+    """json-streaming-logs lines (`_path` first) of the records of every sample file, interleaved (without
+    `_path`: a mixed stream whose records are typed by their fields)."""
     per_path: list[list[bytes]] = []
     for path in sample_log_files(shared_data):
         lines = []
         for record in itertools.islice(read_logs([path]), per_file):
             fields = {key: value for key, value in record.fields.items() if key != "_path"}
             fields["ts"] = record.ts
-            lines.append(json.dumps({"_path": record.log_type, **fields}, separators=(",", ":")).encode())
+            head = {"_path": record.log_type} if with_path else {}
+            lines.append(json.dumps({**head, **fields}, separators=(",", ":")).encode())
         per_path.append(lines)
     return [line for group in itertools.zip_longest(*per_path) for line in group if line is not None]
 
@@ -88,6 +90,32 @@ def test_a_path_stream_of_every_sample_is_screened_by_type_and_equals_the_plain_
         ChunkScreen._by_type = original  # type: ignore[method-assign]
     assert hits > 500
     assert screened_by_type and all(screened_by_type)  # the fast path ran on every chunk, not the fallback
+
+
+def test_a_mixed_stream_without_path_of_every_sample_equals_the_plain_probe(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Records typed by their fields skip the per-line screen and take the screen's check over their dict."""
+    lines = _streaming_lines(shared_data, with_path=False)
+    assert not any(b'"_path"' in line for line in lines)
+    stream = tmp_path / "stream.json"
+    stream.write_bytes(b"\n".join(lines) + b"\n")
+    matcher = matcher_for_values_in([p for p in sample_log_files(shared_data)
+                                     if "zat" in str(p) or "wrccdc" in str(p)])
+    assert _compare(stream, matcher, tmp_path) > 500
+
+
+def test_the_screens_check_over_a_dict_equals_match_fields_on_every_sample_record(shared_data: Path) -> None:
+    files = sample_log_files(shared_data)
+    matcher = matcher_for_values_in([p for p in files if "zat" in str(p) or "wrccdc" in str(p)])
+    hits = 0
+    for path in files:
+        for record in read_logs([path]):
+            for _ in range(2):  # memo cold, then warm
+                found = matcher.screen_fields(record.log_type)(record.fields)
+                assert found == matcher.match_fields(record.log_type, record.fields), (path, record.offset)
+            hits += bool(found)
+    assert hits > 500
 
 
 def test_chunks_whose_bytes_would_misstate_a_path_take_the_per_line_path(tmp_path: Path) -> None:
