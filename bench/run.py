@@ -1,8 +1,8 @@
 """The hunt pipeline's benchmark: prints figures (medians over --repeat runs), never asserts.
 
     python bench/gen_intel.py /tmp/bench-intel            # 1M indicators (MISP feed)
-    python bench/gen_logs.py /tmp/bench-logs               # 1M mixed conn/dns/http/ssl JSON lines
-    PYTHONPATH=installer python bench/run.py --logs /tmp/bench-logs --intel /tmp/bench-intel [--workers 2]
+    python bench/gen_logs.py /tmp/bench-logs               # 500k conn/dns/http/ssl lines, 3 layouts
+    PYTHONPATH=installer:bench python bench/run.py --logs /tmp/bench-logs --intel /tmp/bench-intel --workers 2
     PYTHONPATH=installer:bench python bench/run.py --all --logs /tmp/bench-logs --intel /tmp/bench-intel
 
 `--all` runs every benchmark of bench/run_all.py's SCRIPTS instead and prints each figure with its baseline.
