@@ -3,7 +3,8 @@
 What "the start" is: no alerts (so no acks: an ack lives in its alert), no stored Zeek logs, the correlator's
 state gone (tail checkpoints, buffers, sync cursors, its SQLite store: it reads every log again), the log and
 local feed folders holding exactly the template's sample data again. MISP, when the copy runs one, is reset
-by a hook (`MispReset`): `minisoc scenario` knows which events its scenario loads and passes one.
+by a hook (`MispReset`): `minisoc lab reset` passes `misp_baseline.reset_to_baseline` (the events made after
+`lab up` recorded MISP's start are deleted); without one MISP is left as it is, and said so.
 
 Order: the correlator goes first (it would write alerts while they are deleted), its volume is removed, the
 indices are deleted and provisioned again, the folders restored, then the correlator starts on a new volume.
