@@ -138,7 +138,7 @@ def test_two_copies_up_verified_reset_one_and_down(lab: Path) -> None:
     assert len(projects) == 2 and all("lab-e2e-" in project for project in projects)
 
     site_1, site_2 = copies(lab)
-    domains = {site_1: f"one-{secrets.token_hex(4)}.lab-e2e.example", site_2: f"two-{secrets.token_hex(4)}.lab-e2e.example"}
+    domains = {site_dir: f"{secrets.token_hex(4)}.lab-e2e.example" for site_dir in (site_1, site_2)}
     for site_dir, domain in domains.items():
         add_student_work(site_dir, domain)
     for site_dir, domain in domains.items():

@@ -26,7 +26,7 @@ from minisoc.ops.checks import Check, Report
 from minisoc.ops.misp_provision import misp_client
 
 BASELINE_STATE_KEY = "lab_misp_baseline"
-MISP_ADMIN_KEY = "misp-admin-key"  # noqa: S105 - a secret file's name, not a secret
+MISP_ADMIN_KEY = "misp-admin-key"
 ClientFor = Callable[[Site], Any]  # a PyMISP client for the copy's MISP (tests give one for the fake MISP)
 
 
@@ -72,8 +72,8 @@ def record_baseline(site: Site, now: datetime, client_for: ClientFor = local_mis
     try:
         baseline = take_baseline(client_for(site), now)
     except MinisocError as error:
-        return Check("misp baseline", False, f"MISP's start was not recorded: {error.message}",
-                     f"run `minisoc lab up` again once MISP answers; {error.hint or ''}".rstrip("; "))  # fmt: skip
+        fix = f"run `minisoc lab up` again once MISP answers; {error.hint or ''}".rstrip("; ")
+        return Check("misp baseline", False, f"MISP's start was not recorded: {error.message}", fix)
     site.paths.update_state(**{BASELINE_STATE_KEY: baseline})
     return Check("misp baseline", True, f"{baseline['events']} event(s) at the lab's start (ids up to "
                  f"{baseline['max_event_id']}): `minisoc lab reset` deletes the ones made after")  # fmt: skip

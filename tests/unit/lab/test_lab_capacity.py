@@ -10,7 +10,13 @@ import pytest
 from lab_support import plan
 
 from minisoc.lab import copies_that_fit, copy_memory_mb
-from minisoc.lab.capacity import HOST_RESERVE_MB, check_lab_disk, check_lab_memory, copies_on_disk, fit_summary
+from minisoc.lab.capacity import (
+    HOST_RESERVE_MB,
+    check_lab_disk,
+    check_lab_memory,
+    copies_on_disk,
+    fit_summary,
+)
 
 # What /proc/meminfo's MemTotal says on such hosts: less than the RAM sold (firmware, the kernel's own,
 # an integrated GPU's share): 15.2 GiB on a "16 GB" laptop, 62.5 GiB on a "64 GB" server, at worst.

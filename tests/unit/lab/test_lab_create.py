@@ -21,7 +21,8 @@ def test_three_copies_each_with_their_own_project_ports_fanout_and_credentials(t
     lab_dir = tmp_path / "class"
     created = make_lab(lab_dir, 3)
     sites = copies(lab_dir)
-    assert [site.name for site in sites] == ["copy-01", "copy-02", "copy-03"] == [p.name for p in created.copies]
+    names = ["copy-01", "copy-02", "copy-03"]
+    assert [site.name for site in sites] == names == [path.name for path in created.copies]
     assert read_manifest(lab_dir).count == 3
     loaded = [load_site(site) for site in sites]
     projects = {site.profile.project_name for site in loaded}
@@ -109,5 +110,5 @@ def test_a_bad_set_is_one_error_line_and_nothing_written(
 def test_count_and_stride_are_checked() -> None:
     with pytest.raises(UsageError, match="--count 0"):
         plan(Path("/nonexistent/lab"), 0)
-    with pytest.raises(UsageError, match="--name .* over 40 characters"):
+    with pytest.raises(UsageError, match=r"--name x+: copies are named x+-NN, over 40 characters"):
         plan(Path("/nonexistent/lab"), 2, name="x" * 39)

@@ -62,9 +62,10 @@ def test_create_prints_no_secret(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the doctor asks Docker about the host: here it passes, the rest of `lab create` is real
-    monkeypatch.setattr(cli_lab, "lab_doctor", lambda *_args: Report("lab doctor", [Check("host", True, "ok")]))
-    code = main(["lab", "create", str(tmp_path / "class"), "--count", "2",
-                 "--set", "intel.misp.enabled=false", "--set", "opensearch.dashboards.enabled=false"])  # fmt: skip
+    passed = Report("lab doctor", [Check("host", True, "ok")])
+    monkeypatch.setattr(cli_lab, "lab_doctor", lambda *_args: passed)
+    sets = ["--set", "intel.misp.enabled=false", "--set", "opensearch.dashboards.enabled=false"]
+    code = main(["lab", "create", str(tmp_path / "class"), "--count", "2", *sets])
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "credentials sheet (0600, one page per student)" in printed.out
