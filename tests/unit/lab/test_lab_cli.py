@@ -89,6 +89,6 @@ def test_a_failing_copy_does_not_stop_the_others(lab: Path) -> None:
 def test_a_copy_removed_by_hand_is_named(lab: Path, tmp_path: Path) -> None:
     lab = Path(shutil.copytree(lab, tmp_path / "class", symlinks=True))
     (lab / "copy-02" / "minisoc.yaml").unlink()
-    with pytest.raises(UsageError, match="copy 2 of the lab has no minisoc.yaml"):
+    with pytest.raises(UsageError, match=r"copy 2 of the lab has no minisoc\.yaml"):
         copies(lab)
     assert copies(lab, only=3) == [lab / "copy-03"]
