@@ -57,7 +57,17 @@ def test_disk_check_and_the_summary_take_the_smaller_fit() -> None:
     assert not check_lab_disk(3, 10, 25.0, Path("/srv")).ok
     summary = fit_summary(3, memory_fit=8, disk_fit=2)
     assert not summary.ok and "holds 2 copies" in summary.detail and summary.fix == "pass --count 2 or less"
+    assert "bound by disk" in summary.detail
     assert fit_summary(1, 0, 5).fix == "this host cannot hold one copy: use a bigger host"
+
+
+def test_taken_ports_and_the_kernel_bound_the_fit_too() -> None:
+    ports = fit_summary(4, memory_fit=8, disk_fit=8, port_fit=1)
+    assert not ports.ok and "holds 1 copy" in ports.detail and "bound by free ports" in ports.detail
+    assert ports.fix is not None and "--port-offset" in ports.fix
+    assert fit_summary(2, 8, 8, port_fit=None).ok  # every port block free
+    kernel = fit_summary(2, 8, 8, port_fit=None, kernel_ok=False)
+    assert not kernel.ok and "holds 0 copies" in kernel.detail and "vm.max_map_count" in (kernel.fix or "")
     assert copies_that_fit(1000, 5440) == 0
     with pytest.raises(ValueError, match="needs memory"):
         copies_that_fit(16000, 0)
