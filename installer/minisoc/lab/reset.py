@@ -19,7 +19,7 @@ from typing import Any
 
 from minisoc.compose import argv as compose_argv
 from minisoc.compose.process import run_command
-from minisoc.errors import UsageError
+from minisoc.errors import MinisocError, UsageError
 from minisoc.lab.layout import read_manifest
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check, Report
@@ -106,6 +106,14 @@ def _reset_folders(site: Site, template: str | None) -> Check:
     return Check("log and feed folders", True, f"{removed} entries removed, {restored}")
 
 
+def run_misp_reset(site: Site, misp_reset: MispReset) -> list[Check]:
+    """The hook's checks; its error is a failed check, so the correlator is started again all the same."""
+    try:
+        return misp_reset(site)
+    except MinisocError as error:
+        return [Check("misp", False, f"MISP was not reset: {error.message}", error.hint)]
+
+
 def reset_copy(
     site_dir: Path,
     *,
@@ -146,7 +154,7 @@ def reset_copy(
     if site.profile.runs_local_misp:
         if misp_reset is not None:
             say("resetting MISP")
-            checks += misp_reset(site)
+            checks += run_misp_reset(site, misp_reset)
         else:
             checks.append(Check(
                 "misp", False, "MISP's events and sightings were kept (no scenario hook given)",

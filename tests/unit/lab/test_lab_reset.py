@@ -22,7 +22,14 @@ from minisoc.lab.misp_baseline import (
     reset_to_baseline,
     with_baseline,
 )
-from minisoc.lab.reset import clear_folder, lab_template, reset_index_patterns, volume_name, volume_rm_argv
+from minisoc.lab.reset import (
+    clear_folder,
+    lab_template,
+    reset_index_patterns,
+    run_misp_reset,
+    volume_name,
+    volume_rm_argv,
+)
 from minisoc.ops import load_site
 from minisoc.ops.access import Site
 from minisoc.ops.checks import Check, Report
@@ -151,3 +158,16 @@ def test_up_records_the_baseline_only_for_a_healthy_copy_with_misp(
 def test_events_after_is_by_id() -> None:
     assert events_after([1, 5, 3, 7], 3) == [5, 7]
     assert events_after([], 0) == []
+
+
+def test_a_misp_that_fails_the_reset_is_a_failed_check_not_a_stopped_reset(
+    misp_copy: tuple[Site, FakeMispServer],
+) -> None:
+    """reset_copy runs the hook between removing the correlator and starting it again: an error there must
+    not leave the copy without its correlator."""
+    site, misp = misp_copy
+    record_baseline(site, NOW, client_for(misp))
+    unreachable = lambda s: misp_client("http://127.0.0.1:9", KEY, s.profile)  # noqa: E731
+    checks = run_misp_reset(site, lambda s: reset_to_baseline(s, unreachable))
+    assert [(c.name, c.ok) for c in checks] == [("misp", False)]
+    assert checks[0].detail.startswith("MISP was not reset: MISP at http://127.0.0.1:9 did not answer")
