@@ -20,7 +20,7 @@ from minisoc.review.site import open_review
 from minisoc.review.store import StoreReview
 from minisoc.scenarios.answers import remove_answers
 from minisoc.scenarios.evidence import first_ts, read_evidence, write_fast, write_real
-from minisoc.scenarios.intel import IntelTarget, intel_target, load_intel, remove_intel
+from minisoc.scenarios.intel import IntelFor, IntelTarget, intel_target, load_intel, remove_intel
 from minisoc.scenarios.library import LoadedScenario
 from minisoc.scenarios.scoring import EVIDENCE_FOLDER, scenario_alerts
 
@@ -52,19 +52,19 @@ def evidence_root(site: Site, scenario_id: str) -> Path:
     return site.paths.log_dir / EVIDENCE_FOLDER / scenario_id
 
 
-def _checked_site(site_dir: Path) -> tuple[Site, IntelTarget]:
+def _checked_site(site_dir: Path, intel_for: IntelFor) -> tuple[Site, IntelTarget]:
     site = load_site(site_dir)
     if site.profile.sensor.mode == "off":
         raise UsageError(f"{site_dir}: sensor.mode is off, so the correlator reads no Zeek logs",
                          "set sensor.mode: external (or live) in minisoc.yaml")
-    return site, intel_target(site)
+    return site, intel_for(site)
 
 
 def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: Speed, *,
-                 now: datetime | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[CopyRun]:
+                 now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
+                 intel_for: IntelFor = intel_target) -> list[CopyRun]:
     moment = now or datetime.now(UTC)
-    checked = [_checked_site(site_dir) for site_dir in copy_dirs]
+    checked = [_checked_site(site_dir, intel_for) for site_dir in copy_dirs]
     files = [read_evidence(path) for path in loaded.evidence]
     stamp = moment.strftime("run-%Y%m%dT%H%M%SZ")
     run_dirs = [evidence_root(site, loaded.id) / stamp for site, _ in checked]
@@ -84,11 +84,12 @@ def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: Speed
             for (site, target), run_dir in zip(checked, run_dirs, strict=True)]
 
 
-def reset_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], *,
-                   store_url: str | None = None) -> list[CopyReset]:
-    """Take the scenario out of each copy: its evidence, its intel, its alerts (with the analyst's marks)
-    and the copy's answers to it. A copy whose store cannot be reached is reported, the others go on."""
-    checked = [_checked_site(site_dir) for site_dir in copy_dirs]
+def reset_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], *, store_url: str | None = None,
+                   intel_for: IntelFor = intel_target) -> list[CopyReset]:
+    """Take the scenario out of each copy: its evidence, its intel (a MISP event's sightings go with it),
+    its alerts (with the analyst's marks) and the copy's answers to it. A copy whose store cannot be
+    reached is reported, the others go on."""
+    checked = [_checked_site(site_dir, intel_for) for site_dir in copy_dirs]
     results = []
     for site, target in checked:
         result = CopyReset(site.site_dir.name)
