@@ -42,6 +42,8 @@ from minisoc.scenarios.answers import ANSWERS_FILE
 from minisoc.scenarios.intel import IntelTarget
 from minisoc.scenarios.scoring import matches, scenario_alerts
 
+pytestmark = pytest.mark.integration
+
 FEED_ONLY = ["intel.misp.enabled=false", "opensearch.dashboards.enabled=false"]
 
 

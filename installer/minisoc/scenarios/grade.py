@@ -19,7 +19,7 @@ from minisoc.review.site import open_review
 from minisoc.scenarios.answers import read_answers
 from minisoc.scenarios.intel import IntelFor, false_positive_values, intel_target
 from minisoc.scenarios.library import LoadedScenario
-from minisoc.scenarios.run import ALERT_LIMIT
+from minisoc.scenarios.run import ALERT_LIMIT, one_store
 from minisoc.scenarios.scoring import CopyScore, score_copy
 
 
@@ -40,6 +40,7 @@ def copy_reported(loaded: LoadedScenario, site_dir: Path, intel_for: IntelFor) -
 
 def grade_copies(loaded: LoadedScenario, copy_dirs: Sequence[Path], *, store_url: str | None = None,
                  intel_for: IntelFor = intel_target) -> list[CopyScore]:
+    one_store(store_url, copy_dirs)
     scores = []
     for site_dir in copy_dirs:
         problems: list[str] = []

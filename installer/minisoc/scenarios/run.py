@@ -47,6 +47,13 @@ class CopyReset:
     problems: list[str] = field(default_factory=list)
 
 
+def one_store(store_url: str | None, copy_dirs: Sequence[Path]) -> None:
+    """`--store` names one copy's store: with several copies every one would be graded from it."""
+    if store_url is not None and len(copy_dirs) > 1:
+        raise UsageError(f"--store: one alert store for {len(copy_dirs)} copies",
+                         "add --only K to grade or reset copy K from that store, or leave --store out")
+
+
 def evidence_root(site: Site, scenario_id: str) -> Path:
     """`<log_dir>/scenarios/<id>`: every run of the scenario in this copy (what grading calls its alerts)."""
     return site.paths.log_dir / EVIDENCE_FOLDER / scenario_id
@@ -89,6 +96,7 @@ def reset_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], *, store_u
     """Take the scenario out of each copy: its evidence, its intel (a MISP event's sightings go with it),
     its alerts (with the analyst's marks) and the copy's answers to it. A copy whose store cannot be
     reached is reported, the others go on."""
+    one_store(store_url, copy_dirs)
     checked = [_checked_site(site_dir, intel_for) for site_dir in copy_dirs]
     results = []
     for site, target in checked:
