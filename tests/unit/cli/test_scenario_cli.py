@@ -80,7 +80,9 @@ def test_a_class_on_two_copies(lab: Path, tmp_path: Path, capsys: pytest.Capture
     assert not (lab / "copy-01" / "answers.yaml").exists()
 
 
-def test_errors_read_as_every_other_error(lab: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_read_as_every_other_error(
+    lab: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main(["scenario", "grade", "sshguess", str(lab), "--store", "sqlite:///x.db"]) == 2
     assert "error: --store: one alert store for 2 copies; hint: add --only K" in capsys.readouterr().err

@@ -15,6 +15,10 @@ from minisoc.scenarios.evidence import first_ts, read_evidence, shift_line, time
 TSV_HEADER = ["#separator \\x09", "#fields\tts\tuid\tid.orig_h", "#types\ttime\tstring\taddr"]
 
 
+def times(path: Path) -> list[float]:
+    return [json.loads(line)["ts"] for line in path.read_text().splitlines()]
+
+
 def test_shift_epoch_iso_and_tsv() -> None:
     moved = json.loads(shift_line('{"ts":100.5,"uid":"C1","x":{"ts":1}}', 1000.0))
     assert moved == {"ts": 1100.5, "uid": "C1", "x": {"ts": 1}}
@@ -24,7 +28,8 @@ def test_shift_epoch_iso_and_tsv() -> None:
 
 
 def test_read_evidence_of_each_kind(tmp_path: Path) -> None:
-    (tmp_path / "conn.log").write_text("\n".join([*TSV_HEADER, "5.0\tC2\ta", "2.0\tC1\tb", "#close x"]) + "\n")
+    lines = [*TSV_HEADER, "5.0\tC2\ta", "2.0\tC1\tb", "#close x"]
+    (tmp_path / "conn.log").write_text("\n".join(lines) + "\n")
     tsv = read_evidence(tmp_path / "conn.log")
     assert tsv.name == "conn.log" and [ts for ts, _ in tsv.records] == [5.0, 2.0] and len(tsv.header) == 4
     with gzip.open(tmp_path / "dns.log.gz", "wt") as handle:
@@ -43,7 +48,7 @@ def test_fast_writes_the_run_folder_whole(tmp_path: Path) -> None:
     files = [read_evidence(tmp_path / "ssh.log")]
     run_dir = tmp_path / "logs" / "run-1"
     write_fast(run_dir, files, 1000.0 - first_ts(files))
-    assert [json.loads(line)["ts"] for line in (run_dir / "ssh.log").read_text().splitlines()] == [1000.0, 1002.5]
+    assert times(run_dir / "ssh.log") == [1000.0, 1002.5]
     assert not (tmp_path / "logs" / ".run-1").exists()
     (tmp_path / "logs" / ".run-2").mkdir()  # a run being written: never written into
     with pytest.raises(FileExistsError):
@@ -67,5 +72,5 @@ def test_real_speed_appends_each_record_when_its_time_comes(tmp_path: Path) -> N
                progress=lambda done, total: seen.append((done, total)))
     assert slept == [15.0, 15.0] and seen == [(1, 3), (2, 3), (3, 3)]
     for run in runs:
-        assert [json.loads(line)["ts"] for line in (run / "conn.log").read_text().splitlines()] == [1000.0, 1030.0]
+        assert times(run / "conn.log") == [1000.0, 1030.0]
         assert json.loads((run / "notice.log").read_text())["ts"] == 1015.0
