@@ -45,7 +45,7 @@ _UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "kB": 1e3, "MB": 1e6
 
 def free_offset(count: int) -> int:
     """A port offset, high and unlikely to be another lab's, whose every copy's ports are free now."""
-    for offset in range(47000, 56000 - max(TEMPLATE_PORTS), 130):
+    for offset in range(47000, 65535 - max(TEMPLATE_PORTS) - STRIDE * count, 130):
         ports = [port + offset + number * STRIDE for port in TEMPLATE_PORTS for number in range(1, count + 1)]
         if all(_free(port) for port in ports):
             return offset

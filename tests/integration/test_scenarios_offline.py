@@ -34,6 +34,7 @@ from minisoc.scenarios import (
     LoadedScenario,
     find_scenario,
     grade_copies,
+    misp_reset,
     reset_scenario,
     run_scenario,
     shipped_names,
@@ -179,6 +180,12 @@ def test_phishing_false_positives_count_once_misp_holds_their_sightings(
     assert ("pastebin.com", "1") in types and not any(value == "polamer.us" for value, _ in types)
     graded = grade_copies(loaded, [site_dir], store_url=store_url, intel_for=to_fake)[0]
     assert graded.problems == [] and graded.percent == 100.0
+
+    # the hook `minisoc lab reset` takes: MISP back to the scenario's start, the sightings gone
+    checks = misp_reset(loaded, intel_for=to_fake)(site)
+    assert [(check.name, check.ok) for check in checks] == [("misp", True)], checks
+    after = grade_copies(loaded, [site_dir], store_url=store_url, intel_for=to_fake)[0]
+    assert {item.id: item.earned for item in after.items}["paste-site"] == 0
 
     # a reset deletes the events from MISP, their sightings with them
     results = reset_scenario(loaded, [site_dir], store_url=store_url, intel_for=to_fake)

@@ -12,7 +12,7 @@ from minisoc.scenarios.library import (
     shipped_names,
 )
 from minisoc.scenarios.report_html import render_html
-from minisoc.scenarios.run import CopyReset, CopyRun, reset_scenario, run_scenario
+from minisoc.scenarios.run import CopyReset, CopyRun, misp_reset, reset_scenario, run_scenario
 from minisoc.scenarios.scoring import CopyScore, score_copy
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "grade_copies",
     "grade_document",
     "load_scenario",
+    "misp_reset",
     "render_html",
     "reset_scenario",
     "run_scenario",

@@ -16,6 +16,7 @@ from typing import Literal
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
+from minisoc.ops.checks import Check
 from minisoc.review.site import open_review
 from minisoc.review.store import StoreReview
 from minisoc.scenarios.answers import remove_answers
@@ -116,6 +117,24 @@ def reset_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], *, store_u
         result.answers = remove_answers(site.site_dir, loaded.id)
         results.append(result)
     return results
+
+
+def misp_reset(loaded: LoadedScenario, *, intel_for: IntelFor = intel_target,
+               now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Callable[[Site], list[Check]]:
+    """The hook `minisoc.lab.reset_copy(site_dir, misp_reset=...)` takes: the copy's MISP back to the
+    scenario's start (its events deleted, their sightings with them, and loaded again, freshly stamped)."""
+
+    def reset(site: Site) -> list[Check]:
+        target = intel_for(site)
+        try:
+            removed = remove_intel(target, loaded.intel)
+            load_intel(target, loaded.intel, now())
+        except MinisocError as error:
+            return [Check("misp", False, " ".join(error.lines()), "check that the copy's MISP is up")]
+        return [Check("misp", True, f"{loaded.id}: {removed} event(s) removed (sightings with them), "
+                                    f"{len(loaded.intel)} loaded again into {target.description}")]
+
+    return reset
 
 
 def _delete_alerts(site_dir: Path, scenario_id: str, store_url: str | None) -> int:
