@@ -93,7 +93,7 @@ def test_a_perfect_analyst_scores_100_and_a_passive_one_the_scenarios_figure(
     name: str, feed_lab: list[Path], tmp_path: Path
 ) -> None:
     loaded = find_scenario(name)
-    runs = run_scenario(loaded, feed_lab, "fast")
+    runs = run_scenario(loaded, feed_lab, None)
     assert [run.events for run in runs] == [len(loaded.intel)] * 2
     stores = [f"sqlite:///{tmp_path / f'{site_dir.name}.db'}" for site_dir in feed_lab]
     for site_dir, store_url in zip(feed_lab, stores, strict=True):
@@ -151,7 +151,7 @@ def test_phishing_false_positives_count_once_misp_holds_their_sightings(
     def to_fake(copy_site: Site) -> IntelTarget:
         return IntelTarget(copy_site, misp_url=misp.url)
 
-    runs = run_scenario(loaded, [site_dir], "fast", intel_for=to_fake)
+    runs = run_scenario(loaded, [site_dir], None, intel_for=to_fake)
     assert runs[0].intel == f"MISP at {misp.url}"
     store_url = f"sqlite:///{tmp_path / 'alerts.db'}"
     assert hunt_copy(site, store_url, _events_from_misp(misp, loaded, tmp_path / "from-misp")) > 0

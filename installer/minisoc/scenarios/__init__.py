@@ -3,6 +3,7 @@ copies of a lab, each copy scored from its alerts, acks, false-positive reports 
 docs/scenarios.md says what a scenario folder holds and how grading works."""
 
 from minisoc.scenarios.copies import copies
+from minisoc.scenarios.evidence import parse_speed
 from minisoc.scenarios.grade import grade_copies, grade_document
 from minisoc.scenarios.library import (
     LoadedScenario,
@@ -27,6 +28,7 @@ __all__ = [
     "grade_document",
     "load_scenario",
     "misp_reset",
+    "parse_speed",
     "render_html",
     "reset_scenario",
     "run_scenario",

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
@@ -25,7 +24,6 @@ from minisoc.scenarios.intel import IntelFor, IntelTarget, intel_target, load_in
 from minisoc.scenarios.library import LoadedScenario
 from minisoc.scenarios.scoring import EVIDENCE_FOLDER, scenario_alerts
 
-Speed = Literal["real", "fast"]
 ALERT_LIMIT = 100_000  # alerts read per copy (newest first): far above what a class produces
 
 
@@ -68,9 +66,11 @@ def _checked_site(site_dir: Path, intel_for: IntelFor) -> tuple[Site, IntelTarge
     return site, intel_for(site)
 
 
-def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: Speed, *,
+def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: float | None, *,
                  now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
                  intel_for: IntelFor = intel_target) -> list[CopyRun]:
+    """The intel into every copy, then the evidence: `speed` None writes it at once, a factor (1.0: real
+    speed, `evidence.parse_speed`) replays it record by record into every copy together."""
     moment = now or datetime.now(UTC)
     checked = [_checked_site(site_dir, intel_for) for site_dir in copy_dirs]
     files = [read_evidence(path) for path in loaded.evidence]
@@ -82,11 +82,11 @@ def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: Speed
     for _, target in checked:
         load_intel(target, loaded.intel, moment)
     start = moment.timestamp()
-    if speed == "fast":
+    if speed is None:
         for run_dir in run_dirs:
             write_fast(run_dir, files, start - first_ts(files))
     else:
-        write_real(run_dirs, files, start, progress=progress)
+        write_real(run_dirs, files, start, factor=speed, progress=progress)
     records = sum(len(evidence.records) for evidence in files)
     return [CopyRun(site.site_dir.name, run_dir, target.description, len(loaded.intel), records)
             for (site, target), run_dir in zip(checked, run_dirs, strict=True)]

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from minisoc.errors import UsageError
-from minisoc.scenarios.evidence import first_ts, read_evidence, shift_line, timeline, write_fast, write_real
+from minisoc.scenarios.evidence import (
+    first_ts,
+    parse_speed,
+    read_evidence,
+    shift_line,
+    timeline,
+    write_fast,
+    write_real,
+)
 
 TSV_HEADER = ["#separator \\x09", "#fields\tts\tuid\tid.orig_h", "#types\ttime\tstring\taddr"]
 
@@ -74,3 +82,27 @@ def test_real_speed_appends_each_record_when_its_time_comes(tmp_path: Path) -> N
     for run in runs:
         assert times(run / "conn.log") == [1000.0, 1030.0]
         assert json.loads((run / "notice.log").read_text())["ts"] == 1015.0
+
+
+def test_speed() -> None:
+    assert parse_speed("real") == 1.0 and parse_speed("fast") is None and parse_speed("10x") == 10.0
+    assert parse_speed("2.5x") == 2.5
+    for bad in ("0.5x", "10", "x", "4000x", "slow"):
+        with pytest.raises(UsageError, match=f"--speed {bad}: not a speed"):
+            parse_speed(bad)
+
+
+def test_accelerated_replay_compresses_the_gaps_and_the_times(tmp_path: Path) -> None:
+    (tmp_path / "conn.log").write_text('{"ts":10.0,"_write_ts":10.5}\n{"ts":40.0}\n')
+    files = [read_evidence(tmp_path / "conn.log")]
+    clock = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    write_real([tmp_path / "run"], files, 1000.0, factor=10.0, clock=lambda: clock[0], sleep=sleep)
+    assert slept == [3.0]
+    records = [json.loads(line) for line in (tmp_path / "run" / "conn.log").read_text().splitlines()]
+    assert records == [{"ts": 1000.0, "_write_ts": 1000.5}, {"ts": 1003.0}]
