@@ -43,7 +43,8 @@ def read_evidence(path: Path) -> EvidenceFile:
     with opener(path, "rt", encoding="utf-8") as handle:
         lines = [line.rstrip("\n") for line in handle if line.strip()]
     name = path.name.removesuffix(".gz")
-    header = [line for line in lines if line.startswith("#")]
+    # Zeek's TSV header; its #close footer is dropped: a replayed file is still being written
+    header = [line for line in lines if line.startswith("#") and not line.startswith("#close")]
     body = [line for line in lines if not line.startswith("#")]
     if header:
         fields: list[str] = next((line.split("\t")[1:] for line in header if line.startswith("#fields")), [])
@@ -100,6 +101,28 @@ def timeline(files: Sequence[EvidenceFile]) -> Iterator[tuple[float, int, str]]:
     streams = [[(ts, index, line) for ts, line in sorted(f.records, key=lambda r: r[0])]
                for index, f in enumerate(files)]
     return heapq.merge(*streams)
+
+
+def shift_folder(folder: Path, start: float) -> int:
+    """Zeek's logs in `folder` (a capture's replay, before it is renamed into sight) rewritten with their
+    times moved so that their first record happens at `start`; how many records. A file without times
+    (Zeek's loaded_scripts.log) is left as it is."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name.endswith(".log"):
+            try:
+                found.append((path, read_evidence(path)))
+            except UsageError:
+                continue
+    timed = [evidence for _, evidence in found if evidence.records]
+    if not timed:
+        return 0
+    shift = start - first_ts(timed)
+    for path, evidence in found:
+        moved = (shift_line(line, shift, evidence.header) for _, line in evidence.records)
+        lines = [*evidence.header, *moved]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sum(len(evidence.records) for evidence in timed)
 
 
 def write_fast(run_dir: Path, files: Sequence[EvidenceFile], shift: float) -> None:

@@ -17,16 +17,19 @@ import yaml
 from pydantic import ValidationError
 
 from minisoc.errors import Problem, ProfileError, UsageError
+from minisoc.ops.replay import PCAP_MAGICS
 from minisoc.profile.problems import problems_from_validation
 from minisoc.scenarios.evidence import read_evidence
 from minisoc.scenarios.model import Scenario
 
 SCENARIO_FILE = "scenario.yaml"
 EVIDENCE_DIR = Path("evidence") / "zeek"
+PCAP_DIR = Path("evidence") / "pcap"  # captures, replayed through a copy's Zeek when it has a sensor
+PCAP_SUFFIXES = (".pcap", ".pcapng")
 INTEL_DIR = "intel"
 ZEEK_SUFFIXES = (".log", ".log.gz", ".json", ".json.gz")
 _SCHEMA_HINT = "docs/scenarios.md lists every field of scenario.yaml"
-_FILE_PROBLEMS = (INTEL_DIR, str(EVIDENCE_DIR))  # problems of a file of the folder, not of a field
+_FILE_PROBLEMS = (INTEL_DIR, str(EVIDENCE_DIR), str(PCAP_DIR))  # a file's problems, not a field's
 
 
 class ScenarioError(ProfileError):
@@ -57,6 +60,7 @@ class LoadedScenario:
     folder: Path
     evidence: tuple[Path, ...]  # Zeek log files, sorted by name
     intel: tuple[IntelEvent, ...]
+    pcaps: tuple[Path, ...] = ()  # the captures the logs were made from, when the scenario ships them
 
     @property
     def id(self) -> str:
@@ -111,14 +115,15 @@ def load_scenario(folder: Path) -> LoadedScenario:
                             folder) from None
     problems = scenario_problems(scenario, folder)
     evidence = sorted(p for p in (folder / EVIDENCE_DIR).glob("*") if p.name.endswith(ZEEK_SUFFIXES))
-    problems += _evidence_problems(evidence)
+    pcaps = sorted(p for p in (folder / PCAP_DIR).glob("*") if p.name.endswith(PCAP_SUFFIXES))
+    problems += _evidence_problems(evidence, pcaps)
     events, intel_problems = _read_intel(folder / INTEL_DIR)
     problems += intel_problems
     if events:
         problems += indicator_problems(scenario, events)
     if problems:
         raise ScenarioError(problems, folder)
-    return LoadedScenario(scenario, folder, tuple(evidence), tuple(events))
+    return LoadedScenario(scenario, folder, tuple(evidence), tuple(events), tuple(pcaps))
 
 
 def scenario_problems(scenario: Scenario, folder: Path | None = None) -> list[Problem]:
@@ -145,12 +150,16 @@ def scenario_problems(scenario: Scenario, folder: Path | None = None) -> list[Pr
     return problems
 
 
-def _evidence_problems(evidence: list[Path]) -> list[Problem]:
-    """Every evidence file must read as a Zeek log (what `run` will replay), each under its own name."""
-    if not evidence:
+def _evidence_problems(evidence: list[Path], pcaps: list[Path]) -> list[Problem]:
+    """Every evidence file must read as a Zeek log (what `run` will replay), each under its own name; every
+    capture must be a pcap or pcapng file."""
+    problems = [Problem(f"{PCAP_DIR}/{path.name}", "not a pcap or pcapng file",
+                        "keep captures as tcpdump writes them") for path in pcaps if not is_capture(path)]
+    if not evidence and not pcaps:
         return [Problem(str(EVIDENCE_DIR), "no Zeek log files here (*.log, *.json, .gz)",
-                        "put the Zeek logs the scenario replays in evidence/zeek/")]
-    problems, names = [], set()
+                        "put the Zeek logs the scenario replays in evidence/zeek/ (and/or captures in "
+                        "evidence/pcap/, for copies with a Zeek sensor)")]
+    names: set[str] = set()
     for path in evidence:
         where = f"{EVIDENCE_DIR}/{path.name}"
         try:
@@ -164,6 +173,14 @@ def _evidence_problems(evidence: list[Path]) -> list[Problem]:
             problems.append(Problem(where, f"a second {read.name} (with and without .gz)", "keep one"))
         names.add(read.name)
     return problems
+
+
+def is_capture(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) in PCAP_MAGICS
+    except OSError:
+        return False
 
 
 def intel_values(events: Sequence[IntelEvent]) -> set[str]:

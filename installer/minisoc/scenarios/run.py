@@ -12,18 +12,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check
+from minisoc.ops.replay import CommandRunner, replay
 from minisoc.review.site import open_review
 from minisoc.review.store import StoreReview
 from minisoc.scenarios.answers import remove_answers
-from minisoc.scenarios.evidence import first_ts, read_evidence, write_fast, write_real
+from minisoc.scenarios.evidence import first_ts, read_evidence, shift_folder, write_fast, write_real
 from minisoc.scenarios.intel import IntelFor, IntelTarget, intel_target, load_intel, remove_intel
 from minisoc.scenarios.library import LoadedScenario
 from minisoc.scenarios.scoring import EVIDENCE_FOLDER, scenario_alerts
 
+EvidenceKind = Literal["auto", "logs", "pcap"]
 ALERT_LIMIT = 100_000  # alerts read per copy (newest first): far above what a class produces
 
 
@@ -66,13 +69,32 @@ def _checked_site(site_dir: Path, intel_for: IntelFor) -> tuple[Site, IntelTarge
     return site, intel_for(site)
 
 
+def evidence_kind(loaded: LoadedScenario, site: Site, wanted: EvidenceKind) -> Literal["logs", "pcap"]:
+    """`pcap`: the scenario's captures through the copy's Zeek (asked for, or `auto` and the copy runs a
+    live Zeek sensor); `logs`: its pre-made Zeek logs."""
+    if wanted == "pcap" or (wanted == "auto" and loaded.pcaps and site.profile.sensor.mode == "live"):
+        if not loaded.pcaps:
+            raise UsageError(f"--evidence pcap: scenario {loaded.id} ships no captures (evidence/pcap/)",
+                             "leave --evidence out: its Zeek logs are replayed")
+        return "pcap"
+    if not loaded.evidence:
+        raise UsageError(
+            f"{site.site_dir}: scenario {loaded.id} has captures only, and this copy runs no Zeek sensor "
+            f"(sensor.mode: {site.profile.sensor.mode})",
+            "run it with --evidence pcap (Zeek in the site's sensor image), or on a lab whose sensor is live")
+    return "logs"
+
+
 def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: float | None, *,
                  now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
-                 intel_for: IntelFor = intel_target) -> list[CopyRun]:
-    """The intel into every copy, then the evidence: `speed` None writes it at once, a factor (1.0: real
-    speed, `evidence.parse_speed`) replays it record by record into every copy together."""
+                 intel_for: IntelFor = intel_target, evidence: EvidenceKind = "auto",
+                 runner: CommandRunner | None = None) -> list[CopyRun]:
+    """The intel into every copy, then the evidence (`evidence_kind`). Zeek logs: `speed` None writes them
+    at once, a factor (1.0: real speed, `evidence.parse_speed`) replays them record by record into every
+    copy together. Captures: Zeek reads each at once (`minisoc replay`), its logs shifted to now."""
     moment = now or datetime.now(UTC)
     checked = [_checked_site(site_dir, intel_for) for site_dir in copy_dirs]
+    kinds = [evidence_kind(loaded, site, evidence) for site, _ in checked]
     files = [read_evidence(path) for path in loaded.evidence]
     stamp = moment.strftime("run-%Y%m%dT%H%M%SZ")
     run_dirs = [evidence_root(site, loaded.id) / stamp for site, _ in checked]
@@ -82,14 +104,29 @@ def run_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], speed: float
     for _, target in checked:
         load_intel(target, loaded.intel, moment)
     start = moment.timestamp()
+    logs = [run_dir for run_dir, kind in zip(run_dirs, kinds, strict=True) if kind == "logs"]
     if speed is None:
-        for run_dir in run_dirs:
+        for run_dir in logs:
             write_fast(run_dir, files, start - first_ts(files))
-    else:
-        write_real(run_dirs, files, start, factor=speed, progress=progress)
-    records = sum(len(evidence.records) for evidence in files)
-    return [CopyRun(site.site_dir.name, run_dir, target.description, len(loaded.intel), records)
-            for (site, target), run_dir in zip(checked, run_dirs, strict=True)]
+    elif logs:
+        write_real(logs, files, start, factor=speed, progress=progress)
+    records = [sum(len(f.records) for f in files)] * len(checked)
+    for index, ((site, _), kind) in enumerate(zip(checked, kinds, strict=True)):
+        if kind == "pcap":
+            run_dirs[index], records[index] = _replay_captures(loaded, site, start, moment, runner)
+    return [CopyRun(site.site_dir.name, run_dir, target.description, len(loaded.intel), count)
+            for (site, target), run_dir, count in zip(checked, run_dirs, records, strict=True)]
+
+
+def _replay_captures(loaded: LoadedScenario, site: Site, start: float, moment: datetime,
+                     runner: CommandRunner | None) -> tuple[Path, int]:
+    """The captures through the copy's Zeek into `scenarios/<id>/replay-...`; (the first run's folder,
+    how many records Zeek wrote)."""
+    counted: list[int] = []
+    report = replay(site.site_dir, loaded.pcaps, runner=runner, now=lambda: moment,
+                    into=f"{EVIDENCE_FOLDER}/{loaded.id}",
+                    prepare=lambda staging: counted.append(shift_folder(staging, start)))
+    return report.runs[0].folder, sum(counted)
 
 
 def reset_scenario(loaded: LoadedScenario, copy_dirs: Sequence[Path], *, store_url: str | None = None,
