@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
 import typer
@@ -85,6 +85,10 @@ def run(
         "--speed", help="real: each record when its time comes (shifted to now); 10x: ten times faster; "
         "fast: all at once.",
     )] = "real",
+    evidence: Annotated[Literal["auto", "logs", "pcap"], typer.Option(
+        "--evidence", help="auto: the scenario's captures through the copy's Zeek when its sensor is live, "
+        "else its Zeek logs; logs; pcap: the captures through the site's Zeek image (`minisoc replay`).",
+    )] = "auto",
     json_output: Json = False,
 ) -> None:
     """Load the scenario's intel into each copy and drop its Zeek evidence into the copy's log folder."""
@@ -94,7 +98,8 @@ def run(
     if factor is not None:
         typer.echo(f"{loaded.id}: replaying at {speed} speed into {len(targets)} copy(ies); --speed fast for "
                    "all at once", err=True)
-    runs = run_scenario(loaded, targets, factor, progress=None if json_output else _replay_progress())
+    runs = run_scenario(loaded, targets, factor, progress=None if json_output else _replay_progress(),
+                        evidence=evidence)
     if json_output:
         _print_json([{"copy": r.copy, "run_dir": str(r.run_dir), "intel": r.intel, "events": r.events,
                       "records": r.records} for r in runs])

@@ -39,7 +39,7 @@ def test_read_evidence_of_each_kind(tmp_path: Path) -> None:
     lines = [*TSV_HEADER, "5.0\tC2\ta", "2.0\tC1\tb", "#close x"]
     (tmp_path / "conn.log").write_text("\n".join(lines) + "\n")
     tsv = read_evidence(tmp_path / "conn.log")
-    assert tsv.name == "conn.log" and [ts for ts, _ in tsv.records] == [5.0, 2.0] and len(tsv.header) == 4
+    assert tsv.name == "conn.log" and [ts for ts, _ in tsv.records] == [5.0, 2.0] and tsv.header == TSV_HEADER
     with gzip.open(tmp_path / "dns.log.gz", "wt") as handle:
         handle.write('{"ts":"1970-01-01T00:00:03Z"}\n\n{"ts":4}\n')
     gz = read_evidence(tmp_path / "dns.log.gz")
