@@ -130,11 +130,13 @@ def flow_fields(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
     """The flow's ECS fields and its start time (epoch); MalformedLine for an object that is not a flow."""
     collector = collector_of(raw)
     if collector is None:
-        raise MalformedLine(REASON_NOT_A_FLOW, "no flow keys (ip_src, src_addr, SrcAddr, src4_addr, src6_addr)")
+        raise MalformedLine(REASON_NOT_A_FLOW,
+                            "no flow keys (ip_src, src_addr, SrcAddr, src4_addr, src6_addr)")
     src, dst, sport, dport, proto, start, end, size, packets, exporter, kind = _COLLECTORS[collector]
     source, destination = _address(_first(raw, src)), _address(_first(raw, dst))
     if source is None and destination is None:
-        raise MalformedLine(REASON_NOT_A_FLOW, f"{collector} record without a valid source or destination address")
+        raise MalformedLine(REASON_NOT_A_FLOW,
+                            f"{collector} record without a valid source or destination address")
     fields: dict[str, Any] = {"netflow.collector": collector}
     for side, address, port_keys in (("source", source, sport), ("destination", destination, dport)):
         if address is not None:
@@ -163,7 +165,8 @@ def flow_fields(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
 
 
 class FlowParser:
-    """`parse(line, offset)` for one stream of flow JSON lines: a LogRecord of type `netflow`, or MalformedLine."""
+    """`parse(line, offset)` for one stream of flow JSON lines: a LogRecord of type `netflow`, or
+    MalformedLine."""
 
     def __init__(self, source: str | None) -> None:
         self.source = source

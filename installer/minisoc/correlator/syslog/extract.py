@@ -43,7 +43,8 @@ def _add(values: list[str], value: str | None) -> None:
 
 
 def host_name(text: str) -> str | None:
-    """`text` as a canonical host name (lower case, no trailing dot) when it ends in an ICANN TLD, else None."""
+    """`text` as a canonical host name (lower case, no trailing dot) when it ends in an ICANN TLD, else
+    None."""
     name = text.rstrip(".").lower()
     if not name or "." not in name or len(name) > 253:
         return None

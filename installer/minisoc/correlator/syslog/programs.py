@@ -1,6 +1,6 @@
-"""Dedicated parsers for the programs a site's servers log most: sshd, sudo, postfix, nginx/apache access logs,
-OpenVPN, WireGuard and iptables/nftables (kernel netfilter lines). Each reads one message into flat ECS fields
-(`source.ip`, `source.port`, `destination.ip`, `user.name`, `email.from.address`, `url.full`, ...); values are
+"""Dedicated parsers for the programs a site's servers log most: sshd, sudo, postfix, nginx/apache access
+logs, OpenVPN, WireGuard and iptables/nftables (kernel netfilter lines). Each reads one message into flat ECS
+fields (`source.ip`, `source.port`, `destination.ip`, `user.name`, `email.from.address`, `url.full`, ...); values are
 as written (the record builder canonicalises addresses). A program none of them knows gets no fields here: the
 generic extractor still reads its message.
 """
@@ -25,14 +25,17 @@ _SSHD_LOCAL = re.compile(r" on (?P<addr>[0-9A-Fa-f:.]+) port (?P<port>\d+)")
 _SSHD_CLOSED_USER = re.compile(r"(?:authenticating|invalid) user (?P<user>\S+) ")
 _SUDO = re.compile(r"^\s*(?P<user>\S+) : (?:(?P<why>[^;]*?) ; )?TTY=(?P<tty>[^;]*) ; PWD=(?P<pwd>[^;]*) ; "
                    r"USER=(?P<target>[^;]*) ;(?: [A-Z]+=[^;]* ;)* COMMAND=(?P<command>.*)$")
-_POSTFIX_CLIENT = re.compile(r"(?:client=|connect from )(?P<host>[^\[\s,]+)\[(?P<addr>[^\]]+)\](?::(?P<port>\d+))?")
+_POSTFIX_CLIENT = re.compile(
+    r"(?:client=|connect from )(?P<host>[^\[\s,]+)\[(?P<addr>[^\]]+)\](?::(?P<port>\d+))?")
 _POSTFIX_FROM = re.compile(r"\bfrom=<(?P<mail>[^>]*)>")
 _POSTFIX_TO = re.compile(r"\b(?:to|orig_to)=<(?P<mail>[^>]*)>")
 _POSTFIX_RELAY = re.compile(r"\brelay=(?P<host>[^\[\s,]+)\[(?P<addr>[^\]]+)\](?::(?P<port>\d+))?")
 _POSTFIX_SASL = re.compile(r"\bsasl_username=(?P<user>[^,\s]+)")
-_OPENVPN = re.compile(r"^(?:(?P<cn>[^/\s]+)/)?(?:\[AF_INET6?\])?(?P<addr>\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)"
+_OPENVPN = re.compile(r"^(?:(?P<cn>[^/\s]+)/)?(?:\[AF_INET6?\])?"
+                      r"(?P<addr>\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)"
                       r"(?::| port )(?P<port>\d+) ")
-_OPENVPN_PEER = re.compile(r"\[AF_INET6?\](?P<addr>\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+?)(?::| port )(?P<port>\d+)")
+_OPENVPN_PEER = re.compile(
+    r"\[AF_INET6?\](?P<addr>\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+?)(?::| port )(?P<port>\d+)")
 _OPENVPN_CN = re.compile(r"\[(?P<cn>[^\]]+)\] Peer Connection Initiated")
 _WIREGUARD = re.compile(r"(?P<iface>wg[\w.-]*): .*?peer (?P<peer>\d+) \((?P<endpoint>[^)]+)\)")
 _NETFILTER_PAIR = re.compile(r"\b(?P<key>IN|OUT|SRC|DST|PROTO|SPT|DPT|MAC)=(?P<value>\S*)")
@@ -182,7 +185,8 @@ def wireguard(message: str) -> Fields:
 
 
 def netfilter(message: str) -> Fields:
-    """iptables/nftables LOG lines: `[UFW BLOCK] IN=eth0 OUT= MAC=... SRC=A DST=B ... PROTO=TCP SPT=p DPT=q`."""
+    """iptables/nftables LOG lines:
+    `[UFW BLOCK] IN=eth0 OUT= MAC=... SRC=A DST=B ... PROTO=TCP SPT=p DPT=q`."""
     pairs = {match.group("key"): match.group("value") for match in _NETFILTER_PAIR.finditer(message)}
     if "SRC" not in pairs or "DST" not in pairs:
         return {}
@@ -213,7 +217,7 @@ def program_fields(program: str | None, message: str) -> Fields:
     name = (program or "").lower()
     parser = _BY_PROGRAM.get(name)
     if parser is None:
-        if name.startswith("postfix"):  # `postfix/smtpd` (rsyslog may keep the slash), `postfix-submission/...`
+        if name.startswith("postfix"):  # `postfix/smtpd` (rsyslog may keep the slash)
             parser = postfix
         elif name.startswith("openvpn"):
             parser = openvpn

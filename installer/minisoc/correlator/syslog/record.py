@@ -57,7 +57,7 @@ def is_syslog_object(fields: dict[str, Any]) -> bool:
     under rsyslog's property names."""
     if fields.get(INPUT_MARK) == SYSLOG_LOG_TYPE:
         return True
-    if "ts" in fields or "_path" in fields:  # a Zeek record (its own syslog.log and reporter.log have `message`)
+    if "ts" in fields or "_path" in fields:  # a Zeek record (syslog.log, reporter.log have `message`)
         return False
     return any(key in fields for key in _MESSAGE_KEYS) and any(
         key in fields for key in ("host", "hostname", "programname", "program", "syslog-tag"))
@@ -148,8 +148,8 @@ class SyslogParser:
             text = line.decode("utf-8", "replace").rstrip("\r")
             parsed = parse_text_line(text, self.now)
             if parsed is None:
-                raise MalformedLine(REASON_NOT_SYSLOG, "neither an RFC 3164/5424 syslog line nor an access log "
-                                                       "line")
+                raise MalformedLine(REASON_NOT_SYSLOG,
+                                    "neither an RFC 3164/5424 syslog line nor an access log line")
             raw = parsed
         fields, ts = syslog_fields(raw)
         return LogRecord(SYSLOG_LOG_TYPE, fields, line, self.source, offset, ts)

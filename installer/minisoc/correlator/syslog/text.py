@@ -1,7 +1,8 @@
-"""Plain-text syslog lines, as files hold them (`/var/log/auth.log`) or as they travel (RFC 3164, RFC 5424), and
-web server access logs (nginx/apache `combined`, `vhost_combined`), read into the keys rsyslog's JSON has
+"""Plain-text syslog lines, as files hold them (`/var/log/auth.log`) or as they travel (RFC 3164, RFC 5424),
+and web server access logs (nginx/apache `combined`, `vhost_combined`), read into the keys rsyslog's JSON has
 (docs/inputs.md): `@timestamp`, `host`, `program`, `pid`, `msgid`, `facility`, `severity`, `sd`, `message`,
-`protocol`. An access log line keeps its whole text as `message` with program `access` (syslog.programs reads it).
+`protocol`. An access log line keeps its whole text as `message` with program `access` (syslog.programs reads
+it).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def bsd_timestamp(month_name: str, day: str, clock: str, now: datetime) -> str |
     if month is None:
         return None
     try:
-        moment = datetime(_year_for(month, now), month, int(day), *map(int, clock.split(":")), tzinfo=UTC)
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        moment = datetime(_year_for(month, now), month, int(day), hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
     return moment.isoformat()
@@ -133,7 +135,7 @@ def _with_pri(fields: dict[str, Any], facility: str | None, severity: str | None
 
 
 def looks_like_text_syslog(line: bytes) -> bool:
-    """Whether a file's first line is syslog or access-log text (the sniff of `minisoc hunt` and the tailer)."""
+    """Whether a file's first line is syslog or access-log text (the sniff of the readers and the tailer)."""
     try:
         text = line.decode("utf-8", "replace").rstrip("\r")
     except (UnicodeError, AttributeError):  # pragma: no cover - decode with "replace" does not raise

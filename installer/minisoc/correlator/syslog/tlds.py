@@ -1,5 +1,5 @@
-"""The ICANN top-level domains, shipped as package data (`icann-tlds.txt`): a word in a log message is taken as a
-host name only when its last label is one of them (`evil.example.com` yes, `sshd.pid` or `1.2.3` no).
+"""The ICANN top-level domains, shipped as package data (icann-tlds.txt): a word in a log message is taken
+as a host name only when its last label is one of them (`evil.example.com` yes, `sshd.conf` or `1.2.3` no).
 
 Why a shipped list and not a library: the correlator needs only the set of TLDs (one lookup per candidate),
 offline and the same on every machine; tldextract would bring a cache directory and a network fetch by
@@ -10,6 +10,7 @@ TLD anyway); `python -m minisoc.correlator.syslog.tlds FILE` regenerates it from
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from importlib import resources
@@ -20,7 +21,7 @@ _BEGIN, _END = "===BEGIN ICANN DOMAINS===", "===END ICANN DOMAINS==="
 
 @functools.cache
 def icann_tlds() -> frozenset[str]:
-    """Every ICANN TLD, lower case, in its Unicode and its punycode (`xn--`) spelling (read once: constant)."""
+    """Every ICANN TLD, lower case, in its Unicode and its punycode (`xn--`) spelling (read once)."""
     text = (resources.files(__package__) / _DATA_FILE).read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
@@ -37,10 +38,8 @@ def tlds_of_public_suffix_list(text: str) -> list[str]:
         elif inside and line and not line.startswith("//"):
             label = line.lstrip("!*.").rsplit(".", 1)[-1].lower()
             found.add(label)
-            try:
+            with contextlib.suppress(UnicodeError):
                 found.add(label.encode("idna").decode("ascii"))
-            except UnicodeError:
-                pass
     return sorted(found)
 
 
