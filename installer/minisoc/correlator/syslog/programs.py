@@ -1,8 +1,8 @@
 """Dedicated parsers for the programs a site's servers log most: sshd, sudo, postfix, nginx/apache access
 logs, OpenVPN, WireGuard and iptables/nftables (kernel netfilter lines). Each reads one message into flat ECS
-fields (`source.ip`, `source.port`, `destination.ip`, `user.name`, `email.from.address`, `url.full`, ...); values are
-as written (the record builder canonicalises addresses). A program none of them knows gets no fields here: the
-generic extractor still reads its message.
+fields (`source.ip`, `source.port`, `destination.ip`, `user.name`, `email.from.address`, `url.full`, ...);
+values are as written (the record builder canonicalises addresses). A program none of them knows gets no
+fields here: the generic extractor still reads its message.
 """
 
 from __future__ import annotations
