@@ -2,8 +2,9 @@
 
 `InputTails` is one LogSource over the Zeek tailer and a `zeek.tail.LogTailer` per enabled input (syslog,
 netflow), each with its own checkpoint (`state/tail-<input>/`) and dead-letter file
-(`state/dead-letter-<input>.jsonl`): rotation-safe and at-least-once exactly as for Zeek (the tailer's parser sniffs each file's format,
-correlator.input_formats). A batch names its source in its checkpoint, so a commit moves that source only.
+(`state/dead-letter-<input>.jsonl`): rotation-safe and at-least-once exactly as for Zeek (the tailer's parser
+sniffs each file's format, correlator.input_formats). A batch names its source in its checkpoint, so a commit
+moves that source only.
 An input directory that does not exist yet (its receiver not started) is not an error: it is `missing` in the
 status until it appears.
 
