@@ -14,11 +14,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from minisoc.correlator.flows.record import FlowParser, collector_of
+from minisoc.correlator.malformed import MalformedLine, decode_json_object
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.syslog.record import SyslogParser, is_syslog_object
 from minisoc.correlator.syslog.text import looks_like_text_syslog
-from minisoc.correlator.zeek.jsonlines import decode_json_object
-from minisoc.correlator.zeek.malformed import MalformedLine
 
 FORMAT_SYSLOG = "syslog"
 FORMAT_FLOWS = "flows"

@@ -23,11 +23,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from minisoc.correlator.malformed import MalformedLine, decode_json_object
 from minisoc.correlator.model import LogRecord
+from minisoc.correlator.timestamps import dated_epoch, epoch_seconds
 from minisoc.correlator.values.canonical import canonical_ip
-from minisoc.correlator.zeek.jsonlines import decode_json_object
-from minisoc.correlator.zeek.malformed import MalformedLine
-from minisoc.correlator.zeek.timestamps import dated_epoch, epoch_seconds
 
 NETFLOW_LOG_TYPE = "netflow"
 REASON_NOT_A_FLOW = "not_a_flow"  # a JSON object no known collector writes (no source/destination address)

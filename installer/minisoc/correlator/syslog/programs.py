@@ -25,8 +25,10 @@ _SSHD_LOCAL = re.compile(r" on (?P<addr>[0-9A-Fa-f:.]+) port (?P<port>\d+)")
 _SSHD_CLOSED_USER = re.compile(r"(?:authenticating|invalid) user (?P<user>\S+) ")
 _SUDO = re.compile(r"^\s*(?P<user>\S+) : (?:(?P<why>[^;]*?) ; )?TTY=(?P<tty>[^;]*) ; PWD=(?P<pwd>[^;]*) ; "
                    r"USER=(?P<target>[^;]*) ;(?: [A-Z]+=[^;]* ;)* COMMAND=(?P<command>.*)$")
+# `client=host[addr]`, `connect from host[addr]`, `RCPT from host[addr]:` (a reject), `lost connection
+# after ... from host[addr]`; never `from=<...>`, the sender
 _POSTFIX_CLIENT = re.compile(
-    r"(?:client=|connect from )(?P<host>[^\[\s,]+)\[(?P<addr>[^\]]+)\](?::(?P<port>\d+))?")
+    r"(?:client=|\bfrom )(?P<host>[^\[\s,<]+)\[(?P<addr>[^\]]+)\](?::(?P<port>\d+))?")
 _POSTFIX_FROM = re.compile(r"\bfrom=<(?P<mail>[^>]*)>")
 _POSTFIX_TO = re.compile(r"\b(?:to|orig_to)=<(?P<mail>[^>]*)>")
 _POSTFIX_RELAY = re.compile(r"\brelay=(?P<host>[^\[\s,]+)\[(?P<addr>[^\]]+)\](?::(?P<port>\d+))?")

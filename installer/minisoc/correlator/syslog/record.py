@@ -15,14 +15,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from minisoc.correlator.malformed import MalformedLine, decode_json_object
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.syslog.extract import extract, host_name
 from minisoc.correlator.syslog.programs import program_fields
 from minisoc.correlator.syslog.text import parse_text_line
+from minisoc.correlator.timestamps import epoch_seconds
 from minisoc.correlator.values.canonical import canonical_email, canonical_ip
-from minisoc.correlator.zeek.jsonlines import decode_json_object
-from minisoc.correlator.zeek.malformed import MalformedLine
-from minisoc.correlator.zeek.timestamps import epoch_seconds
 
 SYSLOG_LOG_TYPE = "syslog"
 INPUT_MARK = "minisoc_input"  # rsyslog's records carry "minisoc_input": "syslog" (docs/inputs.md)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from minisoc.correlator.input_formats import LineParser, parser_for_object, parser_for_text
+from minisoc.correlator.malformed import decode_json_object
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.zeek.jsonlines import JsonLineParser, decode_json_object
+from minisoc.correlator.zeek.jsonlines import JsonLineParser
 from minisoc.correlator.zeek.malformed import REASON_NO_HEADER, MalformedLine
 from minisoc.correlator.zeek.tsv import TsvParser
 
