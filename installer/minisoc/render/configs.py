@@ -13,9 +13,9 @@ from minisoc.render.files import RenderedFile
 from minisoc.render.opensearch_assets import (
     RETENTION_POLICY,
     alerts_index_template,
-    input_logs_index_templates,
     dashboards_saved_objects,
     dump_json,
+    input_logs_index_templates,
     retention_policy,
     zeek_logs_index_template,
 )
