@@ -106,8 +106,8 @@ def _epoch(value: Any) -> float | None:
 
 
 def _iso(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
-    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC with microseconds (`2026-12-04T21:15:50.000000+00:00`); dated_epoch keeps years 1-9999."""
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="microseconds")
 
 
 def _protocol(value: Any, fields: dict[str, Any]) -> None:

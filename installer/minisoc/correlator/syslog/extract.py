@@ -17,19 +17,20 @@ from minisoc.correlator.values.canonical import canonical_email, canonical_ip, c
 # candidates; each is checked again below (these patterns only find where to look)
 _URL = re.compile(r"\b(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP])://[^\s\"'<>`\\]+")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@((?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63})(?![\w-])")
-_IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
+# a dotted word: an IPv4 address or a host name candidate, told apart by its last label (one pass for both)
+_DOTTED = re.compile(r"(?<![\w.@/-])((?:[A-Za-z0-9_-]{1,63}\.)+[A-Za-z0-9_-]{1,63})\.?(?![\w@-]|\.[\w-])")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # IPv6: hex groups and colons (at least two colons), maybe an embedded IPv4 tail, maybe a zone
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?"
                    r"(?:%[\w.-]+)?(?![\w:])")
-_NAME = re.compile(r"(?<![\w.@/-])((?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+"
-                   r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}))\.?(?![\w@-]|\.[\w-])")
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
 _TRAILING = ".,;:!?)]}>'\""
 _MAX_EACH = 64  # values of one kind kept from one message (a flood of addresses is one record, not a DoS)
 
 
 @dataclass
 class Extracted:
-    """What a message names, canonical, each list in order of first appearance without repeats."""
+    """What a message names, canonical, each list without repeats (URLs, e-mail, IPv6, then dotted words)."""
 
     addresses: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
@@ -49,7 +50,7 @@ def host_name(text: str) -> str | None:
     if not name or "." not in name or len(name) > 253:
         return None
     labels = name.split(".")
-    if labels[-1] not in icann_tlds() or any(not label or len(label) > 63 for label in labels):
+    if labels[-1] not in icann_tlds() or not all(map(_LABEL.fullmatch, labels)):
         return None
     return name
 
@@ -69,38 +70,41 @@ def extract(message: str) -> Extracted:
     if not message:
         return found
     spans: list[tuple[int, int]] = []  # URLs and e-mail addresses: their parts are not names of their own
-    for match in _URL.finditer(message):
-        text = match.group(0).rstrip(_TRAILING)
-        canonical = canonical_url(text)
-        if canonical is None:
-            continue
-        _add(found.urls, text)
-        spans.append((match.start(), match.start() + len(text)))
-        host = url_host(text)
-        if host is not None:
-            address = canonical_ip(host)
-            if address is not None:
-                _add(found.addresses, address)
-            else:
-                _add(found.names, host_name(host))
-    for match in _EMAIL.finditer(message):
-        if _inside(match.start(), spans) or host_name(match.group(1)) is None:
-            continue
-        _add(found.emails, canonical_email(match.group(0)))
-        spans.append(match.span())
-    if "." in message:
-        for match in _IPV4.finditer(message):
-            if not _inside(match.start(), spans):
-                _add(found.addresses, canonical_ip(match.group(0)))
+    if "://" in message:
+        for match in _URL.finditer(message):
+            text = match.group(0).rstrip(_TRAILING)
+            if canonical_url(text) is None:
+                continue
+            _add(found.urls, text)
+            spans.append((match.start(), match.start() + len(text)))
+            host = url_host(text)
+            if host is not None:
+                address = canonical_ip(host)
+                if address is not None:
+                    _add(found.addresses, address)
+                else:
+                    _add(found.names, host_name(host))
+    if "@" in message:
+        for match in _EMAIL.finditer(message):
+            if _inside(match.start(), spans) or host_name(match.group(1)) is None:
+                continue
+            _add(found.emails, canonical_email(match.group(0)))
+            spans.append(match.span())
     if "::" in message or message.count(":") >= 7:
         for match in _IPV6.finditer(message):
             text = match.group(0)
             if text.count(":") >= 2 and not _inside(match.start(), spans):
                 _add(found.addresses, canonical_ip(text))
     if "." in message:
-        for match in _NAME.finditer(message):
-            if not _inside(match.start(), spans):
-                _add(found.names, host_name(match.group(1)))
+        for match in _DOTTED.finditer(message):
+            if spans and _inside(match.start(), spans):
+                continue
+            word = match.group(1)
+            if word[-1].isdigit():  # an address, or a version number, a time, ...: only a dotted quad counts
+                if _IPV4.fullmatch(word):
+                    _add(found.addresses, canonical_ip(word))
+            else:
+                _add(found.names, host_name(word))
     return found
 
 

@@ -28,22 +28,23 @@ INPUT_MARK = "minisoc_input"  # rsyslog's records carry "minisoc_input": "syslog
 REASON_NOT_SYSLOG = "not_syslog"  # a text line that is neither RFC 3164/5424 nor an access log line
 REASON_NOT_A_SYSLOG_RECORD = "not_a_syslog_record"  # a JSON object without a message
 
-# rsyslog JSON key (ours first, then rsyslog's own property names as other templates write them) -> ECS
-_KEYS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("host", "hostname", "source"), "log.syslog.hostname"),
-    (("program", "programname", "appname", "app_name"), "log.syslog.appname"),
-    (("pid", "procid"), "log.syslog.procid"),
-    (("msgid",), "log.syslog.msgid"),
-    (("facility", "syslogfacility-text"), "log.syslog.facility.name"),
-    (("severity", "syslogseverity-text"), "log.syslog.severity.name"),
-    (("sd", "structured-data", "structured_data"), "log.syslog.structured_data"),
-    (("protocol", "protocol-version"), "log.syslog.version"),
-    (("from_ip", "fromhost-ip"), "observer.ip"),
-    (("received", "timegenerated"), "event.ingested"),
-    (("input", "inputname"), "syslog.input"),
-)
+# rsyslog JSON key (ours, then rsyslog's own property names as other templates write them) -> ECS name; when a
+# record has two keys of one ECS name, the first in the record wins
+_ECS_NAME = {
+    **dict.fromkeys(("host", "hostname", "source"), "log.syslog.hostname"),
+    **dict.fromkeys(("program", "programname", "appname", "app_name"), "log.syslog.appname"),
+    **dict.fromkeys(("pid", "procid"), "log.syslog.procid"),
+    "msgid": "log.syslog.msgid",
+    **dict.fromkeys(("facility", "syslogfacility-text"), "log.syslog.facility.name"),
+    **dict.fromkeys(("severity", "syslogseverity-text"), "log.syslog.severity.name"),
+    **dict.fromkeys(("sd", "structured-data", "structured_data"), "log.syslog.structured_data"),
+    **dict.fromkeys(("protocol", "protocol-version"), "log.syslog.version"),
+    **dict.fromkeys(("from_ip", "fromhost-ip"), "observer.ip"),
+    **dict.fromkeys(("received", "timegenerated"), "event.ingested"),
+    **dict.fromkeys(("input", "inputname"), "syslog.input"),
+    **dict.fromkeys(("@timestamp", "timestamp", "timereported"), "@timestamp"),
+}
 _MESSAGE_KEYS = ("message", "msg")
-_TIME_KEYS = ("@timestamp", "timestamp", "timereported")
 _EMPTY = ("", "-")
 _ENDPOINT_IPS = ("source.ip", "destination.ip")
 _NAME_FIELDS = ("source.domain", "destination.domain", "url.domain")
@@ -87,14 +88,13 @@ def syslog_fields(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
     """The record's ECS fields and its epoch time from the syslog keys of one record (JSON or text)."""
     message = _first(raw, _MESSAGE_KEYS) or ""
     fields: dict[str, Any] = {"message": message}
-    for keys, name in _KEYS:
-        value = _first(raw, keys)
-        if value is not None:
-            fields[name] = value
-    stamp = _first(raw, _TIME_KEYS)
+    for key, value in raw.items():
+        name = _ECS_NAME.get(key)
+        if name is not None and name not in fields and value is not None and value not in _EMPTY:
+            fields[name] = value if value.__class__ is str else str(value)
+    stamp = fields.get("@timestamp")
     ts: float | None = None
     if stamp is not None:
-        fields["@timestamp"] = stamp
         try:
             ts = epoch_seconds(stamp)
         except (ValueError, OverflowError):

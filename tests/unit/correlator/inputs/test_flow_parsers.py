@@ -55,7 +55,7 @@ def test_pmacct() -> None:
     assert (fields["destination.ip"], fields["destination.port"]) == ("203.0.113.9", 443)
     assert (fields["network.transport"], fields["network.iana_number"]) == ("tcp", "6")
     assert (fields["network.bytes"], fields["network.packets"]) == (1234, 10)
-    assert fields["observer.ip"] == "192.0.2.1" and fields["event.start"] == "2026-12-04T21:15:50.000000Z"
+    assert fields["observer.ip"] == "192.0.2.1" and fields["event.start"] == "2026-12-04T21:15:50.000000+00:00"
     epoch = dict(PMACCT, timestamp_start=f"{START:.6f}")  # timestamps_since_epoch: true
     assert parse(epoch)["event.start"] == fields["event.start"]
 
@@ -66,7 +66,7 @@ def test_goflow2_snake_case_nanoseconds_and_ipv6() -> None:
     assert (fields["source.ip"], fields["destination.ip"]) == ("2001:db8::10", "2001:db8:bad::9")  # canonical
     assert (fields["network.transport"], fields["network.iana_number"], fields["destination.port"]) == (
         "udp", "17", 53)
-    assert fields["event.end"] == "2026-12-04T21:15:53.000000Z" and fields["observer.ip"] == "192.0.2.1"
+    assert fields["event.end"] == "2026-12-04T21:15:53.000000+00:00" and fields["observer.ip"] == "192.0.2.1"
 
 
 def test_goflow_camel_case_seconds_and_protocol_numbers() -> None:

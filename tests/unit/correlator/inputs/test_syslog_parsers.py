@@ -156,7 +156,7 @@ def test_the_generic_extractor_keeps_only_canonical_whole_values() -> None:
                     "(mac 00:11:22:33:44:55) see https://Evil.Example.com:8443/a?b=c; "
                     "mail Bob@Phish.Example.net "
                     "sshd.conf v1.2.3 evil.example.com.attacker.invalidtld 999.1.1.1")
-    assert found.addresses == ["1.2.3.4", "fe80::1"]
+    assert sorted(found.addresses) == ["1.2.3.4", "fe80::1"]
     assert found.names == ["evil.example.com"]  # the URL's host; the name in the text is the same name
     assert found.urls == ["https://Evil.Example.com:8443/a?b=c"]
     assert found.emails == ["bob@phish.example.net"]
