@@ -18,7 +18,8 @@ from minisoc.correlator.zeek import ReadStats, read_logs
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (st.lists(children, max_size=3)
+                      | st.dictionaries(st.text(max_size=8), children, max_size=3)),
     max_leaves=8)
 KEYS = st.sampled_from(["message", "msg", "host", "program", "pid", "@timestamp", "minisoc_input",
                         "from_ip", "ip_src", "ip_dst", "port_src", "port_dst", "ip_proto", "timestamp_start",
