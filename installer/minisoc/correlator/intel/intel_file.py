@@ -12,6 +12,7 @@ import msgspec
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import DEFAULT_MAX_BYTES, read_file_bytes
 from minisoc.correlator.intel.misp_event import (
+    add_event_rows,
     decode_event_document,
     document_indicators,
     event_indicators,
@@ -19,11 +20,14 @@ from minisoc.correlator.intel.misp_event import (
     misp_base_reference,
 )
 from minisoc.correlator.intel.value_list import parse_value_list
+from minisoc.correlator.intel.zeek_bulk import add_zeek_intel_rows
 from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_zeek_intel
+from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
 from minisoc.errors import IntelError
 
+_HEAD_BYTES = 1 << 16
 _HINT = ("give a MISP event/feed JSON, a Zeek intel file (#fields indicator indicator_type ...), one value"
          " per line, or a CSV whose header names its value column (value, indicator, ioc, url, dst_ip, ...)")
 
@@ -55,6 +59,32 @@ def parse_intel_bytes(data: bytes, where: str, source: str, counts: LoadCounts,
     if not listed and counts.invalid.get("freetext", 0) > before:
         raise IntelError(f"{where}: no indicator recognised in this file", _HINT)
     return listed
+
+
+def add_intel_file_rows(path: Path, counts: LoadCounts, columns: IndicatorColumns,
+                        max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """`columns.extend(read_intel_file(path, counts))` without an Indicator per value for MISP event JSON
+    and Zeek intel files (the bulk path of `minisoc hunt`: the same rows, contexts and counts)."""
+    data = read_file_bytes(path, max_bytes)
+    source = path.name
+    if data.lstrip()[:1] in (b"{", b"["):
+        events = decode_event_document(data)
+        if events is not None:
+            for event in events:
+                add_event_rows(event, source, counts, columns, misp_base_reference(None, event.uuid))
+            return
+    elif is_zeek_intel(_head_text(data)):
+        add_zeek_intel_rows(data, source, counts, columns)
+        return
+    columns.extend(parse_intel_bytes(data, str(path), source, counts))
+
+
+def _head_text(data: bytes) -> str:
+    """Enough of `data`, decoded, for `is_zeek_intel` (which reads the first 20 lines)."""
+    head = data[:_HEAD_BYTES]
+    if len(head) < len(data) and head.count(b"\n") <= 20:
+        head = data
+    return head.decode("utf-8", errors="replace")
 
 
 def read_intel_file(path: Path, counts: LoadCounts, source: str | None = None,

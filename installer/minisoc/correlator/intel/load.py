@@ -19,7 +19,7 @@ import msgspec
 
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import HttpFetcher
-from minisoc.correlator.intel.intel_file import parse_intel_bytes, read_intel_file
+from minisoc.correlator.intel.intel_file import add_intel_file_rows, parse_intel_bytes, read_intel_file
 from minisoc.correlator.intel.misp_feed import MispFeedSource, is_url
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
@@ -181,7 +181,7 @@ def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
         elif form == "url":
             columns.extend(_read_url_file(location, name, counts))
         else:
-            columns.extend(read_intel_file(Path(location), counts))
+            add_intel_file_rows(Path(location), counts, columns)
         if len(columns) == size:
             empty[location] = why_empty(before, counts.tally())
     return IntelColumnsLoad(columns=columns, counts=counts, sources=sources, empty_sources=empty)

@@ -9,6 +9,7 @@ an event and type, so a million indicators cost a million short rows, not a mill
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from minisoc.correlator.model import Indicator
@@ -65,6 +66,14 @@ class IndicatorColumns:
         self.timestamps.append(timestamp)
         self.uuids.append(attribute_uuid)
         self.comments.append(comment)
+
+    def extend_rows(self, values: list[str], context_ids: list[int]) -> None:
+        """Rows without port, timestamp, attribute uuid or comment (Zeek intel files, value lists)."""
+        count = len(values)
+        self.values.extend(values)
+        self.context_ids.extend(context_ids)
+        for column in (self.ports, self.timestamps, self.uuids, self.comments):
+            column.extend(repeat(None, count))
 
     def append(self, indicator: Indicator) -> None:
         context = Context(indicator.kind, indicator.type, indicator.source, indicator.event_uuid,
