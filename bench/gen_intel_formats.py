@@ -4,7 +4,8 @@ intel formats `minisoc hunt --intel` reads, for bench/intel_load.py and bench/du
     python bench/gen_intel_formats.py OUT_DIR [--count 1000000] [--seed 1]
 
 Output (the same values, in the same order, in each):
-- OUT_DIR/zeek/intel.dat   Zeek intel file (#fields indicator indicator_type meta.source meta.desc meta.do_notice)
+- OUT_DIR/zeek/intel.dat   Zeek intel file (#fields indicator indicator_type meta.source meta.desc
+                           meta.do_notice)
 - OUT_DIR/feed/            MISP feed directory (manifest.json + one event per 10,000 attributes)
 - OUT_DIR/list.csv         CSV list with a header (value,type)
 - OUT_DIR/event.json       one MISP event JSON ({"Event": {..., "Attribute": [...]}})
@@ -65,7 +66,8 @@ def event(rnd: random.Random, number: int, attributes: list[dict[str, object]]) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)

@@ -47,7 +47,7 @@ def one_load(path: str) -> dict[str, float]:
     _reset_peak()
     before = _status("VmRSS")
     started = time.perf_counter()
-    columns, summary = load_hunt_columns([path], [])
+    columns, summary = load_hunt_columns([path], [], lean=True)
     index = IndicatorIndex.from_columns(columns)
     del columns
     seconds = time.perf_counter() - started
@@ -73,7 +73,8 @@ def measure(path: str, repeat: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sets", nargs="?", type=Path, default=Path("/tmp/bench-intel-sets"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--format", action="append", choices=sorted(FORMATS))

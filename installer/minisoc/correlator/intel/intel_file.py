@@ -72,6 +72,7 @@ def add_intel_file_rows(path: Path, counts: LoadCounts, columns: IndicatorColumn
         if events is not None:
             for event in events:
                 add_event_rows(event, source, counts, columns, misp_base_reference(None, event.uuid))
+                columns.compact()
             return
     elif is_zeek_intel(_head_text(data)):
         add_zeek_intel_rows(data, source, counts, columns)

@@ -167,12 +167,13 @@ def load_intel(specs: Sequence[str]) -> IntelLoad:
     return IntelLoad(indicators=indicators, counts=counts, sources=sources, empty_sources=empty)
 
 
-def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
+def load_intel_columns(specs: Sequence[str], *, lean: bool = False) -> IntelColumnsLoad:
     """`load_intel`, in columns: the same rows, in the same order, without one Indicator per value for
-    MISP feeds (the bulk path of `minisoc hunt`)."""
+    MISP feeds, MISP event files and Zeek intel files (the bulk path of `minisoc hunt`); `lean`: rows packed
+    as they come (IndicatorColumns), for a caller that only indexes them."""
     counts = LoadCounts()
     sources: list[str] = []
-    columns = IndicatorColumns()
+    columns = IndicatorColumns(lean=lean)
     empty: dict[str, str] = {}
     for form, location, name in _intel_inputs(specs, sources):
         before, size = counts.tally(), len(columns)
@@ -182,6 +183,7 @@ def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
             columns.extend(_read_url_file(location, name, counts))
         else:
             add_intel_file_rows(Path(location), counts, columns)
+        columns.compact()
         if len(columns) == size:
             empty[location] = why_empty(before, counts.tally())
     return IntelColumnsLoad(columns=columns, counts=counts, sources=sources, empty_sources=empty)

@@ -65,6 +65,7 @@ class ZeekIntelBulk:
     def add(self, data: bytes) -> None:
         for lines in _blocks(data):
             self._add_lines(lines)
+            self.columns.compact()
 
     def _add_lines(self, lines: list[str]) -> None:
         """Runs of data lines in bulk; `#` lines and blank lines as `parse_zeek_intel` treats them."""
@@ -183,8 +184,8 @@ class ZeekIntelBulk:
         return provenance
 
 
-def _canonical_rows(misp_type: str, group: list[str], rows: npt.NDArray[np.intp], texts: npt.NDArray[np.object_],
-                    kind_codes: npt.NDArray[np.intp]) -> bool:
+def _canonical_rows(misp_type: str, group: list[str], rows: npt.NDArray[np.intp],
+                    texts: npt.NDArray[np.object_], kind_codes: npt.NDArray[np.intp]) -> bool:
     """Write the canonical values of `rows` (all of `misp_type`) into `texts` and their kinds into
     `kind_codes`, as `indicators_for` gives them; False when one is not valid (the reference counts it)."""
     kind = SINGLE_PART[misp_type][0]
