@@ -20,6 +20,7 @@ from minisoc.correlator.intel.misp_event import (
     misp_base_reference,
 )
 from minisoc.correlator.intel.value_list import parse_value_list
+from minisoc.correlator.intel.value_list_bulk import add_value_list_rows
 from minisoc.correlator.intel.zeek_bulk import add_zeek_intel_rows
 from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_zeek_intel
 from minisoc.correlator.matching.columns import IndicatorColumns
@@ -74,10 +75,15 @@ def add_intel_file_rows(path: Path, counts: LoadCounts, columns: IndicatorColumn
                 add_event_rows(event, source, counts, columns, misp_base_reference(None, event.uuid))
                 columns.compact()
             return
-    elif is_zeek_intel(_head_text(data)):
+        columns.extend(parse_intel_bytes(data, str(path), source, counts))
+        return
+    if is_zeek_intel(_head_text(data)):
         add_zeek_intel_rows(data, source, counts, columns)
         return
-    columns.extend(parse_intel_bytes(data, str(path), source, counts))
+    before, size = counts.invalid.get("freetext", 0), len(columns)
+    add_value_list_rows(data.decode("utf-8", errors="replace"), source, counts, columns)
+    if len(columns) == size and counts.invalid.get("freetext", 0) > before:
+        raise IntelError(f"{path}: no indicator recognised in this file", _HINT)
 
 
 def _head_text(data: bytes) -> str:

@@ -13,19 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import repeat
-from operator import contains, itemgetter
+from operator import itemgetter
 
 import numpy as np
-import numpy.typing as npt
 
-from minisoc.correlator.intel.convert import SINGLE_PART, LoadCounts, Provenance
-from minisoc.correlator.intel.misp_bulk import addresses_of_names
+from minisoc.correlator.intel.convert import LoadCounts, Provenance
 from minisoc.correlator.intel.misp_types import FILE_HASH_BY_LENGTH, ZEEK_TO_MISP
+from minisoc.correlator.intel.typed_bulk import add_typed_rows
 from minisoc.correlator.intel.zeek_intel import UNSET, ZEEK_DO_NOTICE_TAG, ZEEK_SOURCE_TAG, parse_zeek_intel
-from minisoc.correlator.matching.columns import Context, IndicatorColumns
-from minisoc.correlator.model import KIND_CIDR, KIND_IP
-from minisoc.correlator.values.canonical import NAME_KINDS
-from minisoc.correlator.values.canonical_bulk import canonicalise_many
+from minisoc.correlator.matching.columns import IndicatorColumns
 
 BLOCK_BYTES = 1 << 20  # a block of lines: its transient Python strings stay a few MB whatever the file size
 _Key = tuple[str, str, str, str]  # (meta.source, meta.desc, meta.url, meta.do_notice)
@@ -37,7 +33,6 @@ _TYPE_CODE["Intel::FILE_HASH"] = _FILE_HASH
 _HASH_CODE_BY_LENGTH = np.full(66, -1, dtype=np.intp)  # longer values: the last entry, -1
 for _length, _name in FILE_HASH_BY_LENGTH.items():
     _HASH_CODE_BY_LENGTH[_length] = _TYPES.index(_name)
-_KINDS = tuple(sorted({*(SINGLE_PART[name][0] for name in _TYPES), KIND_IP}))
 
 
 def _blocks(data: bytes) -> Iterator[list[str]]:
@@ -126,15 +121,8 @@ class ZeekIntelBulk:
             type_codes[hashes] = _HASH_CODE_BY_LENGTH[np.minimum(lengths, len(_HASH_CODE_BY_LENGTH) - 1)]
         if (type_codes < 0).any():
             return False  # a type we do not match: the reference counts it where it stands
-        texts = np.array(values, dtype=object)
-        kind_codes = np.empty(len(values), dtype=np.intp)
-        for type_code in np.unique(type_codes).tolist():
-            rows = np.flatnonzero(type_codes == type_code)
-            if not _canonical_rows(_TYPES[type_code], list(map(values.__getitem__, rows.tolist())), rows,
-                                   texts, kind_codes):
-                return False
-        self._add_contexts(texts.tolist(), codes, type_codes, kind_codes, keys)
-        return True
+        return add_typed_rows(values, type_codes, _TYPES, codes, lambda code: self._provenance(keys[code]),
+                              self.counts, self.columns)
 
     def _group(self, rest: str) -> tuple[str, _Key] | None:
         """(Zeek indicator type, key) of the lines whose text after the indicator is `rest`; None when they
@@ -148,28 +136,6 @@ class ZeekIntelBulk:
                row.get("meta.do_notice", ""))
         return zeek_type, key
 
-    def _add_contexts(self, texts: list[str], codes: npt.NDArray[np.intp], type_codes: npt.NDArray[np.intp],
-                      kind_codes: npt.NDArray[np.intp], keys: list[_Key]) -> None:
-        """Append the rows, their contexts made in order of first use (as the reference's appends make them)
-        and counted per MISP type in the same order."""
-        combined = (codes * len(_TYPES) + type_codes) * len(_KINDS) + kind_codes
-        distinct, firsts, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        context_of = np.empty(len(distinct), dtype=np.intp)
-        per_type = self.counts.per_type
-        type_counts = np.bincount(type_codes, minlength=len(_TYPES))
-        for number in np.argsort(firsts, kind="stable").tolist():
-            key_code, kind_code = divmod(int(distinct[number]), len(_KINDS))
-            group_code, type_code = divmod(key_code, len(_TYPES))
-            misp_type = _TYPES[type_code]
-            provenance = self._provenance(keys[group_code])
-            context_of[number] = self.columns.context_id(Context(
-                _KINDS[kind_code], misp_type, provenance.source, None, provenance.event_info,
-                provenance.reference, provenance.tags, None))
-            if type_counts[type_code]:
-                per_type[misp_type] = per_type.get(misp_type, 0) + int(type_counts[type_code])
-                type_counts[type_code] = 0
-        self.columns.extend_rows(texts, context_of[inverse.ravel()].tolist())
-
     def _provenance(self, key: _Key) -> Provenance:
         """The Provenance `parse_zeek_intel` makes for these meta fields (shared through `provenances`)."""
         meta_source, desc, url, notice = key
@@ -182,28 +148,6 @@ class ZeekIntelBulk:
             provenance = self.provenances[short] = Provenance(
                 source=self.source, event_info=short[1], reference=short[2], tags=tags)
         return provenance
-
-
-def _canonical_rows(misp_type: str, group: list[str], rows: npt.NDArray[np.intp],
-                    texts: npt.NDArray[np.object_], kind_codes: npt.NDArray[np.intp]) -> bool:
-    """Write the canonical values of `rows` (all of `misp_type`) into `texts` and their kinds into
-    `kind_codes`, as `indicators_for` gives them; False when one is not valid (the reference counts it)."""
-    kind = SINGLE_PART[misp_type][0]
-    canonical = canonicalise_many(kind, group)
-    if None in canonical:
-        return False
-    kinds = np.full(len(rows), _KINDS.index(kind), dtype=np.intp)
-    if kind == KIND_CIDR:
-        is_address = ~np.fromiter(map(contains, canonical, repeat("/")), dtype=np.bool_,  # type: ignore[arg-type]
-                                  count=len(rows))
-        kinds[is_address] = _KINDS.index(KIND_IP)
-    elif kind in NAME_KINDS:
-        is_ip = addresses_of_names(canonical)  # type: ignore[arg-type]  # no None in it (checked)
-        if is_ip is not None:
-            kinds[is_ip] = _KINDS.index(KIND_IP)
-    texts[rows] = canonical
-    kind_codes[rows] = kinds
-    return True
 
 
 def add_zeek_intel_rows(data: bytes, source: str, counts: LoadCounts, columns: IndicatorColumns) -> None:

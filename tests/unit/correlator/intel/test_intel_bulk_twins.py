@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minisoc.correlator.intel import zeek_bulk
+from minisoc.correlator.intel import value_list_bulk, zeek_bulk
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.intel_file import add_intel_file_rows, read_intel_file
 from minisoc.correlator.intel.load import load_intel_columns
@@ -77,6 +77,57 @@ def test_generated_zeek_intel_loads_the_same_both_ways(tmp_path: Path, monkeypat
     path = tmp_path / "intel.dat"
     path.write_text(HEADER + "\r\n".join(lines) if seed == 3 else HEADER + "\n".join(lines) + "\n")
     assert _same_load(path) > 19_000
+
+
+def _csv_value(rnd: random.Random, number: int) -> tuple[str, str]:
+    """(value, type) of a CSV row, now and then one the fast path must hand over."""
+    roll = rnd.random()
+    if roll < 0.4:
+        address = f"198.51.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+        return address, rnd.choice(("ip-dst", "ip", "IPv4", ""))
+    if roll < 0.8:
+        return f"{rnd.getrandbits(36):x}.example.org", rnd.choice(("domain", "hostname", ""))
+    if roll < 0.97:
+        return hashlib.sha256(str(number).encode()).hexdigest(), rnd.choice(("sha256", ""))
+    return rnd.choice((("Bad.Example.COM.", "domain"), ("10.0.0.0/8", "ip-dst"),
+                       ("1.2.3.4|443", "ip-dst|port"), ("nonsense", ""), ("a..b", "domain"),
+                       ("x.example", "regkey"), ("1.2.3.4", "ip-src")))
+
+
+@pytest.mark.parametrize("shape", ["header", "headerless", "comment-header", "quoted", "to_ids",
+                                   "ragged", "no-type", "freetext"])
+def test_generated_csv_lists_load_the_same_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     shape: str) -> None:
+    monkeypatch.setattr(value_list_bulk, "BLOCK_ROWS", 97)  # many blocks, some with an odd row, some clean
+    rnd = random.Random(shape)
+    rows = []
+    for number in range(5_000):
+        value, misp_type = _csv_value(rnd, number) if rnd.random() < 0.05 else (
+            f"203.0.{rnd.randrange(256)}.{rnd.randrange(1, 255)}", "ip-dst")
+        rows.append(f"{value},{misp_type}")
+    head = "value,type\n"
+    if shape == "headerless":
+        head = ""
+    elif shape == "comment-header":
+        head = "# a feed\n# value,type\n"
+    elif shape == "quoted":
+        rows = ['"' + row.replace(",", '","') + '"' if n % 3 else row for n, row in enumerate(rows)]
+        rows[10] = '"multi\nline",domain'
+    elif shape == "to_ids":
+        head = "value,type,to_ids\n"
+        rows = [f"{row},{rnd.choice(('1', 'true', '0'))}" for row in rows]
+    elif shape == "ragged":
+        rows = [row + ",extra" * (n % 50 == 0) if n % 97 else row.split(",")[0] for n, row in enumerate(rows)]
+        rows.insert(300, "")
+        rows.insert(600, "  # a comment")
+    elif shape == "no-type":
+        head = "indicator,first_seen\n"
+        rows = [f"{row.split(',')[0]},2026-01-01" for row in rows]
+    elif shape == "freetext":
+        head, rows = "", [row.split(",")[0] for row in rows]
+    path = tmp_path / "list.csv"
+    path.write_text(head + "\n".join(rows) + "\n")
+    assert _same_load(path) > 3_000
 
 
 def _index_arrays(index: IndicatorIndex) -> list[object]:
