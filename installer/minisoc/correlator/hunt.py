@@ -23,6 +23,7 @@ from minisoc.correlator.interrupts import SigintGuard
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
+from minisoc.correlator.matching.packed import return_freed_memory
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
 from minisoc.correlator.notice_filter import NOTICE_PATTERN, drop_ignored_notices
 from minisoc.correlator.scan_alerts import alerts_of_records, coalesce, scan_alerts
@@ -233,8 +234,10 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
         raise _nothing_to_hunt(intel_summary)
     sink = _open_dead_letter(request.dead_letter)
     indexing = time.perf_counter()
+    return_freed_memory()  # what the load freed: the index build's own peak comes on top of what is left
     matcher = Matcher(IndicatorIndex.from_columns(columns))
     del columns  # the index holds what matching needs
+    return_freed_memory()
     intel_summary.load_seconds += time.perf_counter() - indexing  # the load includes building the index
     stats = ReadStats()
     summary = HuntSummary(read=stats, intel=intel_summary, dead_letter=request.dead_letter)

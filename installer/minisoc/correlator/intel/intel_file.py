@@ -5,12 +5,14 @@ Formats: MISP event JSON (any shape), Zeek intel files, freetext / CSV value lis
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 
 import msgspec
 
+from minisoc.correlator.intel import zeek_bulk
 from minisoc.correlator.intel.convert import LoadCounts
-from minisoc.correlator.intel.fetch import DEFAULT_MAX_BYTES, read_file_bytes
+from minisoc.correlator.intel.fetch import DEFAULT_MAX_BYTES, read_file_bytes, read_file_chunks
 from minisoc.correlator.intel.misp_event import (
     add_event_rows,
     decode_event_document,
@@ -21,14 +23,12 @@ from minisoc.correlator.intel.misp_event import (
 )
 from minisoc.correlator.intel.value_list import parse_value_list
 from minisoc.correlator.intel.value_list_bulk import add_value_list_rows
-from minisoc.correlator.intel.zeek_bulk import add_zeek_intel_rows
 from minisoc.correlator.intel.zeek_intel import is_zeek_intel, parse_zeek_intel
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelUpdate
 from minisoc.errors import IntelError
 
-_HEAD_BYTES = 1 << 16
 _HINT = ("give a MISP event/feed JSON, a Zeek intel file (#fields indicator indicator_type ...), one value"
          " per line, or a CSV whose header names its value column (value, indicator, ioc, url, dst_ip, ...)")
 
@@ -66,8 +66,14 @@ def add_intel_file_rows(path: Path, counts: LoadCounts, columns: IndicatorColumn
                         max_bytes: int = DEFAULT_MAX_BYTES) -> None:
     """`columns.extend(read_intel_file(path, counts))` without an Indicator per value for MISP event JSON
     and Zeek intel files (the bulk path of `minisoc hunt`: the same rows, contexts and counts)."""
-    data = read_file_bytes(path, max_bytes)
     source = path.name
+    chunks = read_file_chunks(path, zeek_bulk.BLOCK_BYTES, max_bytes)
+    head = next(chunks, b"")
+    if head.lstrip()[:1] not in (b"{", b"[") and is_zeek_intel(_head_text(head)):
+        zeek_bulk.add_zeek_intel_rows(chain([head], chunks), source, counts, columns)  # never whole in memory
+        return
+    data = b"".join(chain([head], chunks))
+    del head
     if data.lstrip()[:1] in (b"{", b"["):
         events = decode_event_document(data)
         if events is not None:
@@ -77,8 +83,8 @@ def add_intel_file_rows(path: Path, counts: LoadCounts, columns: IndicatorColumn
             return
         columns.extend(parse_intel_bytes(data, str(path), source, counts))
         return
-    if is_zeek_intel(_head_text(data)):
-        add_zeek_intel_rows(data, source, counts, columns)
+    if is_zeek_intel(data.decode("utf-8", errors="replace")):  # its first 20 lines span more than a block
+        zeek_bulk.add_zeek_intel_rows([data], source, counts, columns)
         return
     before, size = counts.invalid.get("freetext", 0), len(columns)
     add_value_list_rows(data.decode("utf-8", errors="replace"), source, counts, columns)
@@ -86,12 +92,10 @@ def add_intel_file_rows(path: Path, counts: LoadCounts, columns: IndicatorColumn
         raise IntelError(f"{path}: no indicator recognised in this file", _HINT)
 
 
-def _head_text(data: bytes) -> str:
-    """Enough of `data`, decoded, for `is_zeek_intel` (which reads the first 20 lines)."""
-    head = data[:_HEAD_BYTES]
-    if len(head) < len(data) and head.count(b"\n") <= 20:
-        head = data
-    return head.decode("utf-8", errors="replace")
+def _head_text(head: bytes) -> str:
+    """The first block of a file, decoded, for `is_zeek_intel` (which reads the first 20 lines): without
+    20 whole lines in it, empty (the caller then reads the whole file)."""
+    return head.decode("utf-8", errors="replace") if head.count(b"\n") > 20 else ""
 
 
 def read_intel_file(path: Path, counts: LoadCounts, source: str | None = None,

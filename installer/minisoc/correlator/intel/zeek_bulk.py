@@ -11,7 +11,7 @@ type or not valid at all, an unsupported type, a whitelist line, a short line, n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 from operator import itemgetter
 
@@ -35,18 +35,19 @@ for _length, _name in FILE_HASH_BY_LENGTH.items():
     _HASH_CODE_BY_LENGTH[_length] = _TYPES.index(_name)
 
 
-def _blocks(data: bytes) -> Iterator[list[str]]:
-    """The lines of `data` (as `data.decode(errors="replace").splitlines()` gives them), a block at a time:
-    blocks end after a `\\n`, which no UTF-8 sequence contains and which ends any `\\r\\n` pair."""
-    start, size = 0, len(data)
-    while start < size:
-        end = data.rfind(b"\n", start, start + BLOCK_BYTES) + 1 if start + BLOCK_BYTES < size else size
-        end = end if end > start else min(size, start + BLOCK_BYTES)  # a line longer than a block
-        if end < size and data[end - 1:end] != b"\n":  # cut inside a long line: extend it to its end
-            newline = data.find(b"\n", end)
-            end = size if newline < 0 else newline + 1
-        yield data[start:end].decode("utf-8", errors="replace").splitlines()
-        start = end
+def _blocks(chunks: Iterable[bytes]) -> Iterator[list[str]]:
+    """The lines of the bytes `chunks` make end to end (as `data.decode(errors="replace").splitlines()` gives
+    them for the whole), a block at a time: blocks end after a `\\n`, which no UTF-8 sequence contains and
+    which ends any `\\r\\n` pair, so no line or character spans two blocks."""
+    pending = b""
+    for chunk in chunks:
+        data = pending + chunk if pending else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut].decode("utf-8", errors="replace").splitlines()
+        pending = data[cut:]
+    if pending:
+        yield pending.decode("utf-8", errors="replace").splitlines()
 
 
 class ZeekIntelBulk:
@@ -57,8 +58,9 @@ class ZeekIntelBulk:
         self.fields: list[str] = []
         self.provenances: dict[tuple[str, str | None, str | None, bool], Provenance] = {}
 
-    def add(self, data: bytes) -> None:
-        for lines in _blocks(data):
+    def add(self, chunks: Iterable[bytes]) -> None:
+        """Add the file that `chunks` make end to end (read a block at a time: never whole in memory)."""
+        for lines in _blocks(chunks):
             self._add_lines(lines)
             self.columns.compact()
 
@@ -150,7 +152,9 @@ class ZeekIntelBulk:
         return provenance
 
 
-def add_zeek_intel_rows(data: bytes, source: str, counts: LoadCounts, columns: IndicatorColumns) -> None:
-    """Every indicator of the Zeek intel file `data` appended to `columns` (see the module's docstring)."""
-    ZeekIntelBulk(source, counts, columns).add(data)
+def add_zeek_intel_rows(chunks: Iterable[bytes], source: str, counts: LoadCounts,
+                        columns: IndicatorColumns) -> None:
+    """Every indicator of the Zeek intel file that `chunks` make end to end appended to `columns` (see the
+    module's docstring)."""
+    ZeekIntelBulk(source, counts, columns).add(chunks)
 

@@ -55,8 +55,8 @@ class _RowColumns:
         self.contexts: npt.NDArray[Any] = pick(packed.context_ids)  # type: ignore[assignment]
         self.ports, self.timestamps = pick(packed.ports), pick(packed.timestamps)
         self.comments, self.uuids = pick(packed.comment_ids), pick(packed.uuids)
-        self.odd_uuids: dict[int, str] = {}  # by position in this group
-        for row, text in packed.odd_uuids.items():
+        self.odd_uuids: dict[int, str] = dict(packed.odd_uuids) if every_row else {}  # by position in it
+        for row, text in ({} if every_row else packed.odd_uuids).items():
             position = int(np.searchsorted(rows, row))  # rows is ascending
             if position < len(rows) and rows[position] == row:
                 self.odd_uuids[position] = text
@@ -68,7 +68,7 @@ def _permuted(column: npt.NDArray[Any] | None, order: npt.NDArray[np.intp], type
     if column is None or not column.any():
         return None
     result = array(typecode)
-    result.frombytes(column[order].astype(_NUMPY_TYPES[typecode]).tobytes())
+    result.frombytes(column[order].astype(_NUMPY_TYPES[typecode], copy=False).data.cast("B"))
     return result
 
 
@@ -82,9 +82,11 @@ class RowStore:
         self.comments = _permuted(columns.comments, order, "I")
         self.uuids = (columns.uuids[order].tobytes() if columns.uuids is not None and columns.uuids.any()
                       else None)
-        row_of = np.empty(len(order), dtype=np.int64)
-        row_of[order] = np.arange(len(order))
-        self.odd_uuids = {int(row_of[p]): uuid for p, uuid in columns.odd_uuids.items()}
+        self.odd_uuids: dict[int, str] = {}
+        if columns.odd_uuids:
+            row_of = np.empty(len(order), dtype=np.int64)
+            row_of[order] = np.arange(len(order))
+            self.odd_uuids = {int(row_of[p]): uuid for p, uuid in columns.odd_uuids.items()}
 
     def nbytes(self) -> int:
         size = len(self.contexts) * 4
@@ -145,8 +147,8 @@ class IndicatorIndex:
         count = len(rows)
         cidr_contexts = np.array([c.kind == model.KIND_CIDR for c in contexts], dtype=np.bool_)
         cidr_mask = cidr_contexts[rows.context_ids] if count else np.zeros(0, dtype=np.bool_)
-        exact_rows = np.flatnonzero(~cidr_mask)
-        every_row = len(exact_rows) == count
+        every_row = not cidr_mask.any()
+        exact_rows = np.arange(0) if every_row else np.flatnonzero(~cidr_mask)  # unused when every row
         exact_keys = rows.keys if every_row else rows.keys[exact_rows]
         range_rows: list[int] = []
         cidr_keys: list[int] = []

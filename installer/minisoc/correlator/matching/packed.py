@@ -9,13 +9,25 @@ value), except those of CIDR rows, which the index parses into networks; URL row
 
 from __future__ import annotations
 
+import ctypes
 from operator import itemgetter, methodcaller
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PackedRows", "concatenate", "pack_rows", "pack_uuids", "zero_for_none"]
+__all__ = ["PackedRows", "concatenate", "pack_rows", "pack_uuids", "return_freed_memory", "zero_for_none"]
+
+
+def return_freed_memory() -> None:
+    """Give back to the system the heap pages a load freed (the packed rows, the file's blocks), which glibc
+    otherwise keeps mapped between the arrays that stay: after a million-row load this is most of the
+    process's growth (docs/performance-intel.md). A no-op without glibc's `malloc_trim` (musl, macOS)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 class PackedRows(NamedTuple):
