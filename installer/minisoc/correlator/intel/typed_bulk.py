@@ -53,6 +53,22 @@ def _canonical_rows(misp_type: str, group: list[str], rows: npt.NDArray[np.intp]
     return True
 
 
+def _first_uses(codes: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp],
+                                                      npt.NDArray[np.intp]]:
+    """`np.unique(codes, return_index=True, return_inverse=True)` without a sort, for codes below a few
+    thousand (a block's combinations of provenance, type and kind): a write of the positions in reverse
+    leaves each code's first position."""
+    size = int(codes.max()) + 1
+    if size > 1 << 20:
+        return np.unique(codes, return_index=True, return_inverse=True)
+    first = np.full(size, len(codes), dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.intp)
+    distinct = np.flatnonzero(first < len(codes))
+    number_of = np.empty(size, dtype=np.intp)
+    number_of[distinct] = np.arange(len(distinct), dtype=np.intp)
+    return distinct, first[distinct], number_of[codes]
+
+
 def add_typed_rows(values: list[str], type_codes: npt.NDArray[np.intp], types: Sequence[str],
                    group_codes: npt.NDArray[np.intp], provenance_of: Callable[[int], Provenance],
                    counts: LoadCounts, columns: IndicatorColumns) -> bool:
@@ -66,7 +82,7 @@ def add_typed_rows(values: list[str], type_codes: npt.NDArray[np.intp], types: S
                                kind_codes):
             return False
     combined = (group_codes * len(types) + type_codes) * len(KINDS) + kind_codes
-    distinct, firsts, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    distinct, firsts, inverse = _first_uses(combined)
     context_of = np.empty(len(distinct), dtype=np.intp)
     per_type = counts.per_type
     type_counts = np.bincount(type_codes, minlength=len(types))
