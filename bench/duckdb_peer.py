@@ -5,7 +5,7 @@ observables against the same indicators, in the same run, each in a fresh proces
     python bench/gen_intel_formats.py /tmp/bench-intel-sets # 1M indicators (zeek/intel.dat among them)
     python bench/gen_logs.py /tmp/bench-logs --lines 500000 # a Zeek log directory (conn/dns/http/ssl)
     PYTHONPATH=installer python bench/duckdb_peer.py --logs /tmp/bench-logs \\
-        --intel /tmp/bench-intel-sets/zeek/intel.dat [--repeat 3]
+        --intel /tmp/bench-intel-sets/zeek/intel.dat [--repeat 3] [--against ../main]
 
 DuckDB reads the Zeek intel file into a table and, per log file, `unnest`s the record's observables (the
 connection's addresses, dns query and answers, http host, ssl server_name) into one column joined on the
@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--logs", type=Path, default=Path("/tmp/bench-logs"))
     parser.add_argument("--intel", default="/tmp/bench-intel-sets/zeek/intel.dat")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", type=Path, help="also another checkout's minisoc (the baseline)")
     parser.add_argument("--one", choices=("duckdb", "minisoc"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -97,17 +98,25 @@ def main() -> None:
         return
     print(f"loadavg {Path('/proc/loadavg').read_text().strip()}")
     runs: dict[str, list[dict[str, float]]] = {"minisoc": [], "duckdb": []}
+    trees: dict[str, Path | None] = {"minisoc": None, "duckdb": None}
+    if args.against:
+        runs[f"minisoc@{args.against.name}"] = []
+        trees[f"minisoc@{args.against.name}"] = args.against
     for _ in range(args.repeat):
-        for which in runs:  # alternating, so both see the same machine
-            output = subprocess.run([sys.executable, __file__, "--one", which, "--intel", args.intel,
+        for which in runs:  # alternating, so all see the same machine
+            tree = trees[which]
+            env = {**os.environ, "PYTHONPATH": str(tree / "installer")} if tree else {**os.environ}
+            command = [sys.executable, __file__, "--one", which.split("@")[0], "--intel", args.intel]
+            output = subprocess.run([*command,
                                      "--logs", str(args.logs)], check=True, capture_output=True, text=True,
-                                    env={**os.environ}).stdout
+                                    env=env).stdout
             runs[which].append(json.loads(output))
     median = {which: statistics.median(run["seconds"] for run in done) for which, done in runs.items()}
     for which, done in runs.items():
         peak = max(run["peak"] for run in done) / 1e6
-        print(f"{which:8} {median[which]:6.2f} s (median of {len(done)})  peak RSS {peak:6.0f} MB"
-              f"  found {done[-1]['found']:,.0f} ({'alerts' if which == 'minisoc' else 'exact matches'})")
+        print(f"{which:12} {median[which]:6.2f} s (median of {len(done)})  peak RSS {peak:6.0f} MB"
+              f"  found {done[-1]['found']:,.0f} ({'exact matches' if which == 'duckdb' else 'alerts'})"
+              f"  {median[which] / median['duckdb']:.2f}x duckdb")
     print(f"ratio minisoc / duckdb: {median['minisoc'] / median['duckdb']:.2f}x (target <= 1.5x)")
 
 
