@@ -26,8 +26,8 @@ from collections.abc import Callable
 from itertools import compress
 from typing import Any
 
+from minisoc.correlator.malformed import JSON_DECODE_ERRORS
 from minisoc.correlator.typing import Screen, ScreenPlan
-from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
 
 __all__ = ["ChunkScreen", "plain_json_chunk"]
 
