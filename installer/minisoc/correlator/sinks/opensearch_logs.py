@@ -25,6 +25,8 @@ from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
 _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
+# what log_document adds to a record's own fields (stored_record takes them off again)
+ADDED_FIELDS = ("@timestamp", "event.dataset", "event.original", "log.file.path", "log.offset")
 LogIndexCounts = Callable[[dict[str, int], dict[str, int]], None]  # (indexed, rejected) per log type
 
 
@@ -45,12 +47,28 @@ def log_document(prefix: str, record: LogRecord) -> BulkDoc:
     if epoch is not None:  # else none: the document keeps the line's own `ts` field
         source["@timestamp"] = iso_utc(epoch)
     source["event.dataset"] = f"zeek.{record.log_type}"
+    # the line: a retro-hunt on the cluster rebuilds the record's alert, whose id and event.original come from it
+    source["event.original"] = record.raw.decode("utf-8", "replace")
     if record.path is not None:
         source["log.file.path"] = record.path
         if record.offset is not None:
             source["log.offset"] = record.offset
     doc_id = hashlib.sha256(record.log_type.encode() + b"\x1f" + record.raw).hexdigest()[:32]
     return BulkDoc(log_index_name(prefix, record), doc_id, source)
+
+
+def stored_record(source: dict[str, Any]) -> LogRecord | None:
+    """The LogRecord a stored document was made of (log_document's inverse), or None for a document without
+    `event.original` (stored by a minisoc before template 3) or not made by log_document."""
+    original, dataset = source.get("event.original"), source.get("event.dataset")
+    if not isinstance(original, str) or not isinstance(dataset, str) or not dataset.startswith("zeek."):
+        return None
+    fields = {name: value for name, value in source.items() if name not in ADDED_FIELDS}
+    ts = fields.get("ts")
+    path, offset = source.get("log.file.path"), source.get("log.offset")
+    return LogRecord(dataset.removeprefix("zeek."), fields, original.encode("utf-8"),
+                     path if isinstance(path, str) else None, offset if isinstance(offset, int) else None,
+                     ts if isinstance(ts, float) else None)
 
 
 class ZeekLogIndexer:
