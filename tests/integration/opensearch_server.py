@@ -81,7 +81,9 @@ def fetch_analysis_common(version: str = VERSION) -> Path:
             _download(url, jar)
         expected = urllib.request.urlopen(url + ".sha1", timeout=60).read().decode().split()[0].lower()
     except OSError as error:
-        raise OpenSearchUnavailable(f"cannot download {url}: {error}; hint: Maven Central must be reachable")
+        raise OpenSearchUnavailable(
+            f"cannot download {url}: {error}; hint: Maven Central must be reachable"
+        ) from error
     if hashlib.sha1(jar.read_bytes()).hexdigest() != expected:  # Maven Central publishes sha1
         jar.unlink()
         raise OpenSearchUnavailable(f"{jar}: sha1 mismatch (removed); hint: rerun to download it again")

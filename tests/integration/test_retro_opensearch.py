@@ -83,8 +83,9 @@ def indicators_from(records: list[LogRecord]) -> list[Indicator]:
         url = canonical_url(f"http://{record.fields['host']}{record.fields['uri']}")
         if url is not None:
             found.append((url, "url", "url", None))
-    for field, kind in (("md5", "md5"), ("sha1", "sha1"), ("sha256", "sha256"), ("fingerprint", "x509-sha256"),
-                        ("ja3", "ja3"), ("ja3s", "ja3s"), ("user_agent", "user-agent"),
+    for field, kind in (("md5", "md5"), ("sha1", "sha1"), ("sha256", "sha256"),
+                        ("fingerprint", "x509-sha256"), ("ja3", "ja3"), ("ja3s", "ja3s"),
+                        ("user_agent", "user-agent"),
                         ("filename", "filename")):
         found += [(v.lower() if kind not in ("user-agent", "filename") else v, kind, kind, None)
                   for v in pick(records, field, 4)[:12]]
@@ -157,7 +158,8 @@ def test_pushed_down_retro_hunt_gives_the_file_rescans_alerts(
     assert canonical(from_cluster) == canonical(from_files)
     fields = {e["matched"]["field"] for a in from_files for e in a.doc["threat"]["enrichments"]}
     assert {"id.resp_h", "id.orig_h", "query", "server_name", "answers", "host", "uri", "md5", "sha1",
-            "fingerprint", "user_agent", "subject", "certificate.subject", "san.dns", "cert_chain_fps"} <= fields, fields
+            "fingerprint", "user_agent", "subject", "certificate.subject", "san.dns",
+            "cert_chain_fps"} <= fields, fields
     kinds = {e["indicator"]["misp"]["type"] for a in from_files for e in a.doc["threat"]["enrichments"]}
     assert {"ip-dst", "ip-dst|port", "ip-src", "domain", "hostname", "url", "md5", "sha1", "sha256",
             "x509-sha256", "user-agent", "filename"} <= kinds, kinds
@@ -176,3 +178,50 @@ def test_pushed_down_retro_hunt_gives_the_file_rescans_alerts(
     seen_early = {e["matched"]["id"] for a in from_cluster for e in a.doc["threat"]["enrichments"]
                   if e["indicator"]["first_seen"] == iso_utc(middle)}
     assert seen_early, "some indicators first seen in the middle still match earlier events"
+
+
+def test_the_service_hunts_on_the_log_storage_when_logs_are_indexed(
+    opensearch: OpenSearchServer, tmp_path: Path, shared_data: Path
+) -> None:
+    """A new indicator's retro-hunt runs on the cluster: it finds the events of a log file that is gone
+    from the log directory (rotated out, pruned) while its records are stored."""
+    from minisoc.correlator import CorrelatorConfig
+    from minisoc.correlator.service.build import build_parts
+    from minisoc.correlator.service.loop import CorrelatorService
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(shared_data / "zeek/json/zat/http.log", logs / "http.log")
+    intel = tmp_path / "lab.intel"
+    intel.write_text("#fields\tindicator\tindicator_type\tmeta.source\n69.147.64.34\tIntel::ADDR\tlab\n")
+    prefix = f"svcretro{uuid.uuid4().hex[:8]}"
+    config = CorrelatorConfig.model_validate({
+        "site": "lab", "state_dir": str(tmp_path / "state"), "logs": {"dir": str(logs)},
+        "intel": {"zeek_intel_files": [str(intel)]},
+        "sink": {"kind": "opensearch", "opensearch": {
+            "url": opensearch.url, "alerts_index": f"{prefix}-alerts", "logs_index_prefix": prefix}},
+        "sightings": {"enabled": False}, "export": {"zeek_intel_path": None},
+    })
+    parts = build_parts(config)
+    service = CorrelatorService(parts)
+    service.step()  # the first load, then the log read, matched and stored
+    client = open_client(OpenSearchSinkConfig(url=opensearch.url))
+    client.indices.refresh(index=f"{prefix}-*")
+    assert int(client.count(index=f"{prefix}-http-*")["count"]) == 28
+    new = Indicator(value="wensa.at", kind="domain", type="domain", source="lab")
+    expected = {a.id for batch in retro_hunt([new], logs, 7, site="lab") for a in batch}
+    (logs / "http.log").unlink()  # the file is gone; its records are in the log storage
+    with intel.open("a") as out:
+        out.write("wensa.at\tIntel::DOMAIN\tlab\n")  # the host of lines 15-28
+    before = time.time()
+    service.sync_intel()
+    client.indices.refresh(index=f"{prefix}-alerts")
+    query = {"size": 100, "query": {"term": {"minisoc.retro": True}}}
+    hits = client.search(index=f"{prefix}-alerts", body=query)
+    retro = [hit["_source"] for hit in hits["hits"]["hits"]]
+    assert {doc["event"]["id"] for doc in retro} == expected and len(expected) == 15
+    assert parts.metrics.retro_alerts_total == 15
+    for doc in retro:
+        (enrichment,) = doc["threat"]["enrichments"]
+        assert enrichment["matched"]["atomic"].endswith(".wensa.at")
+        assert iso_utc(before - 5) < enrichment["indicator"]["first_seen"] < iso_utc(time.time() + 5)

@@ -208,7 +208,8 @@ class CorrelatorService:
         else in the files. The debt in the retro queue is cleared only once every alert is durable."""
         started = time.perf_counter()
         moment, first_seen = self.retro_queue.since, self.retro_queue.first_seen
-        hunt = functools.partial(retro_hunt, indicators, days=self.parts.retro_hunt_days, site=self.parts.site,
+        hunt = functools.partial(retro_hunt, indicators, days=self.parts.retro_hunt_days,
+                                 site=self.parts.site,
                                  first_seen=first_seen if len(first_seen) == len(indicators) else None,
                                  now=self.parts.clock() if moment is None else moment)
         indexed = self._indexed_logs()

@@ -97,9 +97,9 @@ class FirstSeen:
     def __init__(self, indicators: Sequence[Indicator], first_seen: Sequence[float]) -> None:
         if len(first_seen) != len(indicators):
             raise ValueError("one first-seen time per indicator")
-        self.by_key = {indicator.key(): moment for indicator, moment in zip(indicators, first_seen, strict=True)}
-        self.by_id = {indicator_id(indicator): iso_utc(moment)
-                      for indicator, moment in zip(indicators, first_seen, strict=True)}
+        pairs = list(zip(indicators, first_seen, strict=True))
+        self.by_key = {indicator.key(): moment for indicator, moment in pairs}
+        self.by_id = {indicator_id(indicator): iso_utc(moment) for indicator, moment in pairs}
         self.latest = max(first_seen, default=0.0)
 
     def before(self, record: LogRecord, matches: Iterable[Match]) -> list[Match]:

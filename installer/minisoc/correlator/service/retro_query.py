@@ -8,15 +8,16 @@ a superset of the records the matcher can match: the matcher decides on every re
 clause can narrow (an index made before template 3: no `names` subfield; intel.log values, typed by
 another field) is fetched by `exists` on the field and matched client-side, never skipped.
 
-| observer | indicator kinds | clause |
-| --- | --- | --- |
-| address | ip, cidr | `terms` (addresses and CIDRs) on an `ip` field; on a keyword field: `terms` (addresses), IPv4 CIDRs as `prefix`es of their octets, IPv6 CIDRs `wildcard *:*` |
-| name, Host, DNS answer | domain, hostname, ip, cidr | `terms` on `<field>.names` (the name and its parents, lower-cased), IPv4 CIDRs as `prefix`es, IPv6 CIDRs `wildcard *:*` |
-| X.509 subject | the same | `terms` on `<field>.cn` (CNs reversed) and `prefix` `<reversed domain>.` for parents |
-| HTTP uri | url | `terms` on `host.names` (the URL's host) or `id.resp_h` (an address host), or any uri not starting with `/` |
-| hashes, JA3/JA3S/JA4, user agent, file name | their kinds | `terms` on the normalised keyword |
-| e-mail | email | `terms` on `<field>.emails` |
-| intel.log seen.indicator | any | `exists` |
+Per observer (indicator kinds it matches): the clause.
+- address (ip, cidr): `terms` (addresses and CIDRs) on an `ip` field; on a keyword field, `terms` of the
+  addresses, IPv4 CIDRs as `prefix`es of their octets, IPv6 CIDRs as any value with a colon (`*:*`);
+- name, HTTP Host, DNS answer (domain, hostname, ip, cidr): `terms` on `<field>.names` (the name and its
+  parents, lower-cased), CIDRs as for a keyword field;
+- X.509 subject (the same): `terms` on `<field>.cn` (CNs reversed), `prefix` `<reversed domain>.` for parents;
+- HTTP uri (url): `terms` on `host.names` (the URL's host) or `id.resp_h` (an address host), or any uri not
+  starting with `/`;
+- hashes, JA3/JA3S/JA4, user agent, file name (their kinds): `terms` on the normalised keyword;
+- e-mail (email): `terms` on `<field>.emails`; intel.log seen.indicator (any kind): `exists`.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def v4_prefixes(network: ipaddress.IPv4Network) -> list[str]:
     spread = 1 << (octets * 8 - length)
     prefixes = []
     for step in range(spread):
-        head = list(first[:-1]) + [first[-1] + step]
+        head = [*first[:-1], first[-1] + step]
         prefixes.append(".".join(str(part) for part in head) + ("." if octets < 4 else ""))
     return prefixes
 
@@ -119,7 +120,8 @@ def _exists(field: str) -> Clause:
 
 def _address_text_clauses(field: str, values: HuntValues, keyword_field: str) -> list[Clause]:
     """CIDRs on a field holding addresses as text: IPv4 as prefixes, IPv6 as any value with a colon."""
-    clauses: list[Clause] = [{"prefix": {field: prefix}} for net in values.v4_cidrs for prefix in v4_prefixes(net)]
+    clauses: list[Clause] = [{"prefix": {field: prefix}}
+                             for net in values.v4_cidrs for prefix in v4_prefixes(net)]
     if values.has_v6_cidrs:
         clauses.append({"wildcard": {keyword_field: {"value": "*:*"}}})
     return clauses

@@ -19,7 +19,13 @@ from opensearchpy import OpenSearch
 
 from minisoc.correlator.alerts import iso_utc
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.service.retro_query import FieldMapping, HuntValues, clauses_for, mapping_fields, searches
+from minisoc.correlator.service.retro_query import (
+    FieldMapping,
+    HuntValues,
+    clauses_for,
+    mapping_fields,
+    searches,
+)
 from minisoc.correlator.sinks.opensearch_logs import stored_record
 
 log = logging.getLogger(__name__)
@@ -54,19 +60,21 @@ def field_mappings(client: OpenSearch, indices: list[str], fields: list[str]) ->
     return found
 
 
+def _at_or_unset(field: str, bounds: dict[str, str]) -> dict[str, Any]:
+    unset = {"bool": {"must_not": [{"exists": {"field": field}}]}}
+    return {"bool": {"should": [{"range": {field: bounds}}, unset], "minimum_should_match": 1}}
+
+
 def time_filter(floor: float | None, ceiling: float | None) -> dict[str, Any]:
-    """Documents whose `@timestamp` is within [floor, ceiling), or without one (no `ts`: kept, as the file
-    rescan keeps such records)."""
-    bounds: dict[str, str] = {}
+    """Documents read since `floor` (`event.ingested`, as the file rescan takes the files modified since)
+    whose event happened before `ceiling` (`@timestamp`, the latest first-seen time); a document without
+    either time is kept (as the file rescan keeps a record without `ts`)."""
+    parts = []
     if floor is not None:
-        bounds["gte"] = iso_utc(floor)
+        parts.append(_at_or_unset("event.ingested", {"gte": iso_utc(floor)}))
     if ceiling is not None:
-        bounds["lt"] = iso_utc(ceiling)
-    if not bounds:
-        return {"match_all": {}}
-    return {"bool": {"should": [{"range": {"@timestamp": bounds}},
-                                {"bool": {"must_not": [{"exists": {"field": "@timestamp"}}]}}],
-                     "minimum_should_match": 1}}
+        parts.append(_at_or_unset("@timestamp", {"lt": iso_utc(ceiling)}))
+    return {"bool": {"filter": parts}} if parts else {"match_all": {}}
 
 
 def _scroll(client: OpenSearch, indices: list[str], query: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -78,7 +78,8 @@ ANALYSIS: dict[str, Any] = {
         "minisoc_emails": {"type": "custom", "tokenizer": "minisoc_addresses", "filter": ["lowercase"]},
     },
     "normalizer": {
-        HEX_NORMALIZER: {"type": "custom", "char_filter": ["minisoc_no_colons"], "filter": ["lowercase", "trim"]},
+        HEX_NORMALIZER: {"type": "custom", "char_filter": ["minisoc_no_colons"],
+                         "filter": ["lowercase", "trim"]},
         LOWER_NORMALIZER: {"type": "custom", "filter": ["lowercase", "trim"]},
         TRIM_NORMALIZER: {"type": "custom", "filter": ["trim"]},
     },

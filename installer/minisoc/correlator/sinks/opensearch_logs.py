@@ -26,7 +26,8 @@ from minisoc.correlator.zeek.timestamps import dated_epoch
 
 _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
 # what log_document adds to a record's own fields (stored_record takes them off again)
-ADDED_FIELDS = ("@timestamp", "event.dataset", "event.original", "log.file.path", "log.offset")
+ADDED_FIELDS = ("@timestamp", "event.dataset", "event.original", "event.ingested", "log.file.path",
+                "log.offset")
 LogIndexCounts = Callable[[dict[str, int], dict[str, int]], None]  # (indexed, rejected) per log type
 
 
@@ -40,15 +41,18 @@ def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> 
     return f"{prefix}-{log_type}-{day}"
 
 
-def log_document(prefix: str, record: LogRecord) -> BulkDoc:
-    """The record as an OpenSearch document: its Zeek fields, `@timestamp`, `event.dataset` and `log.*`."""
+def log_document(prefix: str, record: LogRecord, ingested: str | None = None) -> BulkDoc:
+    """The record as an OpenSearch document: its Zeek fields, `@timestamp`, `event.dataset`, `event.original`,
+    `event.ingested` (when given: when the correlator read the line) and `log.*`."""
     source: dict[str, Any] = dict(record.fields)
     epoch = dated_epoch(record.ts)
     if epoch is not None:  # else none: the document keeps the line's own `ts` field
         source["@timestamp"] = iso_utc(epoch)
     source["event.dataset"] = f"zeek.{record.log_type}"
-    # the line: a retro-hunt on the cluster rebuilds the record's alert, whose id and event.original come from it
+    # the line: a retro-hunt on the cluster rebuilds the record's alert (its id, its event.original) from it
     source["event.original"] = record.raw.decode("utf-8", "replace")
+    if ingested is not None:  # the retro-hunt's window: lines read in the last N days, as files modified
+        source["event.ingested"] = ingested
     if record.path is not None:
         source["log.file.path"] = record.path
         if record.offset is not None:
@@ -95,7 +99,8 @@ class ZeekLogIndexer:
         self._on_counts = on_counts
 
     def documents(self, records: Sequence[LogRecord]) -> list[BulkDoc]:
-        return [log_document(self.prefix, record) for record in records]
+        ingested = iso_utc(time.time())
+        return [log_document(self.prefix, record, ingested) for record in records]
 
     def write(self, docs: Sequence[BulkDoc]) -> None:
         """Index `docs`; SinkUnavailable when OpenSearch does not take them (the caller buffers)."""

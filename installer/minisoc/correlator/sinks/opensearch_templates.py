@@ -161,7 +161,7 @@ ZEEK_PORT_FIELDS = ("id.orig_p", "id.resp_p", "p", "data_channel.resp_p", "bound
 ZEEK_TIME_FIELDS = ("ts", "_write_ts")
 # Bumped when the Zeek log template changes: the correlator replaces an older one it finds (new daily indices
 # take the new mapping; nothing is reindexed), and leaves a same-or-newer one (`minisoc up` provisions it).
-# 3: the observable fields' search forms (sinks.log_fields) and `event.original`, for the pushed-down retro-hunt
+# 3: the observable fields' search forms (sinks.log_fields) and `event.original`: the pushed-down retro-hunt
 ZEEK_LOGS_TEMPLATE_VERSION = 3
 
 
@@ -198,8 +198,9 @@ def zeek_logs_template(prefix: str) -> dict[str, Any]:
                     "@timestamp": _DATE,
                     "event": {"properties": {
                         "dataset": _KEYWORD,
-                        # the line as read: a retro-hunt on the cluster rebuilds the record's alert (its id) from it
+                        # the line as read: a retro-hunt on the cluster rebuilds the record's alert from it
                         "original": {"type": "keyword", "index": False, "doc_values": False},
+                        "ingested": _DATE,  # when the correlator read the line: the retro-hunt's window
                     }},
                     "log": {
                         "properties": {"file": {"properties": {"path": _KEYWORD}}, "offset": {"type": "long"}}
