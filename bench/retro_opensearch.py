@@ -1,7 +1,7 @@
 """Retro-hunt benchmark: pushed down to the log storage vs the file rescan, on the same logs, in one run.
 
     PYTHONPATH=installer python bench/retro_opensearch.py --logs /tmp/bench-retro-logs --lines 2000000 \\
-        [--url http://127.0.0.1:9200 | --start-server] [--indicators 10000] [--repeat 3]
+        [--url http://127.0.0.1:9200 | --start-server] [--indicators 10000] [--repeat 3] [--reload]
 
 The logs are bench/gen_logs.py's (real Zeek records from ../shared/data with their addresses, names and
 times varied; generated into --logs when it holds no .log file). They are stored in OpenSearch as the
@@ -58,11 +58,11 @@ def new_indicators(count: int, seed: int = 1) -> list[Indicator]:
     return out
 
 
-def load(client: OpenSearch, logs: Path, lines: int) -> float:
+def load(client: OpenSearch, logs: Path, lines: int, reload: bool = False) -> float:
     """Store the logs once (seconds taken; 0 when the stored count is already the line count)."""
     lenient = {"ignore_unavailable": "true", "allow_no_indices": "true"}
     client.indices.refresh(index=f"{PREFIX}-*", params=lenient)
-    if int(client.count(index=f"{PREFIX}-*", params=lenient)["count"]) == lines:
+    if not reload and int(client.count(index=f"{PREFIX}-*", params=lenient)["count"]) == lines:
         return 0.0
     client.indices.delete(index=f"{PREFIX}-*", params=lenient)
     started = time.perf_counter()
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--start-server", action="store_true")
     parser.add_argument("--indicators", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reload", action="store_true", help="store the logs again even if they are there")
     args = parser.parse_args()
     server = None
     if args.start_server:
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> None:
                         "--lines", str(args.lines), "--parts", "1"], check=True)
     lines = sum(1 for path in sorted(args.logs.glob("*.log")) for _ in path.open("rb"))
     client = connect_opensearch(args.url, timeout_s=300)
-    loaded = load(client, args.logs, lines)
+    loaded = load(client, args.logs, lines, args.reload)
     print(f"logs: {lines} lines in {args.logs}; stored as {PREFIX}-*: "
           + (f"loaded in {loaded:.0f} s" if loaded else "reused"))
     indicators = new_indicators(args.indicators)

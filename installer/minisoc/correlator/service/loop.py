@@ -243,19 +243,12 @@ class CorrelatorService:
         return total
 
     def _indexed_logs(self) -> IndexedLogs | None:
-        """The log storage, when logs are indexed and hold every line read so far (the log buffer drained,
-        the indices refreshed); None: the files are the place to hunt."""
+        """The log storage, when logs are indexed and hold every line read so far (the log buffer drained);
+        None: the files are the place to hunt."""
         if self.parts.log_index is None:
             return None
         indexer, writer = self.parts.log_index
-        if not writer.drain() or writer.backlog:
-            return None
-        try:
-            indexer.client.indices.refresh(index=f"{indexer.prefix}-*", params={"ignore_unavailable": "true"})
-        except TransportError as error:
-            log.warning("retro-hunt: log storage unavailable (%s): rescanning the files", error)
-            return None
-        return IndexedLogs(indexer.client, indexer.prefix)
+        return IndexedLogs(indexer.client, indexer.prefix) if writer.drain() and not writer.backlog else None
 
     # -- logs --
 

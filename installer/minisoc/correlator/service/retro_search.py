@@ -31,13 +31,13 @@ from minisoc.correlator.sinks.opensearch_logs import stored_record
 log = logging.getLogger(__name__)
 PAGE_SIZE = 5000
 SCROLL_KEEP = "2m"
+_LENIENT = {"ignore_unavailable": "true", "allow_no_indices": "true"}  # no index (yet): nothing to search
 _DAILY_INDEX = re.compile(r"^(?P<type>.+)-(?P<day>\d{4}\.\d{2}\.\d{2})$")
 
 
 def indices_by_log_type(client: OpenSearch, prefix: str) -> dict[str, list[str]]:
     """The log storage's indices per log type (from their names: `zeek-conn-2018.03.24` is conn)."""
-    answer = client.indices.get(index=f"{prefix}-*", params={"ignore_unavailable": "true",
-                                                             "allow_no_indices": "true"})
+    answer = client.indices.get(index=f"{prefix}-*", params=_LENIENT)
     by_type: dict[str, list[str]] = {}
     for name in sorted(answer):
         found = _DAILY_INDEX.match(name.removeprefix(f"{prefix}-"))
@@ -115,6 +115,8 @@ def candidate_records(
     rebuilt from their documents; per log type, in `log.file.path` and `log.offset` order."""
     stats = stats if stats is not None else SearchStats()
     window = time_filter(floor, ceiling)
+    # what was indexed up to now is searchable (the refresh interval has not passed for the last lines)
+    client.indices.refresh(index=f"{prefix}-*", params=_LENIENT)
     for log_type, indices in indices_by_log_type(client, prefix).items():
         mappings = field_mappings(client, indices, mapping_fields(log_type))
         groups: dict[str, tuple[list[str], FieldMapping]] = {}
