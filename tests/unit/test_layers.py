@@ -11,11 +11,11 @@ from pathlib import Path
 import minisoc
 
 PACKAGE_ROOT = Path(minisoc.__file__).resolve().parent
-HOST_SIDE = {"cli", "ops", "render", "profile", "security", "review", "images", "compose"}
+HOST_SIDE = {"cli", "ops", "render", "profile", "security", "review", "images", "compose", "lab", "scenarios"}
 # docs/architecture.md's floor table: a module imports from its own floor or below, never above
 FLOORS = {
     "cli": 4, "__main__": 4,
-    "ops": 3, "images": 3, "review": 3,
+    "ops": 3, "images": 3, "review": 3, "lab": 3, "scenarios": 3,
     "render": 2,
     "profile": 1, "security": 1, "compose": 1, "correlator": 1,
     "site": 0, "errors": 0, "durable": 0, "resources": 0, "tls": 0, "__init__": 0,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from minisoc.errors import Problem
 from minisoc.profile.model import SiteProfile
-from minisoc.profile.ports import PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
+from minisoc.profile.ports import EXPOSE_INSTEAD, PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
 from minisoc.profile.resources import memory_limits_mb
 from minisoc.security.cert_specs import extra_name_problem
 
@@ -152,8 +152,11 @@ def check_exposure(profile: SiteProfile) -> Iterator[Problem]:
             yield Problem(
                 f"ports.{key}.expose",
                 f"{PLAIN_HTTP[key]}, so it cannot be exposed",
-                f"keep ports.{key} on 127.0.0.1 and reach it through an SSH tunnel or a TLS reverse proxy "
-                "with a login",
+                EXPOSE_INSTEAD.get(
+                    key,
+                    f"keep ports.{key} on 127.0.0.1 and reach it through an SSH tunnel or a TLS reverse "
+                    "proxy with a login",
+                ),
             )
         elif key in TLS_FROM_PROFILE and not profile.security.tls.enabled:
             yield Problem(

@@ -38,6 +38,8 @@ ServiceName = Literal[
     "dashboards",
     "correlator",
     "feedserver",
+    "syslog",
+    "netflow",
 ]
 SERVICE_NAMES: tuple[ServiceName, ...] = get_args(ServiceName)  # compose order, as listed above
 
@@ -195,6 +197,39 @@ class ServiceLimits(_Strict):
     cpus: float | None = Field(None, gt=0, le=256, description="CPU limit; unset = the built-in default.")
 
 
+class SyslogInput(_Strict):
+    """The syslog receiver (rsyslog): RFC 3164 and RFC 5424 over UDP, TCP and TLS (RFC 5425, the site PKI),
+    written as JSON lines into logs/syslog for the correlator (docs/inputs.md). Its host ports are
+    `ports.syslog_udp`, `ports.syslog_tcp` and `ports.syslog_tls`: plain UDP/TCP stay on loopback, only TLS
+    may be exposed to the network."""
+
+    enabled: bool = Field(False, description="Run the syslog receiver and correlate what it receives.")
+    retention_days: int = Field(30, ge=1, le=3650, description="Days of received syslog files kept on disk.")
+    tls_client_auth: Literal["none", "optional", "required"] = Field(
+        "optional",
+        description="TLS clients present a certificate of the site CA: none (not asked), optional (checked "
+        "when given), required (refused without one).",
+    )
+    max_message_bytes: int = Field(
+        65536, ge=480, le=1048576, description="Longer messages are truncated (and counted), never dropped."
+    )
+
+
+class NetflowInput(_Strict):
+    """The flow collector: NetFlow v5/v9 on `ports.netflow` and IPFIX on `ports.ipfix` (UDP), flow records as
+    JSON lines into logs/netflow for the correlator (docs/inputs.md)."""
+
+    enabled: bool = Field(False, description="Run the flow collector and correlate the flows it receives.")
+    retention_days: int = Field(30, ge=1, le=3650, description="Days of flow files kept on disk.")
+
+
+class Inputs(_Strict):
+    """Log sources next to Zeek, each with a real receiver in the stack (issue 15)."""
+
+    syslog: SyslogInput = SyslogInput()
+    netflow: NetflowInput = NetflowInput()
+
+
 class Resources(_Strict):
     ram_budget_mb: int = Field(8192, ge=1024, description="Memory all services together may use.")
     disk_budget_gb: int = Field(50, ge=1, description="Disk the site's data may use (checked by `doctor`).")
@@ -230,6 +265,12 @@ class Ports(_Strict):
     dashboards: PortBinding | None = PortBinding(port=5601)
     correlator: PortBinding | None = PortBinding(port=8088)
     feedserver: PortBinding | None = None
+    # the inputs' ports (published only when inputs.syslog / inputs.netflow is on); IANA's, UDP where noted
+    syslog_udp: PortBinding | None = PortBinding(port=514)  # UDP, RFC 3164/5424; loopback only
+    syslog_tcp: PortBinding | None = PortBinding(port=601)  # TCP (octet-counted or LF-framed); loopback only
+    syslog_tls: PortBinding | None = PortBinding(port=6514)  # TLS, RFC 5425; may be exposed
+    netflow: PortBinding | None = PortBinding(port=2055)  # UDP, NetFlow v5/v9
+    ipfix: PortBinding | None = PortBinding(port=4739)  # UDP, IPFIX
 
 
 class Images(_Strict):
@@ -244,6 +285,8 @@ class Images(_Strict):
     dashboards: ImageRef | None = None
     correlator: ImageRef | None = None
     feedserver: ImageRef | None = None
+    syslog: ImageRef | None = None
+    netflow: ImageRef | None = None
 
     def for_service(self, service: ServiceName) -> str | None:
         value = getattr(self, service.replace("-", "_"))
@@ -270,6 +313,7 @@ class SiteProfile(_Strict):
     intel: Intel = Intel()
     opensearch: OpenSearch = OpenSearch()
     correlator: Correlator = Correlator()
+    inputs: Inputs = Inputs()
     resources: Resources = Resources()
     ports: Ports = Ports()
     images: Images = Images()
@@ -298,5 +342,7 @@ class SiteProfile(_Strict):
             "dashboards": self.opensearch.enabled and self.opensearch.dashboards.enabled,
             "correlator": self.correlator.enabled,
             "feedserver": self.intel.local_feed_dir is not None,
+            "syslog": self.inputs.syslog.enabled,
+            "netflow": self.inputs.netflow.enabled,
         }
         return tuple(name for name in SERVICE_NAMES if wanted[name])

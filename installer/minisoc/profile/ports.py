@@ -12,13 +12,29 @@ from dataclasses import dataclass
 
 from minisoc.profile.model import SERVICE_NAMES, PortBinding, Ports, ServiceName, SiteProfile
 
-_SERVICE_OF_KEY: dict[str, ServiceName] = {"misp": "misp-core"}  # every other key is its service's name
+_SERVICE_OF_KEY: dict[str, ServiceName] = {  # every other key is its service's name
+    "misp": "misp-core",
+    "syslog_udp": "syslog",
+    "syslog_tcp": "syslog",
+    "syslog_tls": "syslog",
+    "ipfix": "netflow",
+}
+UDP_KEYS = frozenset({"syslog_udp", "netflow", "ipfix"})  # every other port is TCP
 
 
 # Services that serve plain HTTP without a login: their port may be published on loopback only.
 PLAIN_HTTP: dict[str, str] = {
     "correlator": "the correlator's /healthz and /metrics are plain HTTP without a login",
     "feedserver": "the feed server is a plain HTTP file server without a login",
+    "syslog_udp": "plain syslog over UDP has neither encryption nor authentication",
+    "syslog_tcp": "plain syslog over TCP has neither encryption nor authentication",
+}
+# What to use instead of exposing a plain port (the hint of check_exposure); default: a tunnel or a proxy.
+EXPOSE_INSTEAD: dict[str, str] = {
+    "syslog_udp": "keep it on 127.0.0.1 and have remote clients send over TLS to ports.syslog_tls "
+    "(docs/syslog.md)",
+    "syslog_tcp": "keep it on 127.0.0.1 and have remote clients send over TLS to ports.syslog_tls "
+    "(docs/syslog.md)",
 }
 # Services that are TLS with a login only when security.tls.enabled is true (the OpenSearch security plugin).
 TLS_FROM_PROFILE = frozenset({"opensearch", "dashboards"})
@@ -29,6 +45,11 @@ class PublishedPort:
     key: str  # the profile key: ports.<key>
     service: ServiceName
     binding: PortBinding
+
+    @property
+    def protocol(self) -> str:
+        """`udp` or `tcp`: what the host port is bound for (compose `protocol`, doctor's free-port probe)."""
+        return "udp" if self.key in UDP_KEYS else "tcp"
 
     @property
     def reachable_from_network(self) -> bool:

@@ -14,6 +14,8 @@ DEFAULT_MEMORY_MB: dict[ServiceName, int] = {
     "dashboards": 768,
     "correlator": 512,
     "feedserver": 64,
+    "syslog": 128,
+    "netflow": 128,
 }
 DEFAULT_CPUS: dict[ServiceName, float] = {
     "zeek": 1.0,
@@ -25,6 +27,8 @@ DEFAULT_CPUS: dict[ServiceName, float] = {
     "dashboards": 0.5,
     "correlator": 1.0,
     "feedserver": 0.25,
+    "syslog": 0.5,
+    "netflow": 0.5,
 }
 
 

@@ -22,6 +22,8 @@ STACK_GROUPS: dict[str, tuple[ServiceName, ...]] = {
     "opensearch": ("opensearch", "dashboards"),
     "correlator": ("correlator",),
     "feedserver": ("feedserver",),
+    "syslog": ("syslog",),  # stacks/syslog: the rsyslog receiver (issue 15)
+    "netflow": ("netflow",),  # stacks/netflow: the flow collector (issue 15)
 }
 HEALTHCHECK_TIMING = {"interval": "15s", "timeout": "5s", "retries": 5}
 LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from minisoc import __version__
-from minisoc.profile.model import SiteProfile
+from minisoc.profile.model import Ports, SiteProfile
 from minisoc.profile.resources import cpu_limits, memory_limits_mb
-from minisoc.render.correlator_config import CA_FILE, site_file_in_container
+from minisoc.render.correlator_config import (
+    CA_FILE,
+    INPUT_LOG_DIRS,
+    input_dir_in_container,
+    site_file_in_container,
+)
 from minisoc.render.images import LockFile
 from minisoc.render.paths import compose_source
 from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
@@ -39,6 +44,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "zeek": zeek_context(profile),
         "mounts": {
             "log_dir": compose_source(profile.sensor.log_dir),
+            **{f"{name}_dir": compose_source(folder) for name, folder in INPUT_LOG_DIRS.items()},
             "local_feed_dir": (
                 compose_source(profile.intel.local_feed_dir)
                 if profile.intel.local_feed_dir is not None
@@ -79,7 +85,7 @@ def misp_sizing(core_memory_mb: int, sync_interval_s: int) -> dict[str, int]:
 
 def _ports(profile: SiteProfile) -> dict[str, dict[str, object] | None]:
     ports: dict[str, dict[str, object] | None] = {}
-    for key in ("misp", "opensearch", "dashboards", "correlator", "feedserver"):
+    for key in Ports.model_fields:
         binding = getattr(profile.ports, key)
         ports[key] = None if binding is None else {"port": binding.port, "host_ip": binding.host_address}
     return ports
@@ -92,6 +98,11 @@ def _correlator_mounts(profile: SiteProfile, tls: bool) -> list[dict[str, str]]:
     ]
     if tls:
         mounts.append({"source": "./pki/ca.crt", "target": str(CA_FILE)})
+    inputs_on = {"syslog": profile.inputs.syslog.enabled, "netflow": profile.inputs.netflow.enabled}
+    for name, enabled in inputs_on.items():
+        if enabled:  # what the receiver writes, read-only for the correlator (render/correlator_config.py)
+            folder = INPUT_LOG_DIRS[name]
+            mounts.append({"source": compose_source(folder), "target": str(input_dir_in_container(folder))})
     misp_ca = profile.intel.misp.ca_file
     if profile.intel.misp.enabled and profile.intel.misp.url is not None and misp_ca is not None:
         mounts.append({"source": compose_source(misp_ca), "target": str(site_file_in_container(misp_ca))})

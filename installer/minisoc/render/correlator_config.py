@@ -12,6 +12,8 @@ from minisoc.correlator.config import (
     FeedConfig,
     HousekeepingConfig,
     HttpConfig,
+    InputDirConfig,
+    InputsConfig,
     IntelConfig,
     LogsConfig,
     MispApiConfig,
@@ -22,7 +24,7 @@ from minisoc.correlator.config import (
 from minisoc.profile.model import SiteProfile
 from minisoc.render.opensearch_assets import LOGS_INDEX_PREFIX
 from minisoc.render.secrets import MISP_AUTOMATION_KEY, OPENSEARCH_CORRELATOR
-from minisoc.site.layout import ALERTS_INDEX
+from minisoc.site.layout import ALERTS_INDEX, NETFLOW_LOG_DIR, SYSLOG_LOG_DIR
 
 LOCAL_FEED_NAME = "local"
 LOCAL_FEED_URL = "http://feedserver:8080/"
@@ -30,6 +32,12 @@ LOCAL_MISP_URL = "https://misp-core/"
 SITE_MOUNT = Path("/site")  # SITE_DIR files the correlator reads (intel files, warninglists)
 CA_FILE = Path("/certs/ca.crt")
 SECRETS_MOUNT = Path("/run/secrets")
+# SITE_DIR folders the input receivers write (docs/inputs.md), read-only at /<folder> in the correlator
+INPUT_LOG_DIRS: dict[str, PurePosixPath] = {"syslog": SYSLOG_LOG_DIR, "netflow": NETFLOW_LOG_DIR}
+
+
+def input_dir_in_container(folder: PurePosixPath) -> Path:
+    return Path("/").joinpath(*folder.parts)  # logs/syslog -> /logs/syslog
 
 
 def site_file_in_container(relative: PurePosixPath) -> Path:
@@ -89,8 +97,14 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
         )
     else:
         sink = SinkConfig(kind="sqlite")
+    syslog_dir, netflow_dir = (input_dir_in_container(folder) for folder in (SYSLOG_LOG_DIR, NETFLOW_LOG_DIR))
+    inputs = InputsConfig(
+        syslog=InputDirConfig(dir=syslog_dir) if "syslog" in services else None,
+        netflow=InputDirConfig(dir=netflow_dir) if "netflow" in services else None,
+    )
     return CorrelatorConfig(
         site=profile.site.name,
+        inputs=inputs,
         logs=LogsConfig(dir=Path("/logs/zeek"), housekeeping=housekeeping(profile),
                         ignore_notices=list(profile.correlator.ignore_notices)),
         intel=intel,

@@ -142,6 +142,7 @@ def test_schema_is_json_and_lists_the_fields(capsys: pytest.CaptureFixture[str])
         "intel",
         "opensearch",
         "correlator",
+        "inputs",
         "resources",
         "ports",
         "images",

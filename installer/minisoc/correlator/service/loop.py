@@ -54,6 +54,7 @@ class ServiceParts:
     log_source: LogSource
     alerts: BufferedAlertSink
     log_dir: Path
+    input_dirs: Sequence[Path] = ()  # the syslog and flow directories (service.inputs): retro-hunted too
     sightings: SightingSink | None = None
     log_index: tuple[ZeekLogIndexer, BufferedWriter[BulkDoc]] | None = None
     export_path: Path | None = None
@@ -213,19 +214,21 @@ class CorrelatorService:
                                  first_seen=first_seen if len(first_seen) == len(indicators) else None,
                                  now=self.parts.clock() if moment is None else moment)
         indexed = self._indexed_logs()
+        directories: list[IndexedLogs | Path] = [self.parts.log_dir, *self.parts.input_dirs]
         total = 0
         try:
-            for alerts in hunt(indexed or self.parts.log_dir):
-                self._deliver(alerts)
-                total += len(alerts)
+            for source in [indexed] if indexed is not None else directories:
+                for alerts in hunt(source):
+                    self._deliver(alerts)
+                    total += len(alerts)
             files_too = indexed is not None and indexed.stats.unreadable > 0
         except TransportError as error:
             if indexed is None:
                 raise
             log.warning("retro-hunt on the log storage failed (%s): rescanning the files", error)
             files_too = True
-        if files_too:
-            for alerts in hunt(self.parts.log_dir):
+        for directory in directories if files_too else []:
+            for alerts in hunt(directory):
                 self._deliver(alerts)
                 total += len(alerts)
         crash_point("retro-delivered")
@@ -379,6 +382,9 @@ class CorrelatorService:
                 "backlog": backlogs,
             },
         }
+        if self.metrics.inputs:  # syslog, netflow (service.inputs): what `minisoc status` shows per input
+            components["inputs"] = {name: state.summary(now)
+                                    for name, state in sorted(self.metrics.inputs.items())}
         components["logs"] = {
             # records OpenSearch refused are kept in rejected-logs.jsonl: the log index is not complete
             "state": "incomplete" if rejected else "ok",

@@ -8,6 +8,7 @@ type (`on_counts`: the service's /metrics and /healthz), never dropped unsaid.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -19,8 +20,11 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from minisoc.correlator.alerts import iso_utc
+from minisoc.correlator.input_formats import INPUT_LOG_TYPES, parser_for_object, parser_for_text
+from minisoc.correlator.malformed import MalformedLine, decode_json_object
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate, put_template
+from minisoc.correlator.sinks.opensearch_input_templates import input_logs_templates
 from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
@@ -48,11 +52,13 @@ def log_document(prefix: str, record: LogRecord, ingested: str | None = None) ->
     epoch = dated_epoch(record.ts)
     if epoch is not None:  # else none: the document keeps the line's own `ts` field
         source["@timestamp"] = iso_utc(epoch)
-    source["event.dataset"] = f"zeek.{record.log_type}"
+    # syslog and flow records: datasets of their own, in `<prefix>-syslog-*` / `<prefix>-netflow-*`
+    input_record = record.log_type in INPUT_LOG_TYPES
+    source["event.dataset"] = record.log_type if input_record else f"zeek.{record.log_type}"
     # the line: a retro-hunt on the cluster rebuilds the record's alert (its id, its event.original) from it
     source["event.original"] = record.raw.decode("utf-8", "replace")
-    if ingested is not None:  # the retro-hunt's window: lines read in the last N days, as files modified
-        source["event.ingested"] = ingested
+    if ingested is not None and "event.ingested" not in source:  # a syslog record's own: its reception
+        source["event.ingested"] = ingested  # the retro-hunt's window: lines read in the last N days
     if record.path is not None:
         source["log.file.path"] = record.path
         if record.offset is not None:
@@ -65,14 +71,28 @@ def stored_record(source: dict[str, Any]) -> LogRecord | None:
     """The LogRecord a stored document was made of (log_document's inverse), or None for a document without
     `event.original` (stored by a minisoc before template 3) or not made by log_document."""
     original, dataset = source.get("event.original"), source.get("event.dataset")
-    if not isinstance(original, str) or not isinstance(dataset, str) or not dataset.startswith("zeek."):
+    if not isinstance(original, str) or not isinstance(dataset, str):
         return None
+    path, offset = source.get("log.file.path"), source.get("log.offset")
+    if dataset in INPUT_LOG_TYPES:  # their own fields hold `@timestamp`: parsed again from the line, as read
+        return _input_record(original.encode("utf-8"), path if isinstance(path, str) else None,
+                             offset if isinstance(offset, int) else None)
+    log_type = dataset.removeprefix("zeek.")
     fields = {name: value for name, value in source.items() if name not in ADDED_FIELDS}
     ts = fields.get("ts")
-    path, offset = source.get("log.file.path"), source.get("log.offset")
-    return LogRecord(dataset.removeprefix("zeek."), fields, original.encode("utf-8"),
+    return LogRecord(log_type, fields, original.encode("utf-8"),
                      path if isinstance(path, str) else None, offset if isinstance(offset, int) else None,
                      ts if isinstance(ts, float) else None)
+
+
+def _input_record(line: bytes, path: str | None, offset: int | None) -> LogRecord | None:
+    """A syslog or flow line parsed by the parser the readers pick for it (input_formats)."""
+    try:
+        fields = decode_json_object(line) if line.startswith(b"{") else None
+        chosen = parser_for_object(fields, path) if fields is not None else parser_for_text(line, path)
+        return None if chosen is None else chosen[1].parse(line, offset or 0)
+    except MalformedLine:
+        return None
 
 
 class ZeekLogIndexer:
@@ -94,6 +114,10 @@ class ZeekLogIndexer:
         template = IndexTemplate(f"{prefix}-logs", zeek_logs_template(prefix), versioned=True)
         self.writer = BulkWriter(client, template, rejected_path=rejected_path, attempts=attempts,
                                  backoff_s=backoff_s)
+        # the syslog and netflow templates (more specific than the Zeek one), put before the first write
+        self.input_templates = [IndexTemplate(name, body, versioned=True)
+                                for name, body in input_logs_templates(prefix).items()]
+        self._input_templates_ready = False
         self.indexed = 0
         self.rejected = 0
         self._on_counts = on_counts
@@ -106,6 +130,10 @@ class ZeekLogIndexer:
         """Index `docs`; SinkUnavailable when OpenSearch does not take them (the caller buffers)."""
         if not docs:
             return
+        if not self._input_templates_ready:
+            for input_template in self.input_templates:
+                self.writer.retry(functools.partial(put_template, self.client, input_template))
+            self._input_templates_ready = True
         outcome = self.writer.write(docs)  # the rejected ones are in the rejected-documents file now
         self.indexed += outcome.created
         self.rejected += len(outcome.rejected)

@@ -131,3 +131,25 @@ def test_the_retro_queue_keeps_each_indicators_first_seen(tmp_path: Path) -> Non
     old = {"since": 50.0, "indicators": [msgspec.to_builtins(ind("c.example", "domain"))]}
     (tmp_path / "old").write_bytes(msgspec.msgpack.encode(old))  # a queue of a minisoc before first_seen
     assert RetroQueue(tmp_path / "old").first_seen == [50.0]
+
+
+def test_syslog_and_flow_documents_are_rebuilt_by_their_parsers(tmp_path: Path) -> None:
+    """Their records hold `@timestamp` (and a syslog record its `event.ingested`) of their own, which the
+    stored document's own times replace or keep: the line, parsed again, gives the record back."""
+    syslog = {"minisoc_input": "syslog", "@timestamp": "2026-12-04T21:15:53.123+00:00",
+              "received": "2026-12-04T21:15:54+00:00", "host": "gw1", "from_ip": "192.0.2.7",
+              "program": "sshd", "pid": "812", "msgid": "-", "facility": "auth", "severity": "info",
+              "sd": "-",
+              "message": "Failed password for root from 203.0.113.9 port 4711 ssh2", "input": "imudp",
+              "protocol": "0"}
+    flow = {"ip_src": "10.0.0.1", "ip_dst": "203.0.113.9", "port_src": 5555, "port_dst": 443,
+            "ip_proto": "tcp", "timestamp_start": "2026-12-04 21:15:53.000000", "packets": 3, "bytes": 300}
+    (tmp_path / "syslog.json").write_text(json.dumps(syslog) + "\n")
+    (tmp_path / "flows.json").write_text(json.dumps(flow) + "\n")
+    (tmp_path / "auth.log").write_text("<34>Oct 11 22:14:15 mymachine su: 'su root' failed on /dev/pts/8\n")
+    records = list(read_logs([tmp_path]))
+    assert {record.log_type for record in records} == {"syslog", "netflow"} and len(records) == 3
+    for record in records:
+        source = json.loads(msgspec.json.encode(log_document("zeek", record, "2030-01-01T00:00:00Z").source))
+        rebuilt = stored_record(source)
+        assert json.loads(msgspec.json.encode(rebuilt)) == json.loads(msgspec.json.encode(record))
