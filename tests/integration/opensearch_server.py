@@ -23,6 +23,10 @@ from pathlib import Path
 
 VERSION = os.environ.get("MINISOC_TEST_OPENSEARCH_VERSION", "2.19.4")
 MAVEN = "https://repo1.maven.org/maven2/org/opensearch/distribution/integ-test-zip/opensearch"
+# The integ-test zip has no modules but transport-netty4; the Zeek log template needs analysis-common's
+# tokenizers and filters (path_hierarchy, pattern, pattern_replace, ...), as the full distribution has them:
+# its jar is installed as a module (its Lucene half, lucene-analysis-common, is in lib/ already).
+ANALYSIS_COMMON = "https://repo1.maven.org/maven2/org/opensearch/plugin/analysis-common"
 CACHE = Path(os.environ.get("MINISOC_CACHE", Path.home() / ".cache" / "minisoc")) / "maven"
 START_TIMEOUT_S = 180.0
 
@@ -67,6 +71,38 @@ def fetch_distribution(version: str = VERSION) -> Path:
     return zip_path
 
 
+def fetch_analysis_common(version: str = VERSION) -> Path:
+    """The cached analysis-common module jar, downloaded and verified against Maven Central's sha1."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    jar = CACHE / f"analysis-common-{version}.jar"
+    url = f"{ANALYSIS_COMMON}/{version}/analysis-common-{version}.jar"
+    try:
+        if not jar.exists():
+            _download(url, jar)
+        expected = urllib.request.urlopen(url + ".sha1", timeout=60).read().decode().split()[0].lower()
+    except OSError as error:
+        raise OpenSearchUnavailable(
+            f"cannot download {url}: {error}; hint: Maven Central must be reachable"
+        ) from error
+    if hashlib.sha1(jar.read_bytes()).hexdigest() != expected:  # Maven Central publishes sha1
+        jar.unlink()
+        raise OpenSearchUnavailable(f"{jar}: sha1 mismatch (removed); hint: rerun to download it again")
+    return jar
+
+
+def install_analysis_common(home: Path, version: str) -> None:
+    module = home / "modules" / "analysis-common"
+    module.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fetch_analysis_common(version), module / f"analysis-common-{version}.jar")
+    (module / "plugin-descriptor.properties").write_text(
+        "description=Adds analysis components to OpenSearch\n"
+        f"version={version}\nname=analysis-common\n"
+        "classname=org.opensearch.analysis.common.CommonAnalysisPlugin\n"
+        f"java.version=11\nopensearch.version={version}\ncustom.foldername=\nextended.plugins=\n"
+        "has.native.controller=false\n"
+    )
+
+
 def java_home() -> Path:
     """JAVA_HOME, or the JDK of `java` on PATH (OpenSearch 2.x runs on Java 11, 17 or 21)."""
     if os.environ.get("JAVA_HOME"):
@@ -101,6 +137,7 @@ class OpenSearchServer:
     def install(self) -> None:
         with zipfile.ZipFile(fetch_distribution(self.version)) as archive:
             archive.extractall(self.workdir)
+        install_analysis_common(self.home, self.version)
         for script in (self.home / "bin").iterdir():
             script.chmod(0o755)
         for name in ("data", "logs", "tmp"):

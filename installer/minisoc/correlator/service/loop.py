@@ -7,6 +7,7 @@ the commit re-delivers the batch; the alert ids are deterministic, so the effect
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from opensearchpy.exceptions import TransportError
 
 from minisoc.correlator.export import REFRESH_INTERVAL_S, ExportBudget, export_zeek_intel
 from minisoc.correlator.hunt import hunt_records
@@ -26,7 +29,7 @@ from minisoc.correlator.service.faults import crash_point
 from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
-from minisoc.correlator.service.retro import retro_hunt
+from minisoc.correlator.service.retro import IndexedLogs, retro_hunt
 from minisoc.correlator.service.retro_queue import RETRO_QUEUE_FILE, RetroQueue
 from minisoc.correlator.sinks.buffer import BufferedAlertSink, BufferedWriter
 from minisoc.correlator.sinks.opensearch_bulk import BulkDoc
@@ -202,18 +205,30 @@ class CorrelatorService:
 
     def run_retro_hunt(self, indicators: Sequence[Indicator]) -> int:
         """Search the last N days of logs for `indicators`; alerts marked retro. Returns the alert count.
-        The debt in the retro queue is cleared only once every alert is durable."""
+        On the cluster when logs are indexed (the files when it fails, or for documents it cannot rebuild),
+        else in the files. The debt in the retro queue is cleared only once every alert is durable."""
         started = time.perf_counter()
+        moment, first_seen = self.retro_queue.since, self.retro_queue.first_seen
+        hunt = functools.partial(retro_hunt, indicators, days=self.parts.retro_hunt_days,
+                                 site=self.parts.site,
+                                 first_seen=first_seen if len(first_seen) == len(indicators) else None,
+                                 now=self.parts.clock() if moment is None else moment)
+        indexed = self._indexed_logs()
+        directories: list[IndexedLogs | Path] = [self.parts.log_dir, *self.parts.input_dirs]
         total = 0
-        moment = self.retro_queue.since
-        for directory in (self.parts.log_dir, *self.parts.input_dirs):
-            for alerts in retro_hunt(
-                indicators,
-                directory,
-                self.parts.retro_hunt_days,
-                site=self.parts.site,
-                now=self.parts.clock() if moment is None else moment,
-            ):
+        try:
+            for source in [indexed] if indexed is not None else directories:
+                for alerts in hunt(source):
+                    self._deliver(alerts)
+                    total += len(alerts)
+            files_too = indexed is not None and indexed.stats.unreadable > 0
+        except TransportError as error:
+            if indexed is None:
+                raise
+            log.warning("retro-hunt on the log storage failed (%s): rescanning the files", error)
+            files_too = True
+        for directory in directories if files_too else []:
+            for alerts in hunt(directory):
                 self._deliver(alerts)
                 total += len(alerts)
         crash_point("retro-delivered")
@@ -229,6 +244,14 @@ class CorrelatorService:
             time.perf_counter() - started,
         )
         return total
+
+    def _indexed_logs(self) -> IndexedLogs | None:
+        """The log storage, when logs are indexed and hold every line read so far (the log buffer drained);
+        None: the files are the place to hunt."""
+        if self.parts.log_index is None:
+            return None
+        indexer, writer = self.parts.log_index
+        return IndexedLogs(indexer.client, indexer.prefix) if writer.drain() and not writer.backlog else None
 
     # -- logs --
 

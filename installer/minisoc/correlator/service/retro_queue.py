@@ -23,6 +23,9 @@ RETRO_QUEUE_FILE = "retro-pending.msgpack"
 class _Pending(msgspec.Struct):
     since: float  # when the hunt was first owed: the window of files it covers stays the same on resume
     indicators: list[Indicator]
+    # when each indicator was owed (its first-seen time: only events before it are hunted); empty in a
+    # queue written before it was kept: `since` for all
+    first_seen: list[float] = []
 
 
 class RetroQueue:
@@ -42,6 +45,16 @@ class RetroQueue:
         return list(self._pending.indicators) if self._pending else []
 
     @property
+    def first_seen(self) -> list[float]:
+        """Per indicator (same order), when minisoc first had it."""
+        if not self._pending:
+            return []
+        pending = self._pending
+        if len(pending.first_seen) == len(pending.indicators):
+            return list(pending.first_seen)
+        return [pending.since] * len(pending.indicators)
+
+    @property
     def since(self) -> float | None:
         return self._pending.since if self._pending else None
 
@@ -53,9 +66,11 @@ class RetroQueue:
         if not indicators:
             return
         pending = self._pending or _Pending(since=now, indicators=[])
+        first_seen = self.first_seen
         known = {indicator.key() for indicator in pending.indicators}
-        merged = pending.indicators + [i for i in indicators if i.key() not in known]
-        self._pending = _Pending(since=min(pending.since, now), indicators=merged)
+        added = [i for i in indicators if i.key() not in known]
+        self._pending = _Pending(since=min(pending.since, now), indicators=pending.indicators + added,
+                                 first_seen=first_seen + [now] * len(added))
         write_atomic(self.path, msgspec.msgpack.encode(self._pending))
 
     def done(self) -> None:

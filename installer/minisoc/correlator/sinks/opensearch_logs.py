@@ -20,7 +20,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from minisoc.correlator.alerts import iso_utc
-from minisoc.correlator.input_formats import INPUT_LOG_TYPES
+from minisoc.correlator.input_formats import INPUT_LOG_TYPES, parser_for_object, parser_for_text
+from minisoc.correlator.malformed import MalformedLine, decode_json_object
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate, put_template
 from minisoc.correlator.sinks.opensearch_input_templates import input_logs_templates
@@ -28,6 +29,9 @@ from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
 _UNSAFE_INDEX_CHARS = re.compile(r"[^a-z0-9_]+")
+# what log_document adds to a record's own fields (stored_record takes them off again)
+ADDED_FIELDS = ("@timestamp", "event.dataset", "event.original", "event.ingested", "log.file.path",
+                "log.offset")
 LogIndexCounts = Callable[[dict[str, int], dict[str, int]], None]  # (indexed, rejected) per log type
 
 
@@ -41,8 +45,9 @@ def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> 
     return f"{prefix}-{log_type}-{day}"
 
 
-def log_document(prefix: str, record: LogRecord) -> BulkDoc:
-    """The record as an OpenSearch document: its Zeek fields, `@timestamp`, `event.dataset` and `log.*`."""
+def log_document(prefix: str, record: LogRecord, ingested: str | None = None) -> BulkDoc:
+    """The record as an OpenSearch document: its Zeek fields, `@timestamp`, `event.dataset`, `event.original`,
+    `event.ingested` (when given: when the correlator read the line) and `log.*`."""
     source: dict[str, Any] = dict(record.fields)
     epoch = dated_epoch(record.ts)
     if epoch is not None:  # else none: the document keeps the line's own `ts` field
@@ -50,12 +55,44 @@ def log_document(prefix: str, record: LogRecord) -> BulkDoc:
     # syslog and flow records: datasets of their own, in `<prefix>-syslog-*` / `<prefix>-netflow-*`
     input_record = record.log_type in INPUT_LOG_TYPES
     source["event.dataset"] = record.log_type if input_record else f"zeek.{record.log_type}"
+    # the line: a retro-hunt on the cluster rebuilds the record's alert (its id, its event.original) from it
+    source["event.original"] = record.raw.decode("utf-8", "replace")
+    if ingested is not None and "event.ingested" not in source:  # a syslog record's own: its reception
+        source["event.ingested"] = ingested  # the retro-hunt's window: lines read in the last N days
     if record.path is not None:
         source["log.file.path"] = record.path
         if record.offset is not None:
             source["log.offset"] = record.offset
     doc_id = hashlib.sha256(record.log_type.encode() + b"\x1f" + record.raw).hexdigest()[:32]
     return BulkDoc(log_index_name(prefix, record), doc_id, source)
+
+
+def stored_record(source: dict[str, Any]) -> LogRecord | None:
+    """The LogRecord a stored document was made of (log_document's inverse), or None for a document without
+    `event.original` (stored by a minisoc before template 3) or not made by log_document."""
+    original, dataset = source.get("event.original"), source.get("event.dataset")
+    if not isinstance(original, str) or not isinstance(dataset, str):
+        return None
+    path, offset = source.get("log.file.path"), source.get("log.offset")
+    if dataset in INPUT_LOG_TYPES:  # their own fields hold `@timestamp`: parsed again from the line, as read
+        return _input_record(original.encode("utf-8"), path if isinstance(path, str) else None,
+                             offset if isinstance(offset, int) else None)
+    log_type = dataset.removeprefix("zeek.")
+    fields = {name: value for name, value in source.items() if name not in ADDED_FIELDS}
+    ts = fields.get("ts")
+    return LogRecord(log_type, fields, original.encode("utf-8"),
+                     path if isinstance(path, str) else None, offset if isinstance(offset, int) else None,
+                     ts if isinstance(ts, float) else None)
+
+
+def _input_record(line: bytes, path: str | None, offset: int | None) -> LogRecord | None:
+    """A syslog or flow line parsed by the parser the readers pick for it (input_formats)."""
+    try:
+        fields = decode_json_object(line) if line.startswith(b"{") else None
+        chosen = parser_for_object(fields, path) if fields is not None else parser_for_text(line, path)
+        return None if chosen is None else chosen[1].parse(line, offset or 0)
+    except MalformedLine:
+        return None
 
 
 class ZeekLogIndexer:
@@ -86,7 +123,8 @@ class ZeekLogIndexer:
         self._on_counts = on_counts
 
     def documents(self, records: Sequence[LogRecord]) -> list[BulkDoc]:
-        return [log_document(self.prefix, record) for record in records]
+        ingested = iso_utc(time.time())
+        return [log_document(self.prefix, record, ingested) for record in records]
 
     def write(self, docs: Sequence[BulkDoc]) -> None:
         """Index `docs`; SinkUnavailable when OpenSearch does not take them (the caller buffers)."""

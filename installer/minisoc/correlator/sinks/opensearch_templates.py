@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from minisoc.correlator.sinks.log_fields import ANALYSIS, observable_string_templates
+
 _KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 4096}
 _IP: dict[str, Any] = {"type": "ip"}
 _PORT: dict[str, Any] = {"type": "integer"}
@@ -31,6 +33,7 @@ def _indicator_mapping() -> dict[str, Any]:
             "description": {"type": "text", "fields": {"keyword": _KEYWORD}},
             "ip": _IP,
             "port": _PORT,
+            "first_seen": _DATE,  # retro alerts: when minisoc first had the indicator (the hunt's cut-off)
             "url": {"properties": {"full": _KEYWORD}},
             "email": {"properties": {"address": _KEYWORD}},
             "file": {"properties": {"name": _KEYWORD, "hash": {"properties": hashes}}},
@@ -158,7 +161,8 @@ ZEEK_PORT_FIELDS = ("id.orig_p", "id.resp_p", "p", "data_channel.resp_p", "bound
 ZEEK_TIME_FIELDS = ("ts", "_write_ts")
 # Bumped when the Zeek log template changes: the correlator replaces an older one it finds (new daily indices
 # take the new mapping; nothing is reindexed), and leaves a same-or-newer one (`minisoc up` provisions it).
-ZEEK_LOGS_TEMPLATE_VERSION = 2
+# 3: the observable fields' search forms (sinks.log_fields) and `event.original`: the pushed-down retro-hunt
+ZEEK_LOGS_TEMPLATE_VERSION = 3
 
 
 def _typed_by_path(kind: str, names: tuple[str, ...], mapping: dict[str, Any]) -> list[dict[str, Any]]:
@@ -177,6 +181,7 @@ def zeek_logs_template(prefix: str) -> dict[str, Any]:
         *_typed_by_path("ip", ZEEK_IP_FIELDS, _IP),
         *_typed_by_path("port", ZEEK_PORT_FIELDS, _PORT),
         *_typed_by_path("time", ZEEK_TIME_FIELDS, _DATE),
+        *observable_string_templates(_KEYWORD, {*ZEEK_IP_FIELDS, *ZEEK_PORT_FIELDS, *ZEEK_TIME_FIELDS}),
         *_STRINGS_AS_KEYWORDS,
     ]
     return {
@@ -184,13 +189,19 @@ def zeek_logs_template(prefix: str) -> dict[str, Any]:
         "priority": 100,
         "version": ZEEK_LOGS_TEMPLATE_VERSION,
         "template": {
-            "settings": {**_SETTINGS, "mapping": {"ignore_malformed": True, "total_fields": {"limit": 2000}}},
+            "settings": {**_SETTINGS, "mapping": {"ignore_malformed": True, "total_fields": {"limit": 2000}},
+                         "analysis": ANALYSIS},
             "mappings": {
                 "dynamic_templates": dynamic,
                 "date_detection": False,
                 "properties": {
                     "@timestamp": _DATE,
-                    "event": {"properties": {"dataset": _KEYWORD}},
+                    "event": {"properties": {
+                        "dataset": _KEYWORD,
+                        # the line as read: a retro-hunt on the cluster rebuilds the record's alert from it
+                        "original": {"type": "keyword", "index": False, "doc_values": False},
+                        "ingested": _DATE,  # when the correlator read the line: the retro-hunt's window
+                    }},
                     "log": {
                         "properties": {"file": {"properties": {"path": _KEYWORD}}, "offset": {"type": "long"}}
                     },
