@@ -66,7 +66,7 @@ def test_without_a_site_pki_there_is_no_tls_listener(tmp_path: Path) -> None:
     site, profile = site_from_template(tmp_path, "small-site", ON, "security.tls.enabled=false")
     render_site(site, profile, secrets=fixed_secret)
     text = (site / CONFIG_FILE).read_text()
-    assert "gtls" not in text and "imtcp" not in text
+    assert "gtls" not in text and str(6514) not in text
     ports = _service(site)["ports"]
     assert [(p["target"], p["protocol"]) for p in ports] == [(5514, "udp"), (5601, "tcp")]  # type: ignore[attr-defined]
 

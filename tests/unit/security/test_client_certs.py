@@ -29,7 +29,7 @@ def test_a_client_certificate_is_signed_by_the_site_ca_for_client_auth_only(tmp_
     assert cert.not_valid_after_utc <= ca.not_valid_after_utc
 
 
-def test_a_bad_name_or_a_site_without_pki_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_name_or_no_pki_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["certs", "client", "Bad_Name", "--out", str(tmp_path / "o"), "--site", str(tmp_path)]) != 0
     assert "NAME: 'Bad_Name' is not a client name" in capsys.readouterr().err
     assert main(["certs", "client", "gw1", "--out", str(tmp_path / "o"), "--site", str(tmp_path)]) != 0
