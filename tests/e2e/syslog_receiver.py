@@ -93,7 +93,8 @@ def start_receiver(tmp: Path) -> Iterator[Receiver]:
         while not receiver.wait_for("ready-probe", timeout=1):
             send_tcp(receiver.tcp, [rfc5424("ready-probe")])
             if time.monotonic() > deadline:
-                raise AssertionError("the receiver stored nothing in 60 s:\n" + receiver.compose("logs").stdout)
+                logs = receiver.compose("logs").stdout
+                raise AssertionError(f"the receiver stored nothing in 60 s:\n{logs}")
         yield receiver
     finally:
         receiver.compose("down", "--volumes", "--timeout", "10", check=False)
