@@ -11,9 +11,10 @@ from typing import Any
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
+from minisoc.ops.input_status import input_lines, syslog_input_status
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.ops.sensor_status import sensor_lines, sensor_status
-from minisoc.site.layout import ALERTS_INDEX
+from minisoc.site.layout import ALERTS_INDEX, SYSLOG_LOG_DIR
 
 
 def fetch_text(url: str, timeout_s: float = 5.0) -> str:
@@ -123,13 +124,10 @@ def sources_and_housekeeping(site: Site) -> dict[str, Any]:
     """From the correlator's /healthz: per intel source its state, indicators and last error (a MISP that
     does not answer is named here with its error, not hidden behind the other sources' indicator count), and
     why the rotated logs were not gzipped or pruned, if so. `sources`: None when /healthz does not answer."""
-    try:
-        body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
-    except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
-        body = json.loads(error.read() or b"{}")
-    except (OSError, ValueError, MinisocError):
+    body = _healthz(site)
+    if body is None:
         return {"sources": None, "housekeeping_error": None}
-    components = body.get("components", {}) if isinstance(body, dict) else {}
+    components = body.get("components", {})
     sources = components.get("intel", {}).get("sources", {})
     return {
         "sources": {
@@ -139,6 +137,16 @@ def sources_and_housekeeping(site: Site) -> dict[str, Any]:
         },
         "housekeeping_error": components.get("logs", {}).get("housekeeping_error"),
     }
+
+
+def _healthz(site: Site) -> dict[str, Any] | None:
+    try:
+        body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
+    except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
+        body = json.loads(error.read() or b"{}")
+    except (OSError, ValueError, MinisocError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def failing_sources(status: dict[str, Any]) -> dict[str, str]:
@@ -219,6 +227,10 @@ def site_status(site_dir: Path) -> dict[str, Any]:
     if "opensearch" in running:
         result["alerts"] = alerts_status(site)
     result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
+    if site.profile.inputs.syslog.enabled:  # the receiver's files and the correlator's counters
+        healthz = (lambda: _healthz(site)) if "correlator" in running else None
+        folder = site.paths.site_dir / SYSLOG_LOG_DIR
+        result.setdefault("inputs", {})["syslog"] = syslog_input_status(folder, healthz)
     result["all_ready"] = (
         bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
     )
@@ -258,6 +270,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.append(f"alerts: {alerts['error']}")
     if status.get("sensor"):
         lines.extend(sensor_lines(status["sensor"]))
+    lines.extend(input_lines(status.get("inputs") or {}))
     for key, value in status["paths"].items():
         lines.append(f"{key}: {value}")
     verify = status["verify"]
