@@ -27,6 +27,8 @@ from syslog_receiver import (
     start_receiver,
 )
 
+from minisoc.ops.canary import new_canary
+from minisoc.ops.syslog_canary import canary_syslog_line, octet_counted, send_syslog
 from minisoc.profile.create import create_profile
 from minisoc.render import render_site
 from minisoc.security.client_certs import issue_client_cert
@@ -158,3 +160,13 @@ def test_a_bounded_tcp_flood_is_stored_complete(receiver: Receiver) -> None:
           f"stored {len(found)} after {stored_seconds:.1f} s ({len(found) / stored_seconds:.0f}/s)")
     assert len(found) == total
     assert len(set(found)) == total  # each once
+
+
+def test_the_verify_canary_line_lands_as_a_postfix_record(receiver: Receiver) -> None:
+    """What `minisoc verify` sends (ops/syslog_canary.py), through the real receiver."""
+    canary = new_canary()
+    send_syslog("127.0.0.1", receiver.tcp, octet_counted(canary_syslog_line(canary, datetime.now(UTC))))
+    record = one(receiver, canary.domain)
+    assert record["message"] == f"connect from {canary.domain}[192.0.2.25]"
+    assert str(record["program"]).startswith("postfix") and record["facility"] == "mail"
+    assert record["sd"] == f'[minisoc@32473 canary="{canary.token}"]'
