@@ -30,8 +30,9 @@ from minisoc.lab import (
     write_sheet,
 )
 from minisoc.lab.layout import now_text
+from minisoc.lab.misp_baseline import reset_to_baseline, with_baseline
 from minisoc.lab.run import CopyAction
-from minisoc.ops import bring_down, bring_up, run_verify, site_status
+from minisoc.ops import bring_down, bring_up, load_site, run_verify, site_status
 
 lab_app = typer.Typer(
     help="A trainer's lab: N isolated copies of a site on one host (docs/training.md).",
@@ -130,7 +131,9 @@ def up(lab_dir: LabArg, only: OnlyOpt = None, as_json: JsonOpt = False,
     _each(
         "up",
         lab_dir,
-        lambda site, step: bring_up(site, progress=step, wait_timeout_s=wait_timeout),
+        lambda site, step: with_baseline(
+            bring_up(site, progress=step, wait_timeout_s=wait_timeout), load_site(site), datetime.now(UTC)
+        ),
         only,
         as_json,
     )
@@ -161,8 +164,14 @@ def verify(lab_dir: LabArg, only: OnlyOpt = None, as_json: JsonOpt = False) -> N
 
 @lab_app.command(name="reset")
 def reset(lab_dir: LabArg, only: OnlyOpt = None, as_json: JsonOpt = False) -> None:
-    """Back to the start: no alerts or acks, correlator state and logs as at creation (no image rebuilt)."""
-    _each("reset", lab_dir, lambda site, step: reset_copy(site, progress=step), only, as_json)
+    """Back to the lab's start: no alerts or acks, correlator state, logs and MISP events as at `lab up`."""
+    _each(
+        "reset",
+        lab_dir,
+        lambda site, step: reset_copy(site, progress=step, misp_reset=reset_to_baseline),
+        only,
+        as_json,
+    )
 
 
 @lab_app.command(name="sheet")

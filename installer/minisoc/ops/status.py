@@ -11,9 +11,10 @@ from typing import Any
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
-from minisoc.ops.input_status import input_lines, syslog_input_status
+from minisoc.ops.input_status import input_lines, input_summaries
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.ops.sensor_status import sensor_lines, sensor_status
+from minisoc.ops.syslog_receiver_status import receiver_lines, receiver_status
 from minisoc.site.layout import ALERTS_INDEX, SYSLOG_LOG_DIR
 
 
@@ -124,10 +125,13 @@ def sources_and_housekeeping(site: Site) -> dict[str, Any]:
     """From the correlator's /healthz: per intel source its state, indicators and last error (a MISP that
     does not answer is named here with its error, not hidden behind the other sources' indicator count), and
     why the rotated logs were not gzipped or pruned, if so. `sources`: None when /healthz does not answer."""
-    body = _healthz(site)
-    if body is None:
-        return {"sources": None, "housekeeping_error": None}
-    components = body.get("components", {})
+    try:
+        body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
+    except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
+        body = json.loads(error.read() or b"{}")
+    except (OSError, ValueError, MinisocError):
+        return {"sources": None, "housekeeping_error": None, "inputs": {}}
+    components = body.get("components", {}) if isinstance(body, dict) else {}
     sources = components.get("intel", {}).get("sources", {})
     return {
         "sources": {
@@ -136,17 +140,8 @@ def sources_and_housekeeping(site: Site) -> dict[str, Any]:
             if isinstance(info, dict)
         },
         "housekeeping_error": components.get("logs", {}).get("housekeeping_error"),
+        "inputs": input_summaries(components),  # syslog, netflow (ops.input_status)
     }
-
-
-def _healthz(site: Site) -> dict[str, Any] | None:
-    try:
-        body = json.loads(fetch_text(site.correlator_url() + "/healthz"))
-    except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
-        body = json.loads(error.read() or b"{}")
-    except (OSError, ValueError, MinisocError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def failing_sources(status: dict[str, Any]) -> dict[str, str]:
@@ -227,10 +222,8 @@ def site_status(site_dir: Path) -> dict[str, Any]:
     if "opensearch" in running:
         result["alerts"] = alerts_status(site)
     result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
-    if site.profile.inputs.syslog.enabled:  # the receiver's files and the correlator's counters
-        healthz = (lambda: _healthz(site)) if "correlator" in running else None
-        folder = site.paths.site_dir / SYSLOG_LOG_DIR
-        result.setdefault("inputs", {})["syslog"] = syslog_input_status(folder, healthz)
+    if site.profile.inputs.syslog.enabled:  # what rsyslog wrote; the correlator's side is intel.inputs
+        result["syslog_receiver"] = receiver_status(site.paths.site_dir / SYSLOG_LOG_DIR, datetime.now(UTC))
     result["all_ready"] = (
         bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
     )
@@ -258,6 +251,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
                 )
             lines.extend(log_storage_lines(intel.get("log_storage") or {}))
             lines.extend(export_lines(intel))
+            lines.extend(input_lines(intel.get("inputs") or {}))
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")
@@ -270,7 +264,8 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.append(f"alerts: {alerts['error']}")
     if status.get("sensor"):
         lines.extend(sensor_lines(status["sensor"]))
-    lines.extend(input_lines(status.get("inputs") or {}))
+    if status.get("syslog_receiver"):
+        lines.extend(receiver_lines(status["syslog_receiver"]))
     for key, value in status["paths"].items():
         lines.append(f"{key}: {value}")
     verify = status["verify"]

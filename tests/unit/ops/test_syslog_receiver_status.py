@@ -1,5 +1,4 @@
-"""`minisoc status` for the syslog input: from the receiver's files (state, records/s, last record age) and
-the correlator's /healthz counters (components.inputs.syslog, as the correlator side publishes them)."""
+"""`minisoc status` for the syslog receiver: from its files (state, records/s, last record age)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from minisoc.ops.input_status import input_lines, receiver_status, syslog_input_status, tail_lines
+from minisoc.ops.syslog_receiver_status import receiver_lines, receiver_status, tail_lines
 
 NOW = datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
 
@@ -53,22 +52,9 @@ def test_the_tail_skips_the_cut_first_line(tmp_path: Path) -> None:
     assert tail_lines(path) == [b"first line that is long", b"second", b"third"]
 
 
-def test_the_correlator_counters_come_from_healthz(tmp_path: Path) -> None:
-    healthz = {"components": {"inputs": {"syslog": {
-        "state": "receiving", "dir": "/logs/syslog", "records": 1200, "malformed": 3,
-        "records_per_second": 20.5, "last_record_age_seconds": 0.4, "last_record_ts": 1.0,
-    }}}}
-    status = syslog_input_status(tmp_path / "none", lambda: healthz, NOW)
-    assert status["correlator"] == {"state": "receiving", "records": 1200, "malformed": 3,
-                                    "records_per_second": 20.5, "last_record_age_seconds": 0.4}
-    assert input_lines({"syslog": status}) == [
-        "syslog input: missing; correlator: receiving, 1200 read, 3 malformed"
-    ]
-    assert syslog_input_status(tmp_path, lambda: None, NOW)["correlator"] is None
-    assert syslog_input_status(tmp_path, lambda: {"components": {}}, NOW)["correlator"] is None
-
-
-def test_a_receiving_line_reads_well(tmp_path: Path) -> None:
+def test_the_status_lines_read_well(tmp_path: Path) -> None:
     write_day(tmp_path, NOW, [NOW - timedelta(seconds=1)] * 60, NOW - timedelta(seconds=2))
-    lines = input_lines({"syslog": syslog_input_status(tmp_path, None, NOW)})
-    assert lines == ["syslog input: receiving, 1.0 records/s, last record 2.0s ago"]
+    lines = receiver_lines(receiver_status(tmp_path, NOW))
+    assert lines[0].startswith("syslog receiver: receiving, 1.0 records/s, last record 2.0s ago (1 files, ")
+    missing = receiver_lines(receiver_status(tmp_path / "none", NOW))
+    assert missing == [f"syslog receiver: missing ({tmp_path / 'none'} does not exist: run `minisoc render`)"]
