@@ -6,6 +6,7 @@ clients without a good certificate, neither crash it nor get in; a bounded flood
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import time
@@ -27,6 +28,7 @@ from syslog_receiver import (
     start_receiver,
 )
 
+from minisoc.cli.main import main
 from minisoc.ops.canary import new_canary
 from minisoc.ops.syslog_canary import canary_syslog_line, octet_counted, send_syslog
 from minisoc.profile.create import create_profile
@@ -162,11 +164,22 @@ def test_a_bounded_tcp_flood_is_stored_complete(receiver: Receiver) -> None:
     assert len(set(found)) == total  # each once
 
 
-def test_the_verify_canary_line_lands_as_a_postfix_record(receiver: Receiver) -> None:
-    """What `minisoc verify` sends (ops/syslog_canary.py), through the real receiver."""
+def test_the_verify_canary_line_becomes_a_syslog_alert(
+    receiver: Receiver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `minisoc verify` sends (ops/syslog_canary.py), through the real receiver, then the correlator's
+    own parsers and matcher (`minisoc hunt` over the receiver's file) with the canary domain as intel."""
     canary = new_canary()
     send_syslog("127.0.0.1", receiver.tcp, octet_counted(canary_syslog_line(canary, datetime.now(UTC))))
     record = one(receiver, canary.domain)
     assert record["message"] == f"connect from {canary.domain}[192.0.2.25]"
     assert str(record["program"]).startswith("postfix") and record["facility"] == "mail"
     assert record["sd"] == f'[minisoc@32473 canary="{canary.token}"]'
+    intel = tmp_path / "canary.intel"
+    intel.write_text(f"#fields\tindicator\tindicator_type\tmeta.source\n{canary.domain}\tIntel::DOMAIN\tverify\n")
+    capsys.readouterr()
+    assert main(["hunt", "--logs", str(receiver.log_dir), "--intel", str(intel), "--json"]) == 0
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(alerts) == 1, alerts
+    assert alerts[0]["event"]["dataset"] == "syslog"
+    assert canary.domain in alerts[0]["message"]
