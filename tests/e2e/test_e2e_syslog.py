@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from syslog_receiver import (
+from syslog_e2e_support import (
     MAX_MESSAGE,
     RECORD_KEYS,
     Receiver,
@@ -36,7 +36,7 @@ from minisoc.render import render_site
 from minisoc.security.client_certs import issue_client_cert
 from render_support import fixed_secret
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = [pytest.mark.docker, pytest.mark.e2e, pytest.mark.timeout(900)]
 FLOOD_RATE = int(os.environ.get("MINISOC_SYSLOG_FLOOD_RATE", "10000"))  # messages/s
 FLOOD_SECONDS = float(os.environ.get("MINISOC_SYSLOG_FLOOD_SECONDS", "30"))
 
