@@ -111,7 +111,8 @@ def test_tls_clients_without_a_site_certificate_are_refused(
 
 def test_garbage_truncated_and_oversized_input(receiver: Receiver) -> None:
     send_udp(receiver.udp, [b"", b"\x00\xff\xfe garbage \x01", os.urandom(512), b"<999>not a priority",
-                            b"<13>" + b"\xc3\x28 bad utf8"])
+                            b"<13>" + b"\xc3\x28 bad utf8", b"\xc3\x28abc\xff: bad tag",
+                            b"<13>Dec  5 10:00:00 h\xffost pr\xfeog[1\xfd]: bad header"])
     with socket.create_connection(("127.0.0.1", receiver.tcp), timeout=10) as sock:
         sock.sendall(b"500 <134>1 - - - - - - truncated frame")  # promises 500 bytes, closes early
     big = "big-" + "x" * (MAX_MESSAGE * 2)
