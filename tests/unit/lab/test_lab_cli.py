@@ -92,3 +92,40 @@ def test_a_copy_removed_by_hand_is_named(lab: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"copy 2 of the lab has no minisoc\.yaml"):
         copies(lab)
     assert copies(lab, only=3) == [lab / "copy-03"]
+
+
+def _reset_ok(site_dir: Path, **_: Any) -> Report:
+    return Report("reset", [Check("reset", True, f"{site_dir.name} back at the start")])
+
+
+def test_reset_with_a_scenario_plays_it_again_after_every_copy_is_reset(
+    lab: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order: list[str] = []
+    monkeypatch.setattr(cli_lab, "reset_copy",
+                        lambda site, **kw: order.append(f"reset {site.name}") or _reset_ok(site))
+    monkeypatch.setattr(cli_lab, "run_scenario", lambda loaded, dirs, speed: order.append(
+        f"run {loaded.id} {[d.name for d in dirs]} {speed}") or [])
+    code, _, err = run(["lab", "reset", str(lab), "--only", "2", "--scenario", "sshguess"], capsys)
+    assert code == 0, err
+    assert order == ["reset copy-02", "run sshguess ['copy-02'] None"]
+
+
+def test_reset_with_an_unknown_scenario_resets_nothing(
+    lab: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order: list[str] = []
+    monkeypatch.setattr(cli_lab, "reset_copy", lambda site, **kw: order.append(site.name) or _reset_ok(site))
+    code, _, err = run(["lab", "reset", str(lab), "--scenario", "no-such-scenario"], capsys)
+    assert code == 2 and order == [] and "no such scenario" in err
+
+
+def test_a_failed_reset_does_not_play_the_scenario(
+    lab: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    played: list[str] = []
+    failed = Report("reset", [Check("misp", False, "MISP down")])
+    monkeypatch.setattr(cli_lab, "reset_copy", lambda site, **kw: failed)
+    monkeypatch.setattr(cli_lab, "run_scenario", lambda *args: played.append("run") or [])
+    code, _, _ = run(["lab", "reset", str(lab), "--only", "1", "--scenario", "sshguess"], capsys)
+    assert code == 1 and played == []

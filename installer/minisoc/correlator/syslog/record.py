@@ -116,18 +116,23 @@ def syslog_fields(raw: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
 def _add_related(fields: dict[str, Any], message: str) -> None:
     """The generic extractor's finds that no dedicated field holds already, as `related.*` lists."""
     found = extract(message)
-    known_ips = {fields.get(name) for name in _ENDPOINT_IPS}
-    addresses = [address for address in found.addresses if address not in known_ips]
-    known_names = {host_name(str(fields[name])) for name in _NAME_FIELDS if name in fields}
-    names = [name for name in found.names if name not in known_names]
-    known_urls = {url for name in _URL_FIELDS for url in _as_list(fields.get(name))}
-    urls = [url for url in found.urls if url not in known_urls]
-    known_emails = {canonical_email(mail) for name in _EMAIL_FIELDS for mail in _as_list(fields.get(name))}
-    emails = [mail for mail in found.emails if mail not in known_emails]
-    for name, values in (("related.ip", addresses), ("related.hosts", names), ("related.url", urls),
-                         ("related.email", emails)):
-        if values:
-            fields[name] = values
+    if found.addresses:
+        known_ips = {fields.get(name) for name in _ENDPOINT_IPS}
+        _put(fields, "related.ip", [address for address in found.addresses if address not in known_ips])
+    if found.names:
+        known_names = {host_name(str(fields[name])) for name in _NAME_FIELDS if name in fields}
+        _put(fields, "related.hosts", [name for name in found.names if name not in known_names])
+    if found.urls:
+        known_urls = {url for name in _URL_FIELDS for url in _as_list(fields.get(name))}
+        _put(fields, "related.url", [url for url in found.urls if url not in known_urls])
+    if found.emails:
+        known = {canonical_email(mail) for name in _EMAIL_FIELDS for mail in _as_list(fields.get(name))}
+        _put(fields, "related.email", [mail for mail in found.emails if mail not in known])
+
+
+def _put(fields: dict[str, Any], name: str, values: list[str]) -> None:
+    if values:
+        fields[name] = values
 
 
 class SyslogParser:
