@@ -44,7 +44,9 @@ def images_mode(environ: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def init_args(site_dir: Path, mode: str, ports: list[int]) -> list[str]:
+def init_args(
+    site_dir: Path, mode: str, ports: list[int], syslog_ports: list[int] | None = None
+) -> list[str]:
     """`minisoc init` arguments of the suite's site. Both modes start from `first-contact` (its sample logs
     and feed, and an external sensor, are what the tests read and write); `upstream` adds what small-site
     runs: the local MISP (official misp-docker images) and Dashboards, and drops the locally built
@@ -68,6 +70,10 @@ def init_args(site_dir: Path, mode: str, ports: list[int]) -> list[str]:
         ]  # fmt: skip
     elif mode != "local":
         raise ValueError(f"unknown e2e image mode {mode!r}")
+    if syslog_ports:  # the syslog receiver, so verify's canary also goes through it (udp, tcp, tls)
+        args += ["--set", "inputs.syslog.enabled=true"]
+        for key, port in zip(("syslog_udp", "syslog_tcp", "syslog_tls"), syslog_ports, strict=True):
+            args += ["--set", f"ports.{key}.port={port}"]
     return args
 
 

@@ -56,7 +56,8 @@ ALERT_TIMEOUT_S = 240
 def site(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> Iterator[Path]:
     site_dir = tmp_path_factory.mktemp("e2e") / "site"
     mode = images_mode()  # MINISOC_E2E_IMAGES=upstream: the release check on official images, with MISP
-    cli_ok(*init_args(site_dir, mode, free_ports(5 if mode == "upstream" else 3)))
+    ports = free_ports(8 if mode == "upstream" else 6)
+    cli_ok(*init_args(site_dir, mode, ports[:-3], syslog_ports=ports[-3:]))
     cli_ok("render", str(site_dir))
     started = time.monotonic()
     try:
@@ -130,6 +131,9 @@ def test_verify_passes_and_is_recorded(site: Path) -> None:
     assert health["ok"] and health["detail"] == "HTTP 200 ok", health  # not degraded: the feed synced
     latency = next(c["seconds"] for c in report["checks"] if c["name"] == "canary alert")
     print(f"\n[e2e] canary latency (indicator published -> alert searchable): {latency:.1f}s")
+    syslog = next(c for c in report["checks"] if c["name"] == "syslog canary")  # through rsyslog
+    assert syslog["ok"], syslog
+    print(f"[e2e] syslog canary (line sent -> syslog alert searchable): {syslog['seconds']:.1f}s")
     assert status(site)["verify"]["last_pass"] is not None
     assert alerts_for_domain(site, ".verify.minisoc.invalid") == []  # the canary cleaned up after itself
 

@@ -1,4 +1,5 @@
-"""`minisoc certs show|renew [SITE_DIR]`: the site's certificates and their expiry; re-issue them.
+"""`minisoc certs show|renew|client [SITE_DIR]`: the site's certificates and their expiry; re-issue them;
+a client certificate for a log sender (syslog over TLS).
 
 Thin: the work is in `minisoc.security.certs`; renew goes through a stage (`minisoc.render.renew`), so the
 new keys and certificates replace the old ones together or not at all. No key material is ever printed.
@@ -16,6 +17,7 @@ import typer
 from minisoc.ops.restart import record_renewed
 from minisoc.render.renew import renew_site_pki
 from minisoc.security.certs import CertInfo, PkiResult, describe_site_pki, site_pki_dir
+from minisoc.security.client_certs import issue_client_cert
 from minisoc.site import site_layout
 
 SiteDir = Annotated[Path, typer.Argument(help="The site directory (holds minisoc.yaml and pki/).")]
@@ -30,6 +32,7 @@ def register(app: typer.Typer) -> None:
                         no_args_is_help=True, rich_markup_mode=None)
     group.command(name="show")(show)
     group.command(name="renew")(renew_command)
+    group.command(name="client")(client_command)
     app.add_typer(group, name="certs")
 
 
@@ -51,6 +54,18 @@ def renew_command(
     _print(result, now, as_json)
     if not as_json and due:
         typer.echo(f"restart needed: {', '.join(due)} (`minisoc up` restarts them)", err=True)
+
+
+def client_command(
+    name: Annotated[str, typer.Argument(help="The sender's name (its host name): the certificate's CN.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for NAME.crt, NAME.key (0600) and ca.crt.")],
+    site_dir: Annotated[Path, typer.Option("--site", help="The site directory.")] = Path(),
+    days: Annotated[int | None, typer.Option("--days", min=1, max=3650, help=_DAYS_HELP)] = None,
+) -> None:
+    """Issue a client certificate of the site CA for a syslog sender (TLS client auth, docs/syslog.md)."""
+    now = datetime.now(UTC)
+    cert, key = issue_client_cert(site_pki_dir(site_dir), name, out, now=now, validity_days=days)
+    typer.echo(f"wrote {cert}, {key} (0600) and {out / 'ca.crt'}: copy them to the sender")
 
 
 def _row(info: CertInfo, now: datetime, issued: bool) -> dict[str, object]:

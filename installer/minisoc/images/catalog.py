@@ -65,9 +65,19 @@ def feedserver_image() -> ImageSpec:
     )
 
 
+def syslog_image() -> ImageSpec:
+    """rsyslog from Debian packages (why no upstream image is the default: docs/syslog.md)."""
+    return ImageSpec(
+        service="syslog",
+        tag=f"{LOCAL_IMAGE_PREFIX}syslog:{__version__}",
+        context="syslog/image",
+        build_args={"MINISOC_VERSION": __version__},
+    )
+
+
 def all_images() -> tuple[ImageSpec, ...]:
     """Every image minisoc can build, in build order (cheapest first, so failures show early)."""
-    return (feedserver_image(), correlator_image(), opensearch_image())
+    return (feedserver_image(), syslog_image(), correlator_image(), opensearch_image())
 
 
 def images_for_tags(tags: set[str]) -> tuple[ImageSpec, ...]:

@@ -152,17 +152,19 @@ def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
     )
 
 
-def check_port(key: str, address: str, port: int, free: bool, ours: bool) -> Check:
+def check_port(key: str, address: str, port: int, free: bool, ours: bool, protocol: str = "tcp") -> Check:
     """`ports.<key>` of the profile: free, or held by this site's own running stack."""
+    where = f"{address}:{port}" + ("/udp" if protocol == "udp" else "")
     if free:
-        return Check(f"port {key}", True, f"{address}:{port} is free")
+        return Check(f"port {key}", True, f"{where} is free")
     if ours:
-        return Check(f"port {key}", True, f"{address}:{port} is in use by this site's running stack")
+        return Check(f"port {key}", True, f"{where} is in use by this site's running stack")
+    ss = "ss -lunp" if protocol == "udp" else "ss -ltnp"
     return Check(
         f"port {key}",
         False,
-        f"{address}:{port} is already in use",
-        f"stop what listens there (`ss -ltnp | grep :{port}`) or change ports.{key}.port",
+        f"{where} is already in use",
+        f"stop what listens there (`{ss} | grep :{port}`) or change ports.{key}.port",
     )
 
 
@@ -253,6 +255,7 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
     for published in published_ports(profile):
         address, port = published.binding.host_address, published.binding.port
         checks.append(
-            check_port(published.key, address, port, port_is_free(address, port), published.service in ours)
+            check_port(published.key, address, port, port_is_free(address, port, published.protocol),
+                       published.service in ours, published.protocol)
         )
     return checks

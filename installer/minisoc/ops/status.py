@@ -14,7 +14,8 @@ from minisoc.ops.access import Site, load_site
 from minisoc.ops.input_status import input_lines, input_summaries
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.ops.sensor_status import sensor_lines, sensor_status
-from minisoc.site.layout import ALERTS_INDEX
+from minisoc.ops.syslog_receiver_status import receiver_lines, receiver_status
+from minisoc.site.layout import ALERTS_INDEX, SYSLOG_LOG_DIR
 
 
 def fetch_text(url: str, timeout_s: float = 5.0) -> str:
@@ -221,6 +222,8 @@ def site_status(site_dir: Path) -> dict[str, Any]:
     if "opensearch" in running:
         result["alerts"] = alerts_status(site)
     result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
+    if site.profile.inputs.syslog.enabled:  # what rsyslog wrote; the correlator's side is intel.inputs
+        result["syslog_receiver"] = receiver_status(site.paths.site_dir / SYSLOG_LOG_DIR, datetime.now(UTC))
     result["all_ready"] = (
         bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
     )
@@ -261,6 +264,8 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.append(f"alerts: {alerts['error']}")
     if status.get("sensor"):
         lines.extend(sensor_lines(status["sensor"]))
+    if status.get("syslog_receiver"):
+        lines.extend(receiver_lines(status["syslog_receiver"]))
     for key, value in status["paths"].items():
         lines.append(f"{key}: {value}")
     verify = status["verify"]

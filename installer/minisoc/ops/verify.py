@@ -15,6 +15,7 @@ from minisoc.ops.canary import Canary, canary_feed_event, canary_log_line, new_c
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.feed_dir import publish_event, remove_event
 from minisoc.ops.health import health_checks, timed
+from minisoc.ops.syslog_canary import syslog_canary
 from minisoc.site.layout import ALERTS_INDEX
 
 
@@ -186,6 +187,10 @@ def run_canary(site: Site, path: CanaryPath, alert_timeout_s: float | None) -> l
     checks.append(write_log_line(site, canary, now))
     alert, alert_ids = await_alert(site, canary, published_at, timeout)
     checks.append(alert)
+    if "syslog" in site.services:  # the same indicator through the syslog receiver (ops/syslog_canary.py)
+        syslog_checks, syslog_ids = syslog_canary(site, canary, timeout)
+        checks += syslog_checks
+        alert_ids += syslog_ids
     if alert.ok and path.misp is not None:
         from minisoc.ops.misp_canary import await_sighting
 

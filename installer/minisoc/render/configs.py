@@ -19,6 +19,7 @@ from minisoc.render.opensearch_assets import (
     retention_policy,
     zeek_logs_index_template,
 )
+from minisoc.render.syslog_receiver import CONFIG_FILE as SYSLOG_CONFIG_FILE
 from minisoc.render.templating import render_template
 from minisoc.render.zeek_sensor import REPLAY_HOLD_FILE
 from minisoc.site.layout import (
@@ -74,4 +75,7 @@ def config_files(
         files.append(_text("config/misp/misp.env", render_template(environment, "misp/misp.env.j2", context)))
     if "correlator" in services:
         files.append(_text(CORRELATOR_CONFIG_FILE, correlator_yaml(profile)))
+    if "syslog" in services:
+        rsyslog_conf = render_template(environment, "syslog/rsyslog.conf.j2", context)
+        files.append(_text(SYSLOG_CONFIG_FILE, rsyslog_conf))
     return files

@@ -22,6 +22,7 @@ from minisoc.render.security_step import (
     opensearch_mounts,
     opensearch_security_settings,
 )
+from minisoc.render.syslog_receiver import syslog_context
 from minisoc.render.zeek_sensor import zeek_context
 
 
@@ -42,6 +43,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "ports": _ports(profile),
         "sensor": {"mode": profile.sensor.mode, "interface": profile.sensor.interface},
         "zeek": zeek_context(profile),
+        "syslog": syslog_context(profile, tls),
         "mounts": {
             "log_dir": compose_source(profile.sensor.log_dir),
             **{f"{name}_dir": compose_source(folder) for name, folder in INPUT_LOG_DIRS.items()},

@@ -120,6 +120,7 @@ def stage_security(
     certs = default_service_certs(
         feed_host="feedserver" if "feedserver" in services else None,
         misp_host="misp-core" if "misp-core" in services else None,
+        syslog_host="syslog" if "syslog" in services else None,
         extra_names=tls.extra_names,
     )
     pki = ensure_site_pki(

@@ -39,6 +39,7 @@ from minisoc.render.secrets import (
 from minisoc.render.security_step import StagedSecurity, stage_security
 from minisoc.render.staging import Stage, SwapList, check_targets, finish_interrupted, staged
 from minisoc.render.stale import stale_config_files
+from minisoc.render.syslog_receiver import receiver_folders, share_syslog_dir
 from minisoc.render.templating import stack_environment
 from minisoc.security.secrets import SecretStore
 from minisoc.site import SitePaths, site_paths
@@ -121,7 +122,8 @@ def stage_site(
         if path.is_file()
     )
     folders = tuple(
-        folder for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir)
+        folder for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir,
+                              *receiver_folders(root, profile))
         if folder is not None and not folder.is_dir()
     )
     swap = SwapList(tuple(stage.changed_files()), tuple(stale_config_files(root, rendered.files)), folders)
@@ -160,6 +162,8 @@ def render_site(
             stage.swap(result.swap)
         if "zeek" in profile.enabled_services() and paths.log_dir in result.swap.folders:
             share_log_dir(paths.log_dir)
+        for folder in receiver_folders(root, profile):
+            share_syslog_dir(folder)
     except OSError as error:
         raise site_io_error(root, "render", error) from None
     return RenderResult(

@@ -25,6 +25,8 @@ OPENSEARCH_NODE = "opensearch-node"
 OPENSEARCH_ADMIN = "opensearch-admin"
 DASHBOARDS = "dashboards"
 FEED_SERVER = "feedserver"
+SYSLOG = "syslog"  # the syslog receiver's TLS listener (RFC 5425)
+SYSLOG_UID = 10003  # minisoc/syslog runs rsyslog as uid 10003 (stacks/syslog/image)
 MISP = "misp"  # misp-core's nginx (misp-docker makes a 365-day self-signed CN=localhost one without it)
 OPENSEARCH_UID = 1000  # the official OpenSearch and Dashboards images run as uid 1000
 
@@ -82,10 +84,12 @@ def _spec_problems(spec: ServiceCert) -> list[str]:
 
 def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_host: str = "dashboards",
                           feed_host: str | None = "feedserver", misp_host: str | None = None,
+                          syslog_host: str | None = None,
                           extra_names: Sequence[str] = ()) -> list[ServiceCert]:
     """The certificates of a standard site: OpenSearch node (HTTP + transport), OpenSearch admin
     (securityadmin), Dashboards (its HTTPS UI), when the site serves MISP feeds locally the feed server, and
-    when it runs MISP, MISP's web server (nginx in misp-core, which reads its key as root: no owner uid).
+    when it runs MISP, MISP's web server (nginx in misp-core, which reads its key as root: no owner uid),
+    and when it runs the syslog receiver, its TLS listener.
 
     `extra_names` (the profile's `security.tls.extra_names`: DNS names or IP addresses) are added to every
     server certificate, for sites that expose a port beyond 127.0.0.1 under a public name.
@@ -107,6 +111,8 @@ def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_hos
         certs.append(server(FEED_SERVER, feed_host, "services", client=False, owner=None))
     if misp_host:
         certs.append(server(MISP, misp_host, "services", client=False, owner=None))
+    if syslog_host:  # rsyslog reads its key as uid 10003
+        certs.append(server(SYSLOG, syslog_host, "services", client=False, owner=SYSLOG_UID))
     return certs
 
 

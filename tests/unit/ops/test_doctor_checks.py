@@ -139,3 +139,15 @@ def test_zeeks_intel_memory_is_counted_once_per_fanout_worker() -> None:
     assert processes("  mode: live\n  interface: eth1\n  workers: 4\n") == 4
     assert processes("  mode: live\n  interface: eth1\n") == 1
     assert processes("  mode: external\n") == 1
+
+
+def test_a_udp_port_is_probed_over_udp() -> None:
+    """The syslog and flow inputs listen on UDP: a TCP probe would call a held UDP port free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        assert not port_is_free("127.0.0.1", port, "udp")
+        assert port_is_free("127.0.0.1", port, "tcp")
+    assert port_is_free("127.0.0.1", port, "udp")
+    check = doctor.check_port("syslog_udp", "127.0.0.1", port, free=False, ours=False, protocol="udp")
+    assert not check.ok and f"127.0.0.1:{port}/udp" in check.detail and "ss -lunp" in str(check.fix)
