@@ -18,6 +18,7 @@ from minisoc.render.opensearch_assets import (
     retention_policy,
     zeek_logs_index_template,
 )
+from minisoc.render.netflow_config import NFACCTD_CONFIG_FILE, nfacctd_conf
 from minisoc.render.templating import render_template
 from minisoc.render.zeek_sensor import REPLAY_HOLD_FILE
 from minisoc.site.layout import (
@@ -71,4 +72,6 @@ def config_files(
         files.append(_text("config/misp/misp.env", render_template(environment, "misp/misp.env.j2", context)))
     if "correlator" in services:
         files.append(_text(CORRELATOR_CONFIG_FILE, correlator_yaml(profile)))
+    if "netflow" in services:
+        files.append(_text(NFACCTD_CONFIG_FILE, nfacctd_conf(environment, context)))
     return files
