@@ -21,6 +21,7 @@ CONTAINER_PORT = 2055  # NetFlow v5/v9 and IPFIX alike
 FLOW_DIR = input_dir_in_container(NETFLOW_LOG_DIR)  # /logs/netflow, where the correlator reads them too
 PIDFILE = "/tmp/nfacctd.pid"  # the healthcheck's: kill -0 $(cat /tmp/nfacctd.pid)
 TEMPLATES_FILE = FLOW_DIR / ".nfacctd-templates.json"  # v9/IPFIX templates kept across restarts
+SOCKET_BUFFER = 4 * 1024 * 1024  # SO_RCVBUF asked for; Linux caps it at net.core.rmem_max
 REFRESH_S = 2  # the print plugin writes its cache every 2 s: a flow is on disk 2-4 s after it arrives
 # Every primitive that tells two flows apart (pmacct sums the counters of records with equal keys)
 AGGREGATE = (
@@ -50,6 +51,7 @@ def netflow_context(profile: SiteProfile) -> dict[str, Any]:
         # pmacct's default (a prime: hash buckets), ~66 MB of the 128 MB limit; a fuller cache is written early
         "cache_entries": 16411,
         "pipe_size": 8 * 1024 * 1024,  # bytes queued core -> print plugin
+        "socket_buffer": SOCKET_BUFFER,
         "retention_days": profile.inputs.netflow.retention_days,
     }
 
