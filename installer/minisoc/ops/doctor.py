@@ -152,17 +152,19 @@ def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
     )
 
 
-def check_port(key: str, address: str, port: int, free: bool, ours: bool) -> Check:
-    """`ports.<key>` of the profile: free, or held by this site's own running stack."""
+def check_port(key: str, address: str, port: int, free: bool, ours: bool, protocol: str = "tcp") -> Check:
+    """`ports.<key>` of the profile: free, or held by this site's own running stack (`protocol`: tcp/udp)."""
+    where = f"{address}:{port}" + ("/udp" if protocol == "udp" else "")
     if free:
-        return Check(f"port {key}", True, f"{address}:{port} is free")
+        return Check(f"port {key}", True, f"{where} is free")
     if ours:
-        return Check(f"port {key}", True, f"{address}:{port} is in use by this site's running stack")
+        return Check(f"port {key}", True, f"{where} is in use by this site's running stack")
+    listing = "ss -lunp" if protocol == "udp" else "ss -ltnp"
     return Check(
         f"port {key}",
         False,
-        f"{address}:{port} is already in use",
-        f"stop what listens there (`ss -ltnp | grep :{port}`) or change ports.{key}.port",
+        f"{where} is already in use",
+        f"stop what listens there (`{listing} | grep :{port}`) or change ports.{key}.port",
     )
 
 
@@ -252,7 +254,6 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
     checks = []
     for published in published_ports(profile):
         address, port = published.binding.host_address, published.binding.port
-        checks.append(
-            check_port(published.key, address, port, port_is_free(address, port), published.service in ours)
-        )
+        free = port_is_free(address, port, published.protocol)
+        checks.append(check_port(published.key, address, port, free, published.service in ours, published.protocol))
     return checks

@@ -44,9 +44,11 @@ def read_int(path: Path) -> int | None:
         return None
 
 
-def port_is_free(address: str, port: int) -> bool:
+def port_is_free(address: str, port: int, protocol: str = "tcp") -> bool:
+    """Whether `port` can be bound on `address` for `protocol` (`tcp`, or `udp`: a UDP probe socket)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
+    with socket.socket(family, kind) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((address, port))
