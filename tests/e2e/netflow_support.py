@@ -59,7 +59,9 @@ class Collector:
         return done.stdout.strip()
 
     def wait_healthy(self, timeout_s: float = 90) -> None:
-        wait_for(lambda: self.inspect("{{.State.Health.Status}}") == "healthy", timeout_s, "collector healthy")
+        healthy = "{{.State.Health.Status}}"
+        wait_for(lambda: self.inspect(healthy) == "healthy", timeout_s, "healthy collector")
+        time.sleep(2)  # nfacctd's print plugin starts after its pidfile: datagrams before it are lost
 
     def socket_drops(self) -> int:
         """The kernel's count of datagrams dropped on the collector's socket (a full receive buffer): the

@@ -49,7 +49,8 @@ def flow_pairs(records: list[dict[str, object]]) -> set[tuple[object, object, ob
     return {(r["ip_src"], r["port_src"], r["ip_dst"], r["port_dst"]) for r in records}
 
 
-def test_softflowd_v9_and_ipfix_replays_are_stored_flow_by_flow(collector: Collector, shared_data: Path) -> None:
+def test_softflowd_v9_and_ipfix_replays_are_stored_flow_by_flow(collector: Collector,
+                                                                 shared_data: Path) -> None:
     pcap = shared_data / "pcaps" / "sshguess.pcap"
     before = len(collector.records())
     sent_v9 = exported_records(softflowd(pcap, collector.netflow_port, 9))

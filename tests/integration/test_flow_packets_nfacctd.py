@@ -1,6 +1,6 @@
-"""pmacct's nfacctd (Debian's, the collector the netflow image runs) decodes what ops/flow_packets builds, with
-the nfacctd.conf minisoc renders (only its paths and port moved to a temporary folder): the JSON record has
-the flow's addresses, ports, protocol, counters and times. A few seconds, no Docker."""
+"""pmacct's nfacctd (Debian's, the collector the netflow image runs) decodes what ops/flow_packets builds,
+with the nfacctd.conf minisoc renders (only its paths and port moved to a temporary folder): the JSON record
+has the flow's addresses, ports, protocol, counters and times. A few seconds, no Docker."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def nfacctd(tmp_path: Path) -> Iterator[Nfacctd]:
         port = probe.getsockname()[1]
     flow_dir = tmp_path / "netflow"
     flow_dir.mkdir()
-    context = netflow_context(SiteProfile.model_validate({"site": {"name": "t", "admin_email": "t@example.org"}}))
+    profile = SiteProfile.model_validate({"site": {"name": "t", "admin_email": "t@example.org"}})
+    context = netflow_context(profile)
     context.update(container_port=port, flow_dir=str(flow_dir), pidfile=str(tmp_path / "nfacctd.pid"),
                    templates_file=str(flow_dir / ".nfacctd-templates.json"))
     config = tmp_path / "nfacctd.conf"
@@ -65,7 +66,8 @@ def nfacctd(tmp_path: Path) -> Iterator[Nfacctd]:
     try:
         deadline = time.monotonic() + 10
         while b"JSON: setting object handlers" not in (tmp_path / "nfacctd.log").read_bytes():
-            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "nfacctd.log").read_text()
+            log_text = (tmp_path / "nfacctd.log").read_text()
+            assert process.poll() is None and time.monotonic() < deadline, log_text
             time.sleep(0.1)
         yield Nfacctd(port, flow_dir)
     finally:

@@ -255,5 +255,6 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
     for published in published_ports(profile):
         address, port = published.binding.host_address, published.binding.port
         free = port_is_free(address, port, published.protocol)
-        checks.append(check_port(published.key, address, port, free, published.service in ours, published.protocol))
+        ours_now = published.service in ours
+        checks.append(check_port(published.key, address, port, free, ours_now, published.protocol))
     return checks

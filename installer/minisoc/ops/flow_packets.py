@@ -75,7 +75,8 @@ def _flow_prefix(flow: Flow) -> bytes:
 
 
 def ipfix_record(flow: Flow) -> bytes:
-    return _flow_prefix(flow) + struct.pack("!QQQQ", flow.octets, flow.packets, _ms(flow.start), _ms(flow.end))
+    counters = struct.pack("!QQQQ", flow.octets, flow.packets, _ms(flow.start), _ms(flow.end))
+    return _flow_prefix(flow) + counters
 
 
 def v9_record(flow: Flow, boot: datetime) -> bytes:

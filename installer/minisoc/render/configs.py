@@ -10,6 +10,7 @@ import jinja2
 from minisoc.profile.model import SiteProfile
 from minisoc.render.correlator_config import correlator_yaml
 from minisoc.render.files import RenderedFile
+from minisoc.render.netflow_config import NFACCTD_CONFIG_FILE, nfacctd_conf
 from minisoc.render.opensearch_assets import (
     RETENTION_POLICY,
     alerts_index_template,
@@ -18,7 +19,6 @@ from minisoc.render.opensearch_assets import (
     retention_policy,
     zeek_logs_index_template,
 )
-from minisoc.render.netflow_config import NFACCTD_CONFIG_FILE, nfacctd_conf
 from minisoc.render.templating import render_template
 from minisoc.render.zeek_sensor import REPLAY_HOLD_FILE
 from minisoc.site.layout import (

@@ -19,7 +19,7 @@ from minisoc.site.layout import CONFIG_DIR_NAME, NETFLOW_LOG_DIR
 NFACCTD_CONFIG_FILE = PurePosixPath(CONFIG_DIR_NAME) / "netflow" / "nfacctd.conf"
 CONTAINER_PORT = 2055  # NetFlow v5/v9 and IPFIX alike
 FLOW_DIR = input_dir_in_container(NETFLOW_LOG_DIR)  # /logs/netflow, where the correlator reads them too
-PIDFILE = "/tmp/nfacctd.pid"  # the healthcheck's: kill -0 $(cat /tmp/nfacctd.pid)
+PIDFILE = "/tmp/nfacctd.pid"  # noqa: S108 - the container's own tmpfs  # the healthcheck's: kill -0 $(cat /tmp/nfacctd.pid)
 TEMPLATES_FILE = FLOW_DIR / ".nfacctd-templates.json"  # v9/IPFIX templates kept across restarts
 SOCKET_BUFFER = 4 * 1024 * 1024  # SO_RCVBUF asked for; Linux caps it at net.core.rmem_max
 REFRESH_S = 2  # the print plugin writes its cache every 2 s: a flow is on disk 2-4 s after it arrives
@@ -48,7 +48,7 @@ def netflow_context(profile: SiteProfile) -> dict[str, Any]:
         "templates_file": str(TEMPLATES_FILE),
         "refresh_s": REFRESH_S,
         "aggregate": list(AGGREGATE),
-        # pmacct's default (a prime: hash buckets), ~66 MB of the 128 MB limit; a fuller cache is written early
+        # pmacct's default (a prime: hash buckets), ~66 MB of the 128 MB limit
         "cache_entries": 16411,
         "pipe_size": 8 * 1024 * 1024,  # bytes queued core -> print plugin
         "socket_buffer": SOCKET_BUFFER,

@@ -122,7 +122,8 @@ def stage_site(
         if path.is_file()
     )
     folders = tuple(
-        folder for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir, *input_folders(root, profile))
+        folder
+        for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir, *input_folders(root, profile))
         if folder is not None and not folder.is_dir()
     )
     swap = SwapList(tuple(stage.changed_files()), tuple(stale_config_files(root, rendered.files)), folders)

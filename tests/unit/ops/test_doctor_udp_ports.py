@@ -1,5 +1,5 @@
-"""doctor probes the inputs' UDP ports with a UDP socket: a UDP collector on the port is a conflict a TCP probe
-never sees (and a TCP listener is none)."""
+"""doctor probes the inputs' UDP ports with a UDP socket: a UDP collector on the port is a conflict a TCP
+probe never sees (and a TCP listener is none)."""
 
 from __future__ import annotations
 
