@@ -49,7 +49,7 @@ def test_a_quiet_collector_is_idle_and_a_missing_folder_says_so(tmp_path: Path) 
 
 def test_udp_drops_reads_the_sockets_of_the_port() -> None:
     proc = (
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref "
+        "  sl  local_address rem_address st tx_queue rx_queue tr tm->when retrnsmt uid timeout inode ref "
         "pointer drops\n"
         " 1: 00000000:0807 00000000:0000 07 00000000:00000000 00:00000000 00000000 10001 0 1 2 0 754\n"
         " 2: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1 2 0 9\n"
