@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from netflow_support import Collector, build_image, collector_site, softflowd
 
+from minisoc.ops.canary import new_canary
+from minisoc.ops.flow_canary import canary_flow, canary_flow_address, canary_source_port
 from minisoc.ops.flow_packets import Flow, ipfix_message, netflow_v9_packet
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -143,3 +145,15 @@ def test_a_bounded_flood_is_stored_in_full(collector: Collector, capsys: pytest.
     assert len(records) == total
     assert collector.inspect("{{.State.Status}}") == "running"
     assert collector.socket_drops() == 0
+
+
+def test_the_verify_canary_flow_is_stored_as_sent(collector: Collector) -> None:
+    """The collector's half of `minisoc verify`'s flow canary (the alert half needs the whole stack)."""
+    canary = new_canary()
+    now = datetime.now(UTC)
+    before = len(collector.records())
+    collector.send([ipfix_message((canary_flow(canary, now),), export_time=now,
+                                  domain_id=int(canary.token[:8], 16))])
+    record = collector.wait_records(before + 1)[before]
+    assert (record["ip_src"], record["ip_dst"], record["port_src"], record["port_dst"]) == (
+        "198.51.100.200", canary_flow_address(canary), canary_source_port(canary), 443)
