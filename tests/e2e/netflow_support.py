@@ -72,9 +72,12 @@ class Collector:
         return sum(int(row[-1]) for row in rows if len(row) > 2 and row[1].endswith(":0807"))
 
     def records(self) -> list[dict[str, Any]]:
-        lines = [line for path in sorted(self.flow_dir.glob("flows-*.json"))
-                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return [json.loads(line) for line in lines]
+        """Every complete line (the collector may be writing the last one) of every flow file."""
+        records = []
+        for path in sorted(self.flow_dir.glob("flows-*.json")):
+            complete = path.read_text(encoding="utf-8").split("\n")[:-1]
+            records += [json.loads(line) for line in complete if line.strip()]
+        return records
 
     def wait_records(self, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
         """Wait until `count` records are on disk, then one refresh more (nothing else may come)."""
