@@ -59,9 +59,18 @@ class Collector:
         return done.stdout.strip()
 
     def wait_healthy(self, timeout_s: float = 90) -> None:
+        """Healthy, and nfacctd's writer started since the container (re)started: right after a restart the
+        health status is still the old run's, and datagrams that come before the writer is up are lost."""
         healthy = "{{.State.Health.Status}}"
         wait_for(lambda: self.inspect(healthy) == "healthy", timeout_s, "healthy collector")
-        time.sleep(2)  # nfacctd's print plugin starts after its pidfile: datagrams before it are lost
+        started = self.inspect("{{.State.StartedAt}}")
+
+        def writer_up() -> bool:
+            done = subprocess.run(["docker", "logs", "--since", started, self.container()],
+                                  capture_output=True, text=True, timeout=30, check=False)
+            return "JSON: setting object handlers" in done.stdout + done.stderr
+
+        wait_for(writer_up, timeout_s, "nfacctd's print plugin")
 
     def socket_drops(self) -> int:
         """The kernel's count of datagrams dropped on the collector's socket (a full receive buffer): the
