@@ -116,6 +116,8 @@ def test_templates_survive_a_restart(collector: Collector) -> None:
     collector.send([ipfix_message(_flows(2, 6, later), export_time=later, sequence=1, domain_id=51,
                                   template=False)])
     assert [r["ip_src"] for r in collector.wait_records(before + 2)[before:]] == ["198.51.100.6"] * 2
+    # the templates live in their own volume: the correlator's folder holds flow files only
+    assert all(p.name.startswith("flows-") for p in collector.flow_dir.iterdir())
 
 
 def test_a_bounded_flood_is_stored_in_full(collector: Collector, capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,7 +57,7 @@ def nfacctd(tmp_path: Path) -> Iterator[Nfacctd]:
     profile = SiteProfile.model_validate({"site": {"name": "t", "admin_email": "t@example.org"}})
     context = netflow_context(profile)
     context.update(container_port=port, flow_dir=str(flow_dir), pidfile=str(tmp_path / "nfacctd.pid"),
-                   templates_file=str(flow_dir / ".nfacctd-templates.json"))
+                   templates_file=str(tmp_path / "templates.json"))
     config = tmp_path / "nfacctd.conf"
     config.write_text(nfacctd_conf(stack_environment(), {"netflow": context}), encoding="utf-8")
     log = (tmp_path / "nfacctd.log").open("wb")

@@ -20,7 +20,9 @@ NFACCTD_CONFIG_FILE = PurePosixPath(CONFIG_DIR_NAME) / "netflow" / "nfacctd.conf
 CONTAINER_PORT = 2055  # NetFlow v5/v9 and IPFIX alike
 FLOW_DIR = input_dir_in_container(NETFLOW_LOG_DIR)  # /logs/netflow, where the correlator reads them too
 PIDFILE = "/tmp/nfacctd.pid"  # noqa: S108 - the container's own tmpfs  # the healthcheck's: kill -0 $(cat /tmp/nfacctd.pid)
-TEMPLATES_FILE = FLOW_DIR / ".nfacctd-templates.json"  # v9/IPFIX templates kept across restarts
+# v9/IPFIX templates kept across restarts, in a volume of their own: logs/netflow holds flow files only
+TEMPLATES_DIR = "/var/lib/nfacctd"
+TEMPLATES_FILE = f"{TEMPLATES_DIR}/templates.json"
 SOCKET_BUFFER = 4 * 1024 * 1024  # SO_RCVBUF asked for; Linux caps it at net.core.rmem_max
 REFRESH_S = 2  # the print plugin writes its cache every 2 s: a flow is on disk 2-4 s after it arrives
 # Every primitive that tells two flows apart (pmacct sums the counters of records with equal keys)
@@ -45,7 +47,8 @@ def netflow_context(profile: SiteProfile) -> dict[str, Any]:
         "container_port": CONTAINER_PORT,
         "flow_dir": str(FLOW_DIR),
         "pidfile": PIDFILE,
-        "templates_file": str(TEMPLATES_FILE),
+        "templates_dir": TEMPLATES_DIR,
+        "templates_file": TEMPLATES_FILE,
         "refresh_s": REFRESH_S,
         "aggregate": list(AGGREGATE),
         # pmacct's default (a prime: hash buckets), ~66 MB of the 128 MB limit
