@@ -10,6 +10,7 @@ and flow canaries included), `down --volumes` cleans up. Prints the run time and
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -106,7 +107,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> Itera
     site_dir = tmp_path_factory.mktemp("inputs") / "site"
     ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS)), strict=True))
     args = ["init", str(site_dir), "--template", "first-contact", "--non-interactive",
-            "--set", "intel.sync_interval=10s", "--set", "opensearch.heap_mb=384",
+            "--set", "site.name=e2e-inputs", "--set", "intel.sync_interval=10s",
+            "--set", "opensearch.heap_mb=384",
             "--set", "inputs.syslog.enabled=true", "--set", "inputs.netflow.enabled=true"]
     for key, port in ports.items():
         args += ["--set", f"ports.{key}.port={port}"]
@@ -153,6 +155,12 @@ def softflowd(pcap: Path, port: int, version: int) -> str:
     return done.stdout + done.stderr
 
 
+def exported_records(softflowd_output: str) -> int:
+    found = re.search(r"Flows exported: \d+ \((\d+) records\)", softflowd_output)
+    assert found, softflowd_output
+    return int(found.group(1))
+
+
 def test_syslog_and_flows_alert_are_stored_and_verify_passes(site: Path, shared_data: Path) -> None:
     loaded = load_site(site)
     assert loaded.paths.local_feed_dir is not None
@@ -168,8 +176,9 @@ def test_syslog_and_flows_alert_are_stored_and_verify_passes(site: Path, shared_
 
     assert shutil.which("softflowd"), "softflowd (Debian) is installed by .ci/test"
     pcap = shared_data / "pcaps" / PCAP
-    softflowd(pcap, ports["netflow"], 9)
-    softflowd(pcap, ports["ipfix"], 10)
+    exported = exported_records(softflowd(pcap, ports["netflow"], 9))
+    exported += exported_records(softflowd(pcap, ports["ipfix"], 10))
+    assert exported == 44  # 11 TCP connections, a record per direction, twice (v9 and IPFIX)
 
     waited = wait_for("syslog alerts for the planted address and domain",
                       lambda: bool(alerts(site, "syslog", PLANTED_ADDRESS))
@@ -184,8 +193,13 @@ def test_syslog_and_flows_alert_are_stored_and_verify_passes(site: Path, shared_
 
     wait_for("the syslog records in the *-syslog-* log indices",
              lambda: log_records(site, "*-syslog-*", domain) >= 2, 120, 5)
+    flows = alerts(site, "netflow", PLANTED_ADDRESS)
+    assert {(a["source"]["ip"], a["destination"]["port"]) for a in flows} & {(PLANTED_ADDRESS, 22)}, flows[:1]
+    # count in = count stored: every record softflowd exported is in the log storage, none twice
     wait_for("the flow records in the *-netflow-* log indices",
-             lambda: log_records(site, "*-netflow-*", PLANTED_ADDRESS) >= 1, 120, 5)
+             lambda: log_records(site, "*-netflow-*", PLANTED_ADDRESS) >= exported, 120, 5)
+    time.sleep(10)
+    assert log_records(site, "*-netflow-*", PLANTED_ADDRESS) == exported
 
     status = json.loads(cli_ok("status", str(site), "--json"))
     text = json.dumps(status)
