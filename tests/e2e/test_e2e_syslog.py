@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from syslog_receiver import (
+from syslog_e2e_support import (
     MAX_MESSAGE,
     RECORD_KEYS,
     Receiver,
@@ -36,7 +36,7 @@ from minisoc.render import render_site
 from minisoc.security.client_certs import issue_client_cert
 from render_support import fixed_secret
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = [pytest.mark.docker, pytest.mark.e2e, pytest.mark.timeout(900)]
 FLOOD_RATE = int(os.environ.get("MINISOC_SYSLOG_FLOOD_RATE", "10000"))  # messages/s
 FLOOD_SECONDS = float(os.environ.get("MINISOC_SYSLOG_FLOOD_SECONDS", "30"))
 
@@ -111,7 +111,8 @@ def test_tls_clients_without_a_site_certificate_are_refused(
 
 def test_garbage_truncated_and_oversized_input(receiver: Receiver) -> None:
     send_udp(receiver.udp, [b"", b"\x00\xff\xfe garbage \x01", os.urandom(512), b"<999>not a priority",
-                            b"<13>" + b"\xc3\x28 bad utf8"])
+                            b"<13>" + b"\xc3\x28 bad utf8", b"\xc3\x28abc\xff: bad tag",
+                            b"<13>Dec  5 10:00:00 h\xffost pr\xfeog[1\xfd]: bad header"])
     with socket.create_connection(("127.0.0.1", receiver.tcp), timeout=10) as sock:
         sock.sendall(b"500 <134>1 - - - - - - truncated frame")  # promises 500 bytes, closes early
     big = "big-" + "x" * (MAX_MESSAGE * 2)
