@@ -178,6 +178,8 @@ class MispRoutes:
             return _job(path, event["id"])
         if parts[1] == "delete" and method == "POST":
             del self.state.events[event["id"]]
+            # MISP's Event and Attribute models hold sightings as dependent rows: they go with the event
+            self.state.sightings[:] = [s for s in self.state.sightings if s.get("event_id") != event["id"]]
             return 200, {
                 "saved": True,
                 "success": True,

@@ -9,7 +9,8 @@ test tests/unit/ops/test_misp_fake_contract.py replays that transcript here and 
 - provisioning: admin/organisations/add, roles/index, admin/users/add (the key asked for is ignored),
   auth_keys/add/<user> (`AuthKey.authkey_raw`, MISP's own key), admin/users/index, feeds/add, feeds/index,
   feeds/edit/<id>
-- events/add, events/publish/<id|uuid> (a queued job), events/view/<id|uuid>, events/delete/<id|uuid>,
+- events/add, events/publish/<id|uuid> (a queued job), events/view/<id|uuid>, events/delete/<id|uuid> (its
+  sightings with it: MISP's Event and Attribute models hold them as dependent rows),
   events/restSearch (metadata), attributes/add/<event>, attributes/edit/<id|uuid>, attributes/delete/<id>
   (soft): each change unpublishes its event
 - attributes/restSearch: `timestamp`, `publish_timestamp`, `event_timestamp` (>=, or [from, to]),

@@ -83,6 +83,20 @@ def test_list_and_ack(opensearch: OpenSearchServer) -> None:
     assert again[alerts[1].id]["minisoc"]["ack"]["state"] == "open"
 
 
+def test_delete_alerts_in_one_bulk(opensearch: OpenSearchServer) -> None:
+    """`minisoc scenario reset`: the named alerts go (visible at once), others and unknown ids are left."""
+    client = client_for(opensearch)
+    sink = OpenSearchAlertSink(client, "alerts-delete")
+    assert sink.delete_alerts([]) == 0
+    alerts = make_alerts(4)
+    sink.write(alerts)
+    sink.ack(alerts[0].id, false_positive=False)
+    assert sink.delete_alerts([alerts[0].id, alerts[1].id, "no-such-id"]) == 2
+    assert sorted(doc["event"]["id"] for doc in sink.list_alerts()) == sorted(a.id for a in alerts[2:])
+    sink.write(alerts[:1])  # raised again after a reset: created anew, open
+    assert sink.written == 5 and count(client, "alerts-delete") == 3
+
+
 def test_zeek_logs_go_to_daily_indices_with_ip_fields(
     opensearch: OpenSearchServer, shared_data: Path
 ) -> None:

@@ -72,7 +72,7 @@ def _enrichment_lines(doc: dict[str, Any]) -> tuple[str, str]:
 def _log_cell(doc: dict[str, Any]) -> str:
     """The log type and file (`stdin` when read from it), the other log types of the connection's records
     (`+ssh,intel`), and the Zeek uid of the record when it has one."""
-    first = _get(doc, "zeek.log_type")
+    first = _get(doc, "zeek.log_type", "") or _get(doc, "event.dataset")  # syslog, netflow: no `zeek`
     others = sorted({str(ref.get("log_type")) for ref in _get(doc, "minisoc.records", []) or []} - {first})
     cell = f"{first}{'+' + ','.join(others) if others else ''} {_get(doc, 'log.file.path', 'stdin')}"
     uid = _get(doc, "zeek.uid", "")

@@ -29,7 +29,9 @@ TABLE_ROWS = 50
 
 def hunt(
     logs: Annotated[
-        list[str], typer.Option("--logs", help="Zeek log files or directories (gz allowed); - for stdin.")
+        list[str], typer.Option("--logs", help="Zeek logs, syslog (rsyslog JSON or text: auth.log, access "
+                                "logs) and flow JSON (pmacct, goflow2, nfdump): files or directories (gz "
+                                "allowed); - for stdin.")
     ],
     intel: Annotated[
         list[str], typer.Option("--intel", help="MISP feed dir/URL, MISP event JSON, Zeek intel files.")
@@ -62,7 +64,7 @@ def hunt(
                      "indicator matches it."),
     ] = None,
 ) -> None:
-    """Hunt through Zeek logs for the indicators in the given intel, offline."""
+    """Hunt through Zeek logs, syslog and flow records for the indicators in the given intel, offline."""
     request = HuntRequest(logs=logs, intel=intel, warninglists=warninglists or [], workers=workers, site=site,
                           dead_letter=dead_letter, allow_empty=allow_empty,
                           ignore_notices=tuple(ignore_notice or ()))

@@ -30,8 +30,11 @@ from minisoc.lab import (
     write_sheet,
 )
 from minisoc.lab.layout import now_text
+from minisoc.lab.misp_baseline import reset_to_baseline, with_baseline
 from minisoc.lab.run import CopyAction
-from minisoc.ops import bring_down, bring_up, run_verify, site_status
+from minisoc.ops import bring_down, bring_up, load_site, run_verify, site_status
+from minisoc.scenarios.library import find_scenario
+from minisoc.scenarios.run import run_scenario
 
 lab_app = typer.Typer(
     help="A trainer's lab: N isolated copies of a site on one host (docs/training.md).",
@@ -130,7 +133,9 @@ def up(lab_dir: LabArg, only: OnlyOpt = None, as_json: JsonOpt = False,
     _each(
         "up",
         lab_dir,
-        lambda site, step: bring_up(site, progress=step, wait_timeout_s=wait_timeout),
+        lambda site, step: with_baseline(
+            bring_up(site, progress=step, wait_timeout_s=wait_timeout), load_site(site), datetime.now(UTC)
+        ),
         only,
         as_json,
     )
@@ -160,9 +165,29 @@ def verify(lab_dir: LabArg, only: OnlyOpt = None, as_json: JsonOpt = False) -> N
 
 
 @lab_app.command(name="reset")
-def reset(lab_dir: LabArg, only: OnlyOpt = None, as_json: JsonOpt = False) -> None:
-    """Back to the start: no alerts or acks, correlator state and logs as at creation (no image rebuilt)."""
-    _each("reset", lab_dir, lambda site, step: reset_copy(site, progress=step), only, as_json)
+def reset(
+    lab_dir: LabArg,
+    only: OnlyOpt = None,
+    as_json: JsonOpt = False,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", help="Then play this scenario again (at once): each copy back at the scenario's start.",
+    )] = None,
+) -> None:
+    """Back to the lab's start: no alerts or acks, correlator state, logs and MISP events as at `lab up`;
+    with --scenario NAME, back to that scenario's start (its intel loaded and its evidence written again)."""
+    loaded = find_scenario(scenario) if scenario is not None else None  # a bad name fails before any reset
+    _each(  # exits non-zero when a copy failed its reset: the scenario is then not played
+        "reset",
+        lab_dir,
+        lambda site, step: reset_copy(site, progress=step, misp_reset=reset_to_baseline),
+        only,
+        as_json,
+    )
+    if loaded is not None:
+        runs = run_scenario(loaded, copies(lab_dir, only), None)
+        for run in runs:  # stderr: with --json, stdout holds the one JSON document of the reset
+            typer.echo(f"[ok] {run.copy}: scenario {loaded.id} played again ({run.events} MISP event(s), "
+                       f"{run.records} record(s))", err=True)
 
 
 @lab_app.command(name="sheet")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +19,7 @@ from minisoc.scenarios import (
     find_scenario,
     grade_copies,
     grade_document,
+    parse_speed,
     render_html,
     reset_scenario,
     run_scenario,
@@ -79,18 +81,25 @@ def show(name: Name) -> None:
 @scenario_app.command("run")
 def run(
     name: Name, lab_dir: LabDir, only: Only = None,
-    speed: Annotated[Literal["real", "fast"], typer.Option(
-        "--speed", help="real: each record when its time comes (shifted to now); fast: all at once.",
+    speed: Annotated[str, typer.Option(
+        "--speed", help="real: each record when its time comes (shifted to now); 10x: ten times faster; "
+        "fast: all at once.",
     )] = "real",
+    evidence: Annotated[Literal["auto", "logs", "pcap"], typer.Option(
+        "--evidence", help="auto: the scenario's captures through the copy's Zeek when its sensor is live, "
+        "else its Zeek logs; logs; pcap: the captures through the site's Zeek image (`minisoc replay`).",
+    )] = "auto",
     json_output: Json = False,
 ) -> None:
     """Load the scenario's intel into each copy and drop its Zeek evidence into the copy's log folder."""
+    factor = parse_speed(speed)
     loaded = find_scenario(name)
     targets = copies(lab_dir, only)
-    if speed == "real" and not json_output:
-        typer.echo(f"{loaded.id}: replaying at real speed into {len(targets)} copy(ies); --speed fast for "
+    if factor is not None:
+        typer.echo(f"{loaded.id}: replaying at {speed} speed into {len(targets)} copy(ies); --speed fast for "
                    "all at once", err=True)
-    runs = run_scenario(loaded, targets, speed)
+    runs = run_scenario(loaded, targets, factor, progress=None if json_output else _replay_progress(),
+                        evidence=evidence)
     if json_output:
         _print_json([{"copy": r.copy, "run_dir": str(r.run_dir), "intel": r.intel, "events": r.events,
                       "records": r.records} for r in runs])
@@ -101,6 +110,19 @@ def run(
     typer.echo(f"Students: `minisoc scenario show {loaded.id}`; alerts within the correlator's sync "
                "interval (`minisoc alerts list SITE_DIR`); then "
                f"`minisoc scenario grade {loaded.id} {lab_dir}`")
+
+
+def _replay_progress() -> Callable[[int, int], None]:
+    """A line on stderr at each tenth of the records replayed."""
+    said = [0]
+
+    def progress(done: int, total: int) -> None:
+        tenth = done * 10 // total
+        if tenth > said[0]:
+            said[0] = tenth
+            typer.echo(f"  {done}/{total} records replayed", err=True)
+
+    return progress
 
 
 @scenario_app.command("grade")
@@ -150,7 +172,7 @@ def reset(
     loaded = find_scenario(name)
     targets = copies(lab_dir, only)
     results = reset_scenario(loaded, targets, store_url=store)
-    runs = [] if remove else run_scenario(loaded, targets, "fast")
+    runs = [] if remove else run_scenario(loaded, targets, None)
     if json_output:
         _print_json({"reset": [vars(r) for r in results],
                      "run": [{"copy": r.copy, "run_dir": str(r.run_dir)} for r in runs]})

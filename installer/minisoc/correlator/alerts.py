@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from minisoc.correlator.alert_groups import group_id, group_key
+from minisoc.correlator.input_alerts import add_input_fields, is_input_record
 from minisoc.correlator.model import Alert, LogRecord, Match
 from minisoc.correlator.threat_indicator import indicator_doc, indicator_id
 from minisoc.correlator.zeek.timestamps import dated_epoch
@@ -40,10 +41,11 @@ ACK_FALSE_POSITIVE = "false_positive"
 MATCH_TYPE = "indicator_match_rule"
 
 # Where source/destination come from, in the order tried (field names differ between Zeek versions).
-_SOURCE_IP_FIELDS = ("id.orig_h", "tx_hosts", "src", "client_addr")  # client_addr: dhcp (Zeek 3+)
-_SOURCE_PORT_FIELDS = ("id.orig_p",)
-_DESTINATION_IP_FIELDS = ("id.resp_h", "rx_hosts", "dst", "server_addr")
-_DESTINATION_PORT_FIELDS = ("id.resp_p", "p")  # notice `p`: the port of `dst` (id.resp_p when it has id)
+# source.*/destination.*: the ECS names of the other inputs' records (syslog, netflow)
+_SOURCE_IP_FIELDS = ("id.orig_h", "tx_hosts", "src", "client_addr", "source.ip")  # client_addr: dhcp
+_SOURCE_PORT_FIELDS = ("id.orig_p", "source.port")
+_DESTINATION_IP_FIELDS = ("id.resp_h", "rx_hosts", "dst", "server_addr", "destination.ip")
+_DESTINATION_PORT_FIELDS = ("id.resp_p", "p", "destination.port")  # notice `p`: the port of `dst`
 
 
 def iso_utc(epoch: float) -> str:
@@ -195,6 +197,8 @@ def _alert_doc(
     destination = _endpoint(fields, _DESTINATION_IP_FIELDS, _DESTINATION_PORT_FIELDS)
     if destination:
         doc["destination"] = destination
+    if is_input_record(record):  # syslog, netflow: ECS datasets of their own, not `zeek.*`
+        add_input_fields(doc, record)
     return doc
 
 

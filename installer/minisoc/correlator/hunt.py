@@ -23,6 +23,7 @@ from minisoc.correlator.interrupts import SigintGuard
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.matching.index import IndicatorIndex
 from minisoc.correlator.matching.matcher import Matcher
+from minisoc.correlator.matching.packed import return_freed_memory
 from minisoc.correlator.model import Alert, Indicator, LogRecord, Suppressed
 from minisoc.correlator.notice_filter import NOTICE_PATTERN, drop_ignored_notices
 from minisoc.correlator.scan_alerts import alerts_of_records, coalesce, scan_alerts
@@ -71,13 +72,14 @@ class HuntProgress(Protocol):
 
 
 def load_hunt_columns(
-    intel: Sequence[str], warninglists: Sequence[str]
+    intel: Sequence[str], warninglists: Sequence[str], *, lean: bool = False
 ) -> tuple[IndicatorColumns, IntelSummary]:
-    """Indicators from `intel` (in columns), minus what the warninglists (only when given) name as benign."""
+    """Indicators from `intel` (in columns), minus what the warninglists (only when given) name as benign;
+    `lean`: columns that can only be indexed and counted (IndicatorColumns), for the hunt itself."""
     started = time.perf_counter()
     if not intel:
         raise UsageError("--intel: no intel given", "pass at least one intel file, directory or feed URL")
-    loaded = load_intel_columns(list(intel))
+    loaded = load_intel_columns(list(intel), lean=lean and not warninglists)
     columns = loaded.columns
     suppressed: list[Suppressed] = []
     unusable: dict[str, int] = {}
@@ -227,13 +229,15 @@ def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = No
                              "name one as notice.log writes it (SSL::Invalid_Server_Cert) or a module "
                              "(SSL::*)")
     targets = expand_log_paths(request.logs)
-    columns, intel_summary = load_hunt_columns(request.intel, request.warninglists)
+    columns, intel_summary = load_hunt_columns(request.intel, request.warninglists, lean=True)
     if not len(columns) and not request.allow_empty:
         raise _nothing_to_hunt(intel_summary)
     sink = _open_dead_letter(request.dead_letter)
     indexing = time.perf_counter()
+    return_freed_memory()  # what the load freed: the index build's own peak comes on top of what is left
     matcher = Matcher(IndicatorIndex.from_columns(columns))
     del columns  # the index holds what matching needs
+    return_freed_memory()
     intel_summary.load_seconds += time.perf_counter() - indexing  # the load includes building the index
     stats = ReadStats()
     summary = HuntSummary(read=stats, intel=intel_summary, dead_letter=request.dead_letter)

@@ -62,13 +62,29 @@ def check_lab_disk(count: int, per_copy_gb: int, free_gb: float, path: Path) -> 
     )
 
 
-def fit_summary(count: int, memory_fit: int, disk_fit: int) -> Check:
-    fit = min(memory_fit, disk_fit)
+def fit_summary(count: int, memory_fit: int, disk_fit: int, port_fit: int | None = None,
+                kernel_ok: bool = True) -> Check:
+    """How many copies this host holds: the least of what its memory, its disk and the free port blocks
+    allow (`port_fit`: how many copies from copy 1 on find all their ports free; None: not checked), and
+    none while vm.max_map_count is too low for OpenSearch."""
+    limits = {"memory": memory_fit, "disk": disk_fit}
+    if port_fit is not None:
+        limits["free ports"] = port_fit
+    fit = min(limits.values()) if kernel_ok else 0
+    bound = "vm.max_map_count" if not kernel_ok else min(limits, key=lambda key: limits[key])
+    if not fit:
+        fix = ("raise vm.max_map_count first (see its check)" if not kernel_ok
+               else "this host cannot hold one copy: use a bigger host")
+    elif bound == "free ports" and port_fit is not None and port_fit < count:
+        fix = f"pass --count {fit} or less, or move every copy's ports with --port-offset N"
+    else:
+        fix = f"pass --count {fit} or less"
     return Check(
         "copies that fit",
         count <= fit,
-        f"this host holds {fit} cop{'y' if fit == 1 else 'ies'} of this lab (asked for {count})",
-        f"pass --count {fit} or less" if fit else "this host cannot hold one copy: use a bigger host",
+        f"this host holds {fit} cop{'y' if fit == 1 else 'ies'} of this lab (asked for {count}; "
+        f"bound by {bound})",
+        fix,
     )
 
 
@@ -100,8 +116,11 @@ def lab_doctor(lab_dir: Path, plans: Sequence[CopyPlan]) -> Report:
     (free on the host, and bound by no other compose project's containers, stopped ones included)."""
     checks = engine_checks()
     profile = plans[0].profile
+    kernel_ok = True
     if "opensearch" in profile.enabled_services():
-        checks.append(check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count"))))
+        kernel = check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count")))
+        kernel_ok = kernel.ok or kernel.warning
+        checks.append(kernel)
     per_copy_mb = copy_memory_mb(profile)
     total_mb, _ = memory_mb()
     checks.append(check_lab_memory(len(plans), per_copy_mb, total_mb))
@@ -110,9 +129,14 @@ def lab_doctor(lab_dir: Path, plans: Sequence[CopyPlan]) -> Report:
     per_copy_gb = profile.resources.disk_budget_gb
     checks.append(check_lab_disk(len(plans), per_copy_gb, free_gb, disk_path))
     reserved = reserved_ports({plan.project for plan in plans})
+    port_fit = None
     for plan in plans:
-        checks += copy_port_checks(plan, reserved)
-    checks.append(
-        fit_summary(len(plans), copies_that_fit(total_mb, per_copy_mb), copies_on_disk(free_gb, per_copy_gb))
-    )
+        port_checks = copy_port_checks(plan, reserved)
+        if port_fit is None and not all(check.ok for check in port_checks):
+            port_fit = plan.number - 1  # the copies before the first whose ports are taken
+        checks += port_checks
+    checks.append(fit_summary(
+        len(plans), copies_that_fit(total_mb, per_copy_mb), copies_on_disk(free_gb, per_copy_gb),
+        port_fit, kernel_ok,
+    ))  # fmt: skip
     return Report("lab doctor", checks)

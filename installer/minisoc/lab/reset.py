@@ -3,7 +3,8 @@
 What "the start" is: no alerts (so no acks: an ack lives in its alert), no stored Zeek logs, the correlator's
 state gone (tail checkpoints, buffers, sync cursors, its SQLite store: it reads every log again), the log and
 local feed folders holding exactly the template's sample data again. MISP, when the copy runs one, is reset
-by a hook (`MispReset`): `minisoc scenario` knows which events its scenario loads and passes one.
+by a hook (`MispReset`): `minisoc lab reset` passes `misp_baseline.reset_to_baseline` (the events made after
+`lab up` recorded MISP's start are deleted); without one MISP is left as it is, and said so.
 
 Order: the correlator goes first (it would write alerts while they are deleted), its volume is removed, the
 indices are deleted and provisioned again, the folders restored, then the correlator starts on a new volume.
@@ -18,7 +19,7 @@ from typing import Any
 
 from minisoc.compose import argv as compose_argv
 from minisoc.compose.process import run_command
-from minisoc.errors import UsageError
+from minisoc.errors import MinisocError, UsageError
 from minisoc.lab.layout import read_manifest
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check, Report
@@ -105,6 +106,14 @@ def _reset_folders(site: Site, template: str | None) -> Check:
     return Check("log and feed folders", True, f"{removed} entries removed, {restored}")
 
 
+def run_misp_reset(site: Site, misp_reset: MispReset) -> list[Check]:
+    """The hook's checks; its error is a failed check, so the correlator is started again all the same."""
+    try:
+        return misp_reset(site)
+    except MinisocError as error:
+        return [Check("misp", False, f"MISP was not reset: {error.message}", error.hint)]
+
+
 def reset_copy(
     site_dir: Path,
     *,
@@ -145,7 +154,7 @@ def reset_copy(
     if site.profile.runs_local_misp:
         if misp_reset is not None:
             say("resetting MISP")
-            checks += misp_reset(site)
+            checks += run_misp_reset(site, misp_reset)
         else:
             checks.append(Check(
                 "misp", False, "MISP's events and sightings were kept (no scenario hook given)",

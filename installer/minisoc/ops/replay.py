@@ -224,8 +224,13 @@ def replay(
     runner: CommandRunner | None = None,
     docker: str = "docker",
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    into: str = "",
+    prepare: Callable[[Path], None] | None = None,
 ) -> ReplayReport:
-    """Replay each pcap through the site's Zeek into its log folder; the report names each run's folder."""
+    """Replay each pcap through the site's Zeek into its log folder; the report names each run's folder.
+    `into`: a folder under the log folder for the run folders (`minisoc scenario`: scenarios/<id>);
+    `prepare(staging)`: changes Zeek's logs before they are renamed into sight (a scenario shifts their
+    times to now)."""
     run = runner or CommandRunner()
     site = load_site(site_dir)
     checked = check_pcaps(pcaps)
@@ -251,8 +256,8 @@ def replay(
     started = now()
     user = f"{os.getuid()}:{os.getgid()}"
     for index, pcap in enumerate(checked, start=1):
-        report.runs.append(_replay_one(run, site, mounts, image, pcap, run_folder_name(pcap, started, index),
-                                       user, docker))
+        name = run_folder_name(pcap, started, index)
+        report.runs.append(_replay_one(run, site, mounts, image, pcap, name, user, docker, into, prepare))
     return report
 
 
@@ -273,16 +278,20 @@ def _free_folder(log_dir: Path, name: str) -> tuple[Path, Path]:
 
 def _replay_one(
     run: CommandRunner, site: Site, mounts: ReplayMounts, image: str, pcap: Path, name: str, user: str,
-    docker: str,
+    docker: str, into: str = "", prepare: Callable[[Path], None] | None = None,
 ) -> ReplayRun:
-    staging, final = _free_folder(mounts.log_dir, name)
+    parent = mounts.log_dir / into
+    parent.mkdir(parents=True, exist_ok=True)
+    staging, final = _free_folder(parent, name)
     argv = zeek_replay_argv(
-        image=image, mounts=mounts, pcap=pcap, staging_name=staging.name, user=user,
-        project=site.profile.project_name, docker=docker,
+        image=image, mounts=mounts, pcap=pcap, staging_name=str(staging.relative_to(mounts.log_dir)),
+        user=user, project=site.profile.project_name, docker=docker,
     )
     try:
         run(argv, check=True, hint=f"Zeek could not replay {pcap.name}; nothing was added to the log folder")
         files = tuple(sorted(path.name for path in staging.iterdir() if path.is_file()))
+        if prepare is not None:
+            prepare(staging)
         staging.rename(final)
     finally:
         if staging.exists():

@@ -11,6 +11,7 @@ from typing import Any
 
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
+from minisoc.ops.input_status import input_lines, input_summaries
 from minisoc.ops.netflow_status import collector_lines, collector_status, udp_drops
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.ops.sensor_status import sensor_lines, sensor_status
@@ -130,7 +131,7 @@ def sources_and_housekeeping(site: Site) -> dict[str, Any]:
     except urllib.error.HTTPError as error:  # 503 (loop stuck) still carries the body
         body = json.loads(error.read() or b"{}")
     except (OSError, ValueError, MinisocError):
-        return {"sources": None, "housekeeping_error": None}
+        return {"sources": None, "housekeeping_error": None, "inputs": {}}
     components = body.get("components", {}) if isinstance(body, dict) else {}
     sources = components.get("intel", {}).get("sources", {})
     return {
@@ -140,6 +141,7 @@ def sources_and_housekeeping(site: Site) -> dict[str, Any]:
             if isinstance(info, dict)
         },
         "housekeeping_error": components.get("logs", {}).get("housekeeping_error"),
+        "inputs": input_summaries(components),  # syslog, netflow (ops.input_status)
     }
 
 
@@ -265,6 +267,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
                 )
             lines.extend(log_storage_lines(intel.get("log_storage") or {}))
             lines.extend(export_lines(intel))
+            lines.extend(input_lines(intel.get("inputs") or {}))
         else:
             lines.append(f"intel: {intel['error']}")
     alerts = status.get("alerts")

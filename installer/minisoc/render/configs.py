@@ -16,6 +16,7 @@ from minisoc.render.opensearch_assets import (
     alerts_index_template,
     dashboards_saved_objects,
     dump_json,
+    input_logs_index_templates,
     retention_policy,
     zeek_logs_index_template,
 )
@@ -55,6 +56,8 @@ def config_files(
             ),
             _text(TEMPLATES_DIR / f"{ALERTS_INDEX}.json", dump_json(alerts_index_template())),
             _text(TEMPLATES_DIR / "zeek-logs.json", dump_json(zeek_logs_index_template())),
+            *(_text(TEMPLATES_DIR / f"{name}.json", dump_json(body))
+              for name, body in input_logs_index_templates().items()),
             _text(
                 OPENSEARCH_ISM_DIR / f"{RETENTION_POLICY}.json",
                 dump_json(retention_policy(profile.opensearch.retention_days)),

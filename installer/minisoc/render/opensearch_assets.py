@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from minisoc.correlator.sinks.opensearch_input_templates import input_logs_templates
 from minisoc.correlator.sinks.opensearch_templates import alerts_template, zeek_logs_template
 from minisoc.site.layout import ALERTS_INDEX
 
@@ -41,8 +42,14 @@ def zeek_logs_index_template() -> dict[str, Any]:
     return _with_retention(zeek_logs_template(LOGS_INDEX_PREFIX))
 
 
+def input_logs_index_templates() -> dict[str, dict[str, Any]]:
+    """The syslog and flow records' templates (`zeek-syslog-*`, `zeek-netflow-*`: the correlator indexes them
+    under the logs prefix, so the retention policy below covers them too), by template name."""
+    return {name: _with_retention(body) for name, body in input_logs_templates(LOGS_INDEX_PREFIX).items()}
+
+
 def retention_policy(retention_days: int) -> dict[str, Any]:
-    """ISM: delete alert and Zeek log indices `retention_days` after their creation."""
+    """ISM: delete alert and log indices (Zeek's, syslog's, flows') `retention_days` after their creation."""
     return {
         "policy": {
             "description": f"minisoc: delete indices {retention_days} days after creation",

@@ -3,6 +3,7 @@ copies of a lab, each copy scored from its alerts, acks, false-positive reports 
 docs/scenarios.md says what a scenario folder holds and how grading works."""
 
 from minisoc.scenarios.copies import copies
+from minisoc.scenarios.evidence import parse_speed
 from minisoc.scenarios.grade import grade_copies, grade_document
 from minisoc.scenarios.library import (
     LoadedScenario,
@@ -12,7 +13,7 @@ from minisoc.scenarios.library import (
     shipped_names,
 )
 from minisoc.scenarios.report_html import render_html
-from minisoc.scenarios.run import CopyReset, CopyRun, reset_scenario, run_scenario
+from minisoc.scenarios.run import CopyReset, CopyRun, misp_reset, reset_scenario, run_scenario
 from minisoc.scenarios.scoring import CopyScore, score_copy
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "grade_copies",
     "grade_document",
     "load_scenario",
+    "misp_reset",
+    "parse_speed",
     "render_html",
     "reset_scenario",
     "run_scenario",

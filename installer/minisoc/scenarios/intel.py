@@ -10,7 +10,7 @@ the correlator fetches it again after a reset.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +21,11 @@ from minisoc.errors import UsageError
 from minisoc.ops.access import Site
 from minisoc.ops.feed_dir import publish_event, remove_event
 from minisoc.ops.misp_provision import misp_client
+from minisoc.render.secrets import MISP_ADMIN_KEY
 from minisoc.scenarios.library import IntelEvent
 
-MISP_ADMIN_KEY = "misp-admin-key"
+HTTP_NOT_FOUND = 404
+SIGHTING_FALSE_POSITIVE = "1"  # MISP's sighting types: 0 seen, 1 false positive, 2 expiration
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class IntelTarget:
     @property
     def description(self) -> str:
         return f"MISP at {self.misp_url}" if self.misp_url else f"MISP feed {self.feed_dir}"
+
+
+# Where a copy's intel goes (`intel_target`); tests give a MISP fake's URL in place of the published port
+IntelFor = Callable[[Site], IntelTarget]
 
 
 def intel_target(site: Site) -> IntelTarget:
@@ -83,7 +89,7 @@ def load_intel(target: IntelTarget, events: Sequence[IntelEvent], now: datetime)
         return
     client = _misp(target)
     for intel in events:
-        if client.event_exists(intel.uuid):
+        if _event_id(client, intel.uuid) is not None:
             checked(client.delete_event(intel.uuid), f"replacing event {intel.uuid}")
         event = stamped(intel.event, now)
         event["distribution"] = 0  # this organisation only: the correlator's user is in it
@@ -102,13 +108,49 @@ def remove_intel(target: IntelTarget, events: Sequence[IntelEvent]) -> int:
         return removed
     client = _misp(target)
     for intel in events:
-        if client.event_exists(intel.uuid):
+        if _event_id(client, intel.uuid) is not None:
             checked(client.delete_event(intel.uuid), f"deleting event {intel.uuid}")
             removed += 1
     return removed
 
 
+def false_positive_values(target: IntelTarget, events: Sequence[IntelEvent]) -> set[str] | None:
+    """The indicator values (lower case) that hold a false-positive sighting (type 1) in the copy's MISP, on
+    the scenario's events: what `minisoc alerts ack ID --false-positive` sent. None when the copy has no MISP
+    (its intel is a feed, which takes no sightings): grading then reads the correlator's own record, the
+    alert's `false_positive` mark. A deleted event (a reset) takes its sightings with it."""
+    if target.misp_url is None:
+        return None
+    client = _misp(target)
+    values: set[str] = set()
+    for intel in events:
+        event_id = _event_id(client, intel.uuid)
+        if event_id is None:
+            continue
+        query = {"returnFormat": "json", "id": event_id}  # sightings/restSearch takes the numeric id only
+        reply = checked(client.direct_call("sightings/restSearch/event", query),
+                        f"reading the sightings of event {intel.uuid}")
+        rows = reply.get("response") if isinstance(reply, dict) else reply  # PyMISP unwraps `response`
+        for row in rows if isinstance(rows, list) else []:
+            sighting = row.get("Sighting") or {}
+            if str(sighting.get("type")) == SIGHTING_FALSE_POSITIVE:
+                values.add(str(sighting.get("value", "")).lower())
+    return values
+
+
+def _event_id(client: Any, uuid: str) -> int | None:
+    """MISP's numeric id of the event, None when MISP has no such event (events/view answers 404). Not
+    PyMISP's event_exists: its HEAD request is not among the calls recorded from a real MISP."""
+    reply = client.get_event(uuid, pythonify=False)
+    errors = reply.get("errors") if isinstance(reply, dict) else None
+    if isinstance(errors, tuple | list) and errors and errors[0] == HTTP_NOT_FOUND:
+        return None
+    event = checked(reply, f"reading event {uuid}")
+    return int(event["Event"]["id"])
+
+
 def _misp(target: IntelTarget) -> Any:
     assert target.misp_url is not None
     site = target.site
-    return misp_client(target.misp_url, site.read_secret(MISP_ADMIN_KEY), site.profile, site.misp_ca_file())
+    key = site.read_secret(MISP_ADMIN_KEY.name)
+    return misp_client(target.misp_url, key, site.profile, site.misp_ca_file())

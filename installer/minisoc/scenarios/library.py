@@ -7,6 +7,7 @@ wrong; hint: how to fix` (exit 2), never a traceback.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,18 +17,33 @@ import yaml
 from pydantic import ValidationError
 
 from minisoc.errors import Problem, ProfileError, UsageError
+from minisoc.ops.replay import PCAP_MAGICS
 from minisoc.profile.problems import problems_from_validation
+from minisoc.scenarios.evidence import read_evidence
 from minisoc.scenarios.model import Scenario
 
 SCENARIO_FILE = "scenario.yaml"
 EVIDENCE_DIR = Path("evidence") / "zeek"
+PCAP_DIR = Path("evidence") / "pcap"  # captures, replayed through a copy's Zeek when it has a sensor
+PCAP_SUFFIXES = (".pcap", ".pcapng")
 INTEL_DIR = "intel"
 ZEEK_SUFFIXES = (".log", ".log.gz", ".json", ".json.gz")
 _SCHEMA_HINT = "docs/scenarios.md lists every field of scenario.yaml"
+_FILE_PROBLEMS = (INTEL_DIR, str(EVIDENCE_DIR), str(PCAP_DIR))  # a file's problems, not a field's
 
 
 class ScenarioError(ProfileError):
-    """A scenario folder that cannot be used: one line per problem."""
+    """A scenario folder that cannot be used: one line per problem, each naming its file (`--json`: the
+    problems with their paths, as for a profile)."""
+
+    def __init__(self, problems: list[Problem], folder: Path) -> None:
+        super().__init__(problems, str(folder / SCENARIO_FILE))
+        self.folder = folder
+
+    def lines(self) -> list[str]:
+        """`<folder>/scenario.yaml: path.to.field: ...`; a file's problem: `<folder>/intel/x.json: ...`."""
+        return [f"{self.folder / p.path}: {p.message}" + (f"; hint: {p.hint}" if p.hint else "")
+                if p.path.startswith(_FILE_PROBLEMS) else f"{self.source}: {p}" for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,7 @@ class LoadedScenario:
     folder: Path
     evidence: tuple[Path, ...]  # Zeek log files, sorted by name
     intel: tuple[IntelEvent, ...]
+    pcaps: tuple[Path, ...] = ()  # the captures the logs were made from, when the scenario ships them
 
     @property
     def id(self) -> str:
@@ -78,35 +95,35 @@ def find_scenario(name: str) -> LoadedScenario:
 
 def load_scenario(folder: Path) -> LoadedScenario:
     """Read and check a scenario folder; ScenarioError with every problem found."""
-    source = str(folder / SCENARIO_FILE)
     try:
         document = yaml.safe_load((folder / SCENARIO_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         problem = Problem("(file)", f"cannot be read ({error})", "check the path")
-        raise ScenarioError([problem], source) from None
+        raise ScenarioError([problem], folder) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
         raise ScenarioError([Problem(where, f"not valid YAML ({getattr(error, 'problem', error)})",
-                                     "check the indentation and quoting there")], source) from None
+                                     "check the indentation and quoting there")], folder) from None
     if not isinstance(document, dict):
         raise ScenarioError([Problem("(top level)", "expected a mapping (id:, title:, brief:, ...)",
-                                     _SCHEMA_HINT)], source)
+                                     _SCHEMA_HINT)], folder)
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
         raise ScenarioError([_scenario_hint(p) for p in problems_from_validation(error, Scenario)],
-                            source) from None
+                            folder) from None
     problems = scenario_problems(scenario, folder)
     evidence = sorted(p for p in (folder / EVIDENCE_DIR).glob("*") if p.name.endswith(ZEEK_SUFFIXES))
-    if not evidence:
-        problems.append(Problem(str(EVIDENCE_DIR), "no Zeek log files here (*.log, *.json, .gz)",
-                                "put the Zeek logs the scenario replays in evidence/zeek/"))
+    pcaps = sorted(p for p in (folder / PCAP_DIR).glob("*") if p.name.endswith(PCAP_SUFFIXES))
+    problems += _evidence_problems(evidence, pcaps)
     events, intel_problems = _read_intel(folder / INTEL_DIR)
     problems += intel_problems
+    if events:
+        problems += indicator_problems(scenario, events)
     if problems:
-        raise ScenarioError(problems, source)
-    return LoadedScenario(scenario, folder, tuple(evidence), tuple(events))
+        raise ScenarioError(problems, folder)
+    return LoadedScenario(scenario, folder, tuple(evidence), tuple(events), tuple(pcaps))
 
 
 def scenario_problems(scenario: Scenario, folder: Path | None = None) -> list[Problem]:
@@ -130,6 +147,65 @@ def scenario_problems(scenario: Scenario, folder: Path | None = None) -> list[Pr
             f"{scenario.passive_score} does not match the points (expected.alerts give "
             f"{scenario.computed_passive_score} % of {scenario.total_points})",
             f"write passive_score: {scenario.computed_passive_score}, or change the points"))
+    return problems
+
+
+def _evidence_problems(evidence: list[Path], pcaps: list[Path]) -> list[Problem]:
+    """Every evidence file must read as a Zeek log (what `run` will replay), each under its own name; every
+    capture must be a pcap or pcapng file."""
+    problems = [Problem(f"{PCAP_DIR}/{path.name}", "not a pcap or pcapng file",
+                        "keep captures as tcpdump writes them") for path in pcaps if not is_capture(path)]
+    if not evidence and not pcaps:
+        return [Problem(str(EVIDENCE_DIR), "no Zeek log files here (*.log, *.json, .gz)",
+                        "put the Zeek logs the scenario replays in evidence/zeek/ (and/or captures in "
+                        "evidence/pcap/, for copies with a Zeek sensor)")]
+    names: set[str] = set()
+    for path in evidence:
+        where = f"{EVIDENCE_DIR}/{path.name}"
+        try:
+            read = read_evidence(path)
+        except (OSError, UnicodeDecodeError, EOFError, UsageError) as error:
+            message = error.message if isinstance(error, UsageError) else str(error)
+            problems.append(Problem(where, f"not a Zeek log ({message})",
+                                    "keep Zeek's own output: JSON lines, or TSV with its #fields header"))
+            continue
+        if read.name in names:
+            problems.append(Problem(where, f"a second {read.name} (with and without .gz)", "keep one"))
+        names.add(read.name)
+    return problems
+
+
+def is_capture(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) in PCAP_MAGICS
+    except OSError:
+        return False
+
+
+def intel_values(events: Sequence[IntelEvent]) -> set[str]:
+    """Every attribute value of the events (an object's too; both halves of `ip-dst|port`), lower case."""
+    values: set[str] = set()
+    for intel in events:
+        attributes = list(intel.event.get("Attribute") or [])
+        for misp_object in intel.event.get("Object") or []:
+            attributes += misp_object.get("Attribute") or []
+        for attribute in attributes:
+            values.update(part.lower() for part in str(attribute.get("value", "")).split("|"))
+    return values
+
+
+def indicator_problems(scenario: Scenario, events: Sequence[IntelEvent]) -> list[Problem]:
+    """An item's `match.indicator` must be a value of the scenario's intel: no alert can match it else."""
+    known = intel_values(events)
+    problems = []
+    for kind, item in scenario.items:
+        index = getattr(scenario.expected, kind).index(item)
+        if item.match.indicator is not None and item.match.indicator.lower() not in known:
+            problems.append(Problem(
+                f"expected.{kind}.{index}.match.indicator",
+                f"{item.match.indicator!r} is in none of the scenario's MISP events (intel/)",
+                "check its spelling, or add it as an attribute of an event in intel/"))
     return problems
 
 

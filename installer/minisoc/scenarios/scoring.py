@@ -7,6 +7,9 @@
   analyst gets these: they say the lab did its part).
 - `expected.acknowledge` / `false_positives`: the points in proportion to the matching alerts in state
   `acknowledged` / `false_positive` (an alert marked the other way does not count); none matching: 0.
+  In a copy with a MISP, a false positive counts only when MISP got it too: a false-positive sighting
+  (type 1) of one of the alert's indicators on the scenario's events (`reported`). A copy whose intel is a
+  feed has no MISP to tell: the correlator's own record (the alert's `false_positive` mark) is graded.
 - questions: exact answers compare case-insensitively with surrounding space removed (`answer` or any
   of `accept`); multiple choice compares the key.
 """
@@ -119,17 +122,27 @@ def ack_state(alert: Mapping[str, Any]) -> str:
     return str((alert.get("minisoc", {}).get("ack") or {}).get("state") or "open")
 
 
-def score_item(kind: str, item: AlertItem, alerts: Sequence[Mapping[str, Any]]) -> ItemScore:
+def _done(kind: str, alert: Mapping[str, Any], reported: set[str] | None) -> bool:
+    if ack_state(alert) != STATE_FOR[kind]:
+        return False
+    return kind != "false_positives" or reported is None or bool(_indicators(alert) & reported)
+
+
+def score_item(kind: str, item: AlertItem, alerts: Sequence[Mapping[str, Any]],
+               reported: set[str] | None = None) -> ItemScore:
+    """`reported`: the values with a false-positive sighting in the copy's MISP; None: no MISP."""
     matching = [alert for alert in alerts if matches(alert, item.match)]
     if kind == "alerts":
         met = len(matching) >= item.min_count
         return ItemScore(kind, item.id, item.description, item.points, float(item.points if met else 0),
                          f"{len(matching)} alert(s), at least {item.min_count} expected")
-    wanted = STATE_FOR[kind]
-    done = sum(1 for alert in matching if ack_state(alert) == wanted)
+    done = sum(1 for alert in matching if _done(kind, alert, reported))
     earned = round(item.points * done / len(matching), 2) if matching else 0.0
-    return ItemScore(kind, item.id, item.description, item.points, earned,
-                     f"{done} of {len(matching)} alert(s) {wanted.replace('_', ' ')}")
+    detail = f"{done} of {len(matching)} alert(s) {STATE_FOR[kind].replace('_', ' ')}"
+    if kind == "false_positives":
+        detail += (" (the alert's mark: no MISP in this copy)" if reported is None
+                   else " (marked, and a false-positive sighting in MISP)")
+    return ItemScore(kind, item.id, item.description, item.points, earned, detail)
 
 
 def normalise_answer(text: object) -> str:
@@ -147,9 +160,11 @@ def score_question(question: Question, answers: Mapping[str, object]) -> ItemSco
 
 
 def score_copy(copy: str, scenario: Scenario, alerts: Iterable[Mapping[str, Any]],
-               answers: Mapping[str, object], problems: Sequence[str] = ()) -> CopyScore:
-    """The score of one copy from all the alerts of its store (the scenario's are picked here)."""
+               answers: Mapping[str, object], problems: Sequence[str] = (),
+               reported: set[str] | None = None) -> CopyScore:
+    """The score of one copy from all the alerts of its store (the scenario's are picked here); `reported`:
+    the indicator values with a false-positive sighting in the copy's MISP (None: the copy has none)."""
     mine = scenario_alerts(alerts, scenario.id)
-    items = [score_item(kind, item, mine) for kind, item in scenario.items]
+    items = [score_item(kind, item, mine, reported) for kind, item in scenario.items]
     items += [score_question(question, answers) for question in scenario.questions]
     return CopyScore(copy, items, list(problems))

@@ -5,7 +5,6 @@ runner pointed at the Zeek stand-in (tests/standins/zeek) -> logs in the site's 
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -15,14 +14,13 @@ from typing import Any
 import pytest
 
 from minisoc.cli.main import main
-from minisoc.compose.process import Completed
 from minisoc.correlator.hunt import HuntRequest, run_hunt
 from minisoc.errors import ExternalCommandError, ServiceError, UsageError
 from minisoc.ops.replay import CommandRunner, ReplayMounts, replay, zeek_replay_argv
 from minisoc.render import render_site
 from render_support import fixed_secret, site_from_template
+from standin_docker import STANDIN, FakeDocker
 
-STANDIN = Path(__file__).resolve().parents[2] / "standins" / "zeek"
 PLANTED = "192.168.56.1"  # ../shared/data/zeek/zeek8-pcaps.planted.intel: the sshguess client
 NOW = datetime(2026, 12, 4, 17, 30, 0, tzinfo=UTC)
 
@@ -56,53 +54,6 @@ def test_a_comma_in_a_path_is_quoted_as_dockers_csv_mount_syntax_needs() -> None
     value = argv[argv.index("--mount") + 1]
     assert next(csv.reader([value])) == ["type=bind", "source=/a,b/logs", "target=/logs/zeek"]
     assert not any("type=volume" in part for part in argv)  # no intel volume: none mounted
-
-
-class FakeDocker:
-    """Runs `docker run` of the replay argv without Docker: mounts become symlinks under a folder that stands
-    for the container's root, and the image's zeek is the stand-in (given ZEEK_STANDIN_ROOT)."""
-
-    def __init__(self, tmp: Path, logs: Path, *, image: bool = True, volume: Path | None = None) -> None:
-        self.tmp, self.logs, self.image, self.volume = tmp, logs, image, volume
-        self.calls: list[list[str]] = []
-
-    def __call__(self, argv: list[str], *, timeout_s: float | None, check: bool,
-                 hint: str | None = None) -> Completed:
-        self.calls.append(argv)
-        if argv[1:3] == ["image", "inspect"]:
-            return Completed(argv, 0 if self.image else 1, "", "" if self.image else "No such image")
-        if argv[1:3] == ["volume", "inspect"]:
-            return Completed(argv, 0 if self.volume else 1, "", "")
-        assert argv[1] == "run"
-        return self._run(argv, check, hint)
-
-    def _run(self, argv: list[str], check: bool, hint: str | None) -> Completed:
-        root = self.tmp / f"container-{len(self.calls)}"
-        options, index = {"--mount": []}, 2  # type: dict[str, Any], int
-        while argv[index].startswith("--"):
-            if argv[index] in {"--rm", "--read-only"}:
-                index += 1
-                continue
-            if argv[index] == "--mount":
-                options["--mount"].append(dict(f.split("=", 1) if "=" in f else (f, "") for f in
-                                               next(csv.reader([argv[index + 1]]))))
-            else:
-                options[argv[index]] = argv[index + 1]
-            index += 2
-        assert argv[index] == "zeek/zeek:8.0.10" and argv[index + 1] == "/usr/local/zeek/bin/zeek"
-        for mount in options["--mount"]:
-            source = Path(mount["source"]) if mount["type"] == "bind" else self.volume
-            assert source is not None and source.exists(), mount
-            link = root / mount["target"].lstrip("/")
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(source)
-        workdir = root / options["--workdir"].lstrip("/")
-        env = {**os.environ, "ZEEK_STANDIN_ROOT": str(root), "ZEEK_STANDIN_LOGS": str(self.logs)}
-        done = subprocess.run([str(STANDIN), *argv[index + 2:]], cwd=workdir, env=env,
-                              capture_output=True, text=True, check=False)
-        if check and done.returncode:
-            raise ExternalCommandError(argv, done.returncode, done.stdout, done.stderr, hint)
-        return Completed(argv, done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 import requests
@@ -61,6 +64,27 @@ class HttpFetcher:
 
     def close(self) -> None:
         self.session.close()
+
+
+def read_file_chunks(path: Path, head_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[bytes]:
+    """The file's bytes as `read_file_bytes` gives them (BOM dropped, the same errors), read `head_bytes` at a
+    time, so a caller that reads it in blocks never holds it whole."""
+    try:
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > max_bytes:
+                raise IntelError(f"{path}: larger than {max_bytes} bytes", "split the intel file")
+            first, size = without_bom(handle.read(head_bytes)), 0
+            for chunk in chain([first], iter(lambda: handle.read(head_bytes), b"")):
+                size += len(chunk)
+                if size > max_bytes:  # it grew while being read
+                    raise IntelError(f"{path}: larger than {max_bytes} bytes", "split the intel file")
+                yield chunk
+    except FileNotFoundError as error:
+        raise IntelFileMissing(f"{path}: cannot read ({error.strerror or error})",
+                               "check the path and its permissions") from None
+    except OSError as error:
+        raise IntelError(f"{path}: cannot read ({error.strerror or error})",
+                         "check the path and its permissions") from None
 
 
 def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

@@ -19,7 +19,7 @@ import msgspec
 
 from minisoc.correlator.intel.convert import LoadCounts
 from minisoc.correlator.intel.fetch import HttpFetcher
-from minisoc.correlator.intel.intel_file import parse_intel_bytes, read_intel_file
+from minisoc.correlator.intel.intel_file import add_intel_file_rows, parse_intel_bytes, read_intel_file
 from minisoc.correlator.intel.misp_feed import MispFeedSource, is_url
 from minisoc.correlator.matching.columns import IndicatorColumns
 from minisoc.correlator.model import Indicator
@@ -167,12 +167,13 @@ def load_intel(specs: Sequence[str]) -> IntelLoad:
     return IntelLoad(indicators=indicators, counts=counts, sources=sources, empty_sources=empty)
 
 
-def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
+def load_intel_columns(specs: Sequence[str], *, lean: bool = False) -> IntelColumnsLoad:
     """`load_intel`, in columns: the same rows, in the same order, without one Indicator per value for
-    MISP feeds (the bulk path of `minisoc hunt`)."""
+    MISP feeds, MISP event files and Zeek intel files (the bulk path of `minisoc hunt`); `lean`: rows packed
+    as they come (IndicatorColumns), for a caller that only indexes them."""
     counts = LoadCounts()
     sources: list[str] = []
-    columns = IndicatorColumns()
+    columns = IndicatorColumns(lean=lean)
     empty: dict[str, str] = {}
     for form, location, name in _intel_inputs(specs, sources):
         before, size = counts.tally(), len(columns)
@@ -181,7 +182,8 @@ def load_intel_columns(specs: Sequence[str]) -> IntelColumnsLoad:
         elif form == "url":
             columns.extend(_read_url_file(location, name, counts))
         else:
-            columns.extend(read_intel_file(Path(location), counts))
+            add_intel_file_rows(Path(location), counts, columns)
+        columns.compact()
         if len(columns) == size:
             empty[location] = why_empty(before, counts.tally())
     return IntelColumnsLoad(columns=columns, counts=counts, sources=sources, empty_sources=empty)

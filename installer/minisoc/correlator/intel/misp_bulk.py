@@ -41,7 +41,7 @@ def _only(column: list[Any], kind: type) -> bool:
     return list(map(type, column)).count(kind) == len(column)  # identity first: no hashing, no __eq__
 
 
-def _addresses_of_names(names: list[str]) -> npt.NDArray[np.bool_] | None:
+def addresses_of_names(names: list[str]) -> npt.NDArray[np.bool_] | None:
     """Which canonical names are IP addresses (each replaced in `names` by its canonical address), or None
     when none is; only names ending in a digit are tried (a real name ends in a letter)."""
     ends_in_digit = list(map(str.isdigit, map(itemgetter(-1), names)))
@@ -98,7 +98,7 @@ def add_plain_event_rows(attributes: list[MispAttribute], provenance: Provenance
                                    count=size)
             split = ((KIND_IP, ~is_range), (KIND_CIDR, is_range))
         elif kind in NAME_KINDS:
-            is_address = _addresses_of_names(group)  # type: ignore[arg-type]
+            is_address = addresses_of_names(group)  # type: ignore[arg-type]
             if is_address is not None:
                 split = ((KIND_IP, is_address), (kind, ~is_address))
         texts_sorted.extend(group)  # type: ignore[arg-type]  # no None in it (checked above)

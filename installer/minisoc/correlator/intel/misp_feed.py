@@ -121,6 +121,7 @@ class MispFeedSource:
                 counts.count_missing_event(uuid, self.name)
                 continue
             self._add_rows(uuid, data, counts, columns)
+            columns.compact()
         self.last_counts = counts
 
     def sync(self) -> IntelUpdate:

@@ -130,6 +130,11 @@ def _columns_from_values(rows: list[list[str]]) -> _Columns | None:
 
 def _read_table(lines: list[str], header_comment: str | None) -> _Table:
     rows = list(csv.reader(io.StringIO("\n".join(lines))))
+    return _table_of(rows, header_comment)
+
+
+def _table_of(rows: list[list[str]], header_comment: str | None) -> _Table:
+    """The table of `rows` (all of them, or the first _SAMPLE_ROWS + 1: the columns are chosen on those)."""
     columns = _header_columns(rows[0])
     if columns is not None:
         return _Table(_checked_type_column(columns, rows[1:]), rows[1:])
@@ -169,8 +174,16 @@ def parse_value_list(text: str, source: str, counts: LoadCounts) -> list[Indicat
         for row in table.rows:
             counts.count_invalid("freetext", ",".join(row), source)
         return found
-    value_column, type_column, to_ids_column = table.columns
-    for row in table.rows:
+    return _table_indicators(table.rows, table.columns, provenance, counts)
+
+
+def _table_indicators(rows: list[list[str]], columns: _Columns, provenance: Provenance, counts: LoadCounts,
+                      ) -> list[Indicator]:
+    """The indicators of data rows, their columns chosen (the reference of `bulk_rows`)."""
+    found: list[Indicator] = []
+    source = provenance.source
+    value_column, type_column, to_ids_column = columns
+    for row in rows:
         if len(row) <= value_column:
             counts.count_invalid("freetext", ",".join(row), source)
             continue

@@ -22,14 +22,17 @@ def is_zeek_intel(text: str) -> bool:
     return False
 
 
-def parse_zeek_intel(text: str, source: str, counts: LoadCounts) -> list[Indicator]:
+def parse_zeek_intel(text: str, source: str, counts: LoadCounts,
+                     provenances: dict[tuple[str, str | None, str | None, bool], Provenance] | None = None,
+                     ) -> list[Indicator]:
     """Indicators of a Zeek intel file (Indicator.source is `source`, the file's name).
 
-    Lines of unknown types and bad values are counted, not fatal; meta.source becomes a tag.
+    Lines of unknown types and bad values are counted, not fatal; meta.source becomes a tag. `provenances`
+    (meta fields -> Provenance) is shared by the calls that read one file in parts (intel.zeek_bulk).
     """
     fields: list[str] = []
     found: list[Indicator] = []
-    provenances: dict[tuple[str, str | None, str | None, bool], Provenance] = {}
+    provenances = {} if provenances is None else provenances
     for line in text.splitlines():
         if not line.strip():
             continue

@@ -44,16 +44,22 @@ class CompactTable:
         sorted_keys = unsorted[order]
         bucket_bits = max(4, count.bit_length() - 1)
         shift = 64 - bucket_bits
-        buckets = (sorted_keys.view(np.uint64) ^ np.uint64(_OFFSET)) >> np.uint64(shift)
+        buckets = sorted_keys.view(np.uint64) ^ np.uint64(_OFFSET)
+        buckets >>= np.uint64(shift)
         starts = np.searchsorted(buckets, np.arange((1 << bucket_bits) + 1, dtype=np.uint64), side="left")
+        del buckets
         bitmap_bits = 1 << max(6, (count * 8).bit_length())
-        present = np.zeros(bitmap_bits, dtype=np.bool_)
-        present[sorted_keys & (bitmap_bits - 1)] = True
-        bitmap = bytearray(np.packbits(present, bitorder="little").tobytes())
+        bits = sorted_keys & (bitmap_bits - 1)
+        masks = np.uint8(1) << (bits & 7).astype(np.uint8)
+        bits >>= 3
+        bitmap_array = np.zeros(bitmap_bits >> 3, dtype=np.uint8)  # a bit per position: 1/8 of a bool array
+        np.bitwise_or.at(bitmap_array, bits, masks)
+        del bits, masks
+        bitmap = bytearray(bitmap_array.data)
         key_array = array("q")
-        key_array.frombytes(sorted_keys.tobytes())
+        key_array.frombytes(sorted_keys.data.cast("B"))
         start_array = array("I")
-        start_array.frombytes(starts.astype(np.uint32).tobytes())
+        start_array.frombytes(starts.astype(np.uint32).data.cast("B"))
         return cls(key_array, start_array, bitmap, shift), order
 
     def __len__(self) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
-from operator import itemgetter, methodcaller
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ import numpy.typing as npt
 from minisoc.correlator import model
 from minisoc.correlator.matching.columns import Context, IndicatorColumns
 from minisoc.correlator.matching.compact_table import CompactTable
+from minisoc.correlator.matching.packed import PackedRows
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.values.canonical import int_to_ip, parse_cidr
 
@@ -43,92 +44,31 @@ def cidr_key(version: int, network: int, length: int) -> int:
     return hash(network.to_bytes(16, "big") + bytes((length,)))
 
 
-_HEX_VALUES = np.full(256, 255, dtype=np.uint8)
-_HEX_VALUES[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
-_UUID_HEX_COLUMNS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
-
-
 class _RowColumns:
-    """Per-row columns of the rows of one table, in input order (permuted into table order later)."""
+    """Per-row columns of the rows of one table, in input order (permuted into table order later); a column
+    no row has is None."""
 
-    def __init__(self, rows: npt.NDArray[np.intp], contexts: npt.NDArray[np.int64],
-                 ports: npt.NDArray[np.int64], timestamps: npt.NDArray[np.int64],
-                 comments: npt.NDArray[np.int64], uuids: npt.NDArray[np.uint8],
-                 odd_uuids: dict[int, str]) -> None:
-        self.contexts = contexts[rows]
-        self.ports = ports[rows]
-        self.timestamps = timestamps[rows]
-        self.comments = comments[rows]
-        self.uuids = uuids[rows]
-        self.odd_uuids: dict[int, str] = {}  # by position in this group
-        for row, text in odd_uuids.items():
+    def __init__(self, rows: npt.NDArray[np.intp], every_row: bool, packed: PackedRows) -> None:
+        def pick(column: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            return column if column is None or every_row else column[rows]
+
+        self.contexts: npt.NDArray[Any] = pick(packed.context_ids)  # type: ignore[assignment]
+        self.ports, self.timestamps = pick(packed.ports), pick(packed.timestamps)
+        self.comments, self.uuids = pick(packed.comment_ids), pick(packed.uuids)
+        self.odd_uuids: dict[int, str] = dict(packed.odd_uuids) if every_row else {}  # by position in it
+        for row, text in ({} if every_row else packed.odd_uuids).items():
             position = int(np.searchsorted(rows, row))  # rows is ascending
             if position < len(rows) and rows[position] == row:
                 self.odd_uuids[position] = text
 
 
-def _pack_uuids(texts: list[str | None]) -> tuple[npt.NDArray[np.uint8], dict[int, str]]:
-    """(n, 16) bytes of canonical (lower-case, hyphenated) UUIDs, zeros for None; others returned as text."""
-    count = len(texts)
-    positions: list[int] | None = None
-    odd: dict[int, str] = {}
-    try:
-        uniform = set(map(len, texts)) <= {36}  # type: ignore[arg-type]  # TypeError when some are None
-    except TypeError:
-        uniform = False
-    if uniform:
-        joined = "".join(texts)  # type: ignore[arg-type]
-        packed_fast = _pack_canonical_uuids(joined, count)
-        if packed_fast is not None:
-            return packed_fast, odd
-    else:
-        odd = {p: t for p, t in enumerate(texts) if t is not None and len(t) != 36}
-        positions = [p for p, t in enumerate(texts) if t is not None and len(t) == 36]
-        joined = "".join([texts[p] for p in positions])  # type: ignore[misc]
-    packed = np.zeros((count, 16), dtype=np.uint8)
-    if joined:
-        raw = np.frombuffer(joined.encode("ascii", "replace"), dtype=np.uint8).reshape(-1, 36)
-        hyphens_ok = (raw[:, [8, 13, 18, 23]] == ord("-")).all(axis=1)
-        nibbles = _HEX_VALUES[raw[:, _UUID_HEX_COLUMNS]]
-        valid = hyphens_ok & (nibbles != 255).all(axis=1)
-        where = np.arange(count) if positions is None else np.asarray(positions)
-        packed[where[valid]] = (nibbles[valid, 0::2] << 4) | nibbles[valid, 1::2]
-        for position in where[~valid]:
-            odd[int(position)] = str(texts[position])
-    return packed, odd
-
-
-def _pack_canonical_uuids(joined: str, count: int) -> npt.NDArray[np.uint8] | None:
-    """The common case at C speed: `count` lower-case hyphenated UUIDs back to back; None when not so."""
-    if any(joined[column::36] != "-" * count for column in (8, 13, 18, 23)):
-        return None
-    digits = joined.replace("-", "")
-    if len(digits) != 32 * count:
-        return None  # another hyphen
-    try:
-        raw = bytes.fromhex(digits)  # refuses any non-hex character
-    except ValueError:
-        return None
-    if raw.hex() != digits:  # upper-case hex (kept as text) or whitespace (fromhex skips it): slow path
-        return None
-    return np.frombuffer(raw, dtype=np.uint8).reshape(count, 16)
-
-
-def _zero_for_none(values: list[int | None]) -> npt.NDArray[np.int64]:
-    """The column as int64, None (and 0) as 0: the index keeps 0 for "none"."""
-    if values.count(None) == len(values):
-        return np.zeros(len(values), dtype=np.int64)
-    if None in values:
-        return np.array([value or 0 for value in values], dtype=np.int64)
-    return np.array(values, dtype=np.int64)
-
-
-def _permuted(column: npt.NDArray[np.int64], order: npt.NDArray[np.intp], typecode: str) -> array[int] | None:
+def _permuted(column: npt.NDArray[Any] | None, order: npt.NDArray[np.intp], typecode: str,
+              ) -> array[int] | None:
     """`column` in table order as a compact array, or None when every value is 0 (column not kept)."""
-    if not column.any():
+    if column is None or not column.any():
         return None
     result = array(typecode)
-    result.frombytes(column[order].astype(_NUMPY_TYPES[typecode]).tobytes())
+    result.frombytes(column[order].astype(_NUMPY_TYPES[typecode], copy=False).data.cast("B"))
     return result
 
 
@@ -140,10 +80,13 @@ class RowStore:
         self.ports = _permuted(columns.ports, order, "H")
         self.timestamps = _permuted(columns.timestamps, order, "q")
         self.comments = _permuted(columns.comments, order, "I")
-        self.uuids = columns.uuids[order].tobytes() if columns.uuids.any() else None
-        row_of = np.empty(len(order), dtype=np.int64)
-        row_of[order] = np.arange(len(order))
-        self.odd_uuids = {int(row_of[p]): uuid for p, uuid in columns.odd_uuids.items()}
+        self.uuids = (columns.uuids[order].tobytes() if columns.uuids is not None and columns.uuids.any()
+                      else None)
+        self.odd_uuids: dict[int, str] = {}
+        if columns.odd_uuids:
+            row_of = np.empty(len(order), dtype=np.int64)
+            row_of[order] = np.arange(len(order))
+            self.odd_uuids = {int(row_of[p]): uuid for p, uuid in columns.odd_uuids.items()}
 
     def nbytes(self) -> int:
         size = len(self.contexts) * 4
@@ -195,22 +138,25 @@ class IndicatorIndex:
     @classmethod
     def from_columns(cls, columns: IndicatorColumns) -> IndicatorIndex:
         """The index of every row of `columns` (CIDR rows whose value does not parse are left out)."""
-        count = len(columns)
-        values = columns.values
-        context_ids = np.array(columns.context_ids, dtype=np.int64)
-        cidr_contexts = np.array([c.kind == model.KIND_CIDR for c in columns.contexts], dtype=np.bool_)
-        cidr_mask = cidr_contexts[context_ids]
-        exact_rows = np.flatnonzero(~cidr_mask)
-        exact_keys = np.fromiter(map(hash, values), dtype=np.int64, count=count)
-        if len(exact_rows) != count:
-            exact_keys = exact_keys[exact_rows]
+        return cls.from_packed(columns.packed_rows(), columns.contexts, list(columns.comment_ids))
+
+    @classmethod
+    def from_packed(cls, rows: PackedRows, contexts: list[Context], comments: list[str | None],
+                    ) -> IndicatorIndex:
+        """The index of packed rows whose context ids and comment ids are into `contexts` and `comments`."""
+        count = len(rows)
+        cidr_contexts = np.array([c.kind == model.KIND_CIDR for c in contexts], dtype=np.bool_)
+        cidr_mask = cidr_contexts[rows.context_ids] if count else np.zeros(0, dtype=np.bool_)
+        every_row = not cidr_mask.any()
+        exact_rows = np.arange(0) if every_row else np.flatnonzero(~cidr_mask)  # unused when every row
+        exact_keys = rows.keys if every_row else rows.keys[exact_rows]
         range_rows: list[int] = []
         cidr_keys: list[int] = []
         v4_lengths: set[int] = set()
         v6_lengths: set[int] = set()
         v4_blocks: bytearray | None = None
         for row in np.flatnonzero(cidr_mask).tolist():
-            parsed = parse_cidr(values[row])
+            parsed = parse_cidr(rows.cidr_values[row])
             if parsed is None:
                 continue
             version, network, length = parsed
@@ -224,21 +170,11 @@ class IndicatorIndex:
             _mark_blocks(v4_blocks, network, length)
         strings, string_order = CompactTable.from_unsorted(exact_keys)
         cidrs, cidr_order = CompactTable.from_unsorted(cidr_keys)
-        comment_ids: dict[str | None, int] = {None: 0}
-        comments = columns.comments
-        if comments.count(None) == count:
-            comment_column = np.zeros(count, dtype=np.int64)
-        else:
-            comment_column = np.array([comment_ids.setdefault(c, len(comment_ids)) for c in comments],
-                                      dtype=np.int64)
-        uuids, odd_uuids = _pack_uuids(columns.uuids)
-        shared = (context_ids, _zero_for_none(columns.ports), _zero_for_none(columns.timestamps),
-                  comment_column, uuids, odd_uuids)
-        string_rows = RowStore(_RowColumns(exact_rows, *shared), string_order)
-        cidr_rows = RowStore(_RowColumns(np.array(range_rows, dtype=np.intp), *shared), cidr_order)
-        return cls(strings, string_rows, cidrs, cidr_rows, list(columns.contexts), list(comment_ids),
+        string_rows = RowStore(_RowColumns(exact_rows, every_row, rows), string_order)
+        cidr_rows = RowStore(_RowColumns(np.array(range_rows, dtype=np.intp), False, rows), cidr_order)
+        return cls(strings, string_rows, cidrs, cidr_rows, list(contexts), comments,
                    tuple(sorted(v4_lengths, reverse=True)), tuple(sorted(v6_lengths, reverse=True)),
-                   v4_blocks, _url_host_bits(columns, context_ids))
+                   v4_blocks, _url_host_bits(rows.url_host_keys))
 
     def __len__(self) -> int:
         return len(self.strings) + len(self.cidrs)
@@ -282,17 +218,13 @@ class IndicatorIndex:
         return hits
 
 
-def _url_host_bits(columns: IndicatorColumns, context_ids: npt.NDArray[np.int64]) -> bytearray | None:
+def _url_host_bits(host_keys: npt.NDArray[np.int64]) -> bytearray | None:
     """A bitmap (8 bits per URL indicator) of the hashes of URL indicators' hosts, or None without URLs."""
-    url_contexts = np.array([c.kind == model.KIND_URL for c in columns.contexts], dtype=np.bool_)
-    if not url_contexts.any():
+    if not len(host_keys):
         return None
-    rows = np.flatnonzero(url_contexts[context_ids]).tolist()
-    urls = map(columns.values.__getitem__, rows)
-    hosts = map(itemgetter(0), map(methodcaller("partition", "/"), urls))  # C-level: no Python per URL
-    bits = 1 << max(6, (len(rows) * 8).bit_length())
+    bits = 1 << max(6, (len(host_keys) * 8).bit_length())
     present = np.zeros(bits, dtype=np.bool_)
-    present[np.fromiter(map(hash, hosts), dtype=np.int64, count=len(rows)) & (bits - 1)] = True
+    present[host_keys & (bits - 1)] = True
     return bytearray(np.packbits(present, bitorder="little").tobytes())
 
 

@@ -23,6 +23,7 @@ EMAIL: Final = "email"
 USER_AGENT: Final = "user-agent"
 FILENAME: Final = "filename"
 INTEL_SEEN: Final = "intel-seen"  # intel.log seen.indicator, typed by seen.indicator_type
+URL: Final = "url"  # an absolute URL as written (`http://host/path`), matched as a URL
 
 Spec = tuple[tuple[str, str, str | None], ...]
 
@@ -55,6 +56,15 @@ PER_LOG_TYPE: dict[str, Spec] = {
     "known_services": (("host", IP, "port_num"),),
     "known_certs": (("host", IP, "port_num"),),
     "software": (("host", IP, "host_p"),),  # host_p: set for server software only
+    # The other inputs (issue 15), in flat ECS names (syslog.record, flows.record): a flow's endpoints with
+    # their ports, as a connection's; a syslog message's dedicated fields, then the generic extractor's finds
+    "netflow": (("source.ip", IP, "source.port"), ("destination.ip", IP, "destination.port")),
+    "syslog": (("source.ip", IP, "source.port"), ("destination.ip", IP, "destination.port"),
+               ("source.domain", NAME, None), ("destination.domain", NAME, None), ("url.domain", NAME, None),
+               ("url.full", URL, None), ("http.request.referrer", URL, None),
+               ("email.from.address", EMAIL, None), ("email.to.address", EMAIL, None),
+               ("user_agent.original", USER_AGENT, None), ("related.ip", IP, None),
+               ("related.hosts", NAME, None), ("related.url", URL, None), ("related.email", EMAIL, None)),
 }
 
 
@@ -81,8 +91,13 @@ def observed_as(log_type: str) -> str:
     return next((name for name in candidates if name in PER_LOG_TYPE), log_type)
 
 
+NO_CONNECTION = frozenset(("netflow", "syslog"))  # records without Zeek's `id.*`: no connection observables
+
+
 def spec_for(log_type: str) -> Spec:
     """Observables of a log type (see observed_as): its own fields, then the connection's addresses."""
+    if log_type in NO_CONNECTION:
+        return PER_LOG_TYPE[log_type]
     return PER_LOG_TYPE.get(observed_as(log_type), ()) + CONNECTION
 
 

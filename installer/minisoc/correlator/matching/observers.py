@@ -76,7 +76,7 @@ _SIMPLE = {obs.JA3: (frozenset((model.KIND_JA3,)), True), obs.JA3S: (frozenset((
            obs.FILENAME: (frozenset((model.KIND_FILENAME,)), False)}
 _URL_HOST_FIELD, _URL_ADDRESS_FIELD = obs.CONTEXT[obs.HTTP_URL]
 (_INTEL_TYPE_FIELD,) = obs.CONTEXT[obs.INTEL_SEEN]
-_INTEL_TYPES = {"Intel::ADDR": obs.IP, "Intel::DOMAIN": obs.NAME, "Intel::URL": "url",
+_INTEL_TYPES = {"Intel::ADDR": obs.IP, "Intel::DOMAIN": obs.NAME, "Intel::URL": obs.URL,
                 "Intel::EMAIL": obs.EMAIL, "Intel::FILE_HASH": obs.FILE_HASH,
                 "Intel::FILE_NAME": obs.FILENAME, "Intel::CERT_HASH": obs.CERT_HASH,
                 "Intel::SOFTWARE": obs.USER_AGENT, "Intel::JA3": obs.JA3}
@@ -106,7 +106,7 @@ class Observers:
             obs.IP: self._ip, obs.NAME: self._name, obs.HOST_HEADER: self._host_header,
             obs.DNS_ANSWER: self._dns_answer, obs.HTTP_URL: self._http_url, obs.SUBJECT: self._subject,
             obs.FILE_HASH: self._file_hash, obs.CERT_HASH: self._cert_hash, obs.EMAIL: self._email,
-            obs.INTEL_SEEN: self._intel_seen, "url": self._url_text,
+            obs.INTEL_SEEN: self._intel_seen, obs.URL: self._url_text,
             **{name: self._simple(name) for name in _SIMPLE},
         }
         self.memos = {name: CleanValues(_MEMO_LIMITS.get(name, _MEMO_LIMIT))

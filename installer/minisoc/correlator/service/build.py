@@ -18,6 +18,7 @@ from minisoc.correlator.intel.warninglists import load_warninglists
 from minisoc.correlator.model import Alert, Sighting
 from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.http import StatusServer
+from minisoc.correlator.service.inputs import InputState, InputTails
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.service.metrics import ServiceMetrics
@@ -32,7 +33,7 @@ from minisoc.correlator.sinks.open import open_configured_store
 from minisoc.correlator.sinks.opensearch_bulk import BulkDoc
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.sinks.sightings import LogSightingSink, MispSightingSink
-from minisoc.correlator.typing import IntelSource, SightingSink
+from minisoc.correlator.typing import IntelSource, LogSource, SightingSink
 from minisoc.correlator.zeek.checkpoint import CHECKPOINT_FILE_NAME
 from minisoc.correlator.zeek.deadletter import DeadLetter
 from minisoc.correlator.zeek.tail import LogTailer
@@ -69,6 +70,22 @@ def _misp_api_source(config: CorrelatorConfig, state: Path) -> IntelSource:
     return source
 
 
+def input_tailers(config: CorrelatorConfig, metrics: ServiceMetrics,
+                  ) -> dict[str, tuple[LogTailer, InputState]]:
+    """A tailer per enabled input (syslog, netflow), each with its own checkpoint and dead letters."""
+    found: dict[str, tuple[LogTailer, InputState]] = {}
+    for name, given in (("syslog", config.inputs.syslog), ("netflow", config.inputs.netflow)):
+        if given is None:
+            continue
+        state = InputState(given.dir)
+        tailer = LogTailer(given.dir, config.state_dir / f"tail-{name}", batch_lines=config.logs.batch_lines,
+                           dead_letter=DeadLetter(config.state_dir / f"dead-letter-{name}.jsonl"),
+                           stats=state.stats)
+        found[name] = (tailer, state)
+        metrics.inputs[name] = state
+    return found
+
+
 def build_parts(config: CorrelatorConfig) -> ServiceParts:
     state = config.state_dir
     state.mkdir(parents=True, exist_ok=True)
@@ -82,6 +99,10 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         dead_letter=DeadLetter(state / "dead-letter.jsonl"),
         stats=metrics.read,
     )
+    log_source: LogSource = tailer
+    inputs = input_tailers(config, metrics)
+    if inputs:
+        log_source = InputTails(tailer, inputs)
     alerts = BufferedAlertSink(
         open_configured_store(config),
         DurableBuffer(state / "buffer" / "alerts", Alert),
@@ -121,9 +142,10 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         site=config.site,
         sources=intel_sources(config),
         intel=IntelSet(state / "intel"),
-        log_source=tailer,
+        log_source=log_source,
         alerts=alerts,
         log_dir=config.logs.dir,
+        input_dirs=tuple(state.directory for _, state in inputs.values()),
         sightings=sightings,
         log_index=log_index,
         export_path=config.export.zeek_intel_path,

@@ -51,6 +51,7 @@ class ServiceParts:
     log_source: LogSource
     alerts: BufferedAlertSink
     log_dir: Path
+    input_dirs: Sequence[Path] = ()  # the syslog and flow directories (service.inputs): retro-hunted too
     sightings: SightingSink | None = None
     log_index: tuple[ZeekLogIndexer, BufferedWriter[BulkDoc]] | None = None
     export_path: Path | None = None
@@ -205,15 +206,16 @@ class CorrelatorService:
         started = time.perf_counter()
         total = 0
         moment = self.retro_queue.since
-        for alerts in retro_hunt(
-            indicators,
-            self.parts.log_dir,
-            self.parts.retro_hunt_days,
-            site=self.parts.site,
-            now=self.parts.clock() if moment is None else moment,
-        ):
-            self._deliver(alerts)
-            total += len(alerts)
+        for directory in (self.parts.log_dir, *self.parts.input_dirs):
+            for alerts in retro_hunt(
+                indicators,
+                directory,
+                self.parts.retro_hunt_days,
+                site=self.parts.site,
+                now=self.parts.clock() if moment is None else moment,
+            ):
+                self._deliver(alerts)
+                total += len(alerts)
         crash_point("retro-delivered")
         self.retro_queue.done()
         with self.metrics.lock:
@@ -357,6 +359,9 @@ class CorrelatorService:
                 "backlog": backlogs,
             },
         }
+        if self.metrics.inputs:  # syslog, netflow (service.inputs): what `minisoc status` shows per input
+            components["inputs"] = {name: state.summary(now)
+                                    for name, state in sorted(self.metrics.inputs.items())}
         components["logs"] = {
             # records OpenSearch refused are kept in rejected-logs.jsonl: the log index is not complete
             "state": "incomplete" if rejected else "ok",

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from minisoc.correlator.service.inputs import InputState
 from minisoc.correlator.zeek.stats import ReadStats
 
 
@@ -48,6 +49,7 @@ class ServiceMetrics:
     log_docs_stored: dict[str, int] = field(default_factory=dict)  # per log type, in the log index
     log_docs_rejected: dict[str, int] = field(default_factory=dict)  # per log type, refused by OpenSearch
     ignored_files: dict[str, str] = field(default_factory=dict)  # path -> why the tailer does not read it
+    inputs: dict[str, InputState] = field(default_factory=dict)  # syslog, netflow when on (service.inputs)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_log_index(self, stored: dict[str, int], rejected: dict[str, int]) -> None:
@@ -185,6 +187,24 @@ class ServiceMetrics:
                 [(_labels(action="gzipped"), self.rotated_compressed_total),
                  (_labels(action="deleted"), self.rotated_deleted_total)],
             )
+            summaries = {name: state.summary(moment) for name, state in sorted(self.inputs.items())}
+            family("minisoc_input_records_total", "counter", "Records read per input (syslog, netflow).",
+                   [(_labels(input=name), item["records"]) for name, item in summaries.items()])
+            family("minisoc_input_malformed_total", "counter",
+                   "Malformed lines per input (dead-lettered in dead-letter-<input>.jsonl), per reason.",
+                   [(_labels(input=name, reason=reason), count) for name, item in summaries.items()
+                    for reason, count in item["malformed_by_reason"].items()])
+            family("minisoc_input_records_per_second", "gauge",
+                   "Records read per second over the last minute.",
+                   [(_labels(input=name), item["records_per_second"]) for name, item in summaries.items()])
+            family("minisoc_input_last_record_age_seconds", "gauge",
+                   "Seconds since the input's last record was read (-1: none yet).",
+                   [(_labels(input=name), -1 if item["last_record_age_seconds"] is None
+                     else item["last_record_age_seconds"]) for name, item in summaries.items()])
+            family("minisoc_input_receiving", "gauge",
+                   "1 when the input read a record in the last 5 minutes.",
+                   [(_labels(input=name), 1 if item["state"] == "receiving" else 0)
+                    for name, item in summaries.items()])
             family(
                 "minisoc_uptime_seconds",
                 "gauge",

@@ -244,15 +244,15 @@ class OpenSearchAlertSink:
         return doc
 
     def delete_alerts(self, alert_ids: Sequence[str]) -> int:
-        """Remove these alerts by id (no `_delete_by_query`: the locally built OpenSearch lacks the reindex
-        module); how many were removed. For `minisoc scenario reset`."""
-        removed = 0
-        for alert_id in alert_ids:
-            delete = functools.partial(
-                self.client.delete, index=self.index, id=alert_id, params={"refresh": "wait_for"})
-            reply = self._call(delete, None)
-            removed += reply is not None and reply.get("result") == "deleted"
-        return removed
+        """Remove these alerts by id, in one `_bulk` refreshed once (no `_delete_by_query`: the locally built
+        OpenSearch lacks the reindex module); how many were removed. For `minisoc scenario reset`."""
+        if not alert_ids:
+            return 0
+        body = [{"delete": {"_index": self.index, "_id": alert_id}} for alert_id in alert_ids]
+        bulk = functools.partial(self.client.bulk, body=body, params={"refresh": "wait_for"})
+        reply = self._call(bulk, None)
+        items = reply.get("items", []) if reply is not None else []
+        return sum(1 for item in items if item.get("delete", {}).get("result") == "deleted")
 
     def close(self) -> None:
         self.client.close()

@@ -8,6 +8,7 @@ type (`on_counts`: the service's /metrics and /healthz), never dropped unsaid.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -19,8 +20,10 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from minisoc.correlator.alerts import iso_utc
+from minisoc.correlator.input_formats import INPUT_LOG_TYPES
 from minisoc.correlator.model import LogRecord
-from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate, put_template
+from minisoc.correlator.sinks.opensearch_input_templates import input_logs_templates
 from minisoc.correlator.sinks.opensearch_templates import zeek_logs_template
 from minisoc.correlator.zeek.timestamps import dated_epoch
 
@@ -44,7 +47,9 @@ def log_document(prefix: str, record: LogRecord) -> BulkDoc:
     epoch = dated_epoch(record.ts)
     if epoch is not None:  # else none: the document keeps the line's own `ts` field
         source["@timestamp"] = iso_utc(epoch)
-    source["event.dataset"] = f"zeek.{record.log_type}"
+    # syslog and flow records: datasets of their own, in `<prefix>-syslog-*` / `<prefix>-netflow-*`
+    input_record = record.log_type in INPUT_LOG_TYPES
+    source["event.dataset"] = record.log_type if input_record else f"zeek.{record.log_type}"
     if record.path is not None:
         source["log.file.path"] = record.path
         if record.offset is not None:
@@ -72,6 +77,10 @@ class ZeekLogIndexer:
         template = IndexTemplate(f"{prefix}-logs", zeek_logs_template(prefix), versioned=True)
         self.writer = BulkWriter(client, template, rejected_path=rejected_path, attempts=attempts,
                                  backoff_s=backoff_s)
+        # the syslog and netflow templates (more specific than the Zeek one), put before the first write
+        self.input_templates = [IndexTemplate(name, body, versioned=True)
+                                for name, body in input_logs_templates(prefix).items()]
+        self._input_templates_ready = False
         self.indexed = 0
         self.rejected = 0
         self._on_counts = on_counts
@@ -83,6 +92,10 @@ class ZeekLogIndexer:
         """Index `docs`; SinkUnavailable when OpenSearch does not take them (the caller buffers)."""
         if not docs:
             return
+        if not self._input_templates_ready:
+            for input_template in self.input_templates:
+                self.writer.retry(functools.partial(put_template, self.client, input_template))
+            self._input_templates_ready = True
         outcome = self.writer.write(docs)  # the rejected ones are in the rejected-documents file now
         self.indexed += outcome.created
         self.rejected += len(outcome.rejected)

@@ -50,9 +50,11 @@ def _canonical_names(values: list[str]) -> bool:
     `..`, no dot or hyphen at either end, labels of at most 63 and names of 1-253 characters (one test of the
     joined list)."""
     joined = "\n".join(values)
+    longest = max(map(len, values), default=0)
     return bool(values and joined.isascii() and joined.count("\n") == len(values) - 1
-                and _NAME_LIST.fullmatch(joined) and ".." not in joined and not _LONG_LABEL.search(joined)
-                and min(map(len, values)) > 0 and max(map(len, values)) <= 253
+                and _NAME_LIST.fullmatch(joined) and ".." not in joined
+                and (longest < 64 or not _LONG_LABEL.search(joined))  # a label is never longer than its name
+                and min(map(len, values)) > 0 and longest <= 253
                 and joined[0] not in ".-" and joined[-1] not in ".-"
                 and not any(edge in joined for edge in _BAD_EDGES))
 

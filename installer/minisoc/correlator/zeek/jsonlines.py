@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from minisoc.correlator.malformed import JSON_DECODE_ERRORS, decode_json_object
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.zeek.fieldtypes import infers_from_fields, log_type_from_fields
 from minisoc.correlator.zeek.malformed import (
@@ -19,19 +20,6 @@ from minisoc.correlator.zeek.timestamps import epoch_seconds
 
 _DECODER: msgspec.json.Decoder[Any] = msgspec.json.Decoder()  # stateless and thread-safe: shared
 _DETAIL_LIMIT = 200
-# what decoding a line can raise: bad JSON, bad UTF-8, and nesting deeper than the decoder recurses
-JSON_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
-
-
-def decode_json_object(line: bytes) -> dict[str, Any]:
-    """The line's object, or MalformedLine (invalid JSON, invalid UTF-8, or not an object)."""
-    try:
-        fields = _DECODER.decode(line)
-    except JSON_DECODE_ERRORS as exc:
-        raise MalformedLine(REASON_INVALID_JSON, str(exc)[:_DETAIL_LIMIT]) from None
-    if fields.__class__ is not dict:
-        raise MalformedLine(REASON_NOT_AN_OBJECT, f"a JSON {type(fields).__name__}, not an object")
-    return fields
 
 
 def normalise_ts(fields: dict[str, Any]) -> float | None:

@@ -32,11 +32,11 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from minisoc.correlator.malformed import JSON_DECODE_ERRORS
 from minisoc.correlator.model import LogRecord
 from minisoc.correlator.typing import Screen, ScreenPlan
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
 from minisoc.correlator.zeek.fieldtypes import infers_from_fields, log_type_from_fields
-from minisoc.correlator.zeek.jsonlines import JSON_DECODE_ERRORS
 from minisoc.correlator.zeek.linesplit import LineChunks
 from minisoc.correlator.zeek.malformed import REASON_OVERSIZE, REASON_TRUNCATED, MalformedLine
 from minisoc.correlator.zeek.reader import DEFAULT_MAX_LINE_BYTES, log_targets, read_targets

@@ -9,6 +9,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from minisoc.correlator.input_formats import is_input_start
 from minisoc.correlator.zeek.checkpoint import identity_key
 from minisoc.correlator.zeek.names import is_log_file_name
 from minisoc.correlator.zeek.streams import DECOMPRESSION_ERRORS, GZIP_MAGIC
@@ -83,7 +84,8 @@ def scan_log_dir(log_dir: Path, sniffed: SniffCache | None = None) -> LogDirScan
 
 
 def sniff_zeek(path: Path) -> str | None:
-    """None when the content of `path` is a Zeek log (TSV or JSON, plain or gzip), else why it is not."""
+    """None when the content of `path` is a Zeek log (TSV or JSON, plain or gzip), or syslog or flow records
+    (correlator.input_formats), else why it is not."""
     try:
         prefix = read_prefix(path, is_gzip(path), SNIFF_BYTES)
     except OSError as error:
@@ -95,7 +97,10 @@ def sniff_zeek(path: Path) -> str | None:
         return None
     if first.startswith(b"{") and (b'"ts"' in first or b'"_path"' in first):
         return None
-    return "not a Zeek log: neither a Zeek TSV header nor a Zeek JSON record at its start"
+    if is_input_start(first.rstrip(b"\r")):  # syslog or flows (`syslog-....json.1`, `auth.log.1`)
+        return None
+    return ("not a Zeek log: neither a Zeek TSV header nor a Zeek JSON record at its start (nor syslog or "
+            "flow records)")
 
 
 def is_gzip(path: Path) -> bool:

@@ -17,6 +17,7 @@ from opensearchpy.exceptions import NotFoundError
 from minisoc.correlator.model import Alert
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
 from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate
+from minisoc.correlator.sinks.opensearch_input_templates import input_logs_templates
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.typing import SinkUnavailable
 
@@ -98,16 +99,17 @@ def test_a_document_busy_past_every_attempt_makes_the_sink_unavailable(tmp_path:
 
 
 def test_the_template_is_put_once_and_each_sinks_rule_holds() -> None:
-    """Alerts: a template only where there is none (`minisoc up` may have provisioned its own); log storage:
-    also over an older version."""
-    provisioned = {"minisoc-alerts": {"version": 0}, "zeek-logs": {"version": 0}}
+    """Alerts: a template only where there is none (`minisoc up` may have provisioned its own); log storage
+    (Zeek's, and the syslog and flow records' templates): also over an older version, never over the same."""
+    provisioned = {"minisoc-alerts": {"version": 0}, "zeek-logs": {"version": 0},
+                   "zeek-netflow-logs": input_logs_templates("zeek")["zeek-netflow-logs"]}
     cluster = _Cluster({}, templates=provisioned)
     alerts = OpenSearchAlertSink(cluster, "minisoc-alerts")  # type: ignore[arg-type]
     logs = ZeekLogIndexer(cluster, "zeek")  # type: ignore[arg-type]
     for _ in range(2):
         alerts.writer.write(_docs("a"))
         logs.write(_docs("b"))
-    assert cluster.indices.puts == ["zeek-logs"]
+    assert cluster.indices.puts == ["zeek-syslog-logs", "zeek-logs"]
     assert cluster.indices.templates["minisoc-alerts"] == {"version": 0}
 
 

@@ -154,3 +154,16 @@ def test_a_write_the_database_refuses_is_sink_unavailable_and_keeps_what_was_sto
     assert sink.count() == 2
     sink.write(make_alerts(3, start=2))
     assert sink.count() == 5
+
+
+def test_delete_alerts_removes_those_named_with_their_marks(tmp_path: Path) -> None:
+    """`minisoc scenario reset`: the scenario's alerts go, acks with them; others and unknown ids are left."""
+    sink = SqliteAlertSink(tmp_path / "alerts.db")
+    alerts = make_alerts(4)
+    sink.write(alerts)
+    sink.ack(alerts[0].id, false_positive=True)
+    assert sink.delete_alerts([alerts[0].id, alerts[1].id, "no-such-id"]) == 2
+    assert sink.delete_alerts([]) == 0
+    assert sorted(doc["event"]["id"] for doc in sink.list_alerts()) == sorted(a.id for a in alerts[2:])
+    sink.write(alerts[:1])  # raised again: a new alert, open
+    assert sink.get(alerts[0].id)["minisoc"]["ack"]["state"] == "open"
