@@ -75,9 +75,19 @@ def syslog_image() -> ImageSpec:
     )
 
 
+def netflow_image() -> ImageSpec:
+    """The flow collector: pmacct's nfacctd from Debian (stacks/netflow, docs/netflow.md)."""
+    return ImageSpec(
+        service="netflow",
+        tag=f"{LOCAL_IMAGE_PREFIX}netflow:{__version__}",
+        context="netflow/image",
+        build_args={"MINISOC_VERSION": __version__},
+    )
+
+
 def all_images() -> tuple[ImageSpec, ...]:
     """Every image minisoc can build, in build order (cheapest first, so failures show early)."""
-    return (feedserver_image(), syslog_image(), correlator_image(), opensearch_image())
+    return (feedserver_image(), syslog_image(), netflow_image(), correlator_image(), opensearch_image())
 
 
 def images_for_tags(tags: set[str]) -> tuple[ImageSpec, ...]:

@@ -38,9 +38,10 @@ def new_canary() -> Canary:
 
 
 def canary_feed_event(
-    canary: Canary, site: str, now: datetime
+    canary: Canary, site: str, now: datetime, flow_address: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """(event, manifest entry, hashes) for a MISP feed, built by PyMISP's own feed export."""
+    """(event, manifest entry, hashes) for a MISP feed, built by PyMISP's own feed export; `flow_address`:
+    an `ip-dst` too, for the canary flow through the flow collector (ops/flow_canary.py)."""
     event = MISPEvent()
     event.uuid = canary.event_uuid
     event.info = f"minisoc verify canary {canary.token} ({site})"
@@ -54,6 +55,9 @@ def canary_feed_event(
     event.set_date(now.date())
     event.timestamp = now
     event.add_attribute("domain", canary.domain, to_ids=True, comment="minisoc verify canary: safe to ignore")
+    if flow_address is not None:
+        event.add_attribute("ip-dst", flow_address, to_ids=True,
+                            comment="minisoc verify canary: safe to ignore")
     exported: dict[str, Any] = event.to_feed(with_meta=True)["Event"]
     manifest = exported.pop("_manifest")[canary.event_uuid]
     hashes = list(exported.pop("_hashes"))

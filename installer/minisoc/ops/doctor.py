@@ -153,18 +153,18 @@ def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
 
 
 def check_port(key: str, address: str, port: int, free: bool, ours: bool, protocol: str = "tcp") -> Check:
-    """`ports.<key>` of the profile: free, or held by this site's own running stack."""
+    """`ports.<key>` of the profile: free, or held by this site's own running stack (`protocol`: tcp/udp)."""
     where = f"{address}:{port}" + ("/udp" if protocol == "udp" else "")
     if free:
         return Check(f"port {key}", True, f"{where} is free")
     if ours:
         return Check(f"port {key}", True, f"{where} is in use by this site's running stack")
-    ss = "ss -lunp" if protocol == "udp" else "ss -ltnp"
+    listing = "ss -lunp" if protocol == "udp" else "ss -ltnp"
     return Check(
         f"port {key}",
         False,
         f"{where} is already in use",
-        f"stop what listens there (`{ss} | grep :{port}`) or change ports.{key}.port",
+        f"stop what listens there (`{listing} | grep :{port}`) or change ports.{key}.port",
     )
 
 
@@ -254,8 +254,7 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
     checks = []
     for published in published_ports(profile):
         address, port = published.binding.host_address, published.binding.port
-        checks.append(
-            check_port(published.key, address, port, port_is_free(address, port, published.protocol),
-                       published.service in ours, published.protocol)
-        )
+        free = port_is_free(address, port, published.protocol)
+        ours_now = published.service in ours
+        checks.append(check_port(published.key, address, port, free, ours_now, published.protocol))
     return checks

@@ -27,6 +27,11 @@ def publish_misp_canary(site: Site, misp: tuple[str, str], canary: Canary) -> No
     event.info = f"minisoc verify canary {canary.token}"
     event.distribution = 0  # this organisation only
     event.add_attribute("domain", canary.domain, to_ids=True, comment="minisoc verify canary: safe to ignore")
+    if "netflow" in site.services:  # the canary flow through the collector (ops/flow_canary.py)
+        from minisoc.ops.flow_canary import canary_flow_address
+
+        event.add_attribute("ip-dst", canary_flow_address(canary), to_ids=True,
+                            comment="minisoc verify canary: safe to ignore")
     checked(client.add_event(event, pythonify=False), "the canary event", "the admin key must be able to add")
     checked(client.publish(canary.event_uuid), "publishing the canary event", "the key needs publish rights")
 

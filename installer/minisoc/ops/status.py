@@ -12,10 +12,12 @@ from typing import Any
 from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.input_status import input_lines, input_summaries
+from minisoc.ops.netflow_status import collector_lines, collector_status, udp_drops
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.ops.sensor_status import sensor_lines, sensor_status
 from minisoc.ops.syslog_receiver_status import receiver_lines, receiver_status
-from minisoc.site.layout import ALERTS_INDEX, SYSLOG_LOG_DIR
+from minisoc.render.netflow_config import CONTAINER_PORT
+from minisoc.site.layout import ALERTS_INDEX, NETFLOW_LOG_DIR, SYSLOG_LOG_DIR
 
 
 def fetch_text(url: str, timeout_s: float = 5.0) -> str:
@@ -224,9 +226,26 @@ def site_status(site_dir: Path) -> dict[str, Any]:
     result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
     if site.profile.inputs.syslog.enabled:  # what rsyslog wrote; the correlator's side is intel.inputs
         result["syslog_receiver"] = receiver_status(site.paths.site_dir / SYSLOG_LOG_DIR, datetime.now(UTC))
+    if "netflow" in site.services:
+        result["netflow"] = netflow_status(site, "netflow" in running)
     result["all_ready"] = (
         bool(services) and all(row["ready"] for row in services) and not failing_sources(result)
     )
+    return result
+
+
+def netflow_status(site: Site, running: bool) -> dict[str, Any]:
+    """The flow collector's own output and socket (ops/netflow_status.py)."""
+    flow_dir = site.paths.site_dir.joinpath(*NETFLOW_LOG_DIR.parts)
+    result = collector_status(flow_dir, datetime.now(UTC).timestamp())
+    result["socket_drops"] = None
+    if running:
+        try:
+            done = site.project().run("exec", "-T", "netflow", "cat", "/proc/net/udp", "/proc/net/udp6",
+                                      timeout_s=15)
+            result["socket_drops"] = udp_drops(done.stdout, CONTAINER_PORT)
+        except MinisocError:
+            pass  # left out, not guessed
     return result
 
 
@@ -266,6 +285,8 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         lines.extend(sensor_lines(status["sensor"]))
     if status.get("syslog_receiver"):
         lines.extend(receiver_lines(status["syslog_receiver"]))
+    if status.get("netflow"):
+        lines.extend(collector_lines(status["netflow"]))
     for key, value in status["paths"].items():
         lines.append(f"{key}: {value}")
     verify = status["verify"]

@@ -14,6 +14,7 @@ from minisoc.ops.access import Site, load_site
 from minisoc.ops.canary import Canary, canary_feed_event, canary_log_line, new_canary
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.feed_dir import publish_event, remove_event
+from minisoc.ops.flow_canary import await_flow_alert, canary_flow_address, send_flow_canary
 from minisoc.ops.health import health_checks, timed
 from minisoc.ops.syslog_canary import syslog_canary
 from minisoc.site.layout import ALERTS_INDEX
@@ -84,7 +85,8 @@ def publish_canary(site: Site, path: CanaryPath, canary: Canary, now: datetime) 
             "no intel path: neither MISP nor a local feed folder",
             no_canary_path_hint(site),
         )
-    event, manifest, hashes = canary_feed_event(canary, site.profile.site.name, now)
+    flow_address = canary_flow_address(canary) if "netflow" in site.services else None
+    event, manifest, hashes = canary_feed_event(canary, site.profile.site.name, now, flow_address)
     publish_event(path.feed_dir, canary.event_uuid, event, manifest, hashes)
     return timed("canary published", started, True, f"feed event {canary.event_uuid} ({canary.domain})")
 
@@ -185,12 +187,20 @@ def run_canary(site: Site, path: CanaryPath, alert_timeout_s: float | None) -> l
                             warning=True))
     alert_ids: list[str] = []
     checks.append(write_log_line(site, canary, now))
+    flow_sent = False
+    if "netflow" in site.services:  # the canary through the flow collector too (ops/flow_canary.py)
+        checks.append(send_flow_canary(site, canary, now))
+        flow_sent = checks[-1].ok
     alert, alert_ids = await_alert(site, canary, published_at, timeout)
     checks.append(alert)
     if "syslog" in site.services:  # the same indicator through the syslog receiver (ops/syslog_canary.py)
         syslog_checks, syslog_ids = syslog_canary(site, canary, timeout)
         checks += syslog_checks
         alert_ids += syslog_ids
+    if flow_sent:
+        flow_alert, flow_ids = await_flow_alert(site, canary, published_at, timeout)
+        checks.append(flow_alert)
+        alert_ids += flow_ids
     if alert.ok and path.misp is not None:
         from minisoc.ops.misp_canary import await_sighting
 

@@ -10,6 +10,7 @@ import jinja2
 from minisoc.profile.model import SiteProfile
 from minisoc.render.correlator_config import correlator_yaml
 from minisoc.render.files import RenderedFile
+from minisoc.render.netflow_config import NFACCTD_CONFIG_FILE, nfacctd_conf
 from minisoc.render.opensearch_assets import (
     RETENTION_POLICY,
     alerts_index_template,
@@ -78,4 +79,6 @@ def config_files(
     if "syslog" in services:
         rsyslog_conf = render_template(environment, "syslog/rsyslog.conf.j2", context)
         files.append(_text(SYSLOG_CONFIG_FILE, rsyslog_conf))
+    if "netflow" in services:
+        files.append(_text(NFACCTD_CONFIG_FILE, nfacctd_conf(environment, context)))
     return files

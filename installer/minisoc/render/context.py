@@ -14,6 +14,7 @@ from minisoc.render.correlator_config import (
     site_file_in_container,
 )
 from minisoc.render.images import LockFile
+from minisoc.render.netflow_config import netflow_context
 from minisoc.render.paths import compose_source
 from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
 from minisoc.render.security_step import (
@@ -44,6 +45,7 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
         "sensor": {"mode": profile.sensor.mode, "interface": profile.sensor.interface},
         "zeek": zeek_context(profile),
         "syslog": syslog_context(profile, tls),
+        "netflow": netflow_context(profile),
         "mounts": {
             "log_dir": compose_source(profile.sensor.log_dir),
             **{f"{name}_dir": compose_source(folder) for name, folder in INPUT_LOG_DIRS.items()},

@@ -20,6 +20,7 @@ from minisoc.profile.model import SiteProfile
 from minisoc.render.compose import compose_document, compose_yaml
 from minisoc.render.configs import config_files
 from minisoc.render.context import template_context
+from minisoc.render.correlator_config import INPUT_LOG_DIRS
 from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.images import LockFile, format_lock, read_lock, resolve_images
 from minisoc.render.misp_sync import misp_sync_files
@@ -122,8 +123,8 @@ def stage_site(
         if path.is_file()
     )
     folders = tuple(
-        folder for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir,
-                              *receiver_folders(root, profile))
+        folder
+        for folder in (rendered.paths.log_dir, rendered.paths.local_feed_dir, *input_folders(root, profile))
         if folder is not None and not folder.is_dir()
     )
     swap = SwapList(tuple(stage.changed_files()), tuple(stale_config_files(root, rendered.files)), folders)
@@ -162,8 +163,11 @@ def render_site(
             stage.swap(result.swap)
         if "zeek" in profile.enabled_services() and paths.log_dir in result.swap.folders:
             share_log_dir(paths.log_dir)
-        for folder in receiver_folders(root, profile):
-            share_syslog_dir(folder)
+        for folder in input_folders(root, profile):
+            if folder in receiver_folders(root, profile):
+                share_syslog_dir(folder)  # rsyslog's own uid (render/syslog_receiver.py)
+            elif folder in result.swap.folders:
+                give_to_receiver(folder)
     except OSError as error:
         raise site_io_error(root, "render", error) from None
     return RenderResult(
@@ -187,6 +191,23 @@ def share_log_dir(folder: Path) -> None:
     folder.chmod(0o2775)
     if os.geteuid() == 0:
         os.chown(folder, -1, CORRELATOR_UID)
+
+
+def input_folders(root: Path, profile: SiteProfile) -> tuple[Path, ...]:
+    """The folders the enabled input receivers write (logs/syslog, logs/netflow: docs/inputs.md)."""
+    services = profile.enabled_services()
+    return tuple(root.joinpath(*folder.parts) for name, folder in INPUT_LOG_DIRS.items() if name in services)
+
+
+def give_to_receiver(folder: Path) -> None:
+    """A receiver's folder this render created: its receiver (uid 10001, the correlator's uid too, which
+    reads it) owns it. Only root can give it away; otherwise it is left writable for every uid (inside
+    SITE_DIR, whose mode keeps other host users out) and `doctor` names the `chown` to run."""
+    if os.geteuid() == 0:
+        os.chown(folder, CORRELATOR_UID, CORRELATOR_UID)
+        folder.chmod(0o755)
+    else:
+        folder.chmod(0o777)
 
 
 def site_io_error(root: Path, command: str, error: OSError) -> UsageError:
