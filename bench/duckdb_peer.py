@@ -37,6 +37,7 @@ LISTS = {"dns": "answers"}
 
 
 def log_files(logs: Path) -> list[Path]:
+    logs = logs / "dir" if (logs / "dir").is_dir() else logs  # bench/gen_logs.py's log directory layout
     return sorted(p for p in logs.iterdir() if p.is_file() and p.name.split(".")[0] in OBSERVABLES)
 
 
@@ -92,11 +93,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", type=Path, help="also another checkout's minisoc (the baseline)")
     parser.add_argument("--one", choices=("duckdb", "minisoc"), help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="one JSON object (bench/run.py --all)")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one_run(args.one, args.intel, args.logs)))
         return
-    print(f"loadavg {Path('/proc/loadavg').read_text().strip()}")
+    if not args.json:
+        print(f"loadavg {Path('/proc/loadavg').read_text().strip()}")
     runs: dict[str, list[dict[str, float]]] = {"minisoc": [], "duckdb": []}
     trees: dict[str, Path | None] = {"minisoc": None, "duckdb": None}
     if args.against:
@@ -112,6 +115,10 @@ def main() -> None:
                                     env=env).stdout
             runs[which].append(json.loads(output))
     median = {which: statistics.median(run["seconds"] for run in done) for which, done in runs.items()}
+    if args.json:
+        print(json.dumps({which: {"seconds": median[which], "peak": max(run["peak"] for run in done),
+                                  "found": done[-1]["found"]} for which, done in runs.items()}))
+        return
     for which, done in runs.items():
         peak = max(run["peak"] for run in done) / 1e6
         print(f"{which:12} {median[which]:6.2f} s (median of {len(done)})  peak RSS {peak:6.0f} MB"

@@ -95,9 +95,14 @@ def main() -> None:
     parser.add_argument("--format", action="append", choices=sorted(FORMATS))
     parser.add_argument("--against", type=Path, help="another checkout (its installer/), measured in turn")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true", help="one JSON object (bench/run.py --all)")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one_load(args.one)))
+        return
+    if args.json:
+        print(json.dumps({name: measure(str(args.sets / FORMATS[name]), args.repeat)
+                          for name in args.format or list(FORMATS)}))
         return
     print(f"loadavg {Path('/proc/loadavg').read_text().strip()}")
     print(f"{'format':8} {'indicators':>10} {'load s':>7} {'peak B/ind':>10} {'resident B/ind':>14}"

@@ -96,6 +96,21 @@ def _scaling_rows(figures: dict[str, Any]) -> list[Row]:
              f"json.loads {figures['json_loads_lines_per_cpu_s']:,}", "") for count in counts]
 
 
+def _intel_load_rows(figures: dict[str, Any]) -> list[Row]:
+    return [(f"1M indicators, {name}: load s; peak growth / resident B per indicator",
+             f"{got['seconds']:.2f} s; {got['peak_per']:.0f} / {got['resident_per']:.0f} B",
+             f"{got['indicators']:,.0f} indicators", "<= 1.5 s; <= 100 / <= 24 B")
+            for name, got in figures.items()]
+
+
+def _duckdb_rows(figures: dict[str, Any]) -> list[Row]:
+    ours, peer = figures["minisoc"], figures["duckdb"]
+    return [("end to end, Zeek directory x 1M indicators: s (peak RSS MB)",
+             f"{ours['seconds']:.2f} s ({ours['peak'] / 1e6:.0f} MB); "
+             f"{ours['seconds'] / peer['seconds']:.2f}x",
+             f"DuckDB one thread {peer['seconds']:.2f} s ({peer['peak'] / 1e6:.0f} MB)", "<= 1.5x DuckDB")]
+
+
 def _common(args: argparse.Namespace) -> list[str]:
     return ["--logs", str(args.logs), "--repeat", str(args.repeat)]
 
@@ -106,7 +121,14 @@ SCRIPTS: list[Script] = [
     Script("workers", "workers.py", lambda args: [*_common(args), "--intel", args.intel], _workers_rows),
     Script("scaling", "throughput_scaling.py", lambda args: [*_common(args), "--intel", args.intel],
            _scaling_rows),
+    # bench/gen_intel_formats.py's sets (--intel-sets): skipped when not given
+    Script("intel-load", "intel_load.py", lambda args: [str(args.intel_sets), "--repeat", str(args.repeat),
+                                                        "--json"], _intel_load_rows),
+    Script("duckdb", "duckdb_peer.py", lambda args: [*_common(args), "--intel",
+                                                     str(args.intel_sets / "zeek" / "intel.dat"), "--json"],
+           _duckdb_rows),
 ]
+NEEDS_INTEL_SETS = frozenset({"intel-load", "duckdb"})
 
 
 def run_script(script: Script, args: argparse.Namespace) -> dict[str, Any]:
@@ -131,6 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--logs", type=Path, required=True, help="the OUT_DIR of bench/gen_logs.py")
     parser.add_argument("--intel", required=True, help="bench/gen_intel.py's feed (or any intel)")
+    parser.add_argument("--intel-sets", type=Path,
+                        help="bench/gen_intel_formats.py's 1M sets (intel-load, duckdb)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", action="append", choices=[script.name for script in SCRIPTS])
     args = parser.parse_args(argv)
@@ -138,6 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     print("| figure | value | baseline in the same run | target |\n|---|---:|---|---:|")
     for script in SCRIPTS:
         if args.only and script.name not in args.only:
+            continue
+        if script.name in NEEDS_INTEL_SETS and args.intel_sets is None:
+            print(f"| {script.name}: skipped (no --intel-sets) | | | |")
             continue
         load = " ".join(f"{value:.2f}" for value in os.getloadavg())
         figures = every[script.name] = run_script(script, args)

@@ -22,7 +22,8 @@ __all__ = ["PackedRows", "concatenate", "pack_rows", "pack_uuids", "return_freed
 def return_freed_memory() -> None:
     """Give back to the system the heap pages a load freed (the packed rows, the file's blocks), which glibc
     otherwise keeps mapped between the arrays that stay: after a million-row load this is most of the
-    process's growth (docs/performance-intel.md). A no-op without glibc's `malloc_trim` (musl, macOS)."""
+    process's growth (docs/performance.md, indicator load). A no-op without glibc's `malloc_trim`
+    (musl, macOS)."""
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
