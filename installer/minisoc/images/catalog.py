@@ -46,43 +46,33 @@ def opensearch_image() -> ImageSpec:
     )
 
 
-def correlator_image() -> ImageSpec:
+def _built_from_repository(service: str, *, needs_wheelhouse: bool = False) -> ImageSpec:
+    """An image of stacks/<service>/image, tagged with the minisoc version it is built from."""
     return ImageSpec(
-        service="correlator",
-        tag=f"{LOCAL_IMAGE_PREFIX}correlator:{__version__}",
-        context="correlator/image",
+        service=service,
+        tag=f"{LOCAL_IMAGE_PREFIX}{service}:{__version__}",
+        context=f"{service}/image",
         build_args={"MINISOC_VERSION": __version__},
-        needs_wheelhouse=True,
+        needs_wheelhouse=needs_wheelhouse,
     )
+
+
+def correlator_image() -> ImageSpec:
+    return _built_from_repository("correlator", needs_wheelhouse=True)
 
 
 def feedserver_image() -> ImageSpec:
-    return ImageSpec(
-        service="feedserver",
-        tag=f"{LOCAL_IMAGE_PREFIX}feedserver:{__version__}",
-        context="feedserver/image",
-        build_args={"MINISOC_VERSION": __version__},
-    )
+    return _built_from_repository("feedserver")
 
 
 def syslog_image() -> ImageSpec:
     """rsyslog from Debian packages (why no upstream image is the default: docs/syslog.md)."""
-    return ImageSpec(
-        service="syslog",
-        tag=f"{LOCAL_IMAGE_PREFIX}syslog:{__version__}",
-        context="syslog/image",
-        build_args={"MINISOC_VERSION": __version__},
-    )
+    return _built_from_repository("syslog")
 
 
 def netflow_image() -> ImageSpec:
     """The flow collector: pmacct's nfacctd from Debian (stacks/netflow, docs/netflow.md)."""
-    return ImageSpec(
-        service="netflow",
-        tag=f"{LOCAL_IMAGE_PREFIX}netflow:{__version__}",
-        context="netflow/image",
-        build_args={"MINISOC_VERSION": __version__},
-    )
+    return _built_from_repository("netflow")
 
 
 def all_images() -> tuple[ImageSpec, ...]:
