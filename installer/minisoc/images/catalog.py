@@ -19,6 +19,9 @@ OPENSEARCH_ZIP = MavenArtifact(
 SECURITY_PLUGIN_ZIP = MavenArtifact(
     "org.opensearch.plugin", "opensearch-security", SECURITY_PLUGIN_VERSION, "zip"
 )
+# The integ-test zip has no analysis modules; the log template's searchable forms (retro-hunt on the cluster)
+# need analysis-common's tokenizers and filters, which every full OpenSearch distribution has as a module.
+ANALYSIS_COMMON_JAR = MavenArtifact("org.opensearch.plugin", "analysis-common", OPENSEARCH_VERSION, "jar")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def opensearch_image() -> ImageSpec:
             "OPENSEARCH_VERSION": OPENSEARCH_VERSION,
             "SECURITY_PLUGIN_VERSION": SECURITY_PLUGIN_VERSION,
         },
-        artifacts=(OPENSEARCH_ZIP, SECURITY_PLUGIN_ZIP),
+        artifacts=(OPENSEARCH_ZIP, SECURITY_PLUGIN_ZIP, ANALYSIS_COMMON_JAR),
     )
 
 
