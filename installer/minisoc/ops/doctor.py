@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import published_ports
 from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.sensor_cluster import cluster_ports, cluster_workers, zeek_cores
 
 MIN_ENGINE = (20, 10, 0)
 MIN_COMPOSE = (2, 17, 0)  # `up --wait --wait-timeout` and `ps --format json` as minisoc uses them
@@ -138,9 +140,51 @@ def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, 
 
 
 def zeek_processes(profile: SiteProfile) -> int:
-    """Zeek processes that each load the whole intel file: `sensor.workers` in live mode (one standalone Zeek
-    per AF_PACKET fanout worker), else one (`minisoc replay` runs one `zeek -r` at a time)."""
-    return profile.sensor.workers if profile.sensor.mode == "live" else 1
+    """Zeek processes that hold the intel items: in a cluster the manager (it reads the file) and each worker
+    (the manager sends them the items), else the one Zeek (`minisoc replay` runs one `zeek -r` at a time)."""
+    workers = cluster_workers(profile)
+    return workers + 1 if workers else 1
+
+
+def check_cpu_cores(needed: int, workers: int, host_cores: int | None) -> Check:
+    """The sensor's Zeek wants a core per worker plus two for manager, logger and proxy (a warning: Zeek still
+    runs, but workers that share cores drop packets under load)."""
+    layout = f"{workers} workers + manager, logger, proxy" if workers else "one standalone Zeek"
+    if host_cores is None:
+        return Check("zeek cpu cores", False, f"{layout} want {needed} cores; the host's count is unknown",
+                     "check `nproc`", warning=True)
+    return Check(
+        "zeek cpu cores",
+        needed <= host_cores,
+        f"{layout} want {needed} core{'s' if needed != 1 else ''}, the host has {host_cores}",
+        f"lower sensor.workers to at most {max(1, host_cores - 2)} (Zeek's docs: one or two workers fewer "
+        "than "
+        "the cores), or give the sensor a host with more cores",
+        warning=True,
+    )
+
+
+def check_cluster_ports(ports: range, busy: list[int], ours: bool) -> Check:
+    """The Zeek cluster's Broker ports on 127.0.0.1 (host network): free, or this site's running sensor's."""
+    where = f"127.0.0.1:{ports[0]}-{ports[-1]}"
+    if not busy or ours:
+        detail = "free" if not busy else "in use by this site's running sensor"
+        return Check("zeek cluster ports", True, f"{where} {detail}")
+    return Check(
+        "zeek cluster ports",
+        False,
+        f"{where}: {', '.join(map(str, busy))} already in use (another site's Zeek cluster?)",
+        f"set sensor.cluster_port to another free block of {len(ports)} ports, or stop what listens there "
+        f"(`ss -ltnp | grep :{busy[0]}`)",
+    )
+
+
+def cluster_port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
+    ports = cluster_ports(profile)
+    if not ports:
+        return []
+    busy = [port for port in ports if not port_is_free("127.0.0.1", port)]
+    return [check_cluster_ports(ports, busy, "zeek" in ours)]
 
 
 def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
@@ -240,11 +284,14 @@ def site_checks(site_dir: Path) -> list[Check]:
             checks.append(
                 check_interface(profile.sensor.interface, interface_exists(profile.sensor.interface))
             )
+            checks.append(check_cpu_cores(zeek_cores(profile), cluster_workers(profile), os.cpu_count()))
     disk_path = existing_parent(site_dir)
     checks.append(
         check_disk(shutil.disk_usage(disk_path).free / 2**30, profile.resources.disk_budget_gb, disk_path)
     )
-    checks += port_checks(profile, running_services(site_dir, profile.project_name))
+    ours = running_services(site_dir, profile.project_name)
+    checks += port_checks(profile, ours)
+    checks += cluster_port_checks(profile, ours)
     checks += external_misp_checks(profile, site_dir)
     return checks
 

@@ -9,6 +9,7 @@ from minisoc.errors import Problem
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import EXPOSE_INSTEAD, PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
 from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.sensor_cluster import cluster_ports
 from minisoc.security.cert_specs import extra_name_problem
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
@@ -142,6 +143,24 @@ def check_ports(profile: SiteProfile) -> Iterator[Problem]:
             )
 
 
+def check_zeek_cluster_ports(profile: SiteProfile) -> Iterator[Problem]:
+    """The Zeek cluster's Broker ports (127.0.0.1, host network) stay clear of the site's published ports."""
+    ports = cluster_ports(profile)
+    if not ports:
+        return
+    for published in published_ports(profile):
+        port = published.binding.port
+        if port in ports and published.protocol == "tcp" and _addresses_overlap(
+            published.binding.host_address, "127.0.0.1"
+        ):
+            yield Problem(
+                "sensor.cluster_port",
+                f"the Zeek cluster's Broker ports {ports[0]}-{ports[-1]} (127.0.0.1) include "
+                f"ports.{published.key} ({port})",
+                f"set sensor.cluster_port outside it (e.g. {port + 1}), or change ports.{published.key}.port",
+            )
+
+
 def check_exposure(profile: SiteProfile) -> Iterator[Problem]:
     """A port reachable from the network is served over TLS with a login, or it is refused."""
     for published in published_ports(profile):
@@ -183,7 +202,8 @@ def _addresses_overlap(first: str, second: str) -> bool:
 
 
 PROFILE_CHECKS: tuple[Check, ...] = (
-    check_sensor, check_retention, check_services, check_memory, check_ports, check_exposure, check_tls
+    check_sensor, check_retention, check_services, check_memory, check_ports, check_zeek_cluster_ports,
+    check_exposure, check_tls,
 )
 
 

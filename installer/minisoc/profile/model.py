@@ -88,8 +88,18 @@ class Sensor(_Strict):
         1,
         ge=1,
         le=64,
-        description="Zeek processes capturing on `interface` (live mode): more than 1 splits the traffic by "
-        "flow between them through the site's AF_PACKET fanout group, each logging to log_dir/worker-<n>/.",
+        description="Zeek workers capturing on `interface` (live mode): more than 1 runs a Zeek cluster "
+        "under Zeek's supervisor (manager, logger, proxy and this many workers in the site's AF_PACKET "
+        "fanout group); the logger writes one set of logs into `log_dir`.",
+    )
+    cluster_port: int | None = Field(
+        None,
+        ge=1024,
+        le=65535 - 67,
+        description="First of the Zeek cluster's Broker ports on 127.0.0.1 (workers > 1; the sensor shares "
+        "the host's network): manager, logger, proxy, then one per worker. Unset: derived from the site like "
+        "its fanout group (20000-32767), so two sites on one host do not collide; `minisoc doctor` checks "
+        "them.",
     )
     log_dir: HostOrSitePath = Field(
         PurePosixPath("logs/zeek"),

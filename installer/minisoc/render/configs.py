@@ -22,7 +22,7 @@ from minisoc.render.opensearch_assets import (
 )
 from minisoc.render.syslog_receiver import CONFIG_FILE as SYSLOG_CONFIG_FILE
 from minisoc.render.templating import render_template
-from minisoc.render.zeek_sensor import REPLAY_HOLD_FILE
+from minisoc.render.zeek_sensor import CLUSTER_ZEEK_FILE, REPLAY_HOLD_FILE
 from minisoc.site.layout import (
     ALERTS_INDEX,
     CORRELATOR_CONFIG_FILE,
@@ -45,6 +45,9 @@ def config_files(
         local_zeek = render_template(environment, "zeek/local.zeek.j2", context)
         files.append(_text("config/zeek/local.zeek", local_zeek))
         files.append(_text(REPLAY_HOLD_FILE, render_template(environment, "zeek/replay-hold.zeek", context)))
+        if context["zeek"]["cluster"] is not None:  # sensor.workers > 1: Zeek's supervisor runs a cluster
+            cluster_zeek = render_template(environment, "zeek/cluster.zeek.j2", context)
+            files.append(_text(CLUSTER_ZEEK_FILE, cluster_zeek))
     if "opensearch" in services:
         files += [
             _text(

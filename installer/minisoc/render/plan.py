@@ -7,6 +7,7 @@ content and `.env` is diffed with every value masked.
 from __future__ import annotations
 
 import difflib
+import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.sensor_cluster import cluster_ports, cluster_workers, zeek_cores
 from minisoc.render.files import RenderedFile
 from minisoc.render.secrets import SecretSource, generate_secret
 from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR
@@ -74,9 +76,29 @@ def plan_site(
             f"{SECURITY_CONFIG_DIR}/ changes: OpenSearch loads it only when its security index is first "
             "created; apply it to a running cluster with securityadmin (docs/security.md)"
         )
+    notes += sensor_notes(profile, os.cpu_count())
     if finished_swap_pending(root):
         notes.append("an interrupted render will be finished first by the next `minisoc render`")
     return Plan(root, tuple(changes), tuple(sorted(unchanged)), tuple(notes), staged.restarts)
+
+
+def sensor_notes(profile: SiteProfile, host_cores: int | None) -> list[str]:
+    """The live sensor's layout and the CPU cores it wants against this host's (a plan runs on the host that
+    will run the stack, in the single topology)."""
+    workers = cluster_workers(profile)
+    if not workers:
+        return []
+    ports = cluster_ports(profile)
+    needed = zeek_cores(profile)
+    have = f"this host has {host_cores}" if host_cores else "this host's count is unknown"
+    short = ""
+    if host_cores and host_cores < needed:
+        short = " (fewer: workers will share cores and drop packets under load)"
+    return [
+        f"sensor: a Zeek cluster under Zeek's supervisor: manager, logger, proxy and {workers} workers on "
+        f"af_packet::{profile.sensor.interface}, Broker on 127.0.0.1:{ports[0]}-{ports[-1]}; it wants "
+        f"{needed} CPU cores ({workers} workers + 2 for manager, logger and proxy), {have}{short}"
+    ]
 
 
 def _change(stage: Stage, path: PurePosixPath, file: RenderedFile | None, staged: StagedSite) -> FileChange:

@@ -2,8 +2,9 @@
 
 A Zeek without zeekctl rotates by renaming in place (`conn.log` -> `conn.2015-03-30-14-45-02.log`); a Zeek
 cluster's logger under the Supervisor renames into `log-queue/` with zeek-archiver's names
-(`conn__2015-03-30-14-00-00__2015-03-30-15-00-00__.log`). Neither compresses nor deletes: the disk fills. The correlator knows when it has read a file to its end (its committed
-tail checkpoint), so it does both, for rotated files only, and only for files that checkpoint shows finished:
+(`conn__2015-03-30-14-00-00__2015-03-30-15-00-00__.log`). Neither compresses nor deletes: the disk fills.
+The correlator knows when it has read a file to its end (its committed tail checkpoint), so it does both,
+for rotated files only, and only for files that checkpoint shows finished:
 
 - a rotated plain file read to its end (checkpoint identity = its device and inode, offset = its size) is
   gzipped to `<name>.gz` (written hidden, fsynced, renamed, then the plain file is removed). The archive keeps

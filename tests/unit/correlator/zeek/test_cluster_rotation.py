@@ -1,9 +1,9 @@
 """A supervised Zeek cluster's logger rotates `conn.log` into `log-queue/` under zeek-archiver's names
-(`conn__<open>__<close>__.log`, base/frameworks/cluster/nodes/logger.zeek): the tailer follows the move without
-reading a line twice, knows the log type from the name, and housekeeping gzips and prunes those files too.
+(`conn__<open>__<close>__.log`, base/frameworks/cluster/nodes/logger.zeek): the tailer follows the move
+without reading a line twice, knows the log type from the name, and housekeeping gzips and prunes them too.
 
-The names are upstream's own (zeek/zeek-aux zeek-archiver.cc documents both forms, tests/data/zeek8-cluster.json
-records them); the rotation itself is done here the way Zeek does it, by a rename within one filesystem."""
+The names are upstream's own (zeek/zeek-aux zeek-archiver.cc documents both forms, recorded in
+tests/data/zeek8-cluster.json); the rotation is done here as Zeek does it, a rename within one filesystem."""
 
 from __future__ import annotations
 
@@ -51,10 +51,11 @@ def test_upstream_archiver_names_are_rotated_logs_of_their_path(name: str) -> No
 def test_archiver_names_keep_the_log_type_and_leave_other_names_alone() -> None:
     assert log_type_from_name(ROTATED) == "conn"
     assert log_type_from_name(ROTATED + ".gz") == "conn"
-    assert log_type_from_name("dns__2026-12-05-12-00-00__2026-12-05-13-00-00__log_suffix=logger-1__.log") == "dns"
+    with_suffix = "dns__2026-12-05-12-00-00__2026-12-05-13-00-00__log_suffix=logger-1__.log"
+    assert log_type_from_name(with_suffix) == "dns"
     assert log_type_from_name("conn.log") == "conn"
-    for other in ("conn.log", "conn__x__y__.log", ".conn__2026-12-05-12-00-00__2026-12-05-13-00-00__.log.gz.tmp",
-                  "conn__2026-12-05-12-00-00__.log"):
+    hidden = "." + ROTATED + ".gz.tmp"
+    for other in ("conn.log", "conn__x__y__.log", hidden, "conn__2026-12-05-12-00-00__.log"):
         assert not is_rotated_name(other), other
 
 
