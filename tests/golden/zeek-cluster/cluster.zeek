@@ -1,0 +1,45 @@
+# Rendered by `minisoc render` for site my-site: do not edit, change minisoc.yaml and render again.
+# Zeek's Supervisor (`zeek -C -j` this file) runs the sensor as a cluster: 4 workers in
+# AF_PACKET fanout group 28879 on af_packet::eth0, a manager, a logger and a proxy. Broker on
+# 127.0.0.1 ports 29179-29185 (sensor.cluster_port). The supervisor and every node
+# load this file; only the supervisor creates nodes, each node then loads the site's scripts.
+
+# The workers split the interface's traffic by flow (PACKET_FANOUT_HASH: both directions of a connection
+# reach the same worker), in the site's own fanout group (AF_Packet::fanout_id, set in local.zeek).
+redef AF_Packet::enable_fanout = T;
+redef AF_Packet::fanout_mode = AF_Packet::FANOUT_HASH;
+
+event zeek_init()
+	{
+	if ( ! Supervisor::is_supervisor() )
+		return;
+
+	local cluster: table[string] of Supervisor::ClusterEndpoint;
+	cluster["manager"] = Supervisor::ClusterEndpoint($role=Supervisor::MANAGER, $host=127.0.0.1, $p=29179/tcp);
+	cluster["logger"] = Supervisor::ClusterEndpoint($role=Supervisor::LOGGER, $host=127.0.0.1, $p=29180/tcp);
+	cluster["proxy"] = Supervisor::ClusterEndpoint($role=Supervisor::PROXY, $host=127.0.0.1, $p=29181/tcp);
+	cluster["worker-1"] = Supervisor::ClusterEndpoint($role=Supervisor::WORKER, $host=127.0.0.1, $p=29182/tcp, $interface="af_packet::eth0");
+	cluster["worker-2"] = Supervisor::ClusterEndpoint($role=Supervisor::WORKER, $host=127.0.0.1, $p=29183/tcp, $interface="af_packet::eth0");
+	cluster["worker-3"] = Supervisor::ClusterEndpoint($role=Supervisor::WORKER, $host=127.0.0.1, $p=29184/tcp, $interface="af_packet::eth0");
+	cluster["worker-4"] = Supervisor::ClusterEndpoint($role=Supervisor::WORKER, $host=127.0.0.1, $p=29185/tcp, $interface="af_packet::eth0");
+	local directories: table[string] of string = {
+		["manager"] = "/tmp/zeek-manager",
+		["logger"] = "/logs/zeek",
+		["proxy"] = "/tmp/zeek-proxy",
+		["worker-1"] = "/tmp/zeek-worker-1",
+		["worker-2"] = "/tmp/zeek-worker-2",
+		["worker-3"] = "/tmp/zeek-worker-3",
+		["worker-4"] = "/tmp/zeek-worker-4",
+	};
+
+	for ( name, endpoint in cluster )
+		{
+		local node = Supervisor::NodeConfig($name=name, $cluster=cluster, $directory=directories[name],
+		                                    $addl_user_scripts=vector("/etc/minisoc/zeek/local.zeek"));
+		if ( endpoint?$interface )
+			node$interface = endpoint$interface;
+		local result = Supervisor::create(node);
+		if ( result != "" )
+			Reporter::fatal(fmt("zeek cluster: node %s not created: %s", name, result));
+		}
+	}
