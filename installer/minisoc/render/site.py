@@ -14,9 +14,11 @@ from typing import Any
 
 import yaml
 
+from minisoc.correlator.zeek.names import ARCHIVER_QUEUE_DIR
 from minisoc.durable import write_atomic
 from minisoc.errors import UsageError
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.sensor_cluster import cluster_ports
 from minisoc.render.compose import compose_document, compose_yaml
 from minisoc.render.configs import config_files
 from minisoc.render.context import template_context
@@ -163,6 +165,9 @@ def render_site(
             stage.swap(result.swap)
         if "zeek" in profile.enabled_services() and paths.log_dir in result.swap.folders:
             share_log_dir(paths.log_dir)
+            if cluster_ports(profile):  # a Zeek cluster logger rotates into log-queue/ (its mkdir: 0755)
+                (paths.log_dir / ARCHIVER_QUEUE_DIR).mkdir(exist_ok=True)
+                share_log_dir(paths.log_dir / ARCHIVER_QUEUE_DIR)
         for folder in input_folders(root, profile):
             if folder in receiver_folders(root, profile):
                 share_syslog_dir(folder)  # rsyslog's own uid (render/syslog_receiver.py)

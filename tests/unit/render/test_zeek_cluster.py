@@ -155,3 +155,13 @@ def test_plan_notes_the_layout_and_the_cores_against_the_hosts(tmp_path: Path) -
     assert "drop packets" not in sensor_notes(profile, 16)[0]
     _, single = site_from_template(tmp_path / "single", "small-site")
     assert sensor_notes(single, 2) == []
+
+
+def test_render_makes_log_queue_writable_for_zeek_and_the_correlator(tmp_path: Path) -> None:
+    """The logger rotates into log-queue/; made by Zeek it would be 0755 (umask) and the correlator could
+    neither gzip nor prune there. Render makes it as it makes the log folder."""
+    site, _ = rendered(tmp_path, *CLUSTER)
+    queue = site / "logs" / "zeek" / "log-queue"
+    assert queue.is_dir() and queue.stat().st_mode & 0o7777 == 0o2775
+    single, _ = rendered(tmp_path / "single")
+    assert not (single / "logs" / "zeek" / "log-queue").exists()
