@@ -11,7 +11,8 @@ facts this relies on are recorded, with their sources, in tests/data/zeek8-clust
   from `sensor.cluster_port`, else from a hash of the project like the fanout id (profile/sensor_cluster.py).
 - The logger works in the log folder: one set of logs (conn.log...), rotated hourly by Zeek into `log-queue/`
   under zeek-archiver's names (conn__<open>__<close>__.log), which the correlator recognises. The other nodes
-  work in folders under /tmp (they log nothing themselves: every node sends its logs to the logger).
+  work in folders under /tmp, as does the supervisor itself (they log nothing there: every node sends its
+  logs to the logger; whatever the supervisor process writes stays out of the log folder).
 - Intel: every node loads local.zeek, and Zeek reads Intel::read_files on the manager only, which sends the
   items to the workers (base/frameworks/intel/input.zeek).
 """
@@ -24,8 +25,10 @@ from minisoc.profile.sensor_cluster import SERVICE_NODES
 
 NODE_ROLES = {"manager": "MANAGER", "logger": "LOGGER", "proxy": "PROXY"}  # Supervisor::ClusterRole
 LOOPBACK = "127.0.0.1"
-NODE_DIR_PREFIX = "/tmp/zeek-"  # noqa: S108 - in the container's own tmpfs; + node name: the other nodes' working folders, on the tmpfs (one level: the
-# supervisor creates a node's folder, upstream's tests show no more than that)
+SUPERVISOR_DIR = "/tmp"  # noqa: S108 - the container's own tmpfs: the supervisor's working directory
+# + node name: the working folders of the nodes but the logger, one level below (the supervisor creates a
+# node's folder; upstream's tests show no more than one level)
+NODE_DIR_PREFIX = f"{SUPERVISOR_DIR}/zeek-"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,13 @@ from typing import Any
 from minisoc.correlator.export import ZEEK_ITEM_EXPIRATION_S
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.sensor_cluster import cluster_ports
-from minisoc.render.zeek_cluster import LOOPBACK, cluster_nodes, healthcheck_script, supervisor_command
+from minisoc.render.zeek_cluster import (
+    LOOPBACK,
+    SUPERVISOR_DIR,
+    cluster_nodes,
+    healthcheck_script,
+    supervisor_command,
+)
 
 ZEEK_BINARY = "/usr/local/zeek/bin/zeek"  # the zeek/zeek image: no entrypoint, runs as root, zeek in here
 LOCAL_ZEEK_FILE = "config/zeek/local.zeek"  # the site's scripts (SITE_DIR-relative), live and replay
@@ -55,6 +61,8 @@ def cluster_context(profile: SiteProfile) -> dict[str, Any] | None:
         "nodes": nodes,
         "script_file": CLUSTER_ZEEK_FILE,
         "script_target": CLUSTER_ZEEK_TARGET,
+        # not the log folder: whatever the supervisor process itself might write stays out of the logger's
+        "supervisor_dir": SUPERVISOR_DIR,
         "healthcheck": healthcheck_script(nodes),
     }
 

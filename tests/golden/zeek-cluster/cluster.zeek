@@ -2,7 +2,8 @@
 # Zeek's Supervisor (`zeek -C -j` this file) runs the sensor as a cluster: 4 workers in
 # AF_PACKET fanout group 28879 on af_packet::eth0, a manager, a logger and a proxy. Broker on
 # 127.0.0.1 ports 29179-29185 (sensor.cluster_port). The supervisor and every node
-# load this file; only the supervisor creates nodes, each node then loads the site's scripts.
+# load this file; only the supervisor creates nodes, each node then loads the site's scripts. The supervisor
+# works in /tmp, the logger in the log folder, the other nodes in /tmp/zeek-<node>.
 
 # The workers split the interface's traffic by flow (PACKET_FANOUT_HASH: both directions of a connection
 # reach the same worker), in the site's own fanout group (AF_Packet::fanout_id, set in local.zeek).
@@ -29,17 +30,17 @@ event zeek_init()
 		["worker-1"] = "/tmp/zeek-worker-1",
 		["worker-2"] = "/tmp/zeek-worker-2",
 		["worker-3"] = "/tmp/zeek-worker-3",
-		["worker-4"] = "/tmp/zeek-worker-4",
+		["worker-4"] = "/tmp/zeek-worker-4"
 	};
 
-	for ( name, endpoint in cluster )
+	for ( n, ep in cluster )
 		{
-		local node = Supervisor::NodeConfig($name=name, $cluster=cluster, $directory=directories[name],
-		                                    $addl_user_scripts=vector("/etc/minisoc/zeek/local.zeek"));
-		if ( endpoint?$interface )
-			node$interface = endpoint$interface;
-		local result = Supervisor::create(node);
-		if ( result != "" )
-			Reporter::fatal(fmt("zeek cluster: node %s not created: %s", name, result));
+		local sn = Supervisor::NodeConfig($name=n, $cluster=cluster, $directory=directories[n],
+		                                  $addl_user_scripts=vector("/etc/minisoc/zeek/local.zeek"));
+		if ( ep?$interface )
+			sn$interface = ep$interface;
+		local res = Supervisor::create(sn);
+		if ( res != "" )
+			Reporter::fatal(fmt("zeek cluster: node %s not created: %s", n, res));
 		}
 	}

@@ -165,3 +165,12 @@ def test_render_makes_log_queue_writable_for_zeek_and_the_correlator(tmp_path: P
     assert queue.is_dir() and queue.stat().st_mode & 0o7777 == 0o2775
     single, _ = rendered(tmp_path / "single")
     assert not (single / "logs" / "zeek" / "log-queue").exists()
+
+
+def test_only_the_logger_works_in_the_log_folder_the_supervisor_in_the_tmpfs(tmp_path: Path) -> None:
+    """Anything the supervisor process might write itself (a reporter.log in TSV) must not land beside the
+    logger's JSON logs of the same name."""
+    site, services = rendered(tmp_path, *CLUSTER)
+    assert services["zeek"]["working_dir"] == "/tmp" and "/tmp:size=64m" in services["zeek"]["tmpfs"]
+    text = (site / "config/zeek/cluster.zeek").read_text()
+    assert text.count('"/logs/zeek"') == 1 and '["logger"] = "/logs/zeek"' in text

@@ -55,7 +55,7 @@ def test_cluster_endpoints_use_only_upstream_fields_and_roles(scripts: tuple[str
 
 def test_node_configs_use_upstream_fields_not_the_removed_scripts_field(scripts: tuple[str, str]) -> None:
     cluster, _ = scripts
-    used = record_fields(cluster, "NodeConfig") | set(re.findall(r"\bnode\$(\w+)\s*=", cluster))
+    used = record_fields(cluster, "NodeConfig") | set(re.findall(r"\bsn\$(\w+)\s*=", cluster))
     assert used == {"name", "cluster", "directory", "addl_user_scripts", "interface"}
     assert used <= set(API["node_config_fields"])
     assert "$scripts=" not in cluster  # NodeConfig$scripts: deprecated, "Remove in 6.1"
@@ -70,7 +70,7 @@ def test_only_upstream_supervisor_functions_are_called_and_failures_stop_the_sup
     assert called == {"is_supervisor", "create"}
     assert {f"Supervisor::{c}" for c in called} <= set(API["functions"])
     # create() returns "" on success, else the error: a node that cannot be created must not pass unseen
-    assert 'if ( result != "" )' in cluster and "Reporter::fatal" in cluster
+    assert 'if ( res != "" )' in cluster and "Reporter::fatal" in cluster
 
 
 def test_broker_listens_on_loopback_only_and_no_other_backend_is_loaded(scripts: tuple[str, str]) -> None:
