@@ -121,10 +121,11 @@ def check_zeek_intel_memory(intel_bytes: int, zeek_limit_mb: int) -> Check:
 
 def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, total_mb: int) -> Check:
     """What Zeek may hold when the export is full: items x ~1.25 kB x Zeek processes, a warning when that is
-    over half of Zeek's memory limit (each process has the limit) or a quarter of the host's memory."""
+    over half of Zeek's memory limit (the one `zeek` container's: a cluster's processes share it) or a quarter
+    of the host's memory."""
     per_process_mb = -(-max_items * ZEEK_INTEL_BYTES_PER_ITEM // (1024 * 1024))
     estimate_mb = per_process_mb * processes
-    over_limit = per_process_mb > zeek_limit_mb // 2
+    over_limit = estimate_mb > zeek_limit_mb // 2
     over_host = bool(total_mb) and estimate_mb > total_mb * ZEEK_INTEL_HOST_SHARE
     host = f", the host has {total_mb} MiB" if total_mb else ""
     return Check(
@@ -134,7 +135,7 @@ def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, 
         f"bytes per item x {processes} Zeek process{'es' if processes != 1 else ''}); Zeek's limit is "
         f"{zeek_limit_mb} MiB{host}",
         "lower sensor.zeek_intel.max_items (minisoc's own matcher still matches every indicator), or raise "
-        "resources.limits.zeek.memory_mb to at least twice the per-process estimate",
+        "resources.limits.zeek.memory_mb to at least twice the estimate",
         warning=True,
     )
 

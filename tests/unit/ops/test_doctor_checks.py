@@ -128,6 +128,9 @@ def test_zeek_intel_budget_estimate_is_items_times_kilobytes_times_processes() -
     workers = doctor.check_zeek_intel_budget(500_000, processes=4, zeek_limit_mb=2048, total_mb=8192)
     assert not workers.ok and "~2388 MiB" in workers.detail and "4 Zeek processes" in workers.detail
     assert doctor.check_zeek_intel_budget(0, processes=1, zeek_limit_mb=1024, total_mb=0).ok
+    # a cluster's manager and workers share the one container's limit: 5 x ~239 MiB is over half of 2 GiB
+    shared = doctor.check_zeek_intel_budget(200_000, processes=5, zeek_limit_mb=2048, total_mb=65536)
+    assert not shared.ok and "5 Zeek processes" in shared.detail
 
 
 def test_zeeks_intel_memory_is_counted_on_the_manager_and_each_worker() -> None:
