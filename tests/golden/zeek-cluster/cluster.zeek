@@ -5,6 +5,15 @@
 # load this file; only the supervisor creates nodes, each node then loads the site's scripts. The supervisor
 # works in /tmp, the logger in the log folder, the other nodes in /tmp/zeek-<node>.
 
+# Broker carries the cluster's events and logs: Zeek 8.0's default backend, a policy script from Zeek 8.1 on
+# (loaded when it exists, as zeekctl does). Every node listens on 127.0.0.1 only: Broker otherwise listens on
+# every address (ZEEK_DEFAULT_LISTEN_ADDRESS unset), and the sensor shares the host's network.
+@load base/utils/packages
+@if ( can_load("policy/frameworks/cluster/backend/broker") )
+@load policy/frameworks/cluster/backend/broker
+@endif
+redef Broker::default_listen_address = "127.0.0.1";
+
 # The workers split the interface's traffic by flow (PACKET_FANOUT_HASH: both directions of a connection
 # reach the same worker), in the site's own fanout group (AF_Packet::fanout_id, set in local.zeek).
 redef AF_Packet::enable_fanout = T;

@@ -77,6 +77,11 @@ def test_broker_listens_on_loopback_only_and_no_other_backend_is_loaded(scripts:
     cluster, local = scripts
     hosts = set(re.findall(r"\$host=([^,)]+)", cluster))
     assert hosts == {"127.0.0.1"}
+    # nodes listen on Broker::default_listen_address, not on their $host: unset, that is every address
+    listen = FACTS["supervisor_behaviour"]["broker_listen_address"]["redef"]
+    assert f'redef {listen} = "127.0.0.1";' in cluster
+    backend = FACTS["supervisor_behaviour"]["default_backend_broker"]
+    assert f'@load {backend["can_load_from"]}\n@if ( can_load("{backend["load_if_present"]}") )' in cluster
     assert "zeromq" not in (cluster + local).lower()  # Broker stays the backend: the rendered ports are its
     assert "SupervisorControl::enable_listen" not in cluster  # upstream default F: no supervisor port
 
@@ -97,6 +102,21 @@ def test_intel_is_read_where_upstream_reads_it_in_a_cluster(scripts: tuple[str, 
     assert "Cluster::local_node_type() == Cluster::MANAGER" in FACTS["intel_in_cluster"]["fact"]
     assert 'redef Intel::read_files += { "/intel/minisoc.intel" };' in local
     assert "Intel::" not in cluster
+
+
+def test_cluster_script_loads_what_zeek_8_has_and_the_backend_if_present(scripts: tuple[str, str]) -> None:
+    """Unconditional @loads must be in tests/data/zeek8-scripts.txt (checked against Zeek 8.0's scripts/);
+    the Broker backend script exists from Zeek 8.1 on, so it is loaded only under can_load()."""
+    cluster, _ = scripts
+    known = {
+        line.split("\t")[0]
+        for line in (ROOT / "tests" / "data" / "zeek8-scripts.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    guarded = re.findall(r'@if \( can_load\("([^"]+)"\) \)\n@load (\S+)\n@endif', cluster)
+    assert guarded == [("policy/frameworks/cluster/backend/broker",) * 2]
+    unconditional = set(re.findall(r"^@load (\S+)$", cluster, re.MULTILINE)) - {guarded[0][1]}
+    assert unconditional == {"base/utils/packages"} and unconditional <= known
 
 
 def test_workers_share_the_sites_own_fanout_group(scripts: tuple[str, str]) -> None:
