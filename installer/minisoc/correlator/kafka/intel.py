@@ -8,7 +8,7 @@ set; reading on gives the changes.
 unchanged). Iterating it yields first `refresh` (named after the topic): its sync() reads the topic up to
 its end (and, on the leader, first syncs the real sources into the leader's own IntelSet and publishes the
 difference between that set and the topic). Then, lazily (after refresh ran), one view per upstream source
-(`misp`, a feed's name, ...) whose indicators changed on the topic: each returns the source's whole set
+(`misp`, a feed's name, ...): one whose indicators changed on the topic returns the source's whole set
 (`complete=True`), so the loop's IntelSet, its retro-hunt and its metrics see the upstream names exactly as
 when the replica synced them itself. Until the topic was read to its end once, no view is given: a partial
 read must not look like removals.
@@ -26,7 +26,6 @@ import msgspec
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
 from minisoc.correlator.model import Indicator
-from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.typing import IntelSource, IntelUpdate
 
 log = logging.getLogger(__name__)
@@ -59,6 +58,13 @@ class ProducerLike(Protocol):
                 on_delivery: Callable[[Any, Any], None] | None = ...) -> None: ...
     def poll(self, timeout: float = ...) -> int: ...
     def flush(self, timeout: float = ...) -> int: ...
+
+
+class IndicatorSet(Protocol):
+    """The leader's own set of what its sources hold (service.intel_set.IntelSet)."""
+
+    def apply(self, update: IntelUpdate) -> Any: ...
+    def __iter__(self) -> Iterator[Indicator]: ...
 
 
 class IntelTopicReader:
@@ -192,7 +198,7 @@ class _View:
 class TopicIntel(Sequence[IntelSource]):
     """The loop's intel sources in Kafka mode; `leader` is set on the one replica that syncs upstream."""
 
-    def __init__(self, reader: IntelTopicReader, *, leader: tuple[Sequence[IntelSource], IntelSet,
+    def __init__(self, reader: IntelTopicReader, *, leader: tuple[Sequence[IntelSource], IndicatorSet,
                                                                   ProducerLike] | None = None) -> None:
         self.reader = reader
         self.leader = leader
@@ -213,7 +219,7 @@ class TopicIntel(Sequence[IntelSource]):
             self._lead(*self.leader)
         return IntelUpdate(source=self.name, added=[])
 
-    def _lead(self, sources: Sequence[IntelSource], own: IntelSet, producer: ProducerLike) -> None:
+    def _lead(self, sources: Sequence[IntelSource], own: IndicatorSet, producer: ProducerLike) -> None:
         for source in sources:
             try:
                 own.apply(source.sync())

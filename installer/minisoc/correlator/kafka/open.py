@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
 from confluent_kafka import Consumer, Producer
 
-from minisoc.correlator.kafka.intel import IntelTopicReader, TopicIntel
+from minisoc.correlator.kafka.intel import IndicatorSet, IntelTopicReader, TopicIntel
 from minisoc.correlator.kafka.settings import (
     KafkaSettings,
     group_consumer_config,
@@ -17,7 +16,6 @@ from minisoc.correlator.kafka.settings import (
     reader_config,
 )
 from minisoc.correlator.kafka.source import KafkaLogSource
-from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.typing import IntelSource
 from minisoc.correlator.zeek.deadletter import DeadLetterSink
 from minisoc.correlator.zeek.stats import ReadStats
@@ -30,13 +28,13 @@ def open_log_source(settings: KafkaSettings, topics: Sequence[str], *, batch_lin
                           dead_letter=dead_letter, stats=stats)
 
 
-def open_topic_intel(settings: KafkaSettings, topic: str, *, leader_sources: Sequence[IntelSource] | None,
-                     leader_state: Path) -> TopicIntel:
-    """The intel sources of a replica: the topic's reader; on the leader also its sources, its own IntelSet
-    (`leader_state`) and a producer."""
+def open_topic_intel(settings: KafkaSettings, topic: str, *,
+                     leader: tuple[Sequence[IntelSource], IndicatorSet] | None) -> TopicIntel:
+    """The intel sources of a replica: the topic's reader; on the leader also its sources, its own set of
+    what they hold (an IntelSet of its own) and a producer."""
     password = read_password(settings)
     reader = IntelTopicReader(Consumer(reader_config(settings, password, uuid.uuid4().hex[:12])), topic)
-    if leader_sources is None:
+    if leader is None:
         return TopicIntel(reader)
     producer = Producer(producer_config(settings, password))
-    return TopicIntel(reader, leader=(leader_sources, IntelSet(leader_state), producer))
+    return TopicIntel(reader, leader=(*leader, producer))

@@ -109,9 +109,10 @@ def kafka_sources(config: CorrelatorConfig, kafka: KafkaConfig,
     metrics.consumer = source.status
     if kafka.intel_role == "off":
         return source, intel_sources(config)
-    leader = intel_sources(config) if kafka.intel_role == "leader" else None
-    return source, open_topic_intel(settings, kafka.intel_topic, leader_sources=leader,
-                                    leader_state=config.state_dir / "intel-leader")
+    leader = None
+    if kafka.intel_role == "leader":  # its sources' sets, kept apart from the loop's (read from the topic)
+        leader = (intel_sources(config), IntelSet(config.state_dir / "intel-leader"))
+    return source, open_topic_intel(settings, kafka.intel_topic, leader=leader)
 
 
 def build_parts(config: CorrelatorConfig) -> ServiceParts:
