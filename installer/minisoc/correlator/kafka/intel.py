@@ -11,7 +11,9 @@ difference between that set and the topic). Then, lazily (after refresh ran), on
 (`misp`, a feed's name, ...): one whose indicators changed on the topic returns the source's whole set
 (`complete=True`), so the loop's IntelSet, its retro-hunt and its metrics see the upstream names exactly as
 when the replica synced them itself. Until the topic was read to its end once, no view is given: a partial
-read must not look like removals.
+read must not look like removals. The leader also writes a mark (SYNCED_KEY, not an indicator) once it has
+published; `ready` turns true once the loop took the views of a pass that saw it, and the log source reads
+no logs before (a replica started with an empty set would miss the alerts of what it reads first).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from minisoc.correlator.typing import IntelSource, IntelUpdate
 
 log = logging.getLogger(__name__)
 CATCH_UP_TIMEOUT_S = 30.0
+LEADER_WAIT_S = 30.0  # at start, a replica waits this long per sync for the leader's first publication
+# not an indicator: the leader's mark that it synced its sources and published them (value: the time)
+SYNCED_KEY = b'["minisoc.intel","leader-synced"]'
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Indicator)
 
@@ -76,6 +81,7 @@ class IntelTopicReader:
         self.current: dict[bytes, Indicator] = {}
         self.partitions: set[int] = set()
         self.undecodable = 0
+        self.leader_synced = False  # the leader's mark is on the topic: it published its sources once
         self.versions: dict[str, int] = {}  # per upstream source: bumped by every message about it
 
     def _assign_new_partitions(self) -> None:
@@ -95,7 +101,8 @@ class IntelTopicReader:
         ends = {}
         for partition in self.partitions:
             marks = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=10.0)
-            ends[partition] = marks[1] if marks is not None else 0
+            if marks is not None and marks[1] > marks[0]:  # low == high: nothing left to read there
+                ends[partition] = marks[1]
         deadline = time.monotonic() + timeout_s
         while True:
             self.read_available(0.2)
@@ -122,6 +129,9 @@ class IntelTopicReader:
 
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:
+            return
+        if key == SYNCED_KEY:
+            self.leader_synced = self.leader_synced or bool(value)
             return
         old = self.current.get(key)
         if value is None or not value:
@@ -150,9 +160,11 @@ class IntelTopicReader:
 
 
 def publish_difference(producer: ProducerLike, topic: str, desired: dict[bytes, Indicator],
-                       current: dict[bytes, Indicator], timeout_s: float = 60.0) -> tuple[int, int]:
-    """Make the topic hold `desired`: produce what is new or changed, a tombstone for what is gone; wait
-    until the broker acknowledged all. Returns (produced, tombstones); raises KafkaException on a failure."""
+                       current: dict[bytes, Indicator], *, marked: bool = True,
+                       timeout_s: float = 60.0) -> tuple[int, int]:
+    """Make the topic hold `desired`: produce what is new or changed, a tombstone for what is gone, then the
+    leader's mark (when anything changed, or it is not `marked` yet); wait until the broker acknowledged
+    all. Returns (produced, tombstones); raises KafkaException on a failure."""
     failures: list[str] = []
 
     def delivered(error: Any, _message: Any) -> None:
@@ -169,6 +181,9 @@ def publish_difference(producer: ProducerLike, topic: str, desired: dict[bytes, 
         producer.produce(topic, value=None, key=key, on_delivery=delivered)
         producer.poll(0)
         tombstones += 1
+    if produced or tombstones or not marked:
+        producer.produce(topic, value=_ENCODER.encode({"synced_at": time.time()}), key=SYNCED_KEY,
+                         on_delivery=delivered)
     left = producer.flush(timeout_s)
     if left or failures:
         raise KafkaException(f"{left} indicator message(s) not acknowledged; {failures[:3]}")
@@ -206,6 +221,8 @@ class TopicIntel(Sequence[IntelSource]):
         self.caught_up = False
         self.leader_errors: dict[str, str] = {}
         self._emitted: dict[str, int] = {}  # source -> the version last handed to the loop
+        self._marked_before_views = False  # the refresh of this pass saw the leader's mark
+        self.ready = False  # the loop holds the leader's set: logs may be read (KafkaLogSource's gate)
 
     # the refresh source (the first item)
     def sync(self) -> IntelUpdate:
@@ -217,6 +234,13 @@ class TopicIntel(Sequence[IntelSource]):
             self.reader.read_available(0.1)
         if self.leader is not None:
             self._lead(*self.leader)
+        deadline = time.monotonic() + LEADER_WAIT_S
+        while not self.reader.leader_synced and time.monotonic() < deadline:
+            self.reader.read_available(0.5)  # a replica starting with the leader: its first set is coming
+        if not self.reader.leader_synced:
+            raise RuntimeError(f"{self.reader.topic}: no intel leader has published yet (one replica must "
+                               "have kafka.intel_role: leader); logs are not read until it has")
+        self._marked_before_views = True
         return IntelUpdate(source=self.name, added=[])
 
     def _lead(self, sources: Sequence[IntelSource], own: IndicatorSet, producer: ProducerLike) -> None:
@@ -231,8 +255,10 @@ class TopicIntel(Sequence[IntelSource]):
                 continue
             self.leader_errors.pop(source.name, None)
         desired = {indicator_key(indicator): indicator for indicator in own}
-        produced, tombstones = publish_difference(producer, self.reader.topic, desired, self.reader.current)
-        if produced or tombstones:
+        marked = self.reader.leader_synced
+        produced, tombstones = publish_difference(producer, self.reader.topic, desired, self.reader.current,
+                                                  marked=marked)
+        if produced or tombstones or not marked:
             log.info("intel: published %d indicator(s) and %d removal(s) to %s", produced, tombstones,
                      self.reader.topic)
             self.reader.catch_up()  # read our own messages back: the views below show them
@@ -254,8 +280,11 @@ class TopicIntel(Sequence[IntelSource]):
             self._emitted.pop(name, None)  # its removal was handed over: forget it
 
     def __iter__(self) -> Iterator[IntelSource]:
+        self._marked_before_views = False
         yield self
         yield from self.views()
+        if self._marked_before_views:  # the loop went through every view: its set is the leader's
+            self.ready = True
 
     def __len__(self) -> int:
         return 1 + len(set(self.reader.by_source()) | set(self._emitted))

@@ -74,7 +74,8 @@ class KafkaLogSource:
                  batch_lines: int = 5000, dead_letter: DeadLetterSink | None = None,
                  stats: ReadStats | None = None, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
                  poll_timeout_s: float = POLL_TIMEOUT_S, max_call_s: float = MAX_CALL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 ready: Callable[[], bool] = lambda: True) -> None:
         if batch_lines < 1:
             raise ValueError("batch_lines must be at least 1")
         self.consumer = consumer
@@ -86,6 +87,7 @@ class KafkaLogSource:
         self.poll_timeout_s = poll_timeout_s
         self.max_call_s = max_call_s
         self.clock = clock
+        self.ready = ready  # False: not joined yet (the intel set is not loaded: see kafka.intel)
         self._dead_letter = dead_letter
         self._refusals = Refusals(self.stats, dead_letter)
         self._parsers: dict[Partition, StreamParser] = {}
@@ -119,6 +121,8 @@ class KafkaLogSource:
         """What the assigned partitions hold now, in batches of at most `batch_lines` messages; returns when a
         consume comes back empty or after `max_call_s`."""
         if not self._subscribed:
+            if not self.ready():
+                return
             self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke,
                                     on_lost=self._on_revoke)
             self._subscribed = True

@@ -112,7 +112,9 @@ def kafka_sources(config: CorrelatorConfig, kafka: KafkaConfig,
     leader = None
     if kafka.intel_role == "leader":  # its sources' sets, kept apart from the loop's (read from the topic)
         leader = (intel_sources(config), IntelSet(config.state_dir / "intel-leader"))
-    return source, open_topic_intel(settings, kafka.intel_topic, leader=leader)
+    topic_intel = open_topic_intel(settings, kafka.intel_topic, leader=leader)
+    source.ready = lambda: topic_intel.ready  # no partitions taken before the leader's set is loaded
+    return source, topic_intel
 
 
 def build_parts(config: CorrelatorConfig) -> ServiceParts:

@@ -12,7 +12,7 @@ from confluent_kafka import TopicPartition
 
 from minisoc.correlator import Alert
 from minisoc.correlator.intel import IntelFileSource
-from minisoc.correlator.kafka.intel import IntelTopicReader, TopicIntel
+from minisoc.correlator.kafka.intel import SYNCED_KEY, IntelTopicReader, TopicIntel
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.loop import CorrelatorService, ServiceParts
 from minisoc.correlator.sinks import BufferedAlertSink, DurableBuffer, SqliteAlertSink
@@ -125,13 +125,14 @@ def test_the_leader_publishes_and_every_replica_gets_the_same_set(tmp_path: Path
     direct.apply(IntelFileSource(intel_file).sync())
     assert sorted(leader_set, key=repr) == sorted(direct, key=repr) == sorted(follower_set, key=repr)
     assert follower_set.sources() == ["lab.intel"]  # the upstream name, not the topic's
-    assert len(topic.log) == 2
+    assert len(topic.log) == 3  # two indicators and the leader's mark
+    assert follower.ready and leader.ready
 
     # a removal upstream: a tombstone on the topic, the indicator gone on every replica
     intel_file.write_text(FIELDS + "10.18.20.97\tIntel::ADDR\tlab\tx\n")
     sync_all(leader, leader_set)
     sync_all(follower, follower_set)
-    assert topic.log[-1][1] is None
+    assert topic.log[-2][1] is None and topic.log[-1][0] == SYNCED_KEY  # the tombstone, then the mark
     assert [i.value for i in follower_set] == [i.value for i in leader_set] == ["10.18.20.97"]
     # nothing changed: nothing published, the views give no new set
     before = len(topic.log)
@@ -190,3 +191,18 @@ def test_the_service_loop_matches_from_the_topic(tmp_path: Path, intel_file: Pat
     assert len(service.matcher.index) == 2
     code, health = service.health()
     assert code == 200 and set(health["components"]["intel"]["sources"]) == {TOPIC, "lab.intel"}
+
+
+def test_a_follower_is_not_ready_before_the_leader_published(tmp_path: Path, intel_file: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("minisoc.correlator.kafka.intel.LEADER_WAIT_S", 0.0)
+    topic = Topic()
+    follower = TopicIntel(IntelTopicReader(FakeReader(topic), TOPIC))
+    follower_set = IntelSet(tmp_path / "f")
+    assert sync_all(follower, follower_set) == [TOPIC]  # its error: no leader has published yet
+    assert not follower.ready
+    TopicIntel(IntelTopicReader(FakeReader(topic), TOPIC),
+               leader=([IntelFileSource(intel_file)], IntelSet(tmp_path / "own"), FakeProducer(topic))).sync()
+    assert not follower.ready  # the mark is there, but the loop has not taken the set yet
+    assert sync_all(follower, follower_set) == []
+    assert follower.ready and len(follower_set) == 2

@@ -230,3 +230,13 @@ def test_client_configuration(tmp_path: Path) -> None:
         "security.protocol": "PLAINTEXT"}
     with pytest.raises(ValueError, match="password"):
         security_config(KafkaSettings(("k:9093",), username="correlator"), None)
+
+
+def test_no_partitions_are_taken_before_the_source_is_ready() -> None:
+    consumer = FakeConsumer([("minisoc.zeek.conn", 0)])
+    ready = False
+    source = KafkaLogSource(consumer, ["minisoc.zeek.conn"], ready=lambda: ready)
+    assert list(source.batches()) == [] and not hasattr(consumer, "topics")  # not even subscribed
+    ready = True
+    list(source.batches())
+    assert consumer.topics == ["minisoc.zeek.conn"]
