@@ -86,7 +86,8 @@ class KafkaBroker:
         subprocess.run(["docker", "rm", "-f", self.name], capture_output=True, check=False)
 
     def admin(self) -> AdminClient:
-        return AdminClient({"bootstrap.servers": self.bootstrap})
+        # log_level 2: not every refused connection while the broker starts (it is polled until it answers)
+        return AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 2})
 
     def create_topics(self, names: Iterable[str], partitions: int,
                       config: dict[str, str] | None = None) -> None:

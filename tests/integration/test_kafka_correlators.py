@@ -183,7 +183,10 @@ def group_done(broker: KafkaBroker, topics: list[str]) -> bool:
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
         committed = consumer.committed(partitions, timeout=10)
-        return all(tp.offset == consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in committed)
+        ends = [consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in committed]
+        # a partition no line went to has no committed offset (negative) and its end is 0
+        return all(tp.offset == end or (tp.offset < 0 and end == 0)
+                   for tp, end in zip(committed, ends, strict=True))
     finally:
         consumer.close()
 
