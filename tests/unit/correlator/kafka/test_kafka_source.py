@@ -240,3 +240,21 @@ def test_no_partitions_are_taken_before_the_source_is_ready() -> None:
     ready = True
     list(source.batches())
     assert consumer.topics == ["minisoc.zeek.conn"]
+
+
+def test_syslog_and_flow_topics_give_the_records_the_input_files_give(tmp_path: Path) -> None:
+    syslog = b"Dec  4 21:15:53 gw1 sshd[812]: Failed password for root from 198.51.100.7 port 4711 ssh2"
+    flow = json.dumps({"event_type": "purge", "peer_ip_src": "192.0.2.1", "ip_src": "192.0.2.10",
+                       "ip_dst": "203.0.113.9", "port_src": 51234, "port_dst": 443, "ip_proto": "tcp",
+                       "timestamp_start": "2026-12-04 21:15:50.000000", "timestamp_end":
+                       "2026-12-04 21:15:58.000000", "packets": 10, "bytes": 1234}).encode()
+    consumer = FakeConsumer([("minisoc.syslog", 0), ("minisoc.netflow", 0)])
+    consumer.queue.append([FakeMessage("minisoc.syslog", 0, 0, syslog),
+                           FakeMessage("minisoc.netflow", 0, 0, flow)])
+    [batch] = list(KafkaLogSource(consumer, ["minisoc.syslog", "minisoc.netflow"]).batches())
+    (tmp_path / "syslog.log").write_bytes(syslog + b"\n")
+    (tmp_path / "flows.json").write_bytes(flow + b"\n")
+    from_files = [r for name in ("syslog.log", "flows.json") for r in read_logs([tmp_path / name])]
+    assert [r.log_type for r in batch.records] == ["syslog", "netflow"]
+    assert [(r.log_type, r.raw, r.fields) for r in batch.records] == [
+        (r.log_type, r.raw, r.fields) for r in from_files]
