@@ -71,7 +71,7 @@ def _download(url: str, destination: Path) -> None:
 
 
 def expected_sha512(artifact: MavenArtifact, cache_dir: Path, repository: str = MAVEN_CENTRAL) -> str:
-    """The pinned sha512 of the artifact, else Maven's .sha512, cached beside it (a rerun needs no network)."""
+    """The pinned sha512 of the artifact, else Maven's .sha512, cached beside it (reruns need no network)."""
     if artifact.sha512 is not None:
         return artifact.sha512.lower()
     sidecar = cache_dir / (artifact.filename + ".sha512")
