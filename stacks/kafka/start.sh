@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # minisoc's start for a Kafka node, for the official apache/kafka image and minisoc/kafka alike: on the
-# first start, format the storage with the site's SCRAM users (files named kafka-scram-<user> in
-# MINISOC_SCRAM_DIR, default /run/secrets), then hand over to the image's own entry point, which finds the
+# first start, format the storage with the site's SCRAM-SHA-512 users (MINISOC_SCRAM_USERS_FILE, default
+# /run/secrets/kafka-scram-users: one `user=password` per line), then hand over to the image's own entry point, which finds the
 # storage formatted and starts the server. Later starts go straight to the entry point.
 set -euo pipefail
 
 data_dir=${KAFKA_LOG_DIRS:-/var/lib/kafka/data}
 data_dir=${data_dir%%,*}
-scram_dir=${MINISOC_SCRAM_DIR:-/run/secrets}
+users_file=${MINISOC_SCRAM_USERS_FILE:-/run/secrets/kafka-scram-users}
 
 if [[ -n "${KAFKA_PROCESS_ROLES:-}" && ! -e "$data_dir/meta.properties" ]]; then
   : "${CLUSTER_ID:?CLUSTER_ID environment variable not set}"
@@ -23,10 +23,14 @@ if [[ -n "${KAFKA_PROCESS_ROLES:-}" && ! -e "$data_dir/meta.properties" ]]; then
     exit 1
   fi
   scram=()
-  for file in "$scram_dir"/kafka-scram-*; do
-    [[ -f "$file" ]] || continue
-    scram+=(--add-scram "SCRAM-SHA-512=[name=${file##*/kafka-scram-},password=$(<"$file")]")
-  done
+  if [[ -f "$users_file" ]]; then
+    while IFS='=' read -r user password || [[ -n "$user" ]]; do
+      [[ -n "$user" && -n "$password" ]] || continue
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]")
+    done <"$users_file"
+  else
+    echo "minisoc: no SCRAM users file at $users_file: no client can log in" >&2
+  fi
   echo "===> minisoc: formatting $data_dir (cluster $CLUSTER_ID, $(( ${#scram[@]} / 2 )) SCRAM users)"
   /opt/kafka/bin/kafka-storage.sh format --cluster-id "$CLUSTER_ID" --config "$work/server.properties" \
     "${scram[@]}" | grep -v -i password || true
