@@ -32,7 +32,7 @@ if [[ -n "${KAFKA_PROCESS_ROLES:-}" && ! -e "$data_dir/meta.properties" ]]; then
     echo "minisoc: no SCRAM users file at $users_file: no client can log in" >&2
   fi
   echo "===> minisoc: formatting $data_dir (cluster $CLUSTER_ID, $(( ${#scram[@]} / 2 )) SCRAM users)"
-  /opt/kafka/bin/kafka-storage.sh format --cluster-id "$CLUSTER_ID" --config "$work/server.properties" \
+  /opt/kafka/bin/kafka-storage.sh format "--cluster-id=$CLUSTER_ID" --config "$work/server.properties" \
     "${scram[@]}" | grep -v -i password || true
   if [[ ! -e "$data_dir/meta.properties" ]]; then
     echo "minisoc: formatting $data_dir failed" >&2

@@ -14,6 +14,8 @@ files `minisoc render` writes are used as they are (no keystore to rebuild on re
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,8 +29,6 @@ CORRELATOR_USER = "correlator"  # consume those (group minisoc-correlators), pro
 SCRAM_USERS = (ADMIN_USER, SHIPPER_USER, CORRELATOR_USER)
 CORRELATOR_GROUP = "minisoc-correlators"
 
-CLUSTER_ID_SECRET = "kafka-cluster-id"  # noqa: S105 (a name) SITE_DIR/secrets/<this>; handed to compose as KAFKA_CLUSTER_ID
-CLUSTER_ID_ENV = "KAFKA_CLUSTER_ID"
 KAFKA_UID = 1000  # both images run as uid 1000: broker keys and SCRAM files must be readable by it
 
 # Paths inside the container (same in the official image and minisoc/kafka).
@@ -39,6 +39,20 @@ CA_PATH = f"{SECRETS_DIR}/ca.crt"
 DATA_DIR = "/var/lib/kafka/data"
 SCRAM_DIR = "/run/secrets"  # compose secrets: one file kafka-scram-<user> per SCRAM user
 START_SCRIPT = "/etc/kafka/minisoc/start.sh"  # stacks/kafka/start.sh: format with SCRAM users, then start
+
+
+def cluster_id_for(site: str) -> str:
+    """The KRaft cluster id of a site: 16 bytes derived from its compose project name (unique per site,
+    `minisoc-<name>-<id>`), URL-safe base64 without padding, as `kafka-storage random-uuid` prints them.
+    Derived, not stored: every render gives the same id; not a secret. Never starts with '-' (the
+    storage tool would read it as an option)."""
+    counter = 0
+    while True:
+        seed = f"minisoc kafka cluster id v1\n{site}\n{counter}".encode()
+        text = base64.urlsafe_b64encode(hashlib.sha256(seed).digest()[:16]).decode("ascii").rstrip("=")
+        if not text.startswith("-"):
+            return text
+        counter += 1
 
 
 def scram_secret_name(user: str) -> str:
@@ -103,7 +117,7 @@ def bootstrap_servers(nodes: Sequence[KafkaNode]) -> str:
 def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: int, partitions: int,
                        retention_hours: int) -> dict[str, str]:
     """The KAFKA_* environment of one node (values as the container sees them: a compose file must write
-    each `$` as `$$`). CLUSTER_ID is not here: compose interpolates it from .env (KAFKA_CLUSTER_ID)."""
+    each `$` as `$$`). CLUSTER_ID, the same on every node, is added by the template."""
     if node not in nodes:
         raise ValueError(f"kafka node {node.node_id} is not one of the cluster's nodes")
     ids = [n.node_id for n in nodes]
@@ -148,6 +162,22 @@ def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: 
         "KAFKA_LOG_RETENTION_HOURS": str(retention_hours),
         "KAFKA_HEAP_OPTS": f"-Xms{heap_mb}m -Xmx{heap_mb}m",
     }
+
+
+def server_property(env_name: str) -> str | None:
+    """The server.properties key a KAFKA_* variable becomes in both images (Kafka's KafkaDockerWrapper):
+    drop `KAFKA_`, lowercase, `_` -> `.`, then `...` -> `-` and `..` -> `_`; None for the variables the
+    image keeps for the JVM (KAFKA_HEAP_OPTS, KAFKA_OPTS, ...) and for anything not KAFKA_*."""
+    if not env_name.startswith("KAFKA_") or env_name in _NOT_SERVER_PROPERTIES:
+        return None
+    return env_name.replace("KAFKA_", "").lower().replace("_", ".").replace("...", "-").replace("..", "_")
+
+
+_NOT_SERVER_PROPERTIES = frozenset((
+    "KAFKA_VERSION", "KAFKA_HEAP_OPTS", "KAFKA_LOG4J_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS",
+    "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS",
+    "KAFKA_TOOLS_LOG4J_LOGLEVEL", "KAFKA_JMX_HOSTNAME",
+))
 
 
 def client_config(bootstrap: str, user: str, password: str, ca_file: str) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 The topology renderer calls these: `kafka_cert_specs` (one certificate per node, for the site PKI),
 `kafka_context` + `kafka_services` (the compose services of stacks/kafka/compose.yaml.j2),
-`scram_users_file` (the broker's view of the SCRAM passwords) and `new_cluster_id` (generated once, kept
-as the site secret `kafka-cluster-id` and handed to compose as KAFKA_CLUSTER_ID in .env).
+`scram_users_file` (the broker's view of the SCRAM passwords) and `KAFKA_SECRETS` (the secret specs a
+distributed site adds to its generated secrets).
 
 Site secrets (SITE_DIR/secrets/): `kafka-scram-minisoc-admin`, `kafka-scram-shipper`,
 `kafka-scram-correlator` (one password each, owned by the uid of whoever uses it) and `kafka-scram-users`
@@ -12,8 +12,6 @@ Site secrets (SITE_DIR/secrets/): `kafka-scram-minisoc-admin`, `kafka-scram-ship
 
 from __future__ import annotations
 
-import base64
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import ip_address
@@ -23,25 +21,36 @@ import jinja2
 import yaml
 
 from minisoc.kafka.cluster import (
+    ADMIN_USER,
     CA_PATH,
     CERT_PATH,
     CLIENT_PORT,
-    CLUSTER_ID_ENV,
+    CORRELATOR_USER,
     DATA_DIR,
     KAFKA_UID,
     KEY_PATH,
     SCRAM_USERS,
+    SHIPPER_USER,
     START_SCRIPT,
     KafkaNode,
     broker_environment,
     node_name,
+    scram_secret_name,
 )
+from minisoc.render.secrets import CORRELATOR_UID, SecretSpec
 from minisoc.render.templating import render_template
 from minisoc.security.cert_specs import ServiceCert, split_names
 
 SCRAM_USERS_SECRET = "kafka-scram-users"  # noqa: S105 (a name, not a value)
 START_SCRIPT_SOURCE = "kafka/start.sh"  # in stacks/: the bundle copies it to config/kafka/start.sh
 CERT_UNIT = "kafka"
+# One password per SCRAM user (token_urlsafe: no character the storage tool's [name=..,password=..] splits
+# on). Each file is owned by the uid that reads it: the correlator's here; the shipper's is set by the
+# sensor bundle; minisoc-admin's is read by minisoc itself.
+KAFKA_SCRAM_ADMIN = SecretSpec(scram_secret_name(ADMIN_USER), "token")
+KAFKA_SCRAM_SHIPPER = SecretSpec(scram_secret_name(SHIPPER_USER), "token")
+KAFKA_SCRAM_CORRELATOR = SecretSpec(scram_secret_name(CORRELATOR_USER), "token", owner_uid=CORRELATOR_UID)
+KAFKA_SECRETS = (KAFKA_SCRAM_ADMIN, KAFKA_SCRAM_SHIPPER, KAFKA_SCRAM_CORRELATOR)
 
 
 @dataclass(frozen=True)
@@ -50,11 +59,6 @@ class Published:
 
     port: int
     host_ip: str = "127.0.0.1"
-
-
-def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
 
 
 def compose_escape(value: str) -> str:
@@ -99,12 +103,13 @@ def _valid_host_ip(text: str) -> str:
     return text
 
 
-def kafka_context(nodes: Sequence[KafkaNode], *, image: str, heap_mb: int, partitions: int,
+def kafka_context(nodes: Sequence[KafkaNode], *, cluster_id: str, image: str, heap_mb: int, partitions: int,
                   retention_hours: int, published: Mapping[int, Published] | None = None,
                   pki_dir: str = "./pki", start_source: str = "./config/kafka/start.sh",
                   volume_prefix: str = "") -> dict[str, Any]:
     """The `kafka` variable of stacks/kafka/compose.yaml.j2. Paths are as compose sees them (relative to the
-    bundle); `published` maps node id -> host port of its CLIENT listener (none: reached on the network)."""
+    bundle); `published` maps node id -> host port of its CLIENT listener (none: reached on the network).
+    `cluster_id`: `minisoc.kafka.cluster.cluster_id_for(profile.project_name)`."""
     ports = published or {}
     rendered = []
     for node in nodes:
@@ -126,7 +131,7 @@ def kafka_context(nodes: Sequence[KafkaNode], *, image: str, heap_mb: int, parti
         "nodes": rendered,
         "start_script": START_SCRIPT,
         "start_source": start_source,
-        "cluster_id_env": CLUSTER_ID_ENV,
+        "cluster_id": cluster_id,
         "users_secret": SCRAM_USERS_SECRET,
         "data_dir": DATA_DIR,
         "key_path": KEY_PATH,
