@@ -85,7 +85,8 @@ def test_node_must_belong_and_ids_must_not_repeat() -> None:
 
 
 def test_cluster_id_is_stable_per_site_and_well_formed() -> None:
-    first, again, other = cluster_id_for("minisoc-lab-a1"), cluster_id_for("minisoc-lab-a1"), cluster_id_for("x")
+    first, again = cluster_id_for("minisoc-lab-a1"), cluster_id_for("minisoc-lab-a1")
+    other = cluster_id_for("x")
     assert first == again != other
     assert len(first) == 22 and not first.startswith("-")
     assert set(first) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

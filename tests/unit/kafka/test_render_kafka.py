@@ -36,7 +36,7 @@ def test_one_service_per_node_with_mounts_secrets_and_escaped_dollars() -> None:
     assert isinstance(env, dict)
     assert env["CLUSTER_ID"] == cluster_id_for("minisoc-lab")
     assert env["KAFKA_NODE_ID"] == "2"
-    assert env["KAFKA_SSL_KEYSTORE_KEY"] == "$${dir:/etc/kafka/secrets:broker.key}"  # compose: no interpolation
+    assert env["KAFKA_SSL_KEYSTORE_KEY"] == "$${dir:/etc/kafka/secrets:broker.key}"  # not interpolated
     assert node["command"] == ["bash", "/etc/kafka/minisoc/start.sh"]
     assert node["secrets"] == ["kafka-scram-users"]
     targets = {m["target"]: m for m in node["volumes"]}  # type: ignore[attr-defined]
@@ -53,7 +53,8 @@ def test_published_ports_follow_the_advertised_addresses() -> None:
     services = render(2, {1: Published(29093), 2: Published(29094)})
     for index, port in ((1, 29093), (2, 29094)):
         node = services[f"kafka-{index}"]
-        assert node["ports"] == [{"target": 9093, "published": port, "host_ip": "127.0.0.1", "protocol": "tcp"}]
+        want = {"target": 9093, "published": port, "host_ip": "127.0.0.1", "protocol": "tcp"}
+        assert node["ports"] == [want]
         env = node["environment"]
         assert isinstance(env, dict)
         assert env["KAFKA_ADVERTISED_LISTENERS"].startswith(f"CLIENT://127.0.0.1:{port},")
