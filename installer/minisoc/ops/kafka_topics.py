@@ -81,7 +81,12 @@ def plan_topic_changes(existing: Mapping[str, ExistingTopic],
 
 
 def admin_client(config: Mapping[str, str]) -> AdminClient:
-    return AdminClient(dict(config))
+    """An AdminClient; settings it refuses (an unreadable CA file, say) become a ServiceError."""
+    try:
+        return AdminClient(dict(config))
+    except KafkaException as error:
+        raise ServiceError(f"kafka: cannot make a client: {error.args[0] if error.args else error}",
+                           "check the site CA file (ssl.ca.location) and the bootstrap addresses") from None
 
 
 def wait_for_brokers(admin: AdminClient, expected: int, *, timeout_s: float = 120.0,
