@@ -9,6 +9,7 @@ passwords through the admin API (rotation: the brokers' format step only runs on
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
@@ -81,9 +82,10 @@ def plan_topic_changes(existing: Mapping[str, ExistingTopic],
 
 
 def admin_client(config: Mapping[str, str]) -> AdminClient:
-    """An AdminClient; settings it refuses (an unreadable CA file, say) become a ServiceError."""
+    """An AdminClient; settings it refuses (an unreadable CA file, say) become a ServiceError. librdkafka's
+    own log lines (every failed connection while brokers start) go to logging, not to stderr."""
     try:
-        return AdminClient(dict(config))
+        return AdminClient(dict(config), logger=logging.getLogger("minisoc.kafka"))
     except KafkaException as error:
         raise ServiceError(f"kafka: cannot make a client: {error.args[0] if error.args else error}",
                            "check the site CA file (ssl.ca.location) and the bootstrap addresses") from None
