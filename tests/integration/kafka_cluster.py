@@ -74,12 +74,14 @@ class KafkaCluster:
         return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=False)
 
     def peak_memory_mb(self) -> dict[str, float]:
-        """cgroup v2 memory.peak of each broker container (what it used at most since it started)."""
+        """The most memory each broker container used since it started (cgroup v2 or v1)."""
         peaks = {}
         for node in self.nodes:
-            done = self.docker("exec", self.container(node.node_id), "cat", "/sys/fs/cgroup/memory.peak")
-            if done.returncode == 0 and done.stdout.strip().isdigit():
-                peaks[node_name(node.node_id)] = round(int(done.stdout) / 2**20, 1)
+            for path in ("/sys/fs/cgroup/memory.peak", "/sys/fs/cgroup/memory/memory.max_usage_in_bytes"):
+                done = self.docker("exec", self.container(node.node_id), "cat", path)
+                if done.returncode == 0 and done.stdout.strip().isdigit():
+                    peaks[node_name(node.node_id)] = round(int(done.stdout) / 2**20, 1)
+                    break
         return peaks
 
     def logs(self) -> str:
