@@ -38,9 +38,9 @@ from minisoc.render.kafka import (
     kafka_context,
     kafka_services,
     scram_users_file,
+    start_script,
 )
 from minisoc.render.templating import stack_environment
-from minisoc.resources import stacks_dir
 from minisoc.security.certs import ensure_site_pki
 
 HEAP_MB = 256
@@ -135,7 +135,7 @@ def start_cluster(workdir: Path, image: str, brokers: int = 3) -> KafkaCluster:
         (secrets_dir / scram_secret_name(user)).write_text(password)
     start = workdir / "config" / "kafka" / "start.sh"
     start.parent.mkdir(parents=True)
-    start.write_bytes(stacks_dir().joinpath("kafka", "start.sh").read_bytes())
+    start.write_bytes(start_script())
     start.chmod(0o755)
     context = kafka_context(nodes, cluster_id=cluster_id_for(project), image=image, heap_mb=HEAP_MB,
                             partitions=6, retention_hours=1,

@@ -165,6 +165,15 @@ def apply_topics(admin: AdminClient, wanted: Sequence[TopicSpec], *,
     return plan
 
 
+def provision_topics(config: Mapping[str, str], wanted: Sequence[TopicSpec], *, brokers: int,
+                     timeout_s: float = 180.0) -> list[TopicChange]:
+    """What `minisoc up` runs once the brokers started: wait for all `brokers`, then `apply_topics`.
+    `config`: `minisoc.kafka.cluster.client_config(bootstrap, "minisoc-admin", password, ca_file)`."""
+    admin = admin_client(config)
+    wait_for_brokers(admin, brokers, timeout_s=timeout_s, where=config.get("bootstrap.servers", "kafka"))
+    return apply_topics(admin, wanted)
+
+
 def _wait_created(future: Future[Any], name: str, timeout_s: float) -> None:
     try:
         future.result(timeout=timeout_s)

@@ -39,6 +39,7 @@ from minisoc.kafka.cluster import (
 )
 from minisoc.render.secrets import CORRELATOR_UID, SecretSpec
 from minisoc.render.templating import render_template
+from minisoc.resources import stacks_dir
 from minisoc.security.cert_specs import ServiceCert, split_names
 
 SCRAM_USERS_SECRET = "kafka-scram-users"  # noqa: S105 (a name, not a value)
@@ -59,6 +60,11 @@ class Published:
 
     port: int
     host_ip: str = "127.0.0.1"
+
+
+def start_script() -> bytes:
+    """stacks/kafka/start.sh, for the bundle's config/kafka/start.sh (mode 0755; mounted read-only)."""
+    return stacks_dir().joinpath(*START_SCRIPT_SOURCE.split("/")).read_bytes()
 
 
 def compose_escape(value: str) -> str:

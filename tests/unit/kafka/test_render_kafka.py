@@ -17,6 +17,7 @@ from minisoc.render.kafka import (
     kafka_context,
     kafka_services,
     scram_users_file,
+    start_script,
 )
 from minisoc.render.templating import stack_environment
 
@@ -99,3 +100,11 @@ def test_jar_lock_lines_are_checked() -> None:
     for bad in ("a.b:c " + "0" * 128, "a.b:c:1 abc", "a.b:c:1"):
         with pytest.raises(ValueError, match="line 1"):
             parse_jar_lock(bad)
+
+
+def test_start_script_formats_with_the_users_file_then_runs_the_image_entry_point() -> None:
+    script = start_script().decode()
+    assert script.startswith("#!/usr/bin/env bash")
+    assert "/run/secrets/kafka-scram-users" in script and "--add-scram" in script
+    assert '"--cluster-id=$CLUSTER_ID"' in script
+    assert script.rstrip().endswith("exec /etc/kafka/docker/run")
