@@ -117,7 +117,7 @@ def _hand_to_kafka(path: Path) -> None:
         os.chown(path, KAFKA_UID, -1)
 
 
-def start_cluster(workdir: Path, image: str, brokers: int = 3) -> KafkaCluster:
+def start_cluster(workdir: Path, image: str, brokers: int = 3, *, acls: bool = True) -> KafkaCluster:
     """Write certificates, secrets and compose.yaml into `workdir`, then `compose up -d` (not waited)."""
     project = f"kafkait-{secrets.token_hex(3)}"
     ports = free_ports(brokers)
@@ -138,7 +138,7 @@ def start_cluster(workdir: Path, image: str, brokers: int = 3) -> KafkaCluster:
     start.write_bytes(start_script())
     start.chmod(0o755)
     context = kafka_context(nodes, cluster_id=cluster_id_for(project), image=image, heap_mb=HEAP_MB,
-                            partitions=6, retention_hours=1,
+                            partitions=6, retention_hours=1, acls=acls,
                             published={node.node_id: Published(ports[node.node_id - 1]) for node in nodes})
     services = {
         name: harden(name, spec, {"memory_mb": MEMORY_MB, "cpus": 1.0})

@@ -16,7 +16,7 @@ from kafka_cluster import KafkaCluster, ensure_image, remove_workdir, start_clus
 from minisoc.errors import ServiceError
 from minisoc.kafka.cluster import CORRELATOR_GROUP, CORRELATOR_USER, SHIPPER_USER
 from minisoc.kafka.topics import topic_specs, zeek_topic
-from minisoc.ops.kafka_topics import admin_client, apply_topics, read_topics, wait_for_brokers
+from minisoc.ops.kafka_topics import admin_client, apply_acls, apply_topics, read_topics, wait_for_brokers
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.timeout(420)]
 LINES = 2000
@@ -106,6 +106,13 @@ def test_cluster_survives_a_killed_broker(cluster: KafkaCluster) -> None:
     assert (conn.partitions, conn.replication_factor) == (6, 3)
     assert conn.config["min.insync.replicas"] == "2" and conn.config["retention.ms"] == str(72 * 3_600_000)
 
+    assert apply_acls(admin) == apply_acls(admin) > 0  # idempotent
+    denied = Producer({**cluster.config(CORRELATOR_USER), "message.timeout.ms": 15000, "log_level": 0})
+    outcome: list[object] = []
+    denied.produce(TOPIC, b"forged", on_delivery=lambda error, _m: outcome.append(error))
+    denied.flush(30)
+    assert outcome and outcome[0] is not None and "AUTHORIZATION" in str(outcome[0]), outcome
+
     rejected = admin_client(cluster.config(password="not-the-password"))
     with pytest.raises(KafkaException):
         rejected.list_topics(timeout=5)
@@ -132,7 +139,7 @@ def test_cluster_survives_a_killed_broker(cluster: KafkaCluster) -> None:
 
     # The group resumes where it committed: exactly the second batch; a new group reads both, once each.
     assert sorted(consume(cluster, CORRELATOR_GROUP, LINES)) == sorted(batch_two)
-    everything = consume(cluster, "kafka-it-audit", 2 * LINES)
+    everything = consume(cluster, f"{CORRELATOR_GROUP}-audit", 2 * LINES)  # the ACLs allow this prefix
     assert len(everything) == 2 * LINES and sorted(everything) == sorted(batch_one + batch_two)
     timings["total_s"] = time.monotonic() - started
     report = {"lines": 2 * LINES, **{k: round(v, 1) for k, v in timings.items()},

@@ -114,10 +114,24 @@ def bootstrap_servers(nodes: Sequence[KafkaNode]) -> str:
     return ",".join(node.client_address for node in nodes)
 
 
+def broker_principal(node: KafkaNode) -> str:
+    """A node's principal on BROKER/CONTROLLER: its certificate's CN (ssl.principal.mapping.rules)."""
+    return f"User:{node.hostname}"
+
+
+# CN=<name>,OU=kafka,O=<org> (RFC 2253, as Kafka reads a certificate) -> <name>; others keep the full DN
+PRINCIPAL_MAPPING = "RULE:^CN=([a-z0-9.-]+),OU=kafka,O=.*$/$1/,DEFAULT"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+
 def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: int, partitions: int,
-                       retention_hours: int) -> dict[str, str]:
+                       retention_hours: int, acls: bool = False) -> dict[str, str]:
     """The KAFKA_* environment of one node (values as the container sees them: a compose file must write
-    each `$` as `$$`). CLUSTER_ID, the same on every node, is added by the template."""
+    each `$` as `$$`). CLUSTER_ID, the same on every node, is added by the template.
+
+    With `acls`, KRaft's StandardAuthorizer denies what no ACL allows: the nodes (by certificate CN) and
+    minisoc-admin are super users; `minisoc.kafka.acls.acl_specs` are the grants of shipper and correlator,
+    which `minisoc.ops.kafka_topics.apply_acls` creates."""
     if node not in nodes:
         raise ValueError(f"kafka node {node.node_id} is not one of the cluster's nodes")
     ids = [n.node_id for n in nodes]
@@ -126,7 +140,7 @@ def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: 
     brokers = len(nodes)
     rf, isr = replication_factor(brokers), min_insync_replicas(brokers)
     mtls = "required"
-    return {
+    environment = {
         "KAFKA_NODE_ID": str(node.node_id),
         "KAFKA_PROCESS_ROLES": "broker,controller",
         "KAFKA_CONTROLLER_QUORUM_VOTERS": quorum_voters(nodes),
@@ -162,6 +176,15 @@ def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: 
         "KAFKA_LOG_RETENTION_HOURS": str(retention_hours),
         "KAFKA_HEAP_OPTS": f"-Xms{heap_mb}m -Xmx{heap_mb}m",
     }
+    if acls:
+        supers = [broker_principal(n) for n in nodes] + [f"User:{ADMIN_USER}"]
+        environment.update({
+            "KAFKA_AUTHORIZER_CLASS_NAME": AUTHORIZER,
+            "KAFKA_SUPER_USERS": ";".join(supers),
+            "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND": "false",
+            "KAFKA_SSL_PRINCIPAL_MAPPING_RULES": PRINCIPAL_MAPPING,
+        })
+    return environment
 
 
 def server_property(env_name: str) -> str | None:

@@ -16,10 +16,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._acl import AclBinding, AclOperation, AclPermissionType
 from confluent_kafka.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource
-from confluent_kafka.admin._resource import ResourceType
+from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 from confluent_kafka.admin._scram import (
     ScramCredentialInfo,
     ScramMechanism,
@@ -29,6 +30,7 @@ from confluent_kafka.admin._scram import (
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
 from minisoc.errors import ServiceError
+from minisoc.kafka.acls import AclSpec, acl_specs
 from minisoc.kafka.topics import TopicSpec
 
 READY_HINT = ("check that every broker runs (`docker ps`, `docker logs kafka-1`), that its CLIENT listener "
@@ -125,19 +127,35 @@ def read_topics(admin: AdminClient, names: Sequence[str],
     present = [name for name in names if name in metadata.topics and metadata.topics[name].error is None]
     if not present:
         return {}
-    resources = [ConfigResource(ResourceType.TOPIC, name) for name in present]
-    futures = admin.describe_configs(resources, request_timeout=timeout_s)
     found = {}
-    for resource, future in futures.items():
-        entries = _result(future, f"describe configs of {resource.name}", timeout_s)
-        topic = metadata.topics[resource.name]
+    for name in present:
+        entries = _describe_topic_configs(admin, name, timeout_s)
+        topic = metadata.topics[name]
         replicas = max((len(p.replicas) for p in topic.partitions.values()), default=0)
-        found[resource.name] = ExistingTopic(
+        found[name] = ExistingTopic(
             partitions=len(topic.partitions),
             replication_factor=replicas,
             config={key: str(entry.value) for key, entry in entries.items() if entry.value is not None},
         )
     return found
+
+
+def _describe_topic_configs(admin: AdminClient, name: str, timeout_s: float) -> dict[str, Any]:
+    """A topic's configs; a broker that has not learnt of a topic just created answers "unknown topic" for a
+    moment (metadata propagates asynchronously): asked again until `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        (future,) = admin.describe_configs([ConfigResource(ResourceType.TOPIC, name)],
+                                           request_timeout=timeout_s).values()
+        try:
+            entries: dict[str, Any] = future.result(timeout=timeout_s)
+            return entries
+        except KafkaException as error:
+            code = error.args[0].code() if error.args and hasattr(error.args[0], "code") else None
+            if code != KafkaError.UNKNOWN_TOPIC_OR_PART or time.monotonic() >= deadline:
+                raise ServiceError(f"kafka: describe configs of {name} failed: "
+                                   f"{error.args[0] if error.args else error}", READY_HINT) from None
+        time.sleep(0.5)
 
 
 def apply_topics(admin: AdminClient, wanted: Sequence[TopicSpec], *,
@@ -166,12 +184,16 @@ def apply_topics(admin: AdminClient, wanted: Sequence[TopicSpec], *,
 
 
 def provision_topics(config: Mapping[str, str], wanted: Sequence[TopicSpec], *, brokers: int,
-                     timeout_s: float = 180.0) -> list[TopicChange]:
-    """What `minisoc up` runs once the brokers started: wait for all `brokers`, then `apply_topics`.
+                     acls: bool = False, timeout_s: float = 180.0) -> list[TopicChange]:
+    """What `minisoc up` runs once the brokers started: wait for all `brokers`, `apply_topics`, and with
+    `acls` (brokers rendered with acls=True) `apply_acls`.
     `config`: `minisoc.kafka.cluster.client_config(bootstrap, "minisoc-admin", password, ca_file)`."""
     admin = admin_client(config)
     wait_for_brokers(admin, brokers, timeout_s=timeout_s, where=config.get("bootstrap.servers", "kafka"))
-    return apply_topics(admin, wanted)
+    plan = apply_topics(admin, wanted)
+    if acls:
+        apply_acls(admin)
+    return plan
 
 
 def _wait_created(future: Future[Any], name: str, timeout_s: float) -> None:
@@ -182,6 +204,29 @@ def _wait_created(future: Future[Any], name: str, timeout_s: float) -> None:
             return  # made by a concurrent run between our read and create: the next run aligns it
         raise ServiceError(f"kafka: create topic {name} failed: {error.args[0] if error.args else error}",
                            READY_HINT) from None
+
+
+_OPERATIONS = {"read": AclOperation.READ, "write": AclOperation.WRITE, "describe": AclOperation.DESCRIBE}
+
+
+def acl_binding(spec: AclSpec) -> AclBinding:
+    return AclBinding(
+        ResourceType.TOPIC if spec.resource == "topic" else ResourceType.GROUP,
+        spec.name,
+        ResourcePatternType.PREFIXED if spec.pattern == "prefixed" else ResourcePatternType.LITERAL,
+        spec.principal,
+        "*",
+        _OPERATIONS[spec.operation],
+        AclPermissionType.ALLOW,
+    )
+
+
+def apply_acls(admin: AdminClient, specs: Sequence[AclSpec] | None = None, *, timeout_s: float = 30.0) -> int:
+    """Create the grants (Kafka keeps one copy of an ACL created twice: idempotent); returns how many."""
+    bindings = [acl_binding(spec) for spec in (acl_specs() if specs is None else specs)]
+    for binding, future in admin.create_acls(bindings, request_timeout=timeout_s).items():
+        _result(future, f"create ACL {binding}", timeout_s)
+    return len(bindings)
 
 
 def ensure_scram_users(admin: AdminClient, passwords: Mapping[str, str], *, timeout_s: float = 30.0) -> None:

@@ -112,7 +112,7 @@ def _valid_host_ip(text: str) -> str:
 def kafka_context(nodes: Sequence[KafkaNode], *, cluster_id: str, image: str, heap_mb: int, partitions: int,
                   retention_hours: int, published: Mapping[int, Published] | None = None,
                   pki_dir: str = "./pki", start_source: str = "./config/kafka/start.sh",
-                  volume_prefix: str = "") -> dict[str, Any]:
+                  volume_prefix: str = "", acls: bool = False) -> dict[str, Any]:
     """The `kafka` variable of stacks/kafka/compose.yaml.j2. Paths are as compose sees them (relative to the
     bundle); `published` maps node id -> host port of its CLIENT listener (none: reached on the network).
     `cluster_id`: `minisoc.kafka.cluster.cluster_id_for(profile.project_name)`."""
@@ -120,7 +120,7 @@ def kafka_context(nodes: Sequence[KafkaNode], *, cluster_id: str, image: str, he
     rendered = []
     for node in nodes:
         environment = broker_environment(node, nodes, heap_mb=heap_mb, partitions=partitions,
-                                         retention_hours=retention_hours)
+                                         retention_hours=retention_hours, acls=acls)
         name = node_name(node.node_id)
         port = ports.get(node.node_id)
         rendered.append({

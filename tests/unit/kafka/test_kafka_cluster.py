@@ -98,3 +98,15 @@ def test_client_config_is_sasl_ssl_scram() -> None:
     assert config == {"bootstrap.servers": "h:9093", "security.protocol": "SASL_SSL",
                       "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "shipper", "sasl.password": "pw",
                       "ssl.ca.location": "/ca.crt"}
+
+
+def test_acls_make_the_nodes_and_the_admin_super_users() -> None:
+    nodes = default_nodes(2)
+    props = properties(broker_environment(nodes[0], nodes, heap_mb=256, partitions=1, retention_hours=1,
+                                          acls=True))
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert props["super.users"] == "User:kafka-1;User:kafka-2;User:minisoc-admin"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["ssl.principal.mapping.rules"].startswith("RULE:^CN=")
+    plain = broker_environment(nodes[0], nodes, heap_mb=256, partitions=1, retention_hours=1)
+    assert "KAFKA_AUTHORIZER_CLASS_NAME" not in plain
