@@ -314,6 +314,16 @@ class Security(_Strict):
     tls: Tls = Tls()
 
 
+class Kafka(_Strict):
+    """Kafka between sensors and hubs (distributed sites; docs/kafka.md). Brokers are combined
+    broker+controller nodes (KRaft); replication factor min(3, brokers)."""
+
+    brokers: int = Field(1, ge=1, le=9, description="Kafka nodes (each broker and KRaft controller).")
+    partitions: int = Field(6, ge=1, le=256, description="Partitions of each log topic (caps correlators).")
+    retention_hours: int = Field(72, ge=1, le=8760, description="Hours a log line stays in Kafka.")
+    heap_mb: int = Field(512, ge=256, le=31744, description="JVM heap of each broker (container: twice).")
+
+
 class SiteProfile(_Strict):
     """The whole `minisoc.yaml`."""
 
@@ -328,6 +338,7 @@ class SiteProfile(_Strict):
     ports: Ports = Ports()
     images: Images = Images()
     security: Security = Security()
+    kafka: Kafka = Kafka()
 
     @property
     def project_name(self) -> str:

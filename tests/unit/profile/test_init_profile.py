@@ -147,6 +147,7 @@ def test_schema_is_json_and_lists_the_fields(capsys: pytest.CaptureFixture[str])
         "ports",
         "images",
         "security",
+        "kafka",
     }
     assert schema["additionalProperties"] is False
     defs = schema["$defs"]
