@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-IMAGE = os.environ.get("MINISOC_TEST_KAFKA_IMAGE", "minisoc/kafka:dev")
+from minisoc.images.catalog import kafka_image
+
+IMAGE = os.environ.get("MINISOC_TEST_KAFKA_IMAGE", kafka_image().tag)  # what `minisoc images build` tags
 START_TIMEOUT_S = 120.0
 
 
