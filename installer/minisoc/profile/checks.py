@@ -9,6 +9,7 @@ from minisoc.errors import Problem
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import EXPOSE_INSTEAD, PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
 from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.topology_checks import check_topology
 from minisoc.security.cert_specs import extra_name_problem
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
@@ -183,7 +184,14 @@ def _addresses_overlap(first: str, second: str) -> bool:
 
 
 PROFILE_CHECKS: tuple[Check, ...] = (
-    check_sensor, check_retention, check_services, check_memory, check_ports, check_exposure, check_tls
+    check_sensor,
+    check_retention,
+    check_services,
+    check_memory,
+    check_ports,
+    check_exposure,
+    check_tls,
+    check_topology,
 )
 
 

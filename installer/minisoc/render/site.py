@@ -153,6 +153,10 @@ def render_site(
     with the compose document it wrote (what `up` works on: nothing reads compose.yaml back). `paths`: the
     site's paths when the caller has them already.
     """
+    if profile.site.topology == "distributed":  # one bundle per host (render/distributed.py)
+        from minisoc.render.distributed import render_distributed
+
+        return render_distributed(site_dir, profile, secrets=secrets, now=now, paths=paths)
     paths = paths or site_paths(site_dir, profile)
     root = paths.site_dir
     try:
