@@ -22,9 +22,9 @@ from minisoc.profile.model import SiteProfile
 from minisoc.render.bundles import HostBundle, bundle_dir, host_bundle
 from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.links import link_cert_names
+from minisoc.render.memory import RenderedSite, render_files, site_io_error
 from minisoc.render.secrets import SecretSource, generate_secret
 from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR, stage_security
-from minisoc.render.site import RenderedSite, render_files, site_io_error
 from minisoc.render.staging import Stage, SwapList, check_targets, finish_interrupted, staged
 from minisoc.site import SitePaths, site_paths
 from minisoc.site.layout import (
@@ -33,6 +33,7 @@ from minisoc.site.layout import (
     FEED_MANIFEST_NAME,
     HOSTS_DIR_NAME,
     LOCK_FILE_NAME,
+    PKI_DIR_NAME,
     SECRETS_DIR_NAME,
 )
 
@@ -92,7 +93,7 @@ def render_distributed(
             if security is not None:
                 for bundle in bundles:
                     security_files += _copy_security(stage, bundle)
-            swap = SwapList(tuple(stage.changed_files()), tuple(_stale_bundle_files(root, files)))
+            swap = SwapList(tuple(stage.changed_files()), tuple(_stale_bundle_files(stage)))
             check_targets(root, swap)
             stage.swap(swap)
     except OSError as error:
@@ -155,18 +156,17 @@ def _copy_folder_mode(source: Path, target: Path) -> None:
         os.chown(target, info.st_uid, info.st_gid)
 
 
-def _stale_bundle_files(root: Path, files: tuple[RenderedFile, ...]) -> list[PurePosixPath]:
-    """Files of a bundle the render no longer produces (a host removed, a service moved); its pki/ and
-    security files are left to the security step (replaced when they change)."""
-    hosts = root / HOSTS_DIR_NAME
+def _stale_bundle_files(stage: Stage) -> list[PurePosixPath]:
+    """Files minisoc manages in a bundle (compose.yaml, .env, secrets/, config/, pki/) that this render no
+    longer makes (a host removed, a service moved). Logs and feeds in a bundle are never touched."""
+    hosts = stage.site_dir / HOSTS_DIR_NAME
     if not hosts.is_dir():
         return []
-    wanted = {file.path for file in files}
     stale = []
     for path in sorted(hosts.rglob("*")):
-        relative = PurePosixPath(path.relative_to(root).as_posix())
+        relative = PurePosixPath(path.relative_to(stage.site_dir).as_posix())
         inside = relative.parts[2] if len(relative.parts) > 2 else ""
-        managed = inside in {COMPOSE_FILE_NAME, ENV_FILE_NAME, SECRETS_DIR_NAME, "config"}
-        if path.is_file() and managed and relative not in wanted and "security" not in relative.parts:
+        managed = inside in {COMPOSE_FILE_NAME, ENV_FILE_NAME, SECRETS_DIR_NAME, "config", PKI_DIR_NAME}
+        if path.is_file() and managed and not stage.path(relative).is_file():
             stale.append(relative)
     return stale

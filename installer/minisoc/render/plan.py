@@ -15,9 +15,10 @@ from pathlib import Path, PurePosixPath
 
 from minisoc.profile.model import SiteProfile
 from minisoc.render.files import RenderedFile
+from minisoc.render.memory import render_files, site_io_error
 from minisoc.render.secrets import SecretSource, generate_secret
 from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR
-from minisoc.render.site import StagedSite, render_files, site_io_error, stage_site
+from minisoc.render.site import StagedSite, stage_site
 from minisoc.render.staging import Stage, finished_swap_pending
 from minisoc.site.layout import ENV_FILE_NAME
 
