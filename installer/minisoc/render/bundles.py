@@ -110,8 +110,7 @@ def instance_spec(instance: Instance, whole: dict[str, Any]) -> dict[str, Any] |
         for mount in spec.get("volumes", []):  # each replica its own state volume
             if isinstance(mount, dict) and mount.get("source") == REPLICA_VOLUME:
                 mount["source"] = f"{REPLICA_VOLUME}-{instance.index}"
-        for port in spec.get("ports", []):  # /healthz of replica n on the next host port
-            port["published"] += instance.index - 1
+        spec.pop("ports", None)  # the first replica publishes /healthz; the others have their healthcheck
     return spec
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -24,7 +25,7 @@ from minisoc.render.files import RenderedFile, RenderResult, write_files
 from minisoc.render.links import link_cert_names
 from minisoc.render.memory import RenderedSite, render_files, site_io_error
 from minisoc.render.secrets import SecretSource, generate_secret
-from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR, stage_security
+from minisoc.render.security_step import PKI_DIR, SECURITY_CONFIG_DIR, StagedSecurity, stage_security
 from minisoc.render.staging import Stage, SwapList, check_targets, finish_interrupted, staged
 from minisoc.site import SitePaths, site_paths
 from minisoc.site.layout import (
@@ -83,31 +84,51 @@ def render_distributed(
     try:
         recovered = finish_interrupted(root)
         rendered = render_files(site_dir, profile, secrets=secrets, paths=paths)
-        bundles = site_bundles(rendered, profile)
-        files = distributed_files(rendered, bundles)
         with staged(root) as stage:
-            write_files(stage.root, files)
-            _empty_feeds(stage, profile, bundles)
-            security = stage_security(stage, with_link_names(profile), rendered.secret_values, now)
-            security_files: list[PurePosixPath] = []
-            if security is not None:
-                for bundle in bundles:
-                    security_files += _copy_security(stage, bundle)
-            swap = SwapList(tuple(stage.changed_files()), tuple(_stale_bundle_files(stage)))
-            check_targets(root, swap)
-            stage.swap(swap)
+            result = stage_distributed(stage, rendered, profile, now)
+            stage.swap(result.swap)
     except OSError as error:
         raise site_io_error(root, "render", error) from None
     return RenderResult(
         root,
-        tuple(file.path for file in files),
-        swap.files,
+        tuple(file.path for file in result.files),
+        result.swap.files,
         (),
-        swap.removed,
-        tuple(security_files),
+        result.swap.removed,
+        result.security_files,
         recovered=recovered,
-        compose={bundle.host.name: bundle.compose for bundle in bundles},
+        compose={bundle.host.name: bundle.compose for bundle in result.bundles},
     )
+
+
+@dataclass(frozen=True)
+class StagedBundles:
+    """A distributed render built in a stage: what the swap would do (`render` swaps, `plan` reports)."""
+
+    swap: SwapList
+    files: tuple[RenderedFile, ...]
+    security: StagedSecurity | None
+    security_files: tuple[PurePosixPath, ...]
+    bundles: tuple[HostBundle, ...]
+
+
+def stage_distributed(
+    stage: Stage, rendered: RenderedSite, profile: SiteProfile, now: datetime | None = None
+) -> StagedBundles:
+    """Every file of every bundle, the site PKI and each host's certificates, into `stage`."""
+    bundles = site_bundles(rendered, profile)
+    files = distributed_files(rendered, bundles)
+    write_files(stage.root, files)
+    _empty_feeds(stage, profile, bundles)
+    security = stage_security(stage, with_link_names(profile), rendered.secret_values, now)
+    security_files: list[PurePosixPath] = []
+    if security is not None:
+        security_files += [PKI_DIR / p.name for p in sorted(stage.path(PKI_DIR).iterdir()) if p.is_file()]
+        for bundle in bundles:
+            security_files += _copy_security(stage, bundle)
+    swap = SwapList(tuple(stage.changed_files()), tuple(_stale_bundle_files(stage)))
+    check_targets(stage.site_dir, swap)
+    return StagedBundles(swap, files, security, tuple(security_files), tuple(bundles))
 
 
 def _empty_feeds(stage: Stage, profile: SiteProfile, bundles: list[HostBundle]) -> None:
