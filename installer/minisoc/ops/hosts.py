@@ -17,18 +17,19 @@ from minisoc.images.build import BuildOptions, build_images
 from minisoc.images.catalog import images_for_tags
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check, Report
+from minisoc.ops.engine_limits import write_override
 from minisoc.ops.provision import provision_opensearch
+from minisoc.ops.site_facts import site_project
 from minisoc.ops.up import opensearch_answers
 from minisoc.profile.placement import placement
 from minisoc.profile.topology import Host
 from minisoc.render.bundles import bundle_dir
 from minisoc.render.links import host_project, link_network
 from minisoc.render.site import render_site
-from minisoc.site import service_images
+from minisoc.site import service_images, site_layout
 from minisoc.site.layout import (
     ALERTS_INDEX,
     COMPOSE_FILE_NAME,
-    ENV_FILE_NAME,
     OPENSEARCH_INDEX_TEMPLATES_DIR,
     OPENSEARCH_ISM_DIR,
 )
@@ -49,12 +50,8 @@ class SiteHost:
         return self.site.paths.site_dir / Path(*bundle_dir(self.host).parts)
 
     def project(self) -> ComposeProject:
-        env = self.folder / ENV_FILE_NAME
-        return ComposeProject(
-            host_project(self.site.profile, self.host),
-            (self.folder / COMPOSE_FILE_NAME,),
-            env if env.is_file() else None,
-        )
+        """compose.yaml and .env of the bundle, plus its engine-limits override when `up` wrote one."""
+        return site_project(site_layout(self.folder), host_project(self.site.profile, self.host))
 
     @property
     def services(self) -> list[str]:
@@ -124,6 +121,8 @@ def bring_up_host(
         return Report(f"up --host {name}", checks)
     if site.profile.site.host_links == "docker-network" and "networks" in compose:
         checks.append(ensure_link_network(site))
+    if write_override(site_layout(target.folder), compose) is not None:
+        checks.append(Check("engine limits", True, "ulimits lowered to the engine's open-files limit"))
     tags = set(service_images(compose).values())
     built = build_images(images_for_tags(tags), build_options or BuildOptions(only_missing=True),
                          progress=progress)
