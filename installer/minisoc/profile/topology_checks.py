@@ -88,6 +88,13 @@ def _distributed(profile: SiteProfile) -> Iterator[Problem]:
         )
     if profile.site.host_links == "ports":
         yield from _one_instance_per_port(profile)
+        if not profile.security.tls.enabled:
+            yield Problem(
+                "security.tls.enabled",
+                "the hosts reach OpenSearch and Kafka across the network: without TLS that is in clear, "
+                "without a login",
+                "set security.tls.enabled: true (or site.host_links: docker-network on one machine)",
+            )
 
 
 def _unique(profile: SiteProfile) -> Iterator[Problem]:

@@ -101,6 +101,13 @@ def test_a_valid_distributed_profile_passes(tmp_path: Path, capsys: pytest.Captu
             id="no-opensearch",
         ),
         pytest.param(
+            SITE + HOSTS + "security: {tls: {enabled: false}}\n",
+            "error: security.tls.enabled: the hosts reach OpenSearch and Kafka across the network: without "
+            "TLS that is in clear, without a login; hint: set security.tls.enabled: true (or "
+            "site.host_links: docker-network on one machine)",
+            id="ports-links-need-tls",
+        ),
+        pytest.param(
             "site: {name: lab, admin_email: soc@example.org, host_links: docker-network}\n",
             "error: site.host_links: links between hosts are for site.topology: distributed; "
             "hint: remove site.host_links, or set site.topology: distributed",
