@@ -110,3 +110,26 @@ def test_a_second_render_writes_nothing_and_a_removed_host_bundle_goes(tmp_path:
     assert any(str(p).startswith("hosts/storage3/") for p in result.removed)
     assert (site / "hosts" / "storage3x" / "compose.yaml").is_file()
     assert not [p for p in (site / "hosts" / "storage3").rglob("*") if p.is_file()]  # pki/ included
+
+
+@pytest.mark.parametrize("step", ["_copy_security", "_stale_bundle_files", "check_targets"])
+def test_a_failed_distributed_render_leaves_the_site_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    import minisoc.render.distributed as distributed
+    from minisoc.profile.load import load_profile
+
+    site, profile = site_from_template(tmp_path, "distributed")
+    render_site(site, profile, secrets=fixed_secret)
+    text = (site / "minisoc.yaml").read_text().replace("name: storage3\n", "name: storage9\n")
+    (site / "minisoc.yaml").write_text(text)
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file() and p.name != "minisoc.yaml"}
+
+    def fail(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(distributed, step, fail)
+    with pytest.raises(Exception, match="render failed"):
+        render_site(site, load_profile(site), secrets=refuse_new_secret)
+    after = {p: p.read_bytes() for p in site.rglob("*") if p.is_file() and p.name != "minisoc.yaml"}
+    assert after == before
