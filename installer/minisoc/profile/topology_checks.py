@@ -10,6 +10,7 @@ from minisoc.profile.model import SiteProfile
 from minisoc.profile.placement import host_instances, hosts_with
 from minisoc.profile.topology import ROLES
 
+PUBLISHING_KINDS = frozenset({"opensearch", "kafka"})  # what other hosts reach on a published port
 _ROLE_RUNS = {
     "sensor": "Zeek, the syslog and flow receivers and the shipper",
     "hub": "Kafka and the correlators",
@@ -116,11 +117,12 @@ def _unique(profile: SiteProfile) -> Iterator[Problem]:
 
 
 def _one_instance_per_port(profile: SiteProfile) -> Iterator[Problem]:
-    """With published ports, two instances of one kind on a host would publish the same port."""
+    """With published ports, two nodes or brokers on one host would publish the same port (correlator
+    replicas publish none but the first's)."""
     for index, host in enumerate(profile.hosts):
         kinds = Counter(instance.kind for instance in host_instances(profile, host))
         for kind, times in sorted(kinds.items()):
-            if times > 1:
+            if times > 1 and kind in PUBLISHING_KINDS:
                 yield Problem(
                     f"hosts.{index}",
                     f"{host.name} would run {times} {kind} instances, which publish the same ports",
