@@ -82,7 +82,7 @@ CERTS: dict[Kind, tuple[str, ...]] = {
     "misp-core": (MISP,),
     "syslog": (SYSLOG,),
 }
-REPLICA_VOLUME = "correlator-data"  # the correlator's own state: one volume per replica
+REPLICA_VOLUMES = ("correlator-data", "intel")  # a correlator's own state and export: one per replica
 MISP_SYNC_FILE = PurePosixPath(SECRETS_DIR_NAME) / "misp-sync-servers.env"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)")
 
@@ -107,9 +107,9 @@ def instance_spec(instance: Instance, whole: dict[str, Any]) -> dict[str, Any] |
     source = "correlator" if instance.kind == "correlator" else instance.name  # replicas: the same spec
     spec: dict[str, Any] | None = copy.deepcopy(whole.get(source))
     if spec is not None and instance.kind == "correlator" and instance.index > 1:
-        for mount in spec.get("volumes", []):  # each replica its own state volume
-            if isinstance(mount, dict) and mount.get("source") == REPLICA_VOLUME:
-                mount["source"] = f"{REPLICA_VOLUME}-{instance.index}"
+        for mount in spec.get("volumes", []):  # each replica its own state and intel export volumes
+            if isinstance(mount, dict) and mount.get("source") in REPLICA_VOLUMES:
+                mount["source"] = f"{mount['source']}-{instance.index}"
         spec.pop("ports", None)  # the first replica publishes /healthz; the others have their healthcheck
     return spec
 
@@ -141,7 +141,8 @@ def host_bundle(
     }
     if used_volumes:
         known = whole.get("volumes", {})
-        document["volumes"] = {n: known.get(n, known.get(REPLICA_VOLUME, {})) for n in sorted(used_volumes)}
+        labelled = known.get(REPLICA_VOLUMES[0], {})  # every volume of the site carries the same labels
+        document["volumes"] = {n: known.get(n, labelled) for n in sorted(used_volumes)}
     used_secrets = sorted({name for spec in services.values() for name in spec.get("secrets", [])})
     if used_secrets:
         document["secrets"] = {n: v for n, v in whole.get("secrets", {}).items() if n in used_secrets}

@@ -68,13 +68,16 @@ def endpoints(profile: SiteProfile, kind: Kind) -> list[str]:
 
 
 def link_cert_names(profile: SiteProfile) -> list[str]:
-    """The names clients on other hosts use for linked services: host addresses, or link aliases."""
+    """The names clients on other hosts use: with ports links every host's address (a syslog sender, a
+    browser or a broker's client reaches the host by it), with docker-network links the link aliases."""
     names: list[str] = []
+    if profile.site.host_links == "ports":
+        return list(dict.fromkeys(host.address for host in profile.hosts))
     for host in profile.hosts:
         for instance in host_instances(profile, host):
             if instance.kind not in LINKED:
                 continue
-            name = link_alias(instance, host) if profile.site.host_links == "docker-network" else host.address
+            name = link_alias(instance, host)
             if name not in names:
                 names.append(name)
     return names

@@ -69,3 +69,16 @@ def test_a_host_short_of_ram_fails_its_share_check(tmp_path: Path) -> None:
     assert not storage.ok and "33536 MB of limits on 32 GB of RAM" in storage.detail
     assert storage.fix is not None and "add hosts of its roles (storage)" in storage.fix
     assert check_share(shares["hub1"]).ok
+
+
+def test_up_without_host_names_the_hosts_and_down_stops_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = _site(tmp_path, "distributed-ci")
+    assert main(["up", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "a distributed site is brought up host by host; hint: run `minisoc up" in err
+    assert "--host NAME` for each of: sensor1 hub1 storage1" in err
+    down = run_json(["down", str(site), "--json"], capsys)
+    assert isinstance(down, dict)
+    assert [c["detail"] for c in down["checks"]] == ["nothing to stop: the host is not rendered"] * 3
