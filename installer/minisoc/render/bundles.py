@@ -7,7 +7,8 @@ services, and only the secrets those services (and `minisoc up` on that host) us
 added by `minisoc.render.distributed` once the security step made them.
 
 The seam for the parts still to land: `instance_spec` returns None for `kafka` and `shipper` (no stack
-template yet) and for a second OpenSearch node; the bundle lists them under `x-minisoc-pending`.
+template yet) and for every OpenSearch node when `opensearch.nodes` > 1 (`opensearch-1`...: no template for
+them yet); the bundle lists them under `x-minisoc-pending`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from minisoc.render.correlator_config import correlator_yaml
 from minisoc.render.files import RenderedFile
 from minisoc.render.links import (
     LINK_NETWORK_KEY,
+    LINKED,
     endpoints,
     host_project,
     joins_link,
@@ -202,13 +204,15 @@ def _wire(profile: SiteProfile, host: Host, instance: Instance, spec: dict[str, 
             spec["depends_on"] = kept
         else:
             spec.pop("depends_on")
+    linked = instance.kind in LINKED
+    if profile.site.host_links == "docker-network" and linked:
+        # the alias on the host's own network too: a client on the same host uses the same endpoint
+        spec["networks"] = {"default": {"aliases": [link_alias(instance, host)]}}
     if not joins_link(profile, host, instance):
         return spec
     if profile.site.host_links == "docker-network":
-        link: dict[str, Any] = {}
-        if instance.kind in ("opensearch", "kafka"):
-            link["aliases"] = [link_alias(instance, host)]
-        spec["networks"] = {"default": {}, LINK_NETWORK_KEY: link}
+        link: dict[str, Any] = {"aliases": [link_alias(instance, host)]} if linked else {}
+        spec["networks"] = {**spec.get("networks", {"default": {}}), LINK_NETWORK_KEY: link}
     else:  # published on the host's every address: TLS with a login (profile checks insist on TLS)
         for port in spec.get("ports", []):
             port["host_ip"] = "0.0.0.0"  # noqa: S104 - a linked service other hosts reach

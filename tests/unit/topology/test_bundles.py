@@ -69,6 +69,7 @@ def test_bundles_run_their_roles_services_in_their_own_projects(tmp_path: Path) 
     assert storage["networks"]["minisoc-link"] == link == hub["networks"]["minisoc-link"]
     aliases = {"aliases": ["opensearch.storage1"]}
     assert storage["services"]["opensearch"]["networks"]["minisoc-link"] == aliases
+    assert storage["services"]["opensearch"]["networks"]["default"] == aliases  # same name on its own host
     assert "networks" not in hub["services"]["feedserver"]  # not reached from another host
     replica = hub["services"]["correlator-2"]
     assert "depends_on" not in hub["services"]["correlator-1"] or "opensearch" not in (
