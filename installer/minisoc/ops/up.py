@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from minisoc.compose.runner import wait_until
-from minisoc.errors import MinisocError
+from minisoc.errors import MinisocError, UsageError
 from minisoc.images.build import BuildOptions, build_images
 from minisoc.images.catalog import images_for_tags
 from minisoc.ops.access import Site, load_site
@@ -55,6 +55,13 @@ def bring_up(
 ) -> Report:
     started = time.monotonic()
     site = load_site(site_dir)
+    if site.profile.site.topology == "distributed":
+        names = " ".join(host.name for host in site.profile.hosts)
+        raise UsageError(
+            f"{site_dir}: a distributed site is brought up host by host",
+            f"run `minisoc up {site_dir} --host NAME` for each of: {names} (storage, then hubs, then "
+            "sensors; docs/topology.md)",
+        )
     checks: list[Check] = []
     # Always render: it writes only what changed, never touches an existing secret, and puts back the modes
     # and owners the containers need (a site copied with `cp -r` loses them: OpenSearch cannot read its key).

@@ -10,6 +10,7 @@ from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import EXPOSE_INSTEAD, PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
 from minisoc.profile.resources import memory_limits_mb
 from minisoc.profile.sensor_cluster import cluster_ports
+from minisoc.profile.topology_checks import check_topology
 from minisoc.security.cert_specs import extra_name_problem
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
@@ -203,7 +204,7 @@ def _addresses_overlap(first: str, second: str) -> bool:
 
 PROFILE_CHECKS: tuple[Check, ...] = (
     check_sensor, check_retention, check_services, check_memory, check_ports, check_zeek_cluster_ports,
-    check_exposure, check_tls,
+    check_exposure, check_tls, check_topology,
 )
 
 

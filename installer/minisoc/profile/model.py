@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from minisoc.correlator.notice_filter import NOTICE_PATTERN
+from minisoc.profile.topology import Host, HostLinks, Topology
 from minisoc.profile.types import (
     BindAddress,
     DurationSeconds,
@@ -56,6 +57,18 @@ class Site(_Strict):
         "never change it: the data volumes carry it). Unset = the compose project is `minisoc-<name>`.",
     )
     admin_email: Email = Field(description="Who runs this SOC; MISP's admin account and certificate contact.")
+    topology: Topology = Field(
+        "single",
+        description="single: every service on this host (one compose project); distributed: the hosts of "
+        "`hosts:` by role (sensor, hub, storage), one bundle per host under SITE_DIR/hosts/ "
+        "(docs/topology.md).",
+    )
+    host_links: HostLinks = Field(
+        "ports",
+        description="distributed only: how hosts reach each other's services. ports: published on each "
+        "host's address (real hosts); docker-network: every host is its own compose project on one Docker "
+        "engine, joined by the external network minisoc-<site>-link (CI, demos).",
+    )
 
 
 class ZeekIntel(_Strict):
@@ -200,6 +213,13 @@ class Correlator(_Strict):
         "of their own; such a notice still alerts when an indicator matches it. Default: every notice "
         "alerts.",
     )
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Correlator processes (one Kafka consumer group), spread over the hub hosts; more than "
+        "1 needs site.topology: distributed.",
+    )
 
 
 class ServiceLimits(_Strict):
@@ -339,6 +359,10 @@ class SiteProfile(_Strict):
     images: Images = Images()
     security: Security = Security()
     kafka: Kafka = Kafka()
+    hosts: list[Host] = Field(
+        default_factory=list,
+        description="site.topology: distributed only: the machines and their roles (docs/topology.md).",
+    )
 
     @property
     def project_name(self) -> str:

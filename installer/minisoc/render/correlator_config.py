@@ -52,7 +52,9 @@ def housekeeping(profile: SiteProfile) -> HousekeepingConfig | None:
     return HousekeepingConfig(retention_days=profile.sensor.retention_days)
 
 
-def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
+def correlator_config(profile: SiteProfile, opensearch_url: str | None = None) -> CorrelatorConfig:
+    """The correlator's config; `opensearch_url`: where a distributed site's hub reaches the storage
+    (minisoc.render.links), else the service on the stack's own network."""
     services = set(profile.enabled_services())
     tls = profile.security.tls.enabled
     site_pki = tls and "opensearch" in services  # when the render issues the site's certificates
@@ -85,7 +87,7 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
         sink = SinkConfig(
             kind="opensearch",
             opensearch=OpenSearchSinkConfig(
-                url=("https" if tls else "http") + "://opensearch:9200",
+                url=opensearch_url or ("https" if tls else "http") + "://opensearch:9200",
                 username="correlator",
                 password_file=SECRETS_MOUNT / OPENSEARCH_CORRELATOR.name,
                 ca_file=CA_FILE if tls else None,
@@ -119,10 +121,10 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
     )
 
 
-def correlator_yaml(profile: SiteProfile) -> str:
+def correlator_yaml(profile: SiteProfile, opensearch_url: str | None = None) -> str:
     header = (
         "# Rendered by `minisoc render` (minisoc.correlator.config.CorrelatorConfig): do not edit,\n"
         "# change minisoc.yaml and render again. Paths are as the correlator container sees them.\n"
     )
-    document = correlator_config(profile).model_dump(mode="json")
+    document = correlator_config(profile, opensearch_url).model_dump(mode="json")
     return header + yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
