@@ -14,7 +14,7 @@ from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import published_ports
-from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.resources import memory_limits_mb, total_memory_mb
 
 MIN_ENGINE = (20, 10, 0)
 MIN_COMPOSE = (2, 17, 0)  # `up --wait --wait-timeout` and `ps --format json` as minisoc uses them
@@ -225,7 +225,7 @@ def site_checks(site_dir: Path) -> list[Check]:
         checks.append(check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count"))))
     limits = memory_limits_mb(profile)
     total_mb, available_mb = memory_mb()
-    checks += check_memory(sum(limits.values()), profile.resources.ram_budget_mb, total_mb, available_mb)
+    checks += check_memory(total_memory_mb(profile), profile.resources.ram_budget_mb, total_mb, available_mb)
     if "zeek" in services:
         intel_bytes = sum(folder_bytes(site_dir / str(path)) for path in profile.intel.intel_files)
         if profile.intel.local_feed_dir is not None:
