@@ -120,8 +120,9 @@ def test_three_nodes_survive_one_stopped(cluster: Cluster, tmp_path: Path, share
     nodes = client.ok("GET", "/_cat/nodes?format=json&h=name,node.role,cluster_manager")
     assert sorted(node["name"] for node in nodes) == sorted(NODES)
     assert all("m" in node["node.role"] for node in nodes)  # 3 nodes: every one cluster-manager-eligible
-    assert all(check.ok for check in provision_opensearch(
-        client, site.paths.opensearch_index_templates_dir, site.paths.opensearch_ism_dir, ALERTS_INDEX))
+    provisioned = provision_opensearch(
+        client, site.paths.opensearch_index_templates_dir, site.paths.opensearch_ism_dir, ALERTS_INDEX)
+    assert all(check.ok or check.warning for check in provisioned), [c for c in provisioned if not c.ok]
 
     logs = tmp_path / "logs"
     logs.mkdir()

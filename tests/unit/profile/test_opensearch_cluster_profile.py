@@ -1,4 +1,5 @@
-"""opensearch.nodes / shards / replicas: the profile rules of a cluster, through the CLI edge and the model."""
+"""opensearch.nodes / shards / replicas: the profile rules of a cluster, through the CLI edge and the
+model."""
 
 from __future__ import annotations
 
@@ -74,12 +75,15 @@ def test_cluster_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str], text:
     assert expected in lines
 
 
-def test_a_node_port_clashing_with_another_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_node_port_clashing_with_another_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = ("opensearch: {nodes: 2}\nports: {opensearch: {port: 9200}, dashboards: {port: 9201}}\n"
             "resources: {ram_budget_mb: 16384}\n")
     code, lines = check(tmp_path, text, capsys)
     assert code == 2
-    assert any(line.startswith("error: ports.dashboards.port: host port 9201 is already used") for line in lines)
+    clash = "error: ports.dashboards.port: host port 9201 is already used"
+    assert any(line.startswith(clash) for line in lines)
 
 
 def test_a_three_node_cluster_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

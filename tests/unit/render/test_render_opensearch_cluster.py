@@ -69,7 +69,8 @@ def test_templates_and_correlator_follow_the_cluster(site: Path) -> None:
         settings = body["template"]["settings"]
         assert (settings["number_of_shards"], settings["number_of_replicas"]) == (2, 1)
         assert "auto_expand_replicas" not in settings
-    sink = yaml.safe_load((site / "config" / "correlator" / "correlator.yaml").read_text())["sink"]["opensearch"]
+    correlator = yaml.safe_load((site / "config" / "correlator" / "correlator.yaml").read_text())
+    sink = correlator["sink"]["opensearch"]
     assert [sink["url"], *sink["other_urls"]] == [f"https://{node}:9200" for node in NODES]
 
 
@@ -91,7 +92,8 @@ def test_node_settings_for_nodes_on_other_hosts() -> None:
         "node.name": "opensearch", "discovery.type": "single-node"}
     assert [node.manager for node in local_nodes([f"n{i}" for i in range(5)])] == [True] * 3 + [False] * 2
     with pytest.raises(ValueError, match="cluster-manager-eligible"):
-        node_settings(NodeSpec("a", manager=False), (NodeSpec("a", manager=False), NodeSpec("b", manager=False)))
+        followers = (NodeSpec("a", manager=False), NodeSpec("b", manager=False))
+        node_settings(followers[0], followers)
 
 
 def test_client_fails_over_between_nodes_only_with_several() -> None:
