@@ -9,11 +9,15 @@ OpenSearch's bootstrap checks: among them at least 65535 open files. An engine t
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
-from minisoc.errors import MinisocError
+import yaml
+
+from minisoc.errors import MinisocError, ServiceError
 from minisoc.ops.access import Site
 from minisoc.ops.checks import Check
+from minisoc.profile.opensearch_cluster import opensearch_services
 
 CLUSTER_NOFILE = 65535  # OpenSearch's file-descriptor bootstrap check
 
@@ -84,3 +88,17 @@ def check_cluster_nofile(nodes: int, engine_limit: int | None) -> Check:
             "opensearch.nodes: 1",
         )
     return Check(name, True, f"containers may open {engine_limit} files (a node needs {CLUSTER_NOFILE})")
+
+
+def refuse_capped_cluster(site: Site, override: Path | None) -> None:
+    """`up`: a cluster whose nodes the engine caps below 65535 open files (the engine-limits override lowered
+    them) would loop on OpenSearch's bootstrap check; say so before starting anything."""
+    nodes = site.profile.opensearch.nodes
+    if override is None or nodes < 2 or not site.profile.opensearch.enabled:
+        return
+    lowered = (yaml.safe_load(override.read_text(encoding="utf-8")) or {}).get("services") or {}
+    capped = [lowered[node]["ulimits"]["nofile"]["hard"] for node in opensearch_services(site.profile)
+              if node in lowered]
+    if capped and min(capped) < CLUSTER_NOFILE:
+        check = check_cluster_nofile(nodes, min(capped))
+        raise ServiceError(f"opensearch.nodes: {check.detail}", check.fix or "")
