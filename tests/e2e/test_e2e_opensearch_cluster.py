@@ -21,7 +21,9 @@ from minisoc.correlator.hunt import HuntRequest, run_hunt
 from minisoc.correlator.service.build import build_parts
 from minisoc.correlator.service.loop import CorrelatorService
 from minisoc.ops import load_site
+from minisoc.ops.opensearch_cluster import cluster_check
 from minisoc.ops.provision import provision_opensearch
+from minisoc.ops.status import site_status, status_lines
 from minisoc.profile.create import create_profile
 from minisoc.render import render_site
 from minisoc.site.layout import ALERTS_INDEX
@@ -61,9 +63,9 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     _, profile = create_profile(site, "ci", [
         "site.name=hoscluster", f"ports.opensearch.port={port}", "ports.correlator=null",
         "ports.feedserver=null", "opensearch.nodes=3", "opensearch.heap_mb=256",
-    ], site_id="c1uste")  # fmt: skip
+    ], site_id="c" + secrets.token_hex(3)[:5])  # fmt: skip
     render_site(site, profile, secrets=fixed_secret)
-    project = f"hoscluster-{secrets.token_hex(3)}"
+    project = profile.project_name  # minisoc-hoscluster-<random id>: what `minisoc status` looks at
     running = cluster_files(site, project, IMAGE, [port + offset for offset in range(len(NODES))])
     try:
         yield running
@@ -145,9 +147,15 @@ def test_three_nodes_survive_one_stopped(cluster: Cluster, tmp_path: Path, share
     assert parts.alerts.backlog == 0, "writes failed with one node down"
     assert parts.log_index is not None and parts.log_index[1].backlog == 0
     assert service.health()[1]["components"]["sink"]["state"] == "ok"
+    shown = site_status(site_dir)
+    assert status_lines(shown).count("opensearch cluster: yellow, 2/3 node(s)") == 1, status_lines(shown)
+    assert [row["state"] for row in shown["services"][:3]] == ["exited", "running", "running"]
+    missing = cluster_check(site)
+    assert missing.warning and not missing.ok and missing.detail == "cluster health yellow, 2/3 node(s)"
 
     cluster.must("start", "opensearch", timeout_s=120)
     back_s = wait_health(site_dir, "green", 3, timeout_s=180)
+    assert "opensearch cluster: green, 3/3 node(s)" in status_lines(site_status(site_dir))
     cluster.sample_memory()
     service.step()
     expected: list[str] = []

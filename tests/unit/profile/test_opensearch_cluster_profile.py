@@ -87,9 +87,10 @@ def test_a_node_port_clashing_with_another_service(
 
 
 def test_a_three_node_cluster_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = check(tmp_path, "opensearch: {nodes: 3, heap_mb: 512}\nresources: {ram_budget_mb: 8192}\n",
-                    capsys)
-    assert code == 0
+    text = "opensearch: {nodes: 3, heap_mb: 512}\nresources: {ram_budget_mb: 8192}\n"
+    (tmp_path / "minisoc.yaml").write_text(BASE + text, encoding="utf-8")
+    assert main(["profile", "check", str(tmp_path)]) == 0
+    assert "opensearch, opensearch-2, opensearch-3, dashboards" in capsys.readouterr().out
 
 
 def test_names_managers_and_default_replicas() -> None:
