@@ -93,9 +93,9 @@ def check_cluster_nofile(nodes: int, engine_limit: int | None) -> Check:
 def refuse_capped_cluster(site: Site, override: Path | None) -> None:
     """`up`: a cluster whose nodes the engine caps below 65535 open files (the engine-limits override lowered
     them) would loop on OpenSearch's bootstrap check; say so before starting anything."""
-    nodes = site.profile.opensearch.nodes
-    if override is None or nodes < 2 or not site.profile.opensearch.enabled:
+    if override is None or site.profile.opensearch.nodes < 2 or not site.profile.opensearch.enabled:
         return
+    nodes = site.profile.opensearch.nodes
     lowered = (yaml.safe_load(override.read_text(encoding="utf-8")) or {}).get("services") or {}
     capped = [lowered[node]["ulimits"]["nofile"]["hard"] for node in opensearch_services(site.profile)
               if node in lowered]

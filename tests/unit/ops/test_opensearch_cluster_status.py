@@ -3,9 +3,23 @@ open-files limit (pure functions; the 3-node e2e test drives the real cluster)."
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
-from minisoc.ops.opensearch_cluster import CLUSTER_NOFILE, check_cluster_nofile, cluster_lines, judge_cluster
+import pytest
+import yaml
+
+from minisoc.errors import ServiceError
+from minisoc.ops.access import Site
+from minisoc.ops.opensearch_cluster import (
+    CLUSTER_NOFILE,
+    check_cluster_nofile,
+    cluster_lines,
+    judge_cluster,
+    refuse_capped_cluster,
+)
+from minisoc.profile.model import SiteProfile
 
 
 def cluster(status: str, nodes: int, expected: int = 3, unassigned: int = 0) -> dict[str, Any]:
@@ -41,3 +55,20 @@ def test_engine_open_files_limit_for_a_cluster() -> None:
     assert check_cluster_nofile(3, CLUSTER_NOFILE).ok
     unknown = check_cluster_nofile(3, None)
     assert not unknown.ok and unknown.warning
+
+
+def test_up_refuses_a_cluster_the_engine_caps(tmp_path: Path) -> None:
+    profile = SiteProfile.model_validate({
+        "site": {"name": "lab", "admin_email": "soc@example.org"}, "opensearch": {"nodes": 3},
+        "resources": {"ram_budget_mb": 16384}})  # fmt: skip
+    site = cast(Site, SimpleNamespace(profile=profile))
+    override = tmp_path / "compose.engine-limits.yaml"
+    override.write_text(yaml.safe_dump({"services": {
+        name: {"ulimits": {"nofile": {"soft": 20000, "hard": 20000}}} for name in ("opensearch-2", "zeek")}}))
+    with pytest.raises(ServiceError, match="caps containers at 20000 open files") as refused:
+        refuse_capped_cluster(site, override)
+    assert refused.value.hint and "LimitNOFILE" in refused.value.hint
+    refuse_capped_cluster(site, None)  # nothing lowered: nothing to say
+    single = cast(Site, SimpleNamespace(profile=profile.model_copy(
+        update={"opensearch": profile.opensearch.model_copy(update={"nodes": 1})})))
+    refuse_capped_cluster(single, override)  # one node only warns about the limit
