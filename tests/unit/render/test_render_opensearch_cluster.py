@@ -41,8 +41,8 @@ def test_one_service_volume_config_and_port_per_node(site: Path) -> None:
         assert sources[f"./pki/{own}.key"] == "/usr/share/opensearch/config/certs/opensearch-node.key"
         assert spec["ports"][0]["published"] == 9200 + number and spec["mem_limit"] == "1024m"
     assert {f"{node}-data" for node in NODES} <= set(compose["volumes"])
-    hosts = json.loads(services["dashboards"]["environment"]["OPENSEARCH_HOSTS"])
-    assert hosts == [f"https://{node}:9200" for node in NODES]
+    hosts = services["dashboards"]["environment"]["OPENSEARCH_HOSTS"]
+    assert json.loads(hosts) == [f"https://{node}:9200" for node in NODES] and " " not in hosts
 
 
 def test_each_node_discovers_the_others_over_tls(site: Path) -> None:
