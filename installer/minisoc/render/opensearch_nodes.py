@@ -95,9 +95,14 @@ def data_volume(node: str) -> str:
 
 
 def node_context(node: NodeSpec, nodes: Sequence[NodeSpec], *, host_port: int | None,
-                 host_ip: str | None, cert_mounts: Sequence[dict[str, str]]) -> dict[str, Any]:
-    """What stacks/opensearch/compose.yaml.j2 and opensearch.yml.j2 need of one node."""
+                 host_ip: str | None, cert_mounts: Sequence[dict[str, str]],
+                 transport_host_port: int | None = None) -> dict[str, Any]:
+    """What stacks/opensearch/compose.yaml.j2 and opensearch.yml.j2 need of one node. `host_port`: where
+    its HTTP port (9200) is published on `host_ip`; `transport_host_port`: where its transport port (9300)
+    is, for nodes on other hosts (None on one host: the nodes talk over the compose network)."""
     return {
+        "transport_port": (None if transport_host_port is None
+                           else {"port": transport_host_port, "host_ip": host_ip or "0.0.0.0"}),  # noqa: S104
         "name": node.name,
         "single": len(nodes) == 1,
         "settings": node_settings(node, nodes),

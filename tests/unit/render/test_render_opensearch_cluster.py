@@ -13,7 +13,10 @@ from cryptography import x509
 
 from minisoc.correlator.clients.opensearch import connect_opensearch
 from minisoc.render import render_site
-from minisoc.render.opensearch_nodes import NodeSpec, local_nodes, node_settings, node_urls
+from minisoc.render.context import template_context
+from minisoc.render.images import resolve_images
+from minisoc.render.opensearch_nodes import NodeSpec, local_nodes, node_context, node_settings, node_urls
+from minisoc.render.templating import render_template, stack_environment
 from render_support import fixed_secret, site_from_template
 
 NODES = ["opensearch", "opensearch-2", "opensearch-3"]
@@ -102,3 +105,20 @@ def test_client_fails_over_between_nodes_only_with_several() -> None:
     several = connect_opensearch("https://opensearch:9200", other_urls=["https://opensearch-2:9200"])
     assert several.transport.max_retries == 1
     assert [host["host"] for host in several.transport.hosts] == ["opensearch", "opensearch-2"]
+
+
+def test_a_node_on_another_host_publishes_its_transport(tmp_path: Path) -> None:
+    """What the topology renders on a storage host: that host's node, HTTP and transport published."""
+    _, profile = site_from_template(tmp_path, "ci", "opensearch.nodes=3", "resources.ram_budget_mb=8192")
+    context = template_context(profile, resolve_images(profile, None))
+    nodes = tuple(NodeSpec(name, publish_host=f"10.0.0.{5 + i}") for i, name in enumerate(NODES))
+    context["opensearch_nodes"] = [node_context(nodes[1], nodes, host_port=9200, host_ip="10.0.0.6",
+                                                cert_mounts=[], transport_host_port=9300)]
+    fragment = yaml.safe_load(render_template(stack_environment(), "opensearch/compose.yaml.j2", context))
+    assert list(fragment) == ["opensearch-2"]
+    assert [(p["target"], p["published"], p["host_ip"]) for p in fragment["opensearch-2"]["ports"]] == [
+        (9200, 9200, "10.0.0.6"), (9300, 9300, "10.0.0.6")]
+    settings = yaml.safe_load(render_template(stack_environment(), "opensearch/opensearch.yml.j2",
+                                              {**context, "node": context["opensearch_nodes"][0]}))
+    assert settings["network.publish_host"] == "10.0.0.6"
+    assert settings["discovery.seed_hosts"] == ["10.0.0.5:9300", "10.0.0.6:9300", "10.0.0.7:9300"]
