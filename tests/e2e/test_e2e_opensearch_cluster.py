@@ -7,6 +7,7 @@ of the three nodes."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import time
@@ -149,10 +150,11 @@ def test_three_nodes_survive_one_stopped(cluster: Cluster, tmp_path: Path, share
     assert service.health()[1]["components"]["sink"]["state"] == "ok"
     shown = site_status(site_dir)
     cluster_line = [line for line in status_lines(shown) if line.startswith("opensearch cluster:")]
-    assert cluster_line[0].startswith("opensearch cluster: yellow, 2/3 node(s)"), cluster_line  # + unassigned
+    # yellow (+ unassigned shards) until delayed allocation (1 min) rebuilds the replicas on 2 nodes
+    assert re.match(r"opensearch cluster: (yellow|green), 2/3 node\(s\)", cluster_line[0]), cluster_line
     assert [row["state"] for row in shown["services"][:3]] == ["exited", "running", "running"]
     missing = cluster_check(site)
-    assert missing.warning and not missing.ok and missing.detail == "cluster health yellow, 2/3 node(s)"
+    assert missing.warning and not missing.ok and missing.detail.endswith(", 2/3 node(s)")
 
     cluster.must("start", "opensearch", timeout_s=120)
     back_s = wait_health(site_dir, "green", 3, timeout_s=180)
