@@ -69,6 +69,8 @@ class IntelConfig(_Strict):
 
 class OpenSearchSinkConfig(_Strict):
     url: str  # https://opensearch:9200
+    # the cluster's other nodes: the client spreads requests over url and these, and fails over between them
+    other_urls: list[str] = []
     username: str = "correlator"
     password_file: Path | None = None
     ca_file: Path | None = None

@@ -8,15 +8,21 @@ from pathlib import Path
 
 from minisoc.compose.process import run_command
 from minisoc.errors import MinisocError
+from minisoc.ops.access import load_site
 from minisoc.ops.checks import Check, Report
+from minisoc.ops.engine_limits import engine_nofile_limit
 from minisoc.ops.host import interface_exists, memory_mb, parse_version, port_is_free, read_int
 from minisoc.ops.misp_doctor import external_misp_checks
+from minisoc.ops.opensearch_cluster import check_cluster_nofile, cluster_check
 from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import opensearch_services
 from minisoc.profile.ports import published_ports
-from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.resources import memory_limits_mb, total_memory_mb
 from minisoc.profile.sensor_cluster import cluster_ports, cluster_workers, zeek_cores
+from minisoc.render.images import read_lock, resolve_images
+from minisoc.site import site_paths
 
 MIN_ENGINE = (20, 10, 0)
 MIN_COMPOSE = (2, 17, 0)  # `up --wait --wait-timeout` and `ps --format json` as minisoc uses them
@@ -268,9 +274,10 @@ def site_checks(site_dir: Path) -> list[Check]:
     checks: list[Check] = []
     if "opensearch" in services:
         checks.append(check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count"))))
+        checks += cluster_checks(site_dir, profile)
     limits = memory_limits_mb(profile)
     total_mb, available_mb = memory_mb()
-    checks += check_memory(sum(limits.values()), profile.resources.ram_budget_mb, total_mb, available_mb)
+    checks += check_memory(total_memory_mb(profile), profile.resources.ram_budget_mb, total_mb, available_mb)
     if "zeek" in services:
         intel_bytes = sum(folder_bytes(site_dir / str(path)) for path in profile.intel.intel_files)
         if profile.intel.local_feed_dir is not None:
@@ -305,4 +312,20 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
         free = port_is_free(address, port, published.protocol)
         ours_now = published.service in ours
         checks.append(check_port(published.key, address, port, free, ours_now, published.protocol))
+    return checks
+
+
+def cluster_checks(site_dir: Path, profile: SiteProfile) -> list[Check]:
+    """A cluster (opensearch.nodes >= 2): whether the engine lets its nodes start (open files), and when the
+    site runs, its health and node count (ops/opensearch_cluster.py)."""
+    checks: list[Check] = []
+    if profile.opensearch.nodes > 1:
+        lock = resolve_images(profile, read_lock(site_paths(site_dir, profile).lock_file))
+        image = lock.images["opensearch"].reference
+        inspected = run_command(["docker", "image", "inspect", image], check=False, timeout_s=30)
+        present = inspected.returncode == 0
+        limit = engine_nofile_limit(image) if present else None  # never a pull from doctor
+        checks.append(check_cluster_nofile(profile.opensearch.nodes, limit))
+    if running_services(site_dir, profile.project_name).intersection(opensearch_services(profile)):
+        checks.append(cluster_check(load_site(site_dir)))
     return checks

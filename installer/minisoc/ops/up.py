@@ -17,6 +17,7 @@ from minisoc.ops.checks import Check, Report
 from minisoc.ops.engine_limits import write_override
 from minisoc.ops.identity import check_identity
 from minisoc.ops.misp_provision import provision_misp
+from minisoc.ops.opensearch_cluster import refuse_capped_cluster
 from minisoc.ops.provision import provision_opensearch
 from minisoc.ops.restart import record_restarts, restart_changed
 from minisoc.render.secrets import MISP_ADMIN_KEY, MISP_AUTOMATION_KEY
@@ -79,7 +80,9 @@ def bring_up(
     checks.append(
         Check("local images", True, ", ".join(f"{r.tag} {r.status}" for r in built) or "none needed")
     )
-    if write_override(site.paths, compose) is not None:
+    override = write_override(site.paths, compose)
+    refuse_capped_cluster(site, override)
+    if override is not None:
         checks.append(
             Check(
                 "engine limits",

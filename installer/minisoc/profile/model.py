@@ -201,6 +201,22 @@ class OpenSearch(_Strict):
     enabled: bool = Field(True, description="Run OpenSearch (alerts, Zeek logs); off = alerts go to SQLite.")
     heap_mb: int = Field(1024, ge=256, le=31744, description="JVM heap; the container gets twice this.")
     retention_days: int = Field(30, ge=1, le=3650, description="Indices older than this are deleted (ISM).")
+    nodes: int = Field(
+        1,
+        ge=1,
+        le=15,
+        description="OpenSearch nodes: 1 = a single node; 2 or more = a cluster (services opensearch, "
+        "opensearch-2, ...; each with heap_mb; the first 3 are cluster-manager-eligible; node N published on "
+        "ports.opensearch.port + N - 1). See docs/opensearch-cluster.md.",
+    )
+    shards: int = Field(1, ge=1, le=64, description="Primary shards of each alert and log index.")
+    replicas: int | None = Field(
+        None,
+        ge=0,
+        le=14,
+        description="Replica copies of each shard; unset = 0 with one node, 1 with a cluster (at least 1 "
+        "there: a node that stops must not take data with it) and at most nodes - 1.",
+    )
     dashboards: Dashboards = Dashboards()
 
 

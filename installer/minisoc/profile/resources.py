@@ -67,3 +67,10 @@ def cpu_limits(profile: SiteProfile) -> dict[ServiceName, float]:
             chosen = float(zeek_cores(profile)) if service == "zeek" else DEFAULT_CPUS[service]
         limits[service] = chosen
     return limits
+
+
+def total_memory_mb(profile: SiteProfile) -> int:
+    """What every container of the site may use together: each OpenSearch node counts its own limit."""
+    limits = memory_limits_mb(profile)
+    extra_nodes = profile.opensearch.nodes - 1 if "opensearch" in limits else 0
+    return sum(limits.values()) + extra_nodes * limits.get("opensearch", 0)

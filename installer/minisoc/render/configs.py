@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import replicas
 from minisoc.render.correlator_config import correlator_yaml
 from minisoc.render.files import RenderedFile
 from minisoc.render.netflow_config import NFACCTD_CONFIG_FILE, nfacctd_conf
@@ -50,18 +51,21 @@ def config_files(
             files.append(_text(CLUSTER_ZEEK_FILE, cluster_zeek))
     if "opensearch" in services:
         files += [
-            _text(
-                "config/opensearch/opensearch.yml",
-                render_template(environment, "opensearch/opensearch.yml.j2", context),
-            ),
+            _text(node["config"].removeprefix("./"),
+                  render_template(environment, "opensearch/opensearch.yml.j2", {**context, "node": node}))
+            for node in context["opensearch_nodes"]
+        ]
+        shards = profile.opensearch.shards
+        copies = replicas(profile.opensearch) if profile.opensearch.nodes > 1 else None  # one node: "0-1"
+        files += [
             _text(
                 "config/opensearch/jvm.options.d/heap.options",
                 render_template(environment, "opensearch/heap.options.j2", context),
             ),
-            _text(TEMPLATES_DIR / f"{ALERTS_INDEX}.json", dump_json(alerts_index_template())),
-            _text(TEMPLATES_DIR / "zeek-logs.json", dump_json(zeek_logs_index_template())),
+            _text(TEMPLATES_DIR / f"{ALERTS_INDEX}.json", dump_json(alerts_index_template(shards, copies))),
+            _text(TEMPLATES_DIR / "zeek-logs.json", dump_json(zeek_logs_index_template(shards, copies))),
             *(_text(TEMPLATES_DIR / f"{name}.json", dump_json(body))
-              for name, body in input_logs_index_templates().items()),
+              for name, body in input_logs_index_templates(shards, copies).items()),
             _text(
                 OPENSEARCH_ISM_DIR / f"{RETENTION_POLICY}.json",
                 dump_json(retention_policy(profile.opensearch.retention_days)),

@@ -22,7 +22,9 @@ from minisoc.correlator.config import (
     SinkConfig,
 )
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import opensearch_services
 from minisoc.render.opensearch_assets import LOGS_INDEX_PREFIX
+from minisoc.render.opensearch_nodes import local_nodes, node_urls
 from minisoc.render.secrets import MISP_AUTOMATION_KEY, OPENSEARCH_CORRELATOR
 from minisoc.site.layout import ALERTS_INDEX, NETFLOW_LOG_DIR, SYSLOG_LOG_DIR
 
@@ -84,10 +86,12 @@ def correlator_config(profile: SiteProfile, opensearch_url: str | None = None) -
         retro_hunt_days=profile.intel.retro_hunt_days,
     )
     if "opensearch" in services:
+        urls = node_urls(local_nodes(opensearch_services(profile)), "https" if tls else "http")
         sink = SinkConfig(
             kind="opensearch",
             opensearch=OpenSearchSinkConfig(
-                url=opensearch_url or ("https" if tls else "http") + "://opensearch:9200",
+                url=opensearch_url or urls[0],
+                other_urls=[] if opensearch_url else urls[1:],
                 username="correlator",
                 password_file=SECRETS_MOUNT / OPENSEARCH_CORRELATOR.name,
                 ca_file=CA_FILE if tls else None,
