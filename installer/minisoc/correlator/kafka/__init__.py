@@ -7,3 +7,10 @@
   the one `leader` syncs MISP and the feeds and publishes there (key = indicator key, tombstone = removal).
 See docs/kafka-consumer.md.
 """
+
+from minisoc.correlator.kafka.intel import TopicIntel
+from minisoc.correlator.kafka.open import open_log_source, open_topic_intel
+from minisoc.correlator.kafka.settings import KafkaSettings
+from minisoc.correlator.kafka.source import KafkaLogSource
+
+__all__ = ["KafkaLogSource", "KafkaSettings", "TopicIntel", "open_log_source", "open_topic_intel"]
