@@ -60,7 +60,8 @@ class KafkaSecurity:
 
     protocol: str = "SASL_SSL"
     username: str = "shipper"
-    password_secret: str = "kafka-shipper-password"  # SITE_DIR/secrets/<name>, mounted at /run/secrets/<name>
+    # the secret's name (not its value): SITE_DIR/secrets/<name>, mounted at /run/secrets/<name>
+    password_secret: str = "kafka-shipper-password"  # noqa: S105
     ca_source: str = "./pki/ca.crt"  # host side, relative to the host bundle
     ca_file: str = CA_TARGET
 
