@@ -17,7 +17,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from minisoc import __version__
 
-KAFKA_IMAGES = ("minisoc/kafka:dev", "minisoc/kafka:4.1.1")  # built by the kafka part (`minisoc images build`)
+# built by `minisoc images build` (stacks/kafka)
+KAFKA_IMAGES = ("minisoc/kafka:dev", "minisoc/kafka:4.1.1")
 SHIPPER_IMAGE = f"minisoc/shipper:{__version__}"
 SHIPPER_CONTEXT = Path(__file__).resolve().parents[2] / "stacks" / "shipper" / "image"
 CLUSTER_ID = "c2hpcHBlci10ZXN0LTAwMQ"  # 16 bytes, base64url: kafka-storage's format
@@ -49,39 +50,65 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def kafka_run_argv(image: str, name: str, network: str, host_port: int) -> list[str]:
-    """One KRaft node (broker + controller), PLAINTEXT: INTERNAL (kafka:9092) for the shipper on the
-    network, EXTERNAL (127.0.0.1:host_port) for the test's consumer. The official image's env contract."""
+@dataclass(frozen=True)
+class TlsListener:
+    """A listener `CLIENT` on kafka:9093 for sensors: TLS with a client certificate of the site CA required
+    (mutual TLS). `pem_dir` holds kafka.pem (the broker's key and certificate) and ca.crt."""
+
+    pem_dir: Path
+
+
+def kafka_run_argv(image: str, name: str, network: str, host_port: int,
+                   tls: TlsListener | None = None) -> list[str]:
+    """One KRaft node (broker + controller): INTERNAL (kafka:9092, PLAINTEXT) for the shipper on the network,
+    EXTERNAL (127.0.0.1:host_port, PLAINTEXT) for the test's consumer, and with `tls` CLIENT (kafka:9093,
+    SSL, client certificate required). The official image's env contract."""
+    listeners = {"INTERNAL": (":9092", "kafka:9092", "PLAINTEXT"),
+                 "CONTROLLER": (":9094", None, "PLAINTEXT"),
+                 "EXTERNAL": (":9095", f"127.0.0.1:{host_port}", "PLAINTEXT")}
+    if tls is not None:
+        listeners["CLIENT"] = (":9093", "kafka:9093", "SSL")
     env = {
         "KAFKA_NODE_ID": "1",
         "KAFKA_PROCESS_ROLES": "broker,controller",
-        "KAFKA_LISTENERS": "INTERNAL://:9092,CONTROLLER://:9093,EXTERNAL://:9095",
-        "KAFKA_ADVERTISED_LISTENERS": f"INTERNAL://kafka:9092,EXTERNAL://127.0.0.1:{host_port}",
-        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,EXTERNAL:PLAINTEXT",
+        "KAFKA_LISTENERS": ",".join(f"{n}://{bind}" for n, (bind, _, _) in listeners.items()),
+        "KAFKA_ADVERTISED_LISTENERS": ",".join(f"{n}://{adv}" for n, (_, adv, _) in listeners.items() if adv),
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": ",".join(f"{n}:{p}" for n, (_, _, p) in listeners.items()),
         "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
-        "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9094",
         "KAFKA_INTER_BROKER_LISTENER_NAME": "INTERNAL",
         "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
         "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
         "KAFKA_HEAP_OPTS": "-Xms256m -Xmx256m",
+        "KAFKA_LOG_DIRS": "/var/lib/kafka/data",  # the image's default is under /tmp
         "CLUSTER_ID": CLUSTER_ID,
     }
     argv = ["run", "-d", "--name", name, "--network", network, "--network-alias", "kafka",
             "-p", f"127.0.0.1:{host_port}:9095"]
+    if tls is not None:
+        env |= {
+            "KAFKA_LISTENER_NAME_CLIENT_SSL_CLIENT_AUTH": "required",
+            "KAFKA_LISTENER_NAME_CLIENT_SSL_KEYSTORE_TYPE": "PEM",
+            "KAFKA_LISTENER_NAME_CLIENT_SSL_KEYSTORE_LOCATION": "/certs/kafka.pem",
+            "KAFKA_LISTENER_NAME_CLIENT_SSL_TRUSTSTORE_TYPE": "PEM",
+            "KAFKA_LISTENER_NAME_CLIENT_SSL_TRUSTSTORE_LOCATION": "/certs/ca.crt",
+        }
+        argv += ["-v", f"{tls.pem_dir}:/certs:ro"]
     for key, value in env.items():
         argv += ["-e", f"{key}={value}"]
     return [*argv, image]
 
 
 def shipper_run_argv(image: str, name: str, network: str, config: Path, logs: dict[str, Path],
-                     state_volume: str) -> list[str]:
-    """The shipper as the compose service runs it: read-only root, logs read-only, state in a volume."""
+                     state_volume: str, certs: dict[str, Path] | None = None) -> list[str]:
+    """The shipper as the compose service runs it: read-only root, logs read-only, state in a volume; with
+    `certs` (mutual TLS) the CA, its certificate and key at the service's paths."""
     argv = ["run", "-d", "--name", name, "--network", network, "--read-only", "--tmpfs", "/tmp:size=8m",
             "--stop-timeout", str(STOP_GRACE_S),
             "-v", f"{state_volume}:/var/spool/rsyslog", "-v", f"{config}:/config/rsyslog.conf:ro"]
-    for target, source in logs.items():
+    for target, source in {**logs, **(certs or {})}.items():
         argv += ["-v", f"{source}:{target}:ro"]
     return [*argv, image]
 

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from shipper_harness import (
     STOP_GRACE_S,
     Collector,
+    TlsListener,
     create_topics,
     docker,
     ensure_shipper_image,
@@ -34,6 +38,8 @@ from minisoc.render.shipper_config import (
     render_shipper_config,
     shipper_topics,
 )
+from minisoc.security.cert_specs import ServiceCert
+from minisoc.security.certs import ensure_site_pki
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 LOG_TYPES = ("conn", "dns", "http", "ssl", "x509", "files", "weird")
@@ -75,20 +81,24 @@ class Site:
     kafka: str
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+@contextmanager
+def running_site(tmp_path: Path, *, tls: bool) -> Iterator[Site]:
+    """A broker and the shipper on a network of their own; with `tls` the shipper connects with mutual TLS
+    (its certificate and the broker's from a site CA made here by minisoc's PKI code), as on a real sensor."""
     image = kafka_image()
     if image is None:
         pytest.fail("no minisoc/kafka image: build it with `minisoc images build` (stacks/kafka)")
     shipper_image = ensure_shipper_image()
     prefix = f"mst-shipper-{uuid.uuid4().hex[:8]}"
-    network, kafka, shipper, state = f"{prefix}-net", f"{prefix}-kafka", f"{prefix}-shipper", f"{prefix}-state"
+    network, kafka, shipper, state = (f"{prefix}-{part}" for part in ("net", "kafka", "shipper", "state"))
     root = tmp_path / "sensor"
     for name in ("zeek", "syslog", "netflow"):
         (root / name).mkdir(parents=True)
         (root / name).chmod(0o755)
-    settings = ShipperSettings(brokers=("kafka:9092",), zeek_log_types=LOG_TYPES, syslog_dir="syslog",
-                               netflow_dir="netflow", security=KafkaSecurity(protocol="PLAINTEXT"))
+    listener, certs = _tls_files(tmp_path) if tls else (None, None)
+    security = KafkaSecurity() if tls else KafkaSecurity(protocol="PLAINTEXT")
+    settings = ShipperSettings(brokers=("kafka:9093",) if tls else ("kafka:9092",), zeek_log_types=LOG_TYPES,
+                               syslog_dir="syslog", netflow_dir="netflow", security=security)
     config = tmp_path / "rsyslog.conf"
     config.write_text(render_shipper_config(settings), encoding="utf-8")
     config.chmod(0o644)
@@ -96,19 +106,45 @@ def site(tmp_path: Path) -> Iterator[Site]:
     docker("network", "create", network)
     collector = Collector(f"127.0.0.1:{port}", list(shipper_topics(settings)))
     try:
-        docker(*kafka_run_argv(image, kafka, network, port))
+        docker(*kafka_run_argv(image, kafka, network, port, listener))
         create_topics(wait_for_broker(collector.bootstrap), collector.topics)
         docker(*shipper_run_argv(shipper_image, shipper, network, config,
                                  {f"/logs/{name}": root / name for name in ("zeek", "syslog", "netflow")},
-                                 state))
+                                 state, certs))
         collector.start()
         yield Site(Sensor(root, Counter()), collector, shipper, kafka)
     finally:
         collector.stop()
         print(docker("logs", "--tail", "30", shipper, check=False).stderr)
+        print(docker("logs", "--tail", "15", kafka, check=False).stdout)
         docker("rm", "--force", "--volumes", shipper, kafka, check=False)
         docker("volume", "rm", "--force", state, check=False)
         docker("network", "rm", network, check=False)
+
+
+def _tls_files(tmp_path: Path) -> tuple[TlsListener, dict[str, Path]]:
+    """A site CA, the broker's certificate for the name `kafka` and the shipper's client certificate."""
+    pki = tmp_path / "pki"
+    ensure_site_pki(pki, services=[ServiceCert("kafka-1", "kafka", dns_names=("kafka",)),
+                                   ServiceCert("kafka-shipper", "shipper", server=False, client=True)],
+                    validity_days=2, now=datetime.now(UTC))
+    broker = tmp_path / "broker"
+    broker.mkdir(mode=0o755)
+    pem = (pki / "kafka-1.key").read_bytes() + (pki / "kafka-1.crt").read_bytes()
+    (broker / "kafka.pem").write_bytes(pem)
+    shutil.copy(pki / "ca.crt", broker / "ca.crt")
+    # test only: the broker (uid 1000) and the shipper (uid 10004) read their keys; a site hands them over
+    for path in (broker / "kafka.pem", broker / "ca.crt", pki / "ca.crt", pki / "kafka-shipper.key"):
+        path.chmod(0o644)
+    return TlsListener(broker), {"/certs/ca.crt": pki / "ca.crt",
+                                 "/certs/shipper.crt": pki / "kafka-shipper.crt",
+                                 "/certs/shipper.key": pki / "kafka-shipper.key"}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with running_site(tmp_path, tls=False) as running:
+        yield running
 
 
 def _inputs_beside_zeek() -> tuple[list[bytes], list[bytes]]:
@@ -181,10 +217,13 @@ def test_every_line_arrives_unchanged_through_rotation_restart_and_broker_outage
     rate = len(dns) / (time.monotonic() - bulk_started)
     time.sleep(2)  # late duplicates, if any, show up too
 
-    missing = {key: n - collector.counts[key] for key, n in sensor.written.items() if collector.counts[key] < n}
-    unexpected = [key for key in collector.counts if key not in sensor.written]
-    extra = Counter({key[0]: collector.counts[key] - n for key, n in sensor.written.items()
-                     if collector.counts[key] > n})
+    counts = collector.counts
+    missing = {key: n - counts[key] for key, n in sensor.written.items() if counts[key] < n}
+    unexpected = [key for key in counts if key not in sensor.written]
+    extra: Counter[str] = Counter()
+    for key, n in sensor.written.items():
+        extra[key[0]] += max(0, counts[key] - n)
+    extra = +extra
     per_topic = Counter(topic for topic, _ in sensor.written.elements())
     print(f"\nshipper: {sum(sensor.written.values())} lines on {len(per_topic)} topics in "
           f"{time.monotonic() - started:.1f} s; bulk {len(dns)} lines at {rate:.0f} lines/s; "
@@ -197,3 +236,14 @@ def test_every_line_arrives_unchanged_through_rotation_restart_and_broker_outage
     assert set(extra) <= {"minisoc.zeek.ssl", "minisoc.zeek.weird"}, extra
     assert sum(extra.values()) <= 0.01 * (len(ssl) + len(outage)), extra
     assert per_topic["minisoc.zeek.conn"] == 50 and per_topic["minisoc.syslog"] == 40
+
+
+def test_the_shipper_connects_with_mutual_tls_and_the_site_ca(tmp_path: Path, shared_data: Path) -> None:
+    zat = shared_data / "zeek" / "json" / "zat"
+    with running_site(tmp_path, tls=True) as running:
+        for log_type in ("conn", "dns", "ssl", "x509"):
+            running.sensor.append(f"zeek/{log_type}.log", f"minisoc.zeek.{log_type}",
+                                  read_lines(zat / f"{log_type}.log"))
+        running.collector.wait_total(running.sensor.written, timeout_s=60)
+        time.sleep(1)
+        assert running.collector.counts == running.sensor.written

@@ -40,9 +40,11 @@ ZEEK_TARGET = PurePosixPath("/logs/zeek")
 SYSLOG_TARGET = PurePosixPath("/logs/syslog")
 NETFLOW_TARGET = PurePosixPath("/logs/netflow")
 CA_TARGET = "/certs/ca.crt"
+CERT_TARGET = "/certs/shipper.crt"
+KEY_TARGET = "/certs/shipper.key"
 SYSLOG_PATTERN = "syslog-*.json"  # stacks/syslog: syslog-YYYY-MM-DD.json
 NETFLOW_PATTERN = "flows-*.json"  # stacks/netflow: flows-YYYY-MM-DD.json
-PROTOCOLS = ("PLAINTEXT", "SASL_SSL")
+PROTOCOLS = ("SSL", "SASL_SSL", "PLAINTEXT")
 _LOG_TYPE = re.compile(r"^[a-z0-9_]+$")
 _BROKER = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -55,15 +57,24 @@ def zeek_topic(log_type: str) -> str:
 
 @dataclass(frozen=True)
 class KafkaSecurity:
-    """How the shipper authenticates: PLAINTEXT (tests only) or SASL_SSL with SCRAM-SHA-512 and the site CA.
-    The password stays in the secret file (a compose secret); the rendered config names no password."""
+    """How the shipper authenticates to the brokers, always verifying them with the site CA:
+    - `SSL` (the default): mutual TLS, a client certificate of the site CA (principal = its subject);
+    - `SASL_SSL`: SCRAM-SHA-512 as `username`, the password in a compose secret, never in the config.
+      Bookworm's librdkafka 2.0.2 fails SCRAM against Kafka 4.x brokers (librdkafka < 2.6.1 resends the
+      client nonce; confluentinc/librdkafka#4895): use it with Kafka 3.x or a newer librdkafka only;
+    - `PLAINTEXT`: tests only.
+    Sources are host paths relative to the host bundle; targets are fixed in the container."""
 
-    protocol: str = "SASL_SSL"
+    protocol: str = "SSL"
     username: str = "shipper"
     # the secret's name (not its value): SITE_DIR/secrets/<name>, mounted at /run/secrets/<name>
     password_secret: str = "kafka-shipper-password"  # noqa: S105
-    ca_source: str = "./pki/ca.crt"  # host side, relative to the host bundle
+    ca_source: str = "./pki/ca.crt"
+    cert_source: str = "./pki/kafka-shipper.crt"
+    key_source: str = "./pki/kafka-shipper.key"  # readable by uid 10004 (SHIPPER_UID)
     ca_file: str = CA_TARGET
+    cert_file: str = CERT_TARGET
+    key_file: str = KEY_TARGET
 
 
 @dataclass(frozen=True)
@@ -172,6 +183,13 @@ def log_mounts(settings: ShipperSettings) -> list[dict[str, str]]:
     return [{"source": source, "target": str(target)} for source, target in pairs if source is not None]
 
 
+def _tls_mounts(security: KafkaSecurity) -> list[dict[str, str]]:
+    pairs = {"PLAINTEXT": (), "SASL_SSL": ((security.ca_source, security.ca_file),),
+             "SSL": ((security.ca_source, security.ca_file), (security.cert_source, security.cert_file),
+                     (security.key_source, security.key_file))}[security.protocol]
+    return [{"source": source, "target": target} for source, target in pairs]
+
+
 def render_shipper_service(settings: ShipperSettings, environment: jinja2.Environment | None = None) -> str:
     """The compose service `shipper` (YAML text, the same shape as stacks/*/compose.yaml.j2 fragments);
     the host bundle adds the volume `state_volume` and, for SASL_SSL, the secret `password_secret`."""
@@ -182,6 +200,7 @@ def render_shipper_service(settings: ShipperSettings, environment: jinja2.Enviro
         "config_source": settings.config_source,
         "config_target": CONFIG_TARGET,
         "log_mounts": log_mounts(settings),
-        "ca_source": settings.security.ca_source,
+        "tls_mounts": _tls_mounts(settings.security),
+        "stop_grace_period": f"{settings.close_timeout_ms // 1000 + 20}s",
     }
     return render_template(environment or stack_environment(), "shipper/compose.yaml.j2", context)

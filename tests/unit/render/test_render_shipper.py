@@ -80,14 +80,31 @@ def test_the_message_is_the_raw_line_and_delivery_is_acknowledged_by_every_repli
     assert 'broker=["kafka-1:9093", "kafka-2:9093", "kafka-3:9093"]' in config
 
 
-def test_sasl_ssl_names_the_ca_and_user_but_reads_the_password_from_the_environment() -> None:
+def test_mutual_tls_by_default_with_the_site_ca_and_the_shippers_certificate() -> None:
     config = render_shipper_config(SENSOR)
+    for setting in ('"security.protocol=SSL"', '"ssl.ca.location=/certs/ca.crt"',
+                    '"ssl.certificate.location=/certs/shipper.crt"', '"ssl.key.location=/certs/shipper.key"',
+                    '"ssl.endpoint.identification.algorithm=https"'):
+        assert setting in config, setting
+    assert "sasl" not in config
+    service = yaml.safe_load(render_shipper_service(SENSOR))["shipper"]
+    mounts = {m["target"]: m["source"] for m in service["volumes"]}
+    assert mounts["/certs/shipper.crt"] == "./pki/kafka-shipper.crt"
+    assert mounts["/certs/shipper.key"] == "./pki/kafka-shipper.key"
+    assert "secrets" not in service and "environment" not in service
+
+
+def test_sasl_ssl_names_the_ca_and_user_but_reads_the_password_from_the_environment() -> None:
+    settings = replace(SENSOR, security=KafkaSecurity(protocol="SASL_SSL"))
+    config = render_shipper_config(settings)
+    _golden("rsyslog.sasl.conf", config)
     assert '"security.protocol=SASL_SSL"' in config and '"sasl.mechanisms=SCRAM-SHA-512"' in config
     assert '"sasl.username=shipper"' in config and '"ssl.ca.location=/certs/ca.crt"' in config
-    assert "`echo sasl.password=$MINISOC_KAFKA_PASSWORD`" in config
-    service = yaml.safe_load(render_shipper_service(SENSOR))["shipper"]
+    assert "`echo sasl.password=$MINISOC_KAFKA_PASSWORD`" in config and "ssl.key.location" not in config
+    service = yaml.safe_load(render_shipper_service(settings))["shipper"]
     assert service["secrets"] == ["kafka-shipper-password"]
     assert service["environment"] == {"MINISOC_KAFKA_PASSWORD_FILE": "/run/secrets/kafka-shipper-password"}
+    assert "/certs/shipper.key" not in {m["target"] for m in service["volumes"]}
 
 
 def test_plaintext_has_no_security_settings_and_no_secret() -> None:
@@ -117,7 +134,7 @@ def test_the_service_reads_the_logs_read_only_and_keeps_its_state_in_a_volume() 
     ({"zeek_log_types": ("conn", "Conn.log")}, "shipper.zeek_log_types"),
     ({"zeek_log_types": ("conn", "conn")}, "shipper.zeek_log_types"),
     ({"zeek_dir": None, "syslog_dir": None, "netflow_dir": None}, "shipper.inputs"),
-    ({"security": KafkaSecurity(protocol="SSL")}, "shipper.security.protocol"),
+    ({"security": KafkaSecurity(protocol="SASL_PLAINTEXT")}, "shipper.security.protocol"),
     ({"security": KafkaSecurity(username='a"b')}, "shipper.security.username"),
     ({"max_message_bytes": 4096}, "shipper.max_message_bytes"),
 ])
