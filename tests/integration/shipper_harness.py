@@ -132,7 +132,8 @@ class Collector:
 
     def _run(self) -> None:
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"shipper-test-{uuid.uuid4()}",
-                             "auto.offset.reset": "earliest", "enable.auto.commit": False})
+                             "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                             "log_level": 2})  # the broker's planned outage is no news
         consumer.subscribe(self.topics)
         try:
             while not self._stop.is_set():

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from minisoc.render.shipper_config import (
     KafkaSecurity,
     ShipperSettings,
     render_shipper_config,
+    shipper_cert_spec,
     shipper_topics,
 )
 from minisoc.security.cert_specs import ServiceCert
@@ -126,7 +127,7 @@ def _tls_files(tmp_path: Path) -> tuple[TlsListener, dict[str, Path]]:
     """A site CA, the broker's certificate for the name `kafka` and the shipper's client certificate."""
     pki = tmp_path / "pki"
     ensure_site_pki(pki, services=[ServiceCert("kafka-1", "kafka", dns_names=("kafka",)),
-                                   ServiceCert("kafka-shipper", "shipper", server=False, client=True)],
+                                   replace(shipper_cert_spec(), owner_uid=None)],
                     validity_days=2, now=datetime.now(UTC))
     broker = tmp_path / "broker"
     broker.mkdir(mode=0o755)

@@ -22,8 +22,10 @@ import jinja2
 
 from minisoc.errors import Problem, ProfileError
 from minisoc.render.templating import render_template, stack_environment
+from minisoc.security.cert_specs import ServiceCert
 
 SHIPPER_UID = 10004  # stacks/shipper/image runs rsyslog as uid 10004
+SHIPPER_CERT = "kafka-shipper"  # pki/kafka-shipper.crt and .key: the shipper's client certificate
 TOPIC_PREFIX = "minisoc"
 SYSLOG_TOPIC = f"{TOPIC_PREFIX}.syslog"
 NETFLOW_TOPIC = f"{TOPIC_PREFIX}.netflow"
@@ -50,6 +52,14 @@ _BROKER = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
+def shipper_cert_spec(host_name: str = "") -> ServiceCert:
+    """The shipper's client certificate (mutual TLS to Kafka): CN `shipper` (`shipper.<host>` per sensor host
+    when given), client use only, its key handed to uid 10004."""
+    common_name = f"shipper.{host_name}" if host_name else "shipper"
+    return ServiceCert(SHIPPER_CERT, common_name, organizational_unit="sensors", server=False, client=True,
+                       owner_uid=SHIPPER_UID)
+
+
 def zeek_topic(log_type: str) -> str:
     """The topic of one Zeek log type: `minisoc.zeek.conn` for conn.log."""
     return f"{TOPIC_PREFIX}.zeek.{log_type}"
@@ -70,8 +80,8 @@ class KafkaSecurity:
     # the secret's name (not its value): SITE_DIR/secrets/<name>, mounted at /run/secrets/<name>
     password_secret: str = "kafka-shipper-password"  # noqa: S105
     ca_source: str = "./pki/ca.crt"
-    cert_source: str = "./pki/kafka-shipper.crt"
-    key_source: str = "./pki/kafka-shipper.key"  # readable by uid 10004 (SHIPPER_UID)
+    cert_source: str = f"./pki/{SHIPPER_CERT}.crt"
+    key_source: str = f"./pki/{SHIPPER_CERT}.key"  # readable by uid 10004 (SHIPPER_UID): shipper_cert_spec()
     ca_file: str = CA_TARGET
     cert_file: str = CERT_TARGET
     key_file: str = KEY_TARGET

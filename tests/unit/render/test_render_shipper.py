@@ -19,6 +19,7 @@ from minisoc.render.shipper_config import (
     ShipperSettings,
     render_shipper_config,
     render_shipper_service,
+    shipper_cert_spec,
     shipper_topics,
 )
 
@@ -142,3 +143,12 @@ def test_bad_settings_are_refused_with_the_field(change: dict[str, object], path
     with pytest.raises(ProfileError) as caught:
         render_shipper_config(replace(SENSOR, **change))  # type: ignore[arg-type]
     assert [problem.path for problem in caught.value.problems] == [path]
+
+
+def test_the_client_certificate_is_for_client_use_and_handed_to_the_shippers_uid() -> None:
+    spec = shipper_cert_spec("sensor-1")
+    assert (spec.name, spec.common_name, spec.client, spec.server, spec.owner_uid) == (
+        "kafka-shipper", "shipper.sensor-1", True, False, 10004)
+    service = yaml.safe_load(render_shipper_service(SENSOR))["shipper"]
+    mounts = {m["target"]: m["source"] for m in service["volumes"]}
+    assert mounts["/certs/shipper.key"] == f"./pki/{spec.name}.key"
