@@ -106,6 +106,7 @@ class ShipperSettings:
     batch_size: int = 1024
     message_timeout_ms: int = 60000  # then librdkafka reports a failure and omkafka resubmits the message
     close_timeout_ms: int = 10000
+    stats_interval_s: int = 60  # rsyslog's counters on stdout
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def _context(settings: ShipperSettings) -> dict[str, Any]:
         "batch_size": settings.batch_size,
         "message_timeout_ms": settings.message_timeout_ms,
         "close_timeout_ms": settings.close_timeout_ms,
+        "stats_interval_s": settings.stats_interval_s,
         "enqueue_timeout_ms": 24 * 3600 * 1000,  # a full queue blocks imfile (it reads later), drops nothing
     }
 
