@@ -22,7 +22,7 @@ KAFKA_IMAGES = ("minisoc/kafka:dev", "minisoc/kafka:4.1.1")
 SHIPPER_IMAGE = f"minisoc/shipper:{__version__}"
 SHIPPER_CONTEXT = Path(__file__).resolve().parents[2] / "stacks" / "shipper" / "image"
 CLUSTER_ID = "c2hpcHBlci10ZXN0LTAwMQ"  # 16 bytes, base64url: kafka-storage's format
-STOP_GRACE_S = 30
+STOP_GRACE_S = 60  # the compose service's stop_grace_period
 
 
 def docker(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -155,16 +155,22 @@ class Collector:
         """Seconds until as many messages arrived as were `written` (raises on timeout, per topic)."""
         started = time.monotonic()
         count = sum(written.values())
-        while self.total < count:
+        while self.arrived(written) < count:
             if time.monotonic() - started > timeout_s:
+                arrived = self.arrived(written)
                 with self._lock:
                     short: Counter[str] = Counter()
                     for key, n in written.items():
                         short[key[0]] += max(0, n - self.counts[key])
-                raise AssertionError(f"consumed {self.total} of {count} messages within {timeout_s:.0f} s;"
+                raise AssertionError(f"{arrived} of {count} lines arrived within {timeout_s:.0f} s;"
                                      f" missing per topic: {dict(+short)}")
-            time.sleep(0.05)
+            time.sleep(0.1)
         return time.monotonic() - started
+
+    def arrived(self, written: Counter[tuple[str, bytes]]) -> int:
+        """How many of the `written` lines arrived (a duplicate counts once)."""
+        with self._lock:
+            return sum(min(n, self.counts[key]) for key, n in written.items())
 
     def stop(self) -> None:
         self._stop.set()

@@ -205,6 +205,21 @@ def test_every_line_arrives_unchanged_through_rotation_restart_and_broker_outage
     restart.join()
     collector.wait_total(sensor.written, timeout_s=60)
 
+    # 3b. Zeek rotates conn.log (into log-queue/, as its cluster does) while the shipper is stopped: the lines
+    # written after the stop are in the rotated file, which the entry point's catch-up ships on the start
+    zeek8 = sorted((shared_data / "zeek" / "json" / "zeek8-pcaps").glob("*/conn.log"))
+    late = [line for path in zeek8 for line in read_lines(path)]
+    stopping = time.monotonic()
+    docker("stop", "-t", str(STOP_GRACE_S), site.shipper)
+    stop_s = time.monotonic() - stopping
+    sensor.append("zeek/conn.log", "minisoc.zeek.conn", late[:8])
+    queue = sensor.root / "zeek" / "log-queue"
+    queue.mkdir(mode=0o755)
+    (sensor.root / "zeek" / "conn.log").rename(queue / "conn.2026-12-05-13-00-00.log")
+    sensor.append("zeek/conn.log", "minisoc.zeek.conn", late[8:])
+    docker("start", site.shipper)
+    collector.wait_total(sensor.written, timeout_s=30)
+
     # 4. the broker stopped while weird.log grows, then started again
     docker("stop", site.kafka)
     outage = read_lines(wrccdc / "weird.json.gz")
@@ -230,7 +245,8 @@ def test_every_line_arrives_unchanged_through_rotation_restart_and_broker_outage
     extra = +extra
     per_topic = Counter(topic for topic, _ in sensor.written.elements())
     print(f"\nshipper: {sum(sensor.written.values())} lines on {len(per_topic)} topics in "
-          f"{time.monotonic() - started:.1f} s; bulk {len(dns)} lines at {rate:.0f} lines/s; "
+          f"{time.monotonic() - started:.1f} s; stop took {stop_s:.1f} s; "
+          f"bulk {len(dns)} lines at {rate:.0f} lines/s; "
           f"duplicates per topic {dict(extra)}; per topic {dict(per_topic)}")
     assert not collector.errors, collector.errors[:3]
     assert not missing, f"{len(missing)} lines never arrived, e.g. {next(iter(missing))[1][:200]!r}"
@@ -239,7 +255,7 @@ def test_every_line_arrives_unchanged_through_rotation_restart_and_broker_outage
     # broker's: a batch written but not acknowledged before it went down is sent again), and only a few
     assert set(extra) <= {"minisoc.zeek.ssl", "minisoc.zeek.weird"}, extra
     assert sum(extra.values()) <= 0.01 * (len(ssl) + len(outage)), extra
-    assert per_topic["minisoc.zeek.conn"] == 50 and per_topic["minisoc.syslog"] == 40
+    assert per_topic["minisoc.zeek.conn"] == 50 + len(late) and per_topic["minisoc.syslog"] == 40
 
 
 def test_the_shipper_connects_with_mutual_tls_and_the_site_ca(tmp_path: Path, shared_data: Path) -> None:

@@ -6,8 +6,10 @@ Both renderings are pure functions of `ShipperSettings`, so the topology's per-h
 service on any sensor host: the settings name the host-side folders, the brokers and the security files.
 
 Zeek is shipped as JSON only (the site's Zeek writes JSON: stacks/zeek/local.zeek.j2); one imfile input per
-Zeek log type follows that log's fixed name across rotations. The receivers' daily files are matched by a
-wildcard: they are never renamed, only created and, past their retention, deleted.
+Zeek log type follows that log's fixed name across rotations, and one more per type reads the unread tails
+of logs Zeek rotated while the shipper was stopped (the image's entry point puts them in the spool's
+catchup/). The receivers' daily files are matched by a wildcard: they are never renamed, only created and,
+past their retention, deleted.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ DEFAULT_ZEEK_LOG_TYPES = (
 )
 # Inside the container: fixed, so the config and the compose service agree
 SPOOL_DIR = "/var/spool/rsyslog"
+CATCHUP_DIR = PurePosixPath(SPOOL_DIR) / "catchup"  # written by the image's entry point
 CONFIG_TARGET = "/config/rsyslog.conf"
 ZEEK_TARGET = PurePosixPath("/logs/zeek")
 SYSLOG_TARGET = PurePosixPath("/logs/syslog")
@@ -122,6 +125,9 @@ def shipper_inputs(settings: ShipperSettings) -> tuple[ShipperInput, ...]:
     if settings.zeek_dir is not None:
         inputs += [ShipperInput(str(ZEEK_TARGET / f"{log_type}.log"), zeek_topic(log_type), False)
                    for log_type in settings.zeek_log_types]
+        # what the entry point recovered from logs Zeek rotated while the shipper was stopped
+        inputs += [ShipperInput(str(CATCHUP_DIR / f"{log_type}.*.log"), zeek_topic(log_type), True)
+                   for log_type in settings.zeek_log_types]
     if settings.syslog_dir is not None:
         inputs.append(ShipperInput(str(SYSLOG_TARGET / SYSLOG_PATTERN), SYSLOG_TOPIC, True))
     if settings.netflow_dir is not None:
@@ -131,7 +137,7 @@ def shipper_inputs(settings: ShipperSettings) -> tuple[ShipperInput, ...]:
 
 def shipper_topics(settings: ShipperSettings) -> tuple[str, ...]:
     """Every topic this shipper produces to (the hub must have created them: they are not auto-created)."""
-    return tuple(item.topic for item in shipper_inputs(settings))
+    return tuple(dict.fromkeys(item.topic for item in shipper_inputs(settings)))
 
 
 def check_settings(settings: ShipperSettings) -> None:
@@ -213,6 +219,7 @@ def render_shipper_service(settings: ShipperSettings, environment: jinja2.Enviro
         "config_target": CONFIG_TARGET,
         "log_mounts": log_mounts(settings),
         "tls_mounts": _tls_mounts(settings.security),
-        "stop_grace_period": f"{settings.close_timeout_ms // 1000 + 20}s",
+        # SIGKILL before rsyslog saved imfile's positions means re-shipping from the last saved ones
+        "stop_grace_period": f"{settings.close_timeout_ms // 1000 + 50}s",
     }
     return render_template(environment or stack_environment(), "shipper/compose.yaml.j2", context)

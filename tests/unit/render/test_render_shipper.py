@@ -56,6 +56,9 @@ def test_one_input_per_zeek_log_and_per_receiver_folder_each_tagged_with_its_top
         ("/logs/zeek/conn.log", "minisoc.zeek.conn"),
         ("/logs/zeek/dns.log", "minisoc.zeek.dns"),
         ("/logs/zeek/http.log", "minisoc.zeek.http"),
+        ("/var/spool/rsyslog/catchup/conn.*.log", "minisoc.zeek.conn"),
+        ("/var/spool/rsyslog/catchup/dns.*.log", "minisoc.zeek.dns"),
+        ("/var/spool/rsyslog/catchup/http.*.log", "minisoc.zeek.http"),
         ("/logs/syslog/syslog-*.json", "minisoc.syslog"),
         ("/logs/netflow/flows-*.json", "minisoc.netflow"),
     ]
@@ -66,7 +69,7 @@ def test_one_input_per_zeek_log_and_per_receiver_folder_each_tagged_with_its_top
 def test_default_zeek_logs_and_no_receivers() -> None:
     config = render_shipper_config(ShipperSettings(brokers=("k:9093",)))
     expected = [f"minisoc.zeek.{name}" for name in DEFAULT_ZEEK_LOG_TYPES]
-    assert [topic for _, topic in _inputs(config)] == expected
+    assert [topic for _, topic in _inputs(config)] == expected * 2
 
 
 def test_the_message_is_the_raw_line_and_delivery_is_acknowledged_by_every_replica() -> None:
