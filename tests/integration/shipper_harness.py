@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from minisoc import __version__
@@ -22,6 +22,7 @@ KAFKA_IMAGES = ("minisoc/kafka:dev", "minisoc/kafka:4.1.1")
 SHIPPER_IMAGE = f"minisoc/shipper:{__version__}"
 SHIPPER_CONTEXT = Path(__file__).resolve().parents[2] / "stacks" / "shipper" / "image"
 CLUSTER_ID = "c2hpcHBlci10ZXN0LTAwMQ"  # 16 bytes, base64url: kafka-storage's format
+PARTITIONS = 3
 STOP_GRACE_S = 60  # the compose service's stop_grace_period
 
 
@@ -134,7 +135,10 @@ class Collector:
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"shipper-test-{uuid.uuid4()}",
                              "auto.offset.reset": "earliest", "enable.auto.commit": False,
                              "log_level": 2})  # the broker's planned outage is no news
-        consumer.subscribe(self.topics)
+        # assigned, not subscribed: a group rebalance after the broker's restart would start over from the
+        # earliest offsets (nothing is committed) and count every line twice
+        consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for topic in self.topics
+                         for partition in range(PARTITIONS)])
         try:
             while not self._stop.is_set():
                 for message in consumer.consume(num_messages=5000, timeout=0.5):
@@ -191,8 +195,8 @@ def wait_for_broker(bootstrap: str, timeout_s: float = 90) -> AdminClient:
             time.sleep(1)
 
 
-def create_topics(admin: AdminClient, topics: list[str], partitions: int = 3) -> None:
-    futures = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)
+def create_topics(admin: AdminClient, topics: list[str]) -> None:
+    futures = admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)
                                    for name in topics])
     for future in futures.values():
         future.result(timeout=30)
