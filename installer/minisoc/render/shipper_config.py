@@ -223,3 +223,13 @@ def render_shipper_service(settings: ShipperSettings, environment: jinja2.Enviro
         "stop_grace_period": f"{settings.close_timeout_ms // 1000 + 50}s",
     }
     return render_template(environment or stack_environment(), "shipper/compose.yaml.j2", context)
+
+
+def shipper_compose_toplevel(settings: ShipperSettings) -> dict[str, Any]:
+    """What the host bundle's top level must declare for the service: the state volume and, for SASL_SSL,
+    the password secret (a file under the bundle's secrets/, readable by uid 10004)."""
+    toplevel: dict[str, Any] = {"volumes": {settings.state_volume: {}}}
+    if settings.security.protocol == "SASL_SSL":
+        name = settings.security.password_secret
+        toplevel["secrets"] = {name: {"file": f"./secrets/{name}"}}
+    return toplevel

@@ -20,6 +20,7 @@ from minisoc.render.shipper_config import (
     render_shipper_config,
     render_shipper_service,
     shipper_cert_spec,
+    shipper_compose_toplevel,
     shipper_topics,
 )
 
@@ -155,3 +156,10 @@ def test_the_client_certificate_is_for_client_use_and_handed_to_the_shippers_uid
     service = yaml.safe_load(render_shipper_service(SENSOR))["shipper"]
     mounts = {m["target"]: m["source"] for m in service["volumes"]}
     assert mounts["/certs/shipper.key"] == f"./pki/{spec.name}.key"
+
+
+def test_the_bundle_declares_the_state_volume_and_only_sasl_needs_a_secret() -> None:
+    assert shipper_compose_toplevel(SENSOR) == {"volumes": {"shipper-state": {}}}
+    sasl = replace(SENSOR, security=KafkaSecurity(protocol="SASL_SSL"))
+    assert shipper_compose_toplevel(sasl)["secrets"] == {
+        "kafka-shipper-password": {"file": "./secrets/kafka-shipper-password"}}
