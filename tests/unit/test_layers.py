@@ -18,7 +18,7 @@ FLOORS = {
     "ops": 3, "images": 3, "review": 3, "lab": 3, "scenarios": 3,
     "render": 2,
     "profile": 1, "security": 1, "compose": 1, "correlator": 1,
-    "site": 0, "errors": 0, "durable": 0, "resources": 0, "tls": 0, "__init__": 0,
+    "site": 0, "kafka": 0, "errors": 0, "durable": 0, "resources": 0, "tls": 0, "__init__": 0,
 }
 GROUND = {name for name, floor in FLOORS.items() if floor == 0}
 

@@ -46,6 +46,12 @@ def init(
             f"sample data: {samples.log_files} Zeek log file(s) into {samples.log_dir}, "
             f"{samples.feed_events} MISP feed event(s) into {samples.feed_dir} (see SAMPLE-DATA.md there)"
         )
+    if profile.site.topology == "distributed":  # one bundle per host (docs/topology.md)
+        typer.echo(
+            f"next: minisoc render {site_dir}, then on each host (storage, hub, sensors): "
+            f"minisoc up {site_dir} --host NAME   (`minisoc plan` shows which host runs what)"
+        )
+        return
     typer.echo(f"next: minisoc up {site_dir}   (renders, starts, provisions; `minisoc plan` shows the files)")
 
 

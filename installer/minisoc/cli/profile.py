@@ -10,6 +10,7 @@ import typer
 
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import compose_services
 from minisoc.profile.sample import sample_profile
 
 profile_app = typer.Typer(
@@ -25,7 +26,7 @@ def check(
 ) -> None:
     """Validate SITE_DIR/minisoc.yaml: every problem as `dotted.path: what is wrong; hint: how to fix`."""
     profile = load_profile(site_dir)
-    services = list(profile.enabled_services())
+    services = list(compose_services(profile))  # every OpenSearch node by name
     if as_json:
         typer.echo(
             json.dumps({"ok": True, "project": profile.project_name, "services": services}, sort_keys=True)

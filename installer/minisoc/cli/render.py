@@ -10,6 +10,7 @@ import typer
 
 from minisoc.ops.restart import record_restarts
 from minisoc.profile.load import load_profile
+from minisoc.profile.opensearch_cluster import compose_services
 from minisoc.render import render_site
 from minisoc.site import site_layout
 
@@ -21,7 +22,7 @@ def render(
     """Render the site's stacks from its profile (existing secrets are kept; unchanged files untouched)."""
     profile = load_profile(site_dir)
     result = render_site(site_dir, profile)
-    due = record_restarts(site_layout(result.site_dir), profile.enabled_services(), result.restarts)
+    due = record_restarts(site_layout(result.site_dir), compose_services(profile), result.restarts)
     if as_json:
         typer.echo(
             json.dumps(

@@ -69,6 +69,8 @@ class IntelConfig(_Strict):
 
 class OpenSearchSinkConfig(_Strict):
     url: str  # https://opensearch:9200
+    # the cluster's other nodes: the client spreads requests over url and these, and fails over between them
+    other_urls: list[str] = []
     username: str = "correlator"
     password_file: Path | None = None
     ca_file: Path | None = None
@@ -122,6 +124,32 @@ class InputsConfig(_Strict):
     netflow: InputDirConfig | None = None  # rendered as /logs/netflow
 
 
+class KafkaConfig(_Strict):
+    """Logs from Kafka instead of the log directory (issue 16, docs/kafka-consumer.md): this replica is a
+    member of `group_id`; its intel comes from `intel_topic` (`leader`: it also syncs the sources of
+    `intel` and publishes them there; `follower`: it only reads; `off`: it syncs `intel` itself)."""
+
+    bootstrap_servers: list[str] = Field(min_length=1)  # host:port of the CLIENT listeners
+    security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = "SASL_SSL"  # PLAINTEXT: tests only
+    username: str | None = "correlator"  # the SCRAM-SHA-512 user
+    password_file: Path | None = None  # its password, in a 0600 secret file
+    ca_file: Path | None = None  # the site CA (PEM) the brokers' certificates chain to
+    group_id: str = "minisoc-correlators"
+    client_id: str = "minisoc-correlator"
+    # `^` starts a regular expression (librdkafka): new Zeek log type topics are picked up by themselves
+    topics: list[str] = Field(default=["^minisoc\\.zeek\\..+", "minisoc.syslog", "minisoc.netflow"],
+                              min_length=1)
+    intel_topic: str = "minisoc.intel"
+    intel_role: Literal["leader", "follower", "off"] = "follower"
+    session_timeout_ms: int = Field(15000, ge=6000, le=300000)  # a dead replica's partitions move after this
+
+    @pydantic.model_validator(mode="after")
+    def _scram_needs_secrets(self) -> KafkaConfig:
+        if self.security_protocol == "SASL_SSL" and (not self.username or self.password_file is None):
+            raise ValueError("security_protocol SASL_SSL needs username and password_file")
+        return self
+
+
 class CorrelatorConfig(_Strict):
     site: str
     state_dir: Path = Path("/data/state")  # checkpoints, sync cursors, buffered alerts, dead letters
@@ -132,6 +160,7 @@ class CorrelatorConfig(_Strict):
     sightings: SightingsConfig = SightingsConfig()
     export: ExportConfig = ExportConfig()
     http: HttpConfig = HttpConfig()
+    kafka: KafkaConfig | None = None  # None: logs from logs.dir (and inputs), intel synced here
 
 
 def load_correlator_config(path: Path) -> CorrelatorConfig:

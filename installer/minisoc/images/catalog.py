@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from minisoc import __version__
-from minisoc.images.maven import MavenArtifact
+from minisoc.images.maven import MavenArtifact, parse_jar_lock
+from minisoc.resources import stacks_dir
 
 OPENSEARCH_VERSION = "2.19.4"
 SECURITY_PLUGIN_VERSION = "2.19.4.0"
+# Also a tag of the official apache/kafka image (the default in stacks/images.yaml): one template, two images.
+KAFKA_VERSION = "4.1.1"
+KAFKA_JAR_LOCK = "kafka/image/jars.lock"  # relative to stacks/
 BASE_IMAGE = "debian:bookworm-slim"
 LOCAL_IMAGE_PREFIX = "minisoc/"
 CONTEXT_LABEL = "io.minisoc.context-digest"
@@ -49,6 +53,23 @@ def opensearch_image() -> ImageSpec:
     )
 
 
+def kafka_jars() -> tuple[MavenArtifact, ...]:
+    """kafka_2.13 and its runtime closure, pinned with sha512 in stacks/kafka/image/jars.lock."""
+    lock = stacks_dir().joinpath(*KAFKA_JAR_LOCK.split("/"))
+    return parse_jar_lock(lock.read_text(encoding="utf-8"))
+
+
+def kafka_image() -> ImageSpec:
+    """Kafka (KRaft) from Maven Central's jars on Debian's JRE, with the official image's env contract."""
+    return ImageSpec(
+        service="kafka",
+        tag=f"{LOCAL_IMAGE_PREFIX}kafka:{KAFKA_VERSION}",
+        context="kafka/image",
+        build_args={"KAFKA_VERSION": KAFKA_VERSION},
+        artifacts=kafka_jars(),
+    )
+
+
 def _built_from_repository(service: str, *, needs_wheelhouse: bool = False) -> ImageSpec:
     """An image of stacks/<service>/image, tagged with the minisoc version it is built from."""
     return ImageSpec(
@@ -86,7 +107,7 @@ def shipper_image() -> ImageSpec:
 def all_images() -> tuple[ImageSpec, ...]:
     """Every image minisoc can build, in build order (cheapest first, so failures show early)."""
     return (feedserver_image(), syslog_image(), netflow_image(), shipper_image(), correlator_image(),
-            opensearch_image())
+            kafka_image(), opensearch_image())
 
 
 def images_for_tags(tags: set[str]) -> tuple[ImageSpec, ...]:

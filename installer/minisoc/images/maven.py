@@ -20,6 +20,7 @@ class MavenArtifact:
     artifact: str
     version: str
     extension: str
+    sha512: str | None = None  # pinned digest (a committed lock); None: Maven Central's published .sha512
 
     @property
     def filename(self) -> str:
@@ -70,7 +71,9 @@ def _download(url: str, destination: Path) -> None:
 
 
 def expected_sha512(artifact: MavenArtifact, cache_dir: Path, repository: str = MAVEN_CENTRAL) -> str:
-    """Maven's .sha512 for the artifact, cached beside it (so a rerun needs no network)."""
+    """The pinned sha512 of the artifact, else Maven's .sha512, cached beside it (reruns need no network)."""
+    if artifact.sha512 is not None:
+        return artifact.sha512.lower()
     sidecar = cache_dir / (artifact.filename + ".sha512")
     if not sidecar.is_file():
         try:
@@ -98,3 +101,19 @@ def fetch_verified(artifact: MavenArtifact, cache_dir: Path, repository: str = M
             "the download was corrupt and has been removed; run the command again",
         )
     return target
+
+
+def parse_jar_lock(text: str) -> tuple[MavenArtifact, ...]:
+    """The jars of a lock file: `group:artifact:version sha512` per line, `#` comments and blanks ignored."""
+    artifacts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped:
+            continue
+        words = stripped.split()
+        coordinates = words[0].split(":")
+        if len(words) != 2 or len(coordinates) != 3 or len(words[1]) != 128 or not all(coordinates):
+            raise ValueError(f"line {number}: want 'group:artifact:version sha512', got {stripped!r}")
+        group, artifact, version = coordinates
+        artifacts.append(MavenArtifact(group, artifact, version, "jar", sha512=words[1].lower()))
+    return tuple(artifacts)

@@ -18,14 +18,14 @@ from minisoc.ops.doctor import check_max_map_count, check_port, engine_checks, e
 from minisoc.ops.host import memory_mb, port_is_free, read_int
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.ports import published_ports
-from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.resources import total_memory_mb
 
 HOST_RESERVE_MB = 2048  # kept free for the host: kernel, page cache, dockerd, a browser
 
 
 def copy_memory_mb(profile: SiteProfile) -> int:
     """What one copy may use: the sum of its services' memory limits."""
-    return sum(memory_limits_mb(profile).values())
+    return total_memory_mb(profile)
 
 
 def copies_that_fit(total_mb: int, per_copy_mb: int, reserve_mb: int = HOST_RESERVE_MB) -> int:

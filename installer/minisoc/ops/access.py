@@ -11,6 +11,7 @@ from minisoc.errors import UsageError
 from minisoc.ops.site_facts import site_project
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import PortBinding, SiteProfile
+from minisoc.profile.opensearch_cluster import compose_services
 from minisoc.site import SitePaths, connect_host, site_paths
 
 ADMIN_PASSWORD_SECRET = "opensearch-admin-password"  # noqa: S105 - a file name, not a secret
@@ -26,7 +27,8 @@ class Site:
 
     @property
     def services(self) -> tuple[str, ...]:
-        return tuple(self.profile.enabled_services())
+        """The compose services: every OpenSearch node is one (opensearch, opensearch-2, ...)."""
+        return compose_services(self.profile)
 
     def project(self) -> ComposeProject:
         return site_project(self.paths, self.profile.project_name)
@@ -53,12 +55,18 @@ class Site:
         binding = _binding(self.profile.ports.opensearch, "opensearch")
         scheme = "https" if self.tls else "http"
         password = self.read_secret(ADMIN_PASSWORD_SECRET) if self.tls else None
+        # node N of a cluster is published at ports.opensearch.port + N - 1 (render/context.py)
+        others = tuple(
+            service_url(binding.model_copy(update={"port": binding.port + offset}), scheme)
+            for offset in range(1, self.profile.opensearch.nodes)
+        )
         return OpenSearchRest(
             service_url(binding, scheme),
             username="admin" if self.tls else None,
             password=password,
             ca_file=self.paths.ca_file if self.tls else None,
             timeout_s=timeout_s,
+            other_urls=others,
         )
 
     def correlator_url(self) -> str:

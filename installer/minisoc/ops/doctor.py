@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from minisoc.compose.process import run_command
 from minisoc.errors import MinisocError
+from minisoc.ops.access import load_site
 from minisoc.ops.checks import Check, Report
+from minisoc.ops.engine_limits import engine_nofile_limit
 from minisoc.ops.host import interface_exists, memory_mb, parse_version, port_is_free, read_int
 from minisoc.ops.misp_doctor import external_misp_checks
+from minisoc.ops.opensearch_cluster import check_cluster_nofile, cluster_check
 from minisoc.ops.site_facts import running_services
 from minisoc.profile.load import load_profile
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import opensearch_services
 from minisoc.profile.ports import published_ports
-from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.resources import memory_limits_mb, total_memory_mb
+from minisoc.profile.sensor_cluster import cluster_ports, cluster_workers, zeek_cores
+from minisoc.render.images import read_lock, resolve_images
+from minisoc.site import site_paths
 
 MIN_ENGINE = (20, 10, 0)
 MIN_COMPOSE = (2, 17, 0)  # `up --wait --wait-timeout` and `ps --format json` as minisoc uses them
@@ -119,10 +127,11 @@ def check_zeek_intel_memory(intel_bytes: int, zeek_limit_mb: int) -> Check:
 
 def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, total_mb: int) -> Check:
     """What Zeek may hold when the export is full: items x ~1.25 kB x Zeek processes, a warning when that is
-    over half of Zeek's memory limit (each process has the limit) or a quarter of the host's memory."""
+    over half of Zeek's memory limit (the one `zeek` container's: a cluster's processes share it) or a quarter
+    of the host's memory."""
     per_process_mb = -(-max_items * ZEEK_INTEL_BYTES_PER_ITEM // (1024 * 1024))
     estimate_mb = per_process_mb * processes
-    over_limit = per_process_mb > zeek_limit_mb // 2
+    over_limit = estimate_mb > zeek_limit_mb // 2
     over_host = bool(total_mb) and estimate_mb > total_mb * ZEEK_INTEL_HOST_SHARE
     host = f", the host has {total_mb} MiB" if total_mb else ""
     return Check(
@@ -132,15 +141,57 @@ def check_zeek_intel_budget(max_items: int, processes: int, zeek_limit_mb: int, 
         f"bytes per item x {processes} Zeek process{'es' if processes != 1 else ''}); Zeek's limit is "
         f"{zeek_limit_mb} MiB{host}",
         "lower sensor.zeek_intel.max_items (minisoc's own matcher still matches every indicator), or raise "
-        "resources.limits.zeek.memory_mb to at least twice the per-process estimate",
+        "resources.limits.zeek.memory_mb to at least twice the estimate",
         warning=True,
     )
 
 
 def zeek_processes(profile: SiteProfile) -> int:
-    """Zeek processes that each load the whole intel file: `sensor.workers` in live mode (one standalone Zeek
-    per AF_PACKET fanout worker), else one (`minisoc replay` runs one `zeek -r` at a time)."""
-    return profile.sensor.workers if profile.sensor.mode == "live" else 1
+    """Zeek processes that hold the intel items: in a cluster the manager (it reads the file) and each worker
+    (the manager sends them the items), else the one Zeek (`minisoc replay` runs one `zeek -r` at a time)."""
+    workers = cluster_workers(profile)
+    return workers + 1 if workers else 1
+
+
+def check_cpu_cores(needed: int, workers: int, host_cores: int | None) -> Check:
+    """The sensor's Zeek wants a core per worker plus two for manager, logger and proxy (a warning: Zeek still
+    runs, but workers that share cores drop packets under load)."""
+    layout = f"{workers} workers + manager, logger, proxy" if workers else "one standalone Zeek"
+    if host_cores is None:
+        return Check("zeek cpu cores", False, f"{layout} want {needed} cores; the host's count is unknown",
+                     "check `nproc`", warning=True)
+    return Check(
+        "zeek cpu cores",
+        needed <= host_cores,
+        f"{layout} want {needed} core{'s' if needed != 1 else ''}, the host has {host_cores}",
+        f"lower sensor.workers to at most {max(1, host_cores - 2)} (Zeek's docs: one or two workers fewer "
+        "than "
+        "the cores), or give the sensor a host with more cores",
+        warning=True,
+    )
+
+
+def check_cluster_ports(ports: range, busy: list[int], ours: bool) -> Check:
+    """The Zeek cluster's Broker ports on 127.0.0.1 (host network): free, or this site's running sensor's."""
+    where = f"127.0.0.1:{ports[0]}-{ports[-1]}"
+    if not busy or ours:
+        detail = "free" if not busy else "in use by this site's running sensor"
+        return Check("zeek cluster ports", True, f"{where} {detail}")
+    return Check(
+        "zeek cluster ports",
+        False,
+        f"{where}: {', '.join(map(str, busy))} already in use (another site's Zeek cluster?)",
+        f"set sensor.cluster_port to another free block of {len(ports)} ports, or stop what listens there "
+        f"(`ss -ltnp | grep :{busy[0]}`)",
+    )
+
+
+def cluster_port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
+    ports = cluster_ports(profile)
+    if not ports:
+        return []
+    busy = [port for port in ports if not port_is_free("127.0.0.1", port)]
+    return [check_cluster_ports(ports, busy, "zeek" in ours)]
 
 
 def check_disk(free_gb: float, budget_gb: int, path: Path) -> Check:
@@ -223,9 +274,10 @@ def site_checks(site_dir: Path) -> list[Check]:
     checks: list[Check] = []
     if "opensearch" in services:
         checks.append(check_max_map_count(read_int(Path("/proc/sys/vm/max_map_count"))))
+        checks += cluster_checks(site_dir, profile)
     limits = memory_limits_mb(profile)
     total_mb, available_mb = memory_mb()
-    checks += check_memory(sum(limits.values()), profile.resources.ram_budget_mb, total_mb, available_mb)
+    checks += check_memory(total_memory_mb(profile), profile.resources.ram_budget_mb, total_mb, available_mb)
     if "zeek" in services:
         intel_bytes = sum(folder_bytes(site_dir / str(path)) for path in profile.intel.intel_files)
         if profile.intel.local_feed_dir is not None:
@@ -240,11 +292,14 @@ def site_checks(site_dir: Path) -> list[Check]:
             checks.append(
                 check_interface(profile.sensor.interface, interface_exists(profile.sensor.interface))
             )
+            checks.append(check_cpu_cores(zeek_cores(profile), cluster_workers(profile), os.cpu_count()))
     disk_path = existing_parent(site_dir)
     checks.append(
         check_disk(shutil.disk_usage(disk_path).free / 2**30, profile.resources.disk_budget_gb, disk_path)
     )
-    checks += port_checks(profile, running_services(site_dir, profile.project_name))
+    ours = running_services(site_dir, profile.project_name)
+    checks += port_checks(profile, ours)
+    checks += cluster_port_checks(profile, ours)
     checks += external_misp_checks(profile, site_dir)
     return checks
 
@@ -257,4 +312,20 @@ def port_checks(profile: SiteProfile, ours: set[str]) -> list[Check]:
         free = port_is_free(address, port, published.protocol)
         ours_now = published.service in ours
         checks.append(check_port(published.key, address, port, free, ours_now, published.protocol))
+    return checks
+
+
+def cluster_checks(site_dir: Path, profile: SiteProfile) -> list[Check]:
+    """A cluster (opensearch.nodes >= 2): whether the engine lets its nodes start (open files), and when the
+    site runs, its health and node count (ops/opensearch_cluster.py)."""
+    checks: list[Check] = []
+    if profile.opensearch.nodes > 1:
+        lock = resolve_images(profile, read_lock(site_paths(site_dir, profile).lock_file))
+        image = lock.images["opensearch"].reference
+        inspected = run_command(["docker", "image", "inspect", image], check=False, timeout_s=30)
+        present = inspected.returncode == 0
+        limit = engine_nofile_limit(image) if present else None  # never a pull from doctor
+        checks.append(check_cluster_nofile(profile.opensearch.nodes, limit))
+    if running_services(site_dir, profile.project_name).intersection(opensearch_services(profile)):
+        checks.append(cluster_check(load_site(site_dir)))
     return checks

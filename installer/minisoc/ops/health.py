@@ -11,6 +11,7 @@ from typing import Any
 from minisoc.errors import MinisocError
 from minisoc.ops.access import Site
 from minisoc.ops.checks import Check
+from minisoc.ops.opensearch_cluster import cluster_check
 
 
 def timed(name: str, started: float, ok: bool, detail: str, fix: str | None = None) -> Check:
@@ -38,19 +39,8 @@ def containers_check(site: Site) -> Check:
 
 
 def opensearch_check(site: Site) -> Check:
-    started = time.monotonic()
-    try:
-        health = site.opensearch().ok("GET", "/_cluster/health")
-    except MinisocError as error:
-        return timed("opensearch cluster", started, False, error.message, "`minisoc logs opensearch`")
-    color = str((health or {}).get("status", "unknown"))
-    return timed(
-        "opensearch cluster",
-        started,
-        color in {"green", "yellow"},
-        f"cluster health {color}",
-        "a red cluster has unassigned primary shards: check disk space and `minisoc logs opensearch`",
-    )
+    """Cluster health and node count (ops/opensearch_cluster.py): green or yellow with every node passes."""
+    return cluster_check(site)
 
 
 def health_problems(body: dict[str, Any]) -> tuple[list[str], bool]:

@@ -13,9 +13,11 @@ from minisoc.errors import MinisocError, UsageError
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.input_status import input_lines, input_summaries
 from minisoc.ops.netflow_status import collector_lines, collector_status, udp_drops
+from minisoc.ops.opensearch_cluster import cluster_lines, cluster_status
 from minisoc.ops.prometheus import Sample, by_label, parse_metrics, total
 from minisoc.ops.sensor_status import sensor_lines, sensor_status
 from minisoc.ops.syslog_receiver_status import receiver_lines, receiver_status
+from minisoc.profile.opensearch_cluster import opensearch_services
 from minisoc.render.netflow_config import CONTAINER_PORT
 from minisoc.site.layout import ALERTS_INDEX, NETFLOW_LOG_DIR, SYSLOG_LOG_DIR
 
@@ -221,7 +223,8 @@ def site_status(site_dir: Path) -> dict[str, Any]:
     running = {row["service"] for row in services if row["state"] == "running"}
     if "correlator" in running:
         result["intel"] = intel_status(site)
-    if "opensearch" in running:
+    if running.intersection(opensearch_services(site.profile)):  # any node answers for the cluster
+        result["opensearch"] = cluster_status(site)
         result["alerts"] = alerts_status(site)
     result["sensor"] = sensor_status(site.profile.sensor, site.paths.log_dir, datetime.now(UTC).timestamp())
     if site.profile.inputs.syslog.enabled:  # what rsyslog wrote; the correlator's side is intel.inputs
@@ -273,6 +276,8 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             lines.extend(input_lines(intel.get("inputs") or {}))
         else:
             lines.append(f"intel: {intel['error']}")
+    if status.get("opensearch"):
+        lines.extend(cluster_lines(status["opensearch"]))
     alerts = status.get("alerts")
     if alerts:
         if alerts.get("available"):

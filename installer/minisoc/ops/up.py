@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from minisoc.compose.runner import wait_until
-from minisoc.errors import MinisocError
+from minisoc.errors import MinisocError, UsageError
 from minisoc.images.build import BuildOptions, build_images
 from minisoc.images.catalog import images_for_tags
 from minisoc.ops.access import Site, load_site
@@ -17,6 +17,7 @@ from minisoc.ops.checks import Check, Report
 from minisoc.ops.engine_limits import write_override
 from minisoc.ops.identity import check_identity
 from minisoc.ops.misp_provision import provision_misp
+from minisoc.ops.opensearch_cluster import refuse_capped_cluster
 from minisoc.ops.provision import provision_opensearch
 from minisoc.ops.restart import record_restarts, restart_changed
 from minisoc.render.secrets import MISP_ADMIN_KEY, MISP_AUTOMATION_KEY
@@ -55,6 +56,13 @@ def bring_up(
 ) -> Report:
     started = time.monotonic()
     site = load_site(site_dir)
+    if site.profile.site.topology == "distributed":
+        names = " ".join(host.name for host in site.profile.hosts)
+        raise UsageError(
+            f"{site_dir}: a distributed site is brought up host by host",
+            f"run `minisoc up {site_dir} --host NAME` for each of: {names} (storage, then hubs, then "
+            "sensors; docs/topology.md)",
+        )
     checks: list[Check] = []
     # Always render: it writes only what changed, never touches an existing secret, and puts back the modes
     # and owners the containers need (a site copied with `cp -r` loses them: OpenSearch cannot read its key).
@@ -72,7 +80,9 @@ def bring_up(
     checks.append(
         Check("local images", True, ", ".join(f"{r.tag} {r.status}" for r in built) or "none needed")
     )
-    if write_override(site.paths, compose) is not None:
+    override = write_override(site.paths, compose)
+    refuse_capped_cluster(site, override)
+    if override is not None:
         checks.append(
             Check(
                 "engine limits",

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from minisoc.errors import Problem
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import replicas
 from minisoc.profile.ports import EXPOSE_INSTEAD, PLAIN_HTTP, TLS_FROM_PROFILE, published_ports
-from minisoc.profile.resources import memory_limits_mb
+from minisoc.profile.resources import memory_limits_mb, total_memory_mb
+from minisoc.profile.sensor_cluster import cluster_ports
+from minisoc.profile.topology_checks import check_topology
 from minisoc.security.cert_specs import extra_name_problem
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 - recognised here, never bound by default
@@ -93,13 +96,47 @@ def check_services(profile: SiteProfile) -> Iterator[Problem]:
             )
 
 
+def check_opensearch_cluster(profile: SiteProfile) -> Iterator[Problem]:
+    """Replicas a cluster can place: at least 1 with 2+ nodes (a stopped node must not take data with it),
+    at most nodes - 1 (a replica never shares a node with its primary: more stay unassigned, yellow
+    forever); and a host port for every node."""
+    settings = profile.opensearch
+    if not settings.enabled:
+        return
+    chosen = replicas(settings)
+    if settings.nodes >= 2 and chosen == 0:
+        yield Problem(
+            "opensearch.replicas",
+            f"0 replicas on a {settings.nodes}-node cluster: every node that stops takes its shards with it "
+            "(the cluster goes red, writes to those shards fail)",
+            "set opensearch.replicas: 1 (or leave it unset), or opensearch.nodes: 1",
+        )
+    elif chosen >= settings.nodes:
+        yield Problem(
+            "opensearch.replicas",
+            f"{chosen} replica(s) need {chosen + 1} nodes, the profile has {settings.nodes}: the extra "
+            "copies stay unassigned and the cluster yellow",
+            f"set opensearch.replicas to at most {settings.nodes - 1}, or raise opensearch.nodes",
+        )
+    binding = profile.ports.opensearch
+    if binding is not None and binding.port + settings.nodes - 1 > 65535:
+        yield Problem(
+            "ports.opensearch.port",
+            f"node {settings.nodes} would be published on port {binding.port + settings.nodes - 1}",
+            "choose a lower ports.opensearch.port: node N is published on port + N - 1",
+        )
+
+
 def check_memory(profile: SiteProfile) -> Iterator[Problem]:
     budget = profile.resources.ram_budget_mb
-    if profile.opensearch.enabled and profile.opensearch.heap_mb > budget // 2:
+    nodes = profile.opensearch.nodes
+    heap_total = profile.opensearch.heap_mb * nodes
+    if profile.opensearch.enabled and heap_total > budget // 2:
+        each = f" ({nodes} nodes x {profile.opensearch.heap_mb} MB)" if nodes > 1 else ""
         yield Problem(
             "opensearch.heap_mb",
-            f"{profile.opensearch.heap_mb} MB is more than half the RAM budget ({budget} MB)",
-            f"lower opensearch.heap_mb to at most {budget // 2}, or raise resources.ram_budget_mb",
+            f"{heap_total} MB{each} is more than half the RAM budget ({budget} MB)",
+            f"lower opensearch.heap_mb to at most {budget // 2 // nodes}, or raise resources.ram_budget_mb",
         )
     limits = memory_limits_mb(profile)
     opensearch_limit = limits.get("opensearch")
@@ -109,9 +146,11 @@ def check_memory(profile: SiteProfile) -> Iterator[Problem]:
             f"{opensearch_limit} MB leaves no room beside a {profile.opensearch.heap_mb} MB heap",
             "give OpenSearch at least 4/3 of its heap, or leave its limit unset (2x heap)",
         )
-    total = sum(limits.values())
+    total = total_memory_mb(profile)
     if total > budget:
-        detail = ", ".join(f"{name} {mb}" for name, mb in sorted(limits.items()))
+        per_node = f" x {nodes} nodes" if nodes > 1 else ""
+        detail = ", ".join(f"{name} {mb}" + (per_node if name == "opensearch" else "")
+                           for name, mb in sorted(limits.items()))
         yield Problem(
             "resources.ram_budget_mb",
             f"the enabled services need {total} MB ({detail}), more than the budget of {budget} MB",
@@ -139,6 +178,24 @@ def check_ports(profile: SiteProfile) -> Iterator[Problem]:
                 f"ports.{key}.bind",
                 f"binding {binding.bind} exposes the port to the network",
                 "set expose: true to say so explicitly, or bind 127.0.0.1",
+            )
+
+
+def check_zeek_cluster_ports(profile: SiteProfile) -> Iterator[Problem]:
+    """The Zeek cluster's Broker ports (127.0.0.1, host network) stay clear of the site's published ports."""
+    ports = cluster_ports(profile)
+    if not ports:
+        return
+    for published in published_ports(profile):
+        port = published.binding.port
+        if port in ports and published.protocol == "tcp" and _addresses_overlap(
+            published.binding.host_address, "127.0.0.1"
+        ):
+            yield Problem(
+                "sensor.cluster_port",
+                f"the Zeek cluster's Broker ports {ports[0]}-{ports[-1]} (127.0.0.1) include "
+                f"ports.{published.key} ({port})",
+                f"set sensor.cluster_port outside it (e.g. {port + 1}), or change ports.{published.key}.port",
             )
 
 
@@ -183,7 +240,8 @@ def _addresses_overlap(first: str, second: str) -> bool:
 
 
 PROFILE_CHECKS: tuple[Check, ...] = (
-    check_sensor, check_retention, check_services, check_memory, check_ports, check_exposure, check_tls
+    check_sensor, check_retention, check_services, check_opensearch_cluster, check_memory, check_ports,
+    check_zeek_cluster_ports, check_exposure, check_tls, check_topology,
 )
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from minisoc.correlator.notice_filter import NOTICE_PATTERN
+from minisoc.profile.topology import Host, HostLinks, Topology
 from minisoc.profile.types import (
     BindAddress,
     DurationSeconds,
@@ -56,6 +57,18 @@ class Site(_Strict):
         "never change it: the data volumes carry it). Unset = the compose project is `minisoc-<name>`.",
     )
     admin_email: Email = Field(description="Who runs this SOC; MISP's admin account and certificate contact.")
+    topology: Topology = Field(
+        "single",
+        description="single: every service on this host (one compose project); distributed: the hosts of "
+        "`hosts:` by role (sensor, hub, storage), one bundle per host under SITE_DIR/hosts/ "
+        "(docs/topology.md).",
+    )
+    host_links: HostLinks = Field(
+        "ports",
+        description="distributed only: how hosts reach each other's services. ports: published on each "
+        "host's address (real hosts); docker-network: every host is its own compose project on one Docker "
+        "engine, joined by the external network minisoc-<site>-link (CI, demos).",
+    )
 
 
 class ZeekIntel(_Strict):
@@ -88,8 +101,18 @@ class Sensor(_Strict):
         1,
         ge=1,
         le=64,
-        description="Zeek processes capturing on `interface` (live mode): more than 1 splits the traffic by "
-        "flow between them through the site's AF_PACKET fanout group, each logging to log_dir/worker-<n>/.",
+        description="Zeek workers capturing on `interface` (live mode): more than 1 runs a Zeek cluster "
+        "under Zeek's supervisor (manager, logger, proxy and this many workers in the site's AF_PACKET "
+        "fanout group); the logger writes one set of logs into `log_dir`.",
+    )
+    cluster_port: int | None = Field(
+        None,
+        ge=1024,
+        le=65535 - 67,
+        description="First of the Zeek cluster's Broker ports on 127.0.0.1 (workers > 1; the sensor shares "
+        "the host's network): manager, logger, proxy, then one per worker. Unset: derived from the site like "
+        "its fanout group (20000-32767), so two sites on one host do not collide; `minisoc doctor` checks "
+        "them.",
     )
     log_dir: HostOrSitePath = Field(
         PurePosixPath("logs/zeek"),
@@ -178,6 +201,22 @@ class OpenSearch(_Strict):
     enabled: bool = Field(True, description="Run OpenSearch (alerts, Zeek logs); off = alerts go to SQLite.")
     heap_mb: int = Field(1024, ge=256, le=31744, description="JVM heap; the container gets twice this.")
     retention_days: int = Field(30, ge=1, le=3650, description="Indices older than this are deleted (ISM).")
+    nodes: int = Field(
+        1,
+        ge=1,
+        le=15,
+        description="OpenSearch nodes: 1 = a single node; 2 or more = a cluster (services opensearch, "
+        "opensearch-2, ...; each with heap_mb; the first 3 are cluster-manager-eligible; node N published on "
+        "ports.opensearch.port + N - 1). See docs/opensearch-cluster.md.",
+    )
+    shards: int = Field(1, ge=1, le=64, description="Primary shards of each alert and log index.")
+    replicas: int | None = Field(
+        None,
+        ge=0,
+        le=14,
+        description="Replica copies of each shard; unset = 0 with one node, 1 with a cluster (at least 1 "
+        "there: a node that stops must not take data with it) and at most nodes - 1.",
+    )
     dashboards: Dashboards = Dashboards()
 
 
@@ -189,6 +228,13 @@ class Correlator(_Strict):
         description="Zeek notice types (SSL::Invalid_Server_Cert) or modules (SSL::*) not raised as alerts "
         "of their own; such a notice still alerts when an indicator matches it. Default: every notice "
         "alerts.",
+    )
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Correlator processes (one Kafka consumer group), spread over the hub hosts; more than "
+        "1 needs site.topology: distributed.",
     )
 
 
@@ -304,6 +350,16 @@ class Security(_Strict):
     tls: Tls = Tls()
 
 
+class Kafka(_Strict):
+    """Kafka between sensors and hubs (distributed sites; docs/kafka.md). Brokers are combined
+    broker+controller nodes (KRaft); replication factor min(3, brokers)."""
+
+    brokers: int = Field(1, ge=1, le=9, description="Kafka nodes (each broker and KRaft controller).")
+    partitions: int = Field(6, ge=1, le=256, description="Partitions of each log topic (caps correlators).")
+    retention_hours: int = Field(72, ge=1, le=8760, description="Hours a log line stays in Kafka.")
+    heap_mb: int = Field(512, ge=256, le=31744, description="JVM heap of each broker (container: twice).")
+
+
 class SiteProfile(_Strict):
     """The whole `minisoc.yaml`."""
 
@@ -318,6 +374,11 @@ class SiteProfile(_Strict):
     ports: Ports = Ports()
     images: Images = Images()
     security: Security = Security()
+    kafka: Kafka = Kafka()
+    hosts: list[Host] = Field(
+        default_factory=list,
+        description="site.topology: distributed only: the machines and their roles (docs/topology.md).",
+    )
 
     @property
     def project_name(self) -> str:

@@ -74,4 +74,9 @@ def published_ports(profile: SiteProfile) -> list[PublishedPort]:
         service = port_service(key)
         if binding is not None and service in enabled:
             published.append(PublishedPort(key, service, binding))
+            if key == "opensearch":  # node N of a cluster on port + N - 1 (profile/opensearch_cluster.py)
+                published += [
+                    PublishedPort(key, service, binding.model_copy(update={"port": binding.port + offset}))
+                    for offset in range(1, profile.opensearch.nodes)
+                ]
     return published

@@ -42,6 +42,12 @@ _PATH_HINTS = {
     "images.*": "write name:tag or name:tag@sha256:<64 hex digits>, e.g. zeek/zeek:7.0.5",
     "ports.*.port": "use a TCP port between 1 and 65535",
     "ports.*.bind": "use an IP address such as 127.0.0.1",
+    "site.topology": "write single or distributed",
+    "site.host_links": "write ports (real hosts) or docker-network (every host on one Docker engine)",
+    "hosts.*.name": "use lower-case letters, digits and '-', e.g. sensor1",
+    "hosts.*.address": "write the DNS name or IP address the other hosts reach it at, e.g. 10.0.0.11",
+    "hosts.*.roles": "list one or more of sensor, hub, storage",
+    "hosts.*.roles.*": "use sensor, hub or storage",
 }
 _BOUND_HINTS = {
     "greater_than_equal": "use a value of at least {ge}",

@@ -12,8 +12,9 @@ Exports others rely on:
 """
 
 from minisoc.render.files import RenderedFile, RenderResult
+from minisoc.render.memory import RenderedSite, render_files
 from minisoc.render.secrets import SecretSource, SecretSpec, generate_secret
-from minisoc.render.site import RenderedSite, render_files, render_site
+from minisoc.render.site import render_site
 
 __all__ = [
     "RenderResult",

@@ -12,6 +12,7 @@ import yaml
 
 from minisoc.errors import MinisocError
 from minisoc.profile.model import ServiceName, SiteProfile
+from minisoc.profile.opensearch_cluster import compose_services
 from minisoc.render.identity import volume_labels
 from minisoc.render.templating import render_template
 from minisoc.site.layout import SECRETS_DIR_NAME
@@ -36,11 +37,11 @@ def compose_document(
     secret_values: dict[str, str],
 ) -> dict[str, Any]:
     """The compose model; `secret_values` only for the volume labels (a fingerprint, never a value)."""
-    enabled = set(profile.enabled_services())
+    enabled = set(compose_services(profile))  # every OpenSearch node is a service of its own
     services: dict[str, Any] = {}
     volumes: set[str] = set()
     for group, members in STACK_GROUPS.items():
-        if not enabled.intersection(members):
+        if not set(profile.enabled_services()).intersection(members):
             continue
         fragment = yaml.safe_load(render_template(environment, f"{group}/compose.yaml.j2", context)) or {}
         for name, spec in fragment.items():

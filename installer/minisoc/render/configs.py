@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import replicas
 from minisoc.render.correlator_config import correlator_yaml
 from minisoc.render.files import RenderedFile
 from minisoc.render.netflow_config import NFACCTD_CONFIG_FILE, nfacctd_conf
@@ -22,7 +23,7 @@ from minisoc.render.opensearch_assets import (
 )
 from minisoc.render.syslog_receiver import CONFIG_FILE as SYSLOG_CONFIG_FILE
 from minisoc.render.templating import render_template
-from minisoc.render.zeek_sensor import REPLAY_HOLD_FILE
+from minisoc.render.zeek_sensor import CLUSTER_ZEEK_FILE, REPLAY_HOLD_FILE
 from minisoc.site.layout import (
     ALERTS_INDEX,
     CORRELATOR_CONFIG_FILE,
@@ -45,20 +46,26 @@ def config_files(
         local_zeek = render_template(environment, "zeek/local.zeek.j2", context)
         files.append(_text("config/zeek/local.zeek", local_zeek))
         files.append(_text(REPLAY_HOLD_FILE, render_template(environment, "zeek/replay-hold.zeek", context)))
+        if context["zeek"]["cluster"] is not None:  # sensor.workers > 1: Zeek's supervisor runs a cluster
+            cluster_zeek = render_template(environment, "zeek/cluster.zeek.j2", context)
+            files.append(_text(CLUSTER_ZEEK_FILE, cluster_zeek))
     if "opensearch" in services:
         files += [
-            _text(
-                "config/opensearch/opensearch.yml",
-                render_template(environment, "opensearch/opensearch.yml.j2", context),
-            ),
+            _text(node["config"].removeprefix("./"),
+                  render_template(environment, "opensearch/opensearch.yml.j2", {**context, "node": node}))
+            for node in context["opensearch_nodes"]
+        ]
+        shards = profile.opensearch.shards
+        copies = replicas(profile.opensearch) if profile.opensearch.nodes > 1 else None  # one node: "0-1"
+        files += [
             _text(
                 "config/opensearch/jvm.options.d/heap.options",
                 render_template(environment, "opensearch/heap.options.j2", context),
             ),
-            _text(TEMPLATES_DIR / f"{ALERTS_INDEX}.json", dump_json(alerts_index_template())),
-            _text(TEMPLATES_DIR / "zeek-logs.json", dump_json(zeek_logs_index_template())),
+            _text(TEMPLATES_DIR / f"{ALERTS_INDEX}.json", dump_json(alerts_index_template(shards, copies))),
+            _text(TEMPLATES_DIR / "zeek-logs.json", dump_json(zeek_logs_index_template(shards, copies))),
             *(_text(TEMPLATES_DIR / f"{name}.json", dump_json(body))
-              for name, body in input_logs_index_templates().items()),
+              for name, body in input_logs_index_templates(shards, copies).items()),
             _text(
                 OPENSEARCH_ISM_DIR / f"{RETENTION_POLICY}.json",
                 dump_json(retention_policy(profile.opensearch.retention_days)),

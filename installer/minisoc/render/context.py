@@ -6,6 +6,7 @@ from typing import Any
 
 from minisoc import __version__
 from minisoc.profile.model import Ports, SiteProfile
+from minisoc.profile.opensearch_cluster import opensearch_services
 from minisoc.profile.resources import cpu_limits, memory_limits_mb
 from minisoc.render.correlator_config import (
     CA_FILE,
@@ -15,6 +16,7 @@ from minisoc.render.correlator_config import (
 )
 from minisoc.render.images import LockFile
 from minisoc.render.netflow_config import netflow_context
+from minisoc.render.opensearch_nodes import local_nodes, node_context, node_urls
 from minisoc.render.paths import compose_source
 from minisoc.render.secrets import CORRELATOR_FILE_SECRETS, required_secrets
 from minisoc.render.security_step import (
@@ -31,16 +33,14 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
     services = profile.enabled_services()
     tls = profile.security.tls.enabled and "opensearch" in services
     misp_port = profile.ports.misp.port if profile.ports.misp is not None else 443
+    nodes = opensearch_services(profile)
     return {
         "version": __version__,
         "project": profile.project_name,
         "site": {"name": profile.site.name, "admin_email": profile.site.admin_email},
         "services": list(services),
         "images": {name: entry.reference for name, entry in lock.images.items()},
-        "limits": {
-            name: {"memory_mb": mb, "cpus": cpu_limits(profile)[name]}
-            for name, mb in memory_limits_mb(profile).items()
-        },
+        "limits": _limits(profile),
         "ports": _ports(profile),
         "sensor": {"mode": profile.sensor.mode, "interface": profile.sensor.interface},
         "zeek": zeek_context(profile),
@@ -60,8 +60,9 @@ def template_context(profile: SiteProfile, lock: LockFile) -> dict[str, Any]:
             "heap_mb": profile.opensearch.heap_mb,
             "retention_days": profile.opensearch.retention_days,
         },
-        "opensearch_security_settings": opensearch_security_settings() if tls else {},
-        "opensearch_extra_mounts": opensearch_mounts() if tls else [],
+        "opensearch_security_settings": opensearch_security_settings(nodes) if tls else {},
+        "opensearch_nodes": _opensearch_nodes(profile, tls),
+        "opensearch_urls": node_urls(local_nodes(nodes), "https" if tls else "http"),
         "dashboards_extra_mounts": dashboards_mounts() if tls else [],
         "misp_extra_mounts": misp_mounts() if tls and "misp-core" in services else [],
         "misp": {
@@ -85,6 +86,34 @@ def misp_sizing(core_memory_mb: int, sync_interval_s: int) -> dict[str, int]:
         "php_memory_mb": max(256, min(2048, core_memory_mb // 2)),
         "feed_interval_s": max(300, sync_interval_s),
     }
+
+
+def _limits(profile: SiteProfile) -> dict[str, dict[str, Any]]:
+    """Memory and CPU limits per compose service: every OpenSearch node gets the `opensearch` ones."""
+    cpus = cpu_limits(profile)
+    limits: dict[str, dict[str, Any]] = {
+        name: {"memory_mb": mb, "cpus": cpus[name]} for name, mb in memory_limits_mb(profile).items()
+    }
+    for node in opensearch_services(profile):
+        limits[node] = limits["opensearch"]
+    return limits
+
+
+def _opensearch_nodes(profile: SiteProfile, tls: bool) -> list[dict[str, Any]]:
+    """Every node of this site's cluster, all on the site's compose network; node N is published on the host
+    at ports.opensearch.port + N - 1 (the first node at the port itself, as a single-node site always was)."""
+    nodes = local_nodes(opensearch_services(profile))
+    binding = profile.ports.opensearch
+    return [
+        node_context(
+            node,
+            nodes,
+            host_port=None if binding is None else binding.port + offset,
+            host_ip=None if binding is None else binding.host_address,
+            cert_mounts=opensearch_mounts(node.name) if tls else [],
+        )
+        for offset, node in enumerate(nodes)
+    ]
 
 
 def _ports(profile: SiteProfile) -> dict[str, dict[str, object] | None]:

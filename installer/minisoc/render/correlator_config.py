@@ -22,7 +22,9 @@ from minisoc.correlator.config import (
     SinkConfig,
 )
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import opensearch_services
 from minisoc.render.opensearch_assets import LOGS_INDEX_PREFIX
+from minisoc.render.opensearch_nodes import local_nodes, node_urls
 from minisoc.render.secrets import MISP_AUTOMATION_KEY, OPENSEARCH_CORRELATOR
 from minisoc.site.layout import ALERTS_INDEX, NETFLOW_LOG_DIR, SYSLOG_LOG_DIR
 
@@ -52,7 +54,9 @@ def housekeeping(profile: SiteProfile) -> HousekeepingConfig | None:
     return HousekeepingConfig(retention_days=profile.sensor.retention_days)
 
 
-def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
+def correlator_config(profile: SiteProfile, opensearch_url: str | None = None) -> CorrelatorConfig:
+    """The correlator's config; `opensearch_url`: where a distributed site's hub reaches the storage
+    (minisoc.render.links), else the service on the stack's own network."""
     services = set(profile.enabled_services())
     tls = profile.security.tls.enabled
     site_pki = tls and "opensearch" in services  # when the render issues the site's certificates
@@ -82,10 +86,12 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
         retro_hunt_days=profile.intel.retro_hunt_days,
     )
     if "opensearch" in services:
+        urls = node_urls(local_nodes(opensearch_services(profile)), "https" if tls else "http")
         sink = SinkConfig(
             kind="opensearch",
             opensearch=OpenSearchSinkConfig(
-                url=("https" if tls else "http") + "://opensearch:9200",
+                url=opensearch_url or urls[0],
+                other_urls=[] if opensearch_url else urls[1:],
                 username="correlator",
                 password_file=SECRETS_MOUNT / OPENSEARCH_CORRELATOR.name,
                 ca_file=CA_FILE if tls else None,
@@ -119,10 +125,10 @@ def correlator_config(profile: SiteProfile) -> CorrelatorConfig:
     )
 
 
-def correlator_yaml(profile: SiteProfile) -> str:
+def correlator_yaml(profile: SiteProfile, opensearch_url: str | None = None) -> str:
     header = (
         "# Rendered by `minisoc render` (minisoc.correlator.config.CorrelatorConfig): do not edit,\n"
         "# change minisoc.yaml and render again. Paths are as the correlator container sees them.\n"
     )
-    document = correlator_config(profile).model_dump(mode="json")
+    document = correlator_config(profile, opensearch_url).model_dump(mode="json")
     return header + yaml.safe_dump(document, sort_keys=True, default_flow_style=False)

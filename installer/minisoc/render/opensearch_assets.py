@@ -24,28 +24,35 @@ def dump_json(document: object) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _with_retention(template: dict[str, Any]) -> dict[str, Any]:
-    """The correlator's own template (one definition of the mappings), plus the ISM retention policy."""
+def _with_retention(template: dict[str, Any], shards: int, replicas: int | None) -> dict[str, Any]:
+    """The correlator's own template (one definition of the mappings), plus the ISM retention policy and the
+    profile's shard count; `replicas` (a cluster's `opensearch.replicas`) replaces the template's
+    auto-expanding replicas, None keeps them (one node: 0)."""
     settings = dict(template["template"]["settings"])
     settings["plugins.index_state_management.policy_id"] = RETENTION_POLICY
+    settings["number_of_shards"] = shards
+    if replicas is not None:
+        settings.pop("auto_expand_replicas", None)
+        settings["number_of_replicas"] = replicas
     template["template"]["settings"] = settings
     return template
 
 
-def alerts_index_template() -> dict[str, Any]:
+def alerts_index_template(shards: int = 1, replicas: int | None = None) -> dict[str, Any]:
     """ECS-aligned mapping of the alert documents the correlator writes (see docs/alerts.md)."""
-    return _with_retention(alerts_template(ALERTS_INDEX))
+    return _with_retention(alerts_template(ALERTS_INDEX), shards, replicas)
 
 
-def zeek_logs_index_template() -> dict[str, Any]:
+def zeek_logs_index_template(shards: int = 1, replicas: int | None = None) -> dict[str, Any]:
     """Zeek logs in per-type daily indices (`zeek-<type>-YYYY.MM.DD`): address fields typed `ip`."""
-    return _with_retention(zeek_logs_template(LOGS_INDEX_PREFIX))
+    return _with_retention(zeek_logs_template(LOGS_INDEX_PREFIX), shards, replicas)
 
 
-def input_logs_index_templates() -> dict[str, dict[str, Any]]:
+def input_logs_index_templates(shards: int = 1, replicas: int | None = None) -> dict[str, dict[str, Any]]:
     """The syslog and flow records' templates (`zeek-syslog-*`, `zeek-netflow-*`: the correlator indexes them
     under the logs prefix, so the retention policy below covers them too), by template name."""
-    return {name: _with_retention(body) for name, body in input_logs_templates(LOGS_INDEX_PREFIX).items()}
+    return {name: _with_retention(body, shards, replicas)
+            for name, body in input_logs_templates(LOGS_INDEX_PREFIX).items()}
 
 
 def retention_policy(retention_days: int) -> dict[str, Any]:

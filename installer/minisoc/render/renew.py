@@ -7,8 +7,8 @@ import dataclasses
 from datetime import datetime
 from pathlib import Path
 
+from minisoc.render.memory import site_io_error
 from minisoc.render.security_step import PKI_DIR, PKI_ORGANIZATION
-from minisoc.render.site import site_io_error
 from minisoc.render.staging import SwapList, check_targets, finish_interrupted, staged
 from minisoc.security.cert_specs import MANIFEST_NAME, PkiManifest
 from minisoc.security.certs import CertInfo, PkiResult, check_site_ca, renew

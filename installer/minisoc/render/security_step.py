@@ -9,13 +9,14 @@ nothing changed), and none of them is ever part of the in-memory render that `pl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import FIRST_NODE, node_cert_name, opensearch_services
 from minisoc.render.secrets import (
     OPENSEARCH_ADMIN,
     OPENSEARCH_ANALYST,
@@ -48,23 +49,28 @@ def admin_dn() -> str:
     return _dn("minisoc-admin", "admins")
 
 
-def node_dns() -> list[str]:
-    return [_dn("opensearch", "nodes")]
+def node_dns(nodes: Sequence[str] = (FIRST_NODE,)) -> list[str]:
+    """The subject of every node's certificate (CN = the node name): `plugins.security.nodes_dn`."""
+    return [_dn(node, "nodes") for node in nodes]
 
 
-def opensearch_security_settings() -> dict[str, Any]:
-    """The `plugins.security.*` settings merged into opensearch.yml when TLS is on."""
+def opensearch_security_settings(nodes: Sequence[str] = (FIRST_NODE,)) -> dict[str, Any]:
+    """The `plugins.security.*` settings merged into opensearch.yml with TLS on (the same on every node)."""
     from minisoc.security.opensearch import security_settings
 
-    return security_settings(admin_dn=admin_dn(), node_dns=node_dns())
+    return security_settings(admin_dn=admin_dn(), node_dns=node_dns(nodes))
 
 
-def opensearch_mounts() -> list[dict[str, str]]:
-    """Read-only binds for OpenSearch: its key pair, the admin pair, the CA certificate, the plugin config."""
-    certs = [f"{name}.{ext}" for name in (OPENSEARCH_NODE, ADMIN_CERT) for ext in ("crt", "key")]
-    mounts = [
-        {"source": f"./pki/{name}", "target": f"{OPENSEARCH_CONFIG}/certs/{name}"}
-        for name in ("ca.crt", *certs)
+def opensearch_mounts(node: str = FIRST_NODE) -> list[dict[str, str]]:
+    """Read-only binds for one OpenSearch node: its key pair (`pki/opensearch-node-2.*` for `opensearch-2`,
+    mounted where every node's settings look: certs/opensearch-node.*), the admin pair, the CA certificate,
+    the plugin config."""
+    own = node_cert_name(node)
+    mounts = [{"source": "./pki/ca.crt", "target": f"{OPENSEARCH_CONFIG}/certs/ca.crt"}]
+    mounts += [
+        {"source": f"./pki/{source}.{ext}", "target": f"{OPENSEARCH_CONFIG}/certs/{target}.{ext}"}
+        for source, target in ((own, OPENSEARCH_NODE), (ADMIN_CERT, ADMIN_CERT))
+        for ext in ("crt", "key")
     ]
     mounts.append(
         {"source": f"./{SECURITY_CONFIG_DIR}", "target": f"{OPENSEARCH_CONFIG}/opensearch-security"}
@@ -117,7 +123,9 @@ def stage_security(
     for folder in (PKI_DIR, SECURITY_CONFIG_DIR):
         stage.seed(folder)
     tls = profile.security.tls
+    nodes = opensearch_services(profile)
     certs = default_service_certs(
+        opensearch_nodes=nodes,
         feed_host="feedserver" if "feedserver" in services else None,
         misp_host="misp-core" if "misp-core" in services else None,
         syslog_host="syslog" if "syslog" in services else None,
@@ -144,6 +152,6 @@ def stage_security(
         stage.path(SECURITY_CONFIG_DIR),
         passwords=passwords,
         admin_dn=pki.dn(ADMIN_CERT),
-        node_dns=[pki.dn(OPENSEARCH_NODE)],
+        node_dns=[pki.dn(node_cert_name(node)) for node in nodes],
     )
     return StagedSecurity(pki)

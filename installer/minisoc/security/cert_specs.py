@@ -82,11 +82,12 @@ def _spec_problems(spec: ServiceCert) -> list[str]:
     return problems
 
 
-def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_host: str = "dashboards",
+def default_service_certs(*, opensearch_nodes: Sequence[str] = ("opensearch",),
+                          dashboards_host: str = "dashboards",
                           feed_host: str | None = "feedserver", misp_host: str | None = None,
                           syslog_host: str | None = None,
                           extra_names: Sequence[str] = ()) -> list[ServiceCert]:
-    """The certificates of a standard site: OpenSearch node (HTTP + transport), OpenSearch admin
+    """The certificates of a standard site: each OpenSearch node (HTTP + transport), OpenSearch admin
     (securityadmin), Dashboards (its HTTPS UI), when the site serves MISP feeds locally the feed server, and
     when it runs MISP, MISP's web server (nginx in misp-core, which reads its key as root: no owner uid),
     and when it runs the syslog receiver, its TLS listener.
@@ -101,8 +102,12 @@ def default_service_certs(*, opensearch_host: str = "opensearch", dashboards_hos
         ips = tuple(dict.fromkeys(("127.0.0.1", "::1", *extra_ips)))
         return ServiceCert(name, host, unit, dns, ips, server=True, client=client, owner_uid=owner)
 
-    certs = [
-        server(OPENSEARCH_NODE, opensearch_host, "nodes", client=True, owner=OPENSEARCH_UID),
+    certs = [  # one per node: `opensearch-node` (CN opensearch), `opensearch-node-2` (CN opensearch-2), ...
+        server(OPENSEARCH_NODE + node.removeprefix("opensearch"), node, "nodes", client=True,
+               owner=OPENSEARCH_UID)
+        for node in opensearch_nodes
+    ]
+    certs += [
         ServiceCert(OPENSEARCH_ADMIN, "minisoc-admin", "admins", server=False, client=True,
                     owner_uid=OPENSEARCH_UID),
         server(DASHBOARDS, dashboards_host, "services", client=False, owner=OPENSEARCH_UID),

@@ -15,6 +15,7 @@ LOCK_FILE_NAME = "minisoc.lock"
 CONFIG_DIR_NAME = "config"  # every file a container mounts
 SECRETS_DIR_NAME = "secrets"  # 0700: one file per secret, the canonical copy
 PKI_DIR_NAME = "pki"  # the site CA and the service certificates
+HOSTS_DIR_NAME = "hosts"  # a distributed site: hosts/<name>/ is the bundle of one host (docs/topology.md)
 STATE_DIR_NAME = ".minisoc-state"  # data minisoc writes about the site, never secrets
 
 # verify's last pass, up timings, pending restarts (minisoc.site.paths.SiteLayout.read_state/update_state)

@@ -128,15 +128,20 @@ def test_zeek_intel_budget_estimate_is_items_times_kilobytes_times_processes() -
     workers = doctor.check_zeek_intel_budget(500_000, processes=4, zeek_limit_mb=2048, total_mb=8192)
     assert not workers.ok and "~2388 MiB" in workers.detail and "4 Zeek processes" in workers.detail
     assert doctor.check_zeek_intel_budget(0, processes=1, zeek_limit_mb=1024, total_mb=0).ok
+    # a cluster's manager and workers share the one container's limit: 5 x ~239 MiB is over half of 2 GiB
+    shared = doctor.check_zeek_intel_budget(200_000, processes=5, zeek_limit_mb=2048, total_mb=65536)
+    assert not shared.ok and "5 Zeek processes" in shared.detail
 
 
-def test_zeeks_intel_memory_is_counted_once_per_fanout_worker() -> None:
-    """Each live worker is a whole Zeek that loads the whole intel file."""
+def test_zeeks_intel_memory_is_counted_on_the_manager_and_each_worker() -> None:
+    """In a cluster the manager reads the intel file and sends every item to each worker (intel/input.zeek,
+    tests/data/zeek8-cluster.json); the logger and the proxy hold none."""
     def processes(sensor: str) -> int:
-        text = f"site:\n  name: lab\n  id: g01d3n\n  admin_email: soc@example.org\nsensor:\n{sensor}"
+        text = (f"site:\n  name: lab\n  id: g01d3n\n  admin_email: soc@example.org\nsensor:\n{sensor}"
+                "resources:\n  ram_budget_mb: 32768\n")
         return doctor.zeek_processes(parse_profile(text, source="minisoc.yaml"))
 
-    assert processes("  mode: live\n  interface: eth1\n  workers: 4\n") == 4
+    assert processes("  mode: live\n  interface: eth1\n  workers: 4\n") == 5
     assert processes("  mode: live\n  interface: eth1\n") == 1
     assert processes("  mode: external\n") == 1
 

@@ -94,6 +94,25 @@ def test_a_just_rotated_stats_log_is_read_from_its_archive(tmp_path: Path) -> No
     assert (packets["received"], packets["dropped"]) == (777, 3)
 
 
+def test_a_zeek_clusters_stats_rotated_into_log_queue_are_read_and_counted(tmp_path: Path) -> None:
+    """sensor.workers > 1: the logger writes every node's stats.log records (`peer`) and rotates the file into
+    log-queue/ under zeek-archiver's name (docs/operations.md, "Zeek cluster")."""
+    rows = [
+        {"ts": NOW - 200, "peer": peer, "mem": 300, "pkts_proc": count, "bytes_recv": 9, "pkts_dropped": 1,
+         "pkts_link": count + 1, "events_proc": 1, "events_queued": 1}
+        for peer, count in (("manager", 0), ("logger", 0), ("proxy", 0), ("worker-1", 500), ("worker-2", 700))
+    ]
+    (tmp_path / "log-queue").mkdir()
+    name = "stats__2025-12-06-04-00-00__2025-12-06-05-00-00__.log"
+    put(tmp_path / "log-queue" / name, "".join(json.dumps(row) + "\n" for row in rows), 120)
+    put(tmp_path / "stats.log", "", 30)  # the new file, nothing in it yet
+    status = sensor_status(Sensor(workers=2), tmp_path, NOW)
+    packets = status["packets"]
+    assert (packets["received"], packets["dropped"]) == (1200, 5)
+    assert packets["peers"] == ["logger", "manager", "proxy", "worker-1", "worker-2"]
+    assert status["disk"]["rotated_plain"] == 1 and "stats" in status["last_write_age_s"]
+
+
 def test_disk_use_and_the_age_of_each_log_types_last_write(tmp_path: Path) -> None:
     put(tmp_path / "conn.log", "x" * 1000, 5)
     put(tmp_path / "conn.2025-12-06-04-00-00.log.gz", b"y" * 300, 3600)

@@ -30,7 +30,10 @@ def test_up_hands_render_its_paths_and_uses_the_rendered_compose_document(
         services=("correlator",),
         paths=paths,
         project=lambda: SimpleNamespace(up=lambda **_: None),
-        profile=SimpleNamespace(project_name="p", runs_local_misp=False, ports=SimpleNamespace(misp=None)),
+        profile=SimpleNamespace(
+            project_name="p", runs_local_misp=False, ports=SimpleNamespace(misp=None),
+            site=SimpleNamespace(topology="single"),
+        ),
     )
 
     def render(site_dir: Path, profile: object, *, paths: object) -> RenderResult:

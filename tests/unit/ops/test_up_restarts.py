@@ -112,7 +112,10 @@ def test_bring_up_recreates_after_compose_up_what_the_render_asked_for(
         paths=SimpleNamespace(
             site_dir=tmp_path, read_state=site.paths.read_state, update_state=site.paths.update_state
         ),
-        profile=SimpleNamespace(project_name="p", runs_local_misp=False, ports=SimpleNamespace(misp=None)),
+        profile=SimpleNamespace(
+            project_name="p", runs_local_misp=False, ports=SimpleNamespace(misp=None),
+            site=SimpleNamespace(topology="single"),
+        ),
     )
     result = RenderResult(tmp_path, files=(), written=(), restarts={"correlator": ("correlator.yaml",)})
     monkeypatch.setattr(up, "load_site", lambda _: fake)

@@ -128,7 +128,10 @@ def test_init_force_on_the_wrong_kind_of_path_is_one_line(
 
 def test_unknown_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", str(tmp_path / "s"), "--template", "huge", "--non-interactive"]) == 2
-    hint = "hint: use one of ci, first-contact, reference, small-site, training-lab"
+    hint = (
+        "hint: use one of ci, distributed, distributed-ci, first-contact, reference, small-site, "
+        "training-lab"
+    )
     assert hint in capsys.readouterr().err
 
 
@@ -147,6 +150,8 @@ def test_schema_is_json_and_lists_the_fields(capsys: pytest.CaptureFixture[str])
         "ports",
         "images",
         "security",
+        "kafka",
+        "hosts",
     }
     assert schema["additionalProperties"] is False
     defs = schema["$defs"]

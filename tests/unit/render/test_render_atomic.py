@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+import minisoc.render.memory as memory_module
 import minisoc.render.security_step as security_step
 import minisoc.render.site as site_module
 import minisoc.render.staging as staging
@@ -76,7 +77,7 @@ def _raiser(*_: object, **__: object) -> None:
 
 
 STEPS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
-    "render in memory": lambda m: m.setattr(site_module, "compose_document", _raiser),
+    "render in memory": lambda m: m.setattr(memory_module, "compose_document", _raiser),
     "write the stage": lambda m: m.setattr(site_module, "write_files", _raiser),
     "feed manifest": lambda m: m.setattr(site_module, "write_atomic", _raiser),
     "site CA check": lambda m: m.setattr(security_step, "check_site_ca", _raiser),

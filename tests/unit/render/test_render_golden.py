@@ -17,7 +17,9 @@ from minisoc.render import render_site
 from render_support import fixed_secret, refuse_new_secret, site_from_template
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
-TEMPLATES = ["small-site", "training-lab", "reference", "ci", "first-contact"]
+TEMPLATES = [
+    "small-site", "training-lab", "reference", "ci", "first-contact", "distributed", "distributed-ci"
+]
 UPDATE = os.environ.get("MINISOC_UPDATE_GOLDEN") == "1"
 
 

@@ -13,7 +13,7 @@ from minisoc.cli.main import main
 from minisoc.correlator.config import CorrelatorConfig
 from minisoc.profile.load import load_profile
 from minisoc.render import render_site
-from minisoc.render.site import render_files
+from minisoc.render.memory import render_files
 from minisoc.site import site_paths
 from render_support import fixed_secret, refuse_new_secret, site_from_template
 

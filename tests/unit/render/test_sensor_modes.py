@@ -33,19 +33,20 @@ def test_live_runs_one_zeek_on_the_interface_as_the_official_image_needs(tmp_pat
     assert (site / "config/zeek/local.zeek").is_file() and (site / "config/zeek/replay-hold.zeek").is_file()
 
 
-def test_live_workers_share_the_sites_fanout_group_each_in_its_own_log_folder(tmp_path: Path) -> None:
-    site, services = rendered(tmp_path, "small-site", "sensor.workers=3")
+def test_live_workers_run_one_zeek_cluster_under_zeeks_supervisor(tmp_path: Path) -> None:
+    """More than one worker: Zeek's supervisor (`zeek -C -j`) with the rendered cluster script, not N
+    standalone Zeeks; the nodes join the site's fanout group, set once in local.zeek (tests/unit/render/
+    test_zeek_cluster.py has the layout)."""
+    site, services = rendered(tmp_path, "small-site", "sensor.workers=3", "resources.ram_budget_mb=12288")
     zeek = services["zeek"]
     assert isinstance(zeek, dict)
-    shell, flag, script = zeek["command"]
-    assert (shell, flag) == ("/bin/bash", "-c")
-    assert "for n in $$(seq 1 3); do" in script  # $$: compose's escape, the shell sees $(seq 1 3)
-    assert f"cd worker-$$n && exec {ZEEK} -C -i af_packet::eth0 /etc/minisoc/zeek/local.zeek" in script
-    assert "wait -n" in script and "trap " in script  # one worker gone stops all; SIGTERM reaches each Zeek
+    assert zeek["command"] == [ZEEK, "-C", "-j", "/etc/minisoc/zeek/cluster.zeek"]
+    # the supervisor works in the tmpfs; its logger writes the log folder (test_zeek_cluster.py)
+    assert zeek["network_mode"] == "host" and zeek["working_dir"] == "/tmp"
     profile = load_profile(site)
     fanout = fanout_id(profile.project_name)
     assert f"redef AF_Packet::fanout_id = {fanout};" in (site / "config/zeek/local.zeek").read_text()
-    assert f"fanout group {fanout}" in script
+    assert f"fanout group {fanout}" in (site / "config/zeek/cluster.zeek").read_text()
 
 
 @pytest.mark.parametrize("template", ["first-contact", "training-lab"])

@@ -9,8 +9,8 @@ TLS: an https URL is verified by `minisoc.tls.client_context` (the chain AND the
 `ca_file`, the site CA, or certifi's bundle). Only `verify_tls=False` (correlator.yaml's
 `sink.opensearch.verify_tls`, for a foreign cluster) turns both off, without urllib3's warning per request.
 
-Retries are the callers' (`call_with_retries`, with backoff), never opensearch-py's (`max_retries=0`): a
-cluster that is down is then reported as such, once.
+Retries are the callers' (`call_with_retries`, with backoff); opensearch-py's own only move a request to
+another node of a cluster (`max_retries` = nodes - 1): a cluster that is down is then reported as such, once.
 
 There is no second, plain urllib client: the host-side checks want the HTTP status of every answer (a 404
 is an answer: "no such index"), which `OpenSearchRest` reads from the same opensearch-py connection.
@@ -22,7 +22,7 @@ import functools
 import json
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,13 +44,20 @@ _EVERY_STATUS = range(100, 600)  # OpenSearchRest: every HTTP status is an answe
 def connect_opensearch(
     url: str,
     *,
+    other_urls: Sequence[str] = (),
     username: str | None = None,
     password: str | None = None,  # never logged: messages name the URL and the user only
     ca_file: Path | None = None,
     verify_tls: bool = True,
     timeout_s: float = 10.0,
 ) -> OpenSearch:
-    """The one OpenSearch client factory: basic auth when a password is given, minisoc's TLS rule (https)."""
+    """The one OpenSearch client factory: basic auth when a password is given, minisoc's TLS rule (https).
+
+    `other_urls`: the cluster's other nodes (same scheme). Requests go round-robin over every node; one that
+    does not answer (refused, no such host, 502-504) is marked dead and the same request goes to the next
+    node at once, so a cluster with one node down answers without the caller's backoff (opensearch-py's own
+    failover: `max_retries` = nodes - 1). With one URL nothing is retried here (`call_with_retries`).
+    """
     tls = url.startswith("https://")
     # verified: minisoc's one TLS rule (chain and host name); verify_tls false: neither, and no warning
     security: dict[str, Any] = (
@@ -58,13 +65,15 @@ def connect_opensearch(
         if tls and verify_tls
         else {"verify_certs": False, "ssl_show_warn": False}
     )
+    hosts = [url, *other_urls]
     return OpenSearch(
-        hosts=[url],
+        hosts=hosts,
         http_auth=(username or "", password) if password is not None else None,
         use_ssl=tls,
         **security,
         timeout=timeout_s,
-        max_retries=0,  # retries are ours, with backoff, so that a down cluster is reported as such
+        max_retries=len(hosts) - 1,  # only onto another node; with backoff they are ours (a down cluster
+        # is then reported as such, once)
     )
 
 
@@ -80,6 +89,7 @@ def open_client(
         )
     return connect_opensearch(
         config.url,
+        other_urls=config.other_urls,
         username=config.username,
         password=password,
         ca_file=config.ca_file,
@@ -100,12 +110,14 @@ class OpenSearchRest:
     password: str | None = None  # never printed: messages name the user only
     ca_file: Path | None = None
     timeout_s: float = 10.0
+    other_urls: tuple[str, ...] = ()  # a cluster's other nodes: tried in turn when one does not answer
 
     @functools.cached_property
     def client(self) -> OpenSearch:
         # the node certificate names 127.0.0.1 and localhost too: the host name is checked like any other
         return connect_opensearch(
             self.base_url,
+            other_urls=self.other_urls,
             username=self.username,
             password=self.password if self.username is not None else None,
             ca_file=self.ca_file,
@@ -115,22 +127,33 @@ class OpenSearchRest:
     def request(self, method: str, path: str, body: object | None = None) -> tuple[int, Any]:
         """(status, decoded JSON body or None); raise ServiceError only when nothing answers."""
         data = None if body is None else json.dumps(body).encode("utf-8")
-        connection = self.client.transport.get_connection()
-        try:
-            status, _headers, raw = connection.perform_request(method, path, body=data, ignore=_EVERY_STATUS)
-        except OpenSearchConnectionError as error:  # SSLError and ConnectionTimeout included
-            refused = _certificate_refusal(error)
-            if refused is not None:  # chain or host name (minisoc.tls)
-                raise ServiceError(
-                    f"OpenSearch at {self.base_url}: certificate refused ({refused.verify_message})",
-                    "an address the certificate does not name goes in security.tls.extra_names "
-                    "(then `minisoc render` and `minisoc up`); a foreign CA: `minisoc render` again",
-                ) from None
-            raise ServiceError(
-                f"OpenSearch at {self.base_url} does not answer ({_root_cause(error).__class__.__name__})",
-                "check `minisoc status` and `minisoc logs opensearch`",
-            ) from None
-        return int(status), _decode(raw)
+        transport = self.client.transport
+        for attempt in range(len(self.other_urls) + 1):  # each node once: the first that answers
+            connection = transport.get_connection()
+            try:
+                status, _headers, raw = connection.perform_request(method, path, body=data,
+                                                                   ignore=_EVERY_STATUS)
+                return int(status), _decode(raw)
+            except OpenSearchConnectionError as error:  # SSLError and ConnectionTimeout included
+                if attempt < len(self.other_urls) and _certificate_refusal(error) is None:
+                    transport.mark_dead(connection)
+                    continue
+                raise self._unanswered(error) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unanswered(self, error: OpenSearchConnectionError) -> ServiceError:
+        where = self.base_url + (f" (and {len(self.other_urls)} other node(s))" if self.other_urls else "")
+        refused = _certificate_refusal(error)
+        if refused is not None:  # chain or host name (minisoc.tls)
+            return ServiceError(
+                f"OpenSearch at {where}: certificate refused ({refused.verify_message})",
+                "an address the certificate does not name goes in security.tls.extra_names "
+                "(then `minisoc render` and `minisoc up`); a foreign CA: `minisoc render` again",
+            )
+        return ServiceError(
+            f"OpenSearch at {where} does not answer ({_root_cause(error).__class__.__name__})",
+            "check `minisoc status` and `minisoc logs opensearch`",
+        )
 
     def ok(self, method: str, path: str, body: object | None = None) -> Any:
         """The decoded body of a 2xx answer; ServiceError otherwise (the message never holds credentials)."""

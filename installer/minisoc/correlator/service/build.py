@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from minisoc.correlator.clients.opensearch import open_client
-from minisoc.correlator.config import CorrelatorConfig
+from minisoc.correlator.config import CorrelatorConfig, KafkaConfig
 from minisoc.correlator.export import ExportBudget
 from minisoc.correlator.intel.intel_file import IntelFileSource
 from minisoc.correlator.intel.misp_feed import MispFeedSource
 from minisoc.correlator.intel.warninglists import load_warninglists
+from minisoc.correlator.kafka.open import open_log_source, open_topic_intel
+from minisoc.correlator.kafka.settings import KafkaSettings
 from minisoc.correlator.model import Alert, Sighting
 from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.http import StatusServer
@@ -86,10 +90,54 @@ def input_tailers(config: CorrelatorConfig, metrics: ServiceMetrics,
     return found
 
 
+def kafka_settings(config: KafkaConfig) -> KafkaSettings:
+    return KafkaSettings(
+        bootstrap_servers=tuple(config.bootstrap_servers), security_protocol=config.security_protocol,
+        username=config.username, password_file=config.password_file, ca_file=config.ca_file,
+        group_id=config.group_id, client_id=config.client_id, session_timeout_ms=config.session_timeout_ms,
+    )
+
+
+def kafka_sources(config: CorrelatorConfig, kafka: KafkaConfig,
+                  metrics: ServiceMetrics) -> tuple[LogSource, Sequence[IntelSource]]:
+    """The log source (a member of the correlators' group) and the intel sources (the intel topic, unless
+    `intel_role: off`) of a replica in Kafka mode (docs/kafka-consumer.md)."""
+    settings = kafka_settings(kafka)
+    dead_letter = DeadLetter(config.state_dir / "dead-letter.jsonl")
+    source = open_log_source(settings, kafka.topics, batch_lines=config.logs.batch_lines,
+                             dead_letter=dead_letter, stats=metrics.read)
+    metrics.consumer = source.status
+    if kafka.intel_role == "off":
+        return source, intel_sources(config)
+    leader = None
+    if kafka.intel_role == "leader":  # its sources' sets, kept apart from the loop's (read from the topic)
+        leader = (intel_sources(config), IntelSet(config.state_dir / "intel-leader"))
+    topic_intel = open_topic_intel(settings, kafka.intel_topic, leader=leader)
+    source.ready = lambda: topic_intel.ready  # no partitions taken before the leader's set is loaded
+    return source, topic_intel
+
+
 def build_parts(config: CorrelatorConfig) -> ServiceParts:
     state = config.state_dir
     state.mkdir(parents=True, exist_ok=True)
     metrics = ServiceMetrics()
+    if config.kafka is not None:
+        return _with_kafka(build_files_parts(config, metrics, kafka=True), config, config.kafka)
+    return build_files_parts(config, metrics)
+
+
+def _with_kafka(parts: ServiceParts, config: CorrelatorConfig, kafka: KafkaConfig) -> ServiceParts:
+    log_source, sources = kafka_sources(config, kafka, parts.metrics)
+    # no log directory to tail, gzip or retro-hunt in (the retro-hunt searches the log index); a replica's
+    # first intel load needs no retro-hunt: the group reads the retained logs anyway
+    return dataclasses.replace(parts, log_source=log_source, sources=sources, input_dirs=(),
+                               housekeeping=None, retro_on_first_load=False)
+
+
+def build_files_parts(config: CorrelatorConfig, metrics: ServiceMetrics, *,
+                      kafka: bool = False) -> ServiceParts:
+    """The parts of a replica reading its log directory (with `kafka`, everything but the sources)."""
+    state = config.state_dir
     tail_state = state / "tail"
     tail_fresh = not (tail_state / CHECKPOINT_FILE_NAME).exists()
     tailer = LogTailer(
@@ -100,7 +148,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         stats=metrics.read,
     )
     log_source: LogSource = tailer
-    inputs = input_tailers(config, metrics)
+    inputs = {} if kafka else input_tailers(config, metrics)
     if inputs:
         log_source = InputTails(tailer, inputs)
     alerts = BufferedAlertSink(
@@ -140,7 +188,7 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
         )
     return ServiceParts(
         site=config.site,
-        sources=intel_sources(config),
+        sources=[] if kafka else intel_sources(config),
         intel=IntelSet(state / "intel"),
         log_source=log_source,
         alerts=alerts,

@@ -1,8 +1,10 @@
 """Housekeeping of rotated Zeek logs: gzip what the correlator has read, delete what is past retention.
 
-A Zeek without zeekctl rotates by renaming in place (`conn.log` -> `conn.2015-03-30-14-45-02.log`) and never
-compresses nor deletes: the disk fills. The correlator knows when it has read a file to its end (its committed
-tail checkpoint), so it does both, for rotated files only, and only for files that checkpoint shows finished:
+A Zeek without zeekctl rotates by renaming in place (`conn.log` -> `conn.2015-03-30-14-45-02.log`); a Zeek
+cluster's logger under the Supervisor renames into `log-queue/` with zeek-archiver's names
+(`conn__2015-03-30-14-00-00__2015-03-30-15-00-00__.log`). Neither compresses nor deletes: the disk fills.
+The correlator knows when it has read a file to its end (its committed tail checkpoint), so it does both,
+for rotated files only, and only for files that checkpoint shows finished:
 
 - a rotated plain file read to its end (checkpoint identity = its device and inode, offset = its size) is
   gzipped to `<name>.gz` (written hidden, fsynced, renamed, then the plain file is removed). The archive keeps
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minisoc.correlator.zeek.checkpoint import TrackedFile, identity_key, load_checkpoint
+from minisoc.correlator.zeek.names import ARCHIVER_NAME, ARCHIVER_QUEUE_DIR
 from minisoc.correlator.zeek.tailfiles import MIN_MATCH_BYTES
 from minisoc.durable import fsync_directory
 from minisoc.errors import LogSourceError
@@ -41,7 +44,8 @@ GZIP_LEVEL = 6
 
 
 def is_rotated_name(name: str) -> bool:
-    return ROTATED_NAME.match(name) is not None
+    """A standalone Zeek's rotation name, or a supervised cluster logger's (zeek-archiver's format)."""
+    return ROTATED_NAME.match(name) is not None or ARCHIVER_NAME.match(name) is not None
 
 
 def is_leftover_temporary(name: str) -> bool:
@@ -118,25 +122,32 @@ class RotatedLogs:
         return self.clock() >= self._next_run
 
     def run(self) -> HousekeepingRun:
-        """One pass over the top of the log directory (where Zeek rotates); errors reported, not raised."""
+        """One pass over the folders Zeek rotates into (the log directory's top, and `log-queue/` where a
+        supervised cluster's logger rotates); errors reported, not raised."""
         self._next_run = self.clock() + self.interval_s
         result = HousekeepingRun()
         try:
             files = load_checkpoint(self.checkpoint_path)
-            with os.scandir(self.log_dir) as entries:
-                every = [entry.name for entry in entries]
-            for name in filter(is_leftover_temporary, every):
-                (self.log_dir / name).unlink(missing_ok=True)
-            names = sorted(filter(is_rotated_name, every))
         except (OSError, LogSourceError) as error:
-            result.error = f"{self.log_dir}: {getattr(error, 'message', None) or error}"
+            result.error = f"{self.checkpoint_path}: {getattr(error, 'message', None) or error}"
             return result
-        for name in names:
+        for folder in (self.log_dir, self.log_dir / ARCHIVER_QUEUE_DIR):
+            if folder != self.log_dir and not folder.is_dir():
+                continue
             try:
-                self._one(self.log_dir / name, files, result)
-            except OSError as error:  # e.g. the log directory is read-only for the correlator
-                result.error = f"{self.log_dir / name}: {error.strerror or error}"
-                log.warning("log housekeeping: %s", result.error)
+                with os.scandir(folder) as entries:
+                    every = [entry.name for entry in entries]
+                for name in filter(is_leftover_temporary, every):
+                    (folder / name).unlink(missing_ok=True)
+            except OSError as error:
+                result.error = f"{folder}: {error.strerror or error}"
+                return result
+            for name in sorted(filter(is_rotated_name, every)):
+                try:
+                    self._one(folder / name, files, result)
+                except OSError as error:  # e.g. the log directory is read-only for the correlator
+                    result.error = f"{folder / name}: {error.strerror or error}"
+                    log.warning("log housekeeping: %s", result.error)
         return result
 
     def _one(self, path: Path, files: dict[str, TrackedFile], result: HousekeepingRun) -> None:

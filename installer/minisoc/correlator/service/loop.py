@@ -393,6 +393,9 @@ class CorrelatorService:
             "ignored_files": ignored,
             "housekeeping_error": housekeeping_error,  # rotated logs not gzipped/pruned, and why
         }
+        if self.metrics.consumer is not None:  # Kafka mode: the partitions this replica owns, and their lag
+            kafka = self.metrics.consumer()
+            components["kafka"] = {"state": "ok" if kafka.get("partitions") else "unassigned", **kafka}
         if components["loop"]["state"] != "ok":
             status, code = "failing", 503
         elif any(components[name]["state"] != "ok" for name in ("intel", "sink", "logs")):

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from minisoc.correlator.service.inputs import InputState
 from minisoc.correlator.zeek.stats import ReadStats
@@ -50,6 +51,8 @@ class ServiceMetrics:
     log_docs_rejected: dict[str, int] = field(default_factory=dict)  # per log type, refused by OpenSearch
     ignored_files: dict[str, str] = field(default_factory=dict)  # path -> why the tailer does not read it
     inputs: dict[str, InputState] = field(default_factory=dict)  # syslog, netflow when on (service.inputs)
+    # the Kafka log source's status (kafka.source.KafkaLogSource.status): group, partitions, lag; None: files
+    consumer: Callable[[], dict[str, Any]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_log_index(self, stored: dict[str, int], rejected: dict[str, int]) -> None:
@@ -205,6 +208,8 @@ class ServiceMetrics:
                    "1 when the input read a record in the last 5 minutes.",
                    [(_labels(input=name), 1 if item["state"] == "receiving" else 0)
                     for name, item in summaries.items()])
+            if self.consumer is not None:
+                _kafka_families(family, self.consumer())
             family(
                 "minisoc_uptime_seconds",
                 "gauge",
@@ -212,6 +217,21 @@ class ServiceMetrics:
                 [("", moment - self.started)],
             )
         return "\n".join(out) + "\n"
+
+
+def _kafka_families(family: Callable[[str, str, str, list[tuple[str, float]]], None],
+                    status: dict[str, Any]) -> None:
+    rows = status.get("partitions", [])
+    family("minisoc_kafka_assigned_partitions", "gauge",
+           "Partitions of the log topics this replica owns in the correlators' consumer group.",
+           [(_labels(group=str(status.get("group", ""))), len(rows))])
+    family("minisoc_kafka_lag_messages", "gauge",
+           "Messages behind the partition's end (high watermark minus position), per owned partition.",
+           [(_labels(topic=row["topic"], partition=str(row["partition"])), row["lag"])
+            for row in rows if row.get("lag") is not None])
+    family("minisoc_kafka_commit_failures_total", "counter",
+           "Offset commits that failed (a rebalance under way: those messages are delivered again).",
+           [("", status.get("commit_failures", 0))])
 
 
 def _labels(**pairs: str) -> str:
