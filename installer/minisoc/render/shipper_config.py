@@ -23,6 +23,7 @@ from typing import Any
 import jinja2
 
 from minisoc.errors import Problem, ProfileError
+from minisoc.kafka.cluster import SHIPPER_USER, scram_secret_name
 from minisoc.render.templating import render_template, stack_environment
 from minisoc.security.cert_specs import ServiceCert
 
@@ -55,11 +56,11 @@ _BROKER = re.compile(r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def shipper_cert_spec(host_name: str = "") -> ServiceCert:
-    """The shipper's client certificate (mutual TLS to Kafka): CN `shipper` (`shipper.<host>` per sensor host
-    when given), client use only, its key handed to uid 10004."""
-    common_name = f"shipper.{host_name}" if host_name else "shipper"
-    return ServiceCert(SHIPPER_CERT, common_name, organizational_unit="sensors", server=False, client=True,
+def shipper_cert_spec() -> ServiceCert:
+    """The shipper's client certificate (mutual TLS to Kafka): CN `shipper`, OU `kafka`, so the brokers'
+    ssl.principal.mapping.rules make it `User:shipper`, the principal minisoc.kafka.acls grants the log
+    topics to; client use only, its key handed to uid 10004."""
+    return ServiceCert(SHIPPER_CERT, SHIPPER_USER, organizational_unit="kafka", server=False, client=True,
                        owner_uid=SHIPPER_UID)
 
 
@@ -79,9 +80,9 @@ class KafkaSecurity:
     Sources are host paths relative to the host bundle; targets are fixed in the container."""
 
     protocol: str = "SSL"
-    username: str = "shipper"
+    username: str = SHIPPER_USER
     # the secret's name (not its value): SITE_DIR/secrets/<name>, mounted at /run/secrets/<name>
-    password_secret: str = "kafka-shipper-password"  # noqa: S105
+    password_secret: str = scram_secret_name(SHIPPER_USER)
     ca_source: str = "./pki/ca.crt"
     cert_source: str = f"./pki/{SHIPPER_CERT}.crt"
     key_source: str = f"./pki/{SHIPPER_CERT}.key"  # readable by uid 10004 (SHIPPER_UID): shipper_cert_spec()

@@ -107,8 +107,8 @@ def test_sasl_ssl_names_the_ca_and_user_but_reads_the_password_from_the_environm
     assert '"sasl.username=shipper"' in config and '"ssl.ca.location=/certs/ca.crt"' in config
     assert "`echo sasl.password=$MINISOC_KAFKA_PASSWORD`" in config and "ssl.key.location" not in config
     service = yaml.safe_load(render_shipper_service(settings))["shipper"]
-    assert service["secrets"] == ["kafka-shipper-password"]
-    assert service["environment"] == {"MINISOC_KAFKA_PASSWORD_FILE": "/run/secrets/kafka-shipper-password"}
+    assert service["secrets"] == ["kafka-scram-shipper"]
+    assert service["environment"] == {"MINISOC_KAFKA_PASSWORD_FILE": "/run/secrets/kafka-scram-shipper"}
     assert "/certs/shipper.key" not in {m["target"] for m in service["volumes"]}
 
 
@@ -150,9 +150,9 @@ def test_bad_settings_are_refused_with_the_field(change: dict[str, object], path
 
 
 def test_the_client_certificate_is_for_client_use_and_handed_to_the_shippers_uid() -> None:
-    spec = shipper_cert_spec("sensor-1")
-    assert (spec.name, spec.common_name, spec.client, spec.server, spec.owner_uid) == (
-        "kafka-shipper", "shipper.sensor-1", True, False, 10004)
+    spec = shipper_cert_spec()
+    assert (spec.name, spec.common_name, spec.organizational_unit) == ("kafka-shipper", "shipper", "kafka")
+    assert (spec.client, spec.server, spec.owner_uid) == (True, False, 10004)
     service = yaml.safe_load(render_shipper_service(SENSOR))["shipper"]
     mounts = {m["target"]: m["source"] for m in service["volumes"]}
     assert mounts["/certs/shipper.key"] == f"./pki/{spec.name}.key"
@@ -162,4 +162,4 @@ def test_the_bundle_declares_the_state_volume_and_only_sasl_needs_a_secret() -> 
     assert shipper_compose_toplevel(SENSOR) == {"volumes": {"shipper-state": {}}}
     sasl = replace(SENSOR, security=KafkaSecurity(protocol="SASL_SSL"))
     assert shipper_compose_toplevel(sasl)["secrets"] == {
-        "kafka-shipper-password": {"file": "./secrets/kafka-shipper-password"}}
+        "kafka-scram-shipper": {"file": "./secrets/kafka-scram-shipper"}}
