@@ -99,10 +99,15 @@ def netflow_image() -> ImageSpec:
     return _built_from_repository("netflow")
 
 
+def shipper_image() -> ImageSpec:
+    """A sensor's shipper to Kafka: rsyslog imfile + omkafka from Debian (stacks/shipper, docs/shipper.md)."""
+    return _built_from_repository("shipper")
+
+
 def all_images() -> tuple[ImageSpec, ...]:
     """Every image minisoc can build, in build order (cheapest first, so failures show early)."""
-    return (feedserver_image(), syslog_image(), netflow_image(), correlator_image(), kafka_image(),
-            opensearch_image())
+    return (feedserver_image(), syslog_image(), netflow_image(), shipper_image(), correlator_image(),
+            kafka_image(), opensearch_image())
 
 
 def images_for_tags(tags: set[str]) -> tuple[ImageSpec, ...]:
