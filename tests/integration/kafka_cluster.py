@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from minisoc.correlator.clients.kafka import client_config
 from minisoc.images.build import BuildOptions, build_images
 from minisoc.images.catalog import kafka_image
 from minisoc.kafka.cluster import (
@@ -25,7 +26,6 @@ from minisoc.kafka.cluster import (
     SCRAM_USERS,
     KafkaNode,
     bootstrap_servers,
-    client_config,
     cluster_id_for,
     node_name,
     scram_secret_name,
@@ -61,7 +61,7 @@ class KafkaCluster:
 
     def config(self, user: str = ADMIN_USER, password: str | None = None) -> dict[str, str]:
         secret = self.passwords[user] if password is None else password
-        return client_config(self.bootstrap, user, secret, str(self.ca_file))
+        return client_config(self.bootstrap, username=user, password=secret, ca_file=self.ca_file)
 
     def container(self, node_id: int) -> str:
         return f"{self.project}-{node_name(node_id)}-1"

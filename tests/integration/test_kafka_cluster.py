@@ -13,10 +13,11 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 from kafka_cluster import KafkaCluster, ensure_image, remove_workdir, start_cluster
 
+from minisoc.correlator.clients.kafka import admin_client
 from minisoc.errors import ServiceError
 from minisoc.kafka.cluster import CORRELATOR_GROUP, CORRELATOR_USER, SHIPPER_USER
 from minisoc.kafka.topics import topic_specs, zeek_topic
-from minisoc.ops.kafka_topics import admin_client, apply_acls, apply_topics, read_topics, wait_for_brokers
+from minisoc.ops.kafka_topics import apply_acls, apply_topics, read_topics, wait_for_brokers
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.timeout(420)]
 LINES = 2000

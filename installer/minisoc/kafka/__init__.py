@@ -1,9 +1,10 @@
-"""Kafka between sensors and hubs (issue 16): broker settings, client settings and topics, all pure.
+"""Kafka between sensors and hubs (issue 16): broker settings and topics, all pure.
 
 `minisoc.kafka.cluster`: listeners, ports, container paths, SCRAM users, each broker's KAFKA_* environment
-(the env contract of the official apache/kafka image, which minisoc/kafka honours too) and the
-confluent-kafka client settings. `minisoc.kafka.topics`: the topic names and specs. No import from cli,
-ops, render, profile or security: the correlator may use this package.
+(the env contract of the official apache/kafka image, which minisoc/kafka honours too).
+`minisoc.kafka.topics`: the topic names and specs. The clients' settings and the clients themselves are
+made in one home, `minisoc.correlator.clients.kafka`. No import from cli, ops, render, profile or security:
+the correlator may use this package.
 """
 
 from minisoc.kafka.cluster import (
@@ -15,7 +16,6 @@ from minisoc.kafka.cluster import (
     KafkaNode,
     bootstrap_servers,
     broker_environment,
-    client_config,
     cluster_id_for,
     default_nodes,
     scram_secret_name,
@@ -46,7 +46,6 @@ __all__ = [
     "TopicSpec",
     "bootstrap_servers",
     "broker_environment",
-    "client_config",
     "cluster_id_for",
     "default_nodes",
     "log_topics",

@@ -201,15 +201,3 @@ _NOT_SERVER_PROPERTIES = frozenset((
     "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_LOG4J_ROOT_LOGLEVEL", "KAFKA_LOG4J_LOGGERS",
     "KAFKA_TOOLS_LOG4J_LOGLEVEL", "KAFKA_JMX_HOSTNAME",
 ))
-
-
-def client_config(bootstrap: str, user: str, password: str, ca_file: str) -> dict[str, str]:
-    """confluent-kafka (librdkafka) settings for the CLIENT listener: SASL_SSL, SCRAM-SHA-512, site CA."""
-    return {
-        "bootstrap.servers": bootstrap,
-        "security.protocol": "SASL_SSL",
-        "sasl.mechanism": SCRAM_MECHANISM,
-        "sasl.username": user,
-        "sasl.password": password,
-        "ssl.ca.location": ca_file,
-    }

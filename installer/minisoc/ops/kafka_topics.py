@@ -3,13 +3,13 @@
 Missing topics are created, partitions raised (Kafka never lowers them: more are kept and reported), the
 spec's configs set where they differ; a second run changes nothing. The change plan is pure
 (`plan_topic_changes`); `apply_topics` reads the cluster and carries the plan out with confluent-kafka's
-AdminClient, logged in as `minisoc-admin` on the CLIENT listener. `ensure_scram_users` sets SCRAM
-passwords through the admin API (rotation: the brokers' format step only runs on first start).
+AdminClient (made by `minisoc.correlator.clients.kafka.admin_client`, the one Kafka client home), logged in
+as `minisoc-admin` on the CLIENT listener. `ensure_scram_users` sets SCRAM passwords through the admin API
+(rotation: the brokers' format step only runs on first start).
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
@@ -29,6 +29,7 @@ from confluent_kafka.admin._scram import (
 )
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
+from minisoc.correlator.clients.kafka import admin_client
 from minisoc.errors import ServiceError
 from minisoc.kafka.acls import AclSpec, acl_specs
 from minisoc.kafka.topics import TopicSpec
@@ -81,16 +82,6 @@ def plan_topic_changes(existing: Mapping[str, ExistingTopic],
                                        configs=differing))
         plan.extend(changes or [TopicChange(spec.name, "unchanged")])
     return plan
-
-
-def admin_client(config: Mapping[str, str]) -> AdminClient:
-    """An AdminClient; settings it refuses (an unreadable CA file, say) become a ServiceError. librdkafka's
-    own log lines (every failed connection while brokers start) go to logging, not to stderr."""
-    try:
-        return AdminClient(dict(config), logger=logging.getLogger("minisoc.kafka"))
-    except KafkaException as error:
-        raise ServiceError(f"kafka: cannot make a client: {error.args[0] if error.args else error}",
-                           "check the site CA file (ssl.ca.location) and the bootstrap addresses") from None
 
 
 def wait_for_brokers(admin: AdminClient, expected: int, *, timeout_s: float = 120.0,
@@ -187,7 +178,8 @@ def provision_topics(config: Mapping[str, str], wanted: Sequence[TopicSpec], *, 
                      acls: bool = False, timeout_s: float = 180.0) -> list[TopicChange]:
     """What `minisoc up` runs once the brokers started: wait for all `brokers`, `apply_topics`, and with
     `acls` (brokers rendered with acls=True) `apply_acls`.
-    `config`: `minisoc.kafka.cluster.client_config(bootstrap, "minisoc-admin", password, ca_file)`."""
+    `config`: `minisoc.correlator.clients.kafka.client_config(bootstrap, username="minisoc-admin",
+    password=password, ca_file=ca_file)`."""
     admin = admin_client(config)
     wait_for_brokers(admin, brokers, timeout_s=timeout_s, where=config.get("bootstrap.servers", "kafka"))
     plan = apply_topics(admin, wanted)

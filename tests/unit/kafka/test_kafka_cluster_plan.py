@@ -1,4 +1,5 @@
-"""The broker environment every node gets, in both images' env contract, and the client settings."""
+"""The broker environment every node gets, in both images' env contract (the clients' settings:
+tests/unit/correlator/clients/test_kafka_client.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from minisoc.kafka.cluster import (
     KafkaNode,
     bootstrap_servers,
     broker_environment,
-    client_config,
     cluster_id_for,
     default_nodes,
     min_insync_replicas,
@@ -91,13 +91,6 @@ def test_cluster_id_is_stable_per_site_and_well_formed() -> None:
     assert len(first) == 22 and not first.startswith("-")
     assert set(first) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     assert all(not cluster_id_for(f"site-{n}").startswith("-") for n in range(300))
-
-
-def test_client_config_is_sasl_ssl_scram() -> None:
-    config = client_config("h:9093", "shipper", "pw", "/ca.crt")
-    assert config == {"bootstrap.servers": "h:9093", "security.protocol": "SASL_SSL",
-                      "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "shipper", "sasl.password": "pw",
-                      "ssl.ca.location": "/ca.crt"}
 
 
 def test_acls_make_the_nodes_and_the_admin_super_users() -> None:

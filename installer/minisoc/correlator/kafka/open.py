@@ -1,4 +1,5 @@
-"""The real confluent-kafka clients behind KafkaLogSource and TopicIntel, from KafkaSettings."""
+"""The real confluent-kafka clients behind KafkaLogSource and TopicIntel, from KafkaSettings (built by the
+one Kafka client home, `minisoc.correlator.clients.kafka`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from confluent_kafka import Consumer, Producer
-
+from minisoc.correlator.clients.kafka import consumer, producer
 from minisoc.correlator.kafka.intel import IndicatorSet, IntelTopicReader, TopicIntel
 from minisoc.correlator.kafka.settings import (
     KafkaSettings,
@@ -28,8 +28,8 @@ LIBRDKAFKA_LOG = logging.getLogger("minisoc.correlator.kafka.librdkafka")
 def open_log_source(settings: KafkaSettings, topics: Sequence[str], *, batch_lines: int,
                     dead_letter: DeadLetterSink | None, stats: ReadStats | None) -> KafkaLogSource:
     config = group_consumer_config(settings, read_password(settings))
-    consumer = Consumer({**config, "logger": LIBRDKAFKA_LOG})
-    return KafkaLogSource(consumer, topics, group=settings.group_id, batch_lines=batch_lines,
+    log_consumer = consumer(config, logger=LIBRDKAFKA_LOG)
+    return KafkaLogSource(log_consumer, topics, group=settings.group_id, batch_lines=batch_lines,
                           dead_letter=dead_letter, stats=stats)
 
 
@@ -39,8 +39,8 @@ def open_topic_intel(settings: KafkaSettings, topic: str, *,
     what they hold (an IntelSet of its own) and a producer."""
     password = read_password(settings)
     config = reader_config(settings, password, uuid.uuid4().hex[:12])
-    reader = IntelTopicReader(Consumer({**config, "logger": LIBRDKAFKA_LOG}), topic)
+    reader = IntelTopicReader(consumer(config, logger=LIBRDKAFKA_LOG), topic)
     if leader is None:
         return TopicIntel(reader)
-    producer = Producer({**producer_config(settings, password), "logger": LIBRDKAFKA_LOG})
-    return TopicIntel(reader, leader=(*leader, producer))
+    intel_producer = producer(producer_config(settings, password), logger=LIBRDKAFKA_LOG)
+    return TopicIntel(reader, leader=(*leader, intel_producer))

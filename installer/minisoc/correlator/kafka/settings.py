@@ -1,7 +1,9 @@
 """How the correlator reaches Kafka: the librdkafka configuration, built by pure functions (unit-tested).
 
-The password is read from its secret file when the configuration is built and never logged: `redacted()`
-is what may be shown.
+The connection part (bootstrap servers, client id, SASL_SSL/SCRAM or PLAINTEXT, the CA) is minisoc's one
+Kafka client rule, `minisoc.correlator.clients.kafka.client_config`; here are the correlator's settings and
+what each of its roles adds. The password is read from its secret file when the configuration is built and
+never logged: `redacted()` is what may be shown.
 """
 
 from __future__ import annotations
@@ -10,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from minisoc.correlator.clients.kafka import SASL_SSL, client_config, redacted
+from minisoc.correlator.clients.kafka import security_config as _security_keys
 from minisoc.correlator.kafka.topics import GROUP_ID
-
-SASL_SSL = "SASL_SSL"
-PLAINTEXT = "PLAINTEXT"
-SCRAM = "SCRAM-SHA-512"
 
 
 @dataclass(frozen=True)
@@ -30,23 +30,10 @@ class KafkaSettings:
 
 
 def security_config(settings: KafkaSettings, password: str | None) -> dict[str, Any]:
-    """The librdkafka security keys for `settings` (the password already read from its file)."""
-    if settings.security_protocol == PLAINTEXT:
-        return {"security.protocol": "PLAINTEXT"}
-    if settings.security_protocol != SASL_SSL:
-        raise ValueError(f"security protocol {settings.security_protocol!r}: SASL_SSL or PLAINTEXT")
-    if not settings.username or password is None:
-        raise ValueError("SASL_SSL needs a SCRAM username and a password file")
-    config: dict[str, Any] = {
-        "security.protocol": "SASL_SSL",
-        "sasl.mechanism": SCRAM,
-        "sasl.username": settings.username,
-        "sasl.password": password,
-        "ssl.endpoint.identification.algorithm": "https",  # the broker's name must be in its certificate
-    }
-    if settings.ca_file is not None:
-        config["ssl.ca.location"] = str(settings.ca_file)
-    return config
+    """The librdkafka security keys for `settings` (the password already read from its file): those of
+    minisoc's one Kafka client rule (`minisoc.correlator.clients.kafka`)."""
+    return dict(_security_keys(settings.security_protocol, username=settings.username, password=password,
+                               ca_file=settings.ca_file))
 
 
 def read_password(settings: KafkaSettings) -> str | None:
@@ -56,11 +43,9 @@ def read_password(settings: KafkaSettings) -> str | None:
 
 
 def base_config(settings: KafkaSettings, password: str | None) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": ",".join(settings.bootstrap_servers),
-        "client.id": settings.client_id,
-        **security_config(settings, password),
-    }
+    return dict(client_config(settings.bootstrap_servers, security_protocol=settings.security_protocol,
+                              username=settings.username, password=password, ca_file=settings.ca_file,
+                              client_id=settings.client_id))
 
 
 def group_consumer_config(settings: KafkaSettings, password: str | None) -> dict[str, Any]:
@@ -97,5 +82,5 @@ def producer_config(settings: KafkaSettings, password: str | None) -> dict[str, 
             "linger.ms": 50}
 
 
-def redacted(config: dict[str, Any]) -> dict[str, Any]:
-    return {key: ("***" if "password" in key else value) for key, value in config.items()}
+__all__ = ["KafkaSettings", "base_config", "group_consumer_config", "producer_config", "read_password",
+           "reader_config", "redacted", "security_config"]
