@@ -23,6 +23,7 @@ from minisoc.render.secrets import (
     OPENSEARCH_CORRELATOR,
     OPENSEARCH_DASHBOARDS,
 )
+from minisoc.render.scaleout import scaleout_certs
 from minisoc.render.staging import Stage, SwapList, check_targets
 from minisoc.security.cert_specs import DASHBOARDS, MISP, OPENSEARCH_NODE, default_service_certs
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN as ADMIN_CERT
@@ -131,6 +132,8 @@ def stage_security(
         syslog_host="syslog" if "syslog" in services else None,
         extra_names=tls.extra_names,
     )
+    if profile.site.topology == "distributed":  # the brokers (server and client) and the shipper (client)
+        certs += scaleout_certs(profile)
     pki = ensure_site_pki(
         stage.path(PKI_DIR),
         services=certs,
