@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from minisoc.kafka.cluster import node_name
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import node_cert_name
 from minisoc.profile.placement import Instance, Kind, host_instances
 from minisoc.profile.topology import Host
-from minisoc.render.compose import compose_yaml
-from minisoc.kafka.cluster import node_name
-from minisoc.profile.opensearch_cluster import node_cert_name
 from minisoc.render import scaleout
+from minisoc.render.compose import compose_yaml
 from minisoc.render.correlator_config import config_yaml, correlator_config
-from minisoc.render.kafka import KAFKA_SCRAM_ADMIN
 from minisoc.render.files import RenderedFile
 from minisoc.render.links import (
     LINK_NETWORK_KEY,
@@ -38,8 +37,8 @@ from minisoc.render.links import (
     link_alias,
     link_network,
 )
-from minisoc.render.shipper_config import SHIPPER_CERT
 from minisoc.render.secrets import (
+    KAFKA_SCRAM_ADMIN,
     MISP_ADMIN_KEY,
     MISP_AUTOMATION_KEY,
     OPENSEARCH_ADMIN,
@@ -47,6 +46,7 @@ from minisoc.render.secrets import (
     SecretSpec,
     format_env,
 )
+from minisoc.render.shipper_config import SHIPPER_CERT
 from minisoc.security.cert_specs import (
     CA_NAME,
     DASHBOARDS,
@@ -191,7 +191,8 @@ def host_bundle(
         site_specific += scaleout.kafka_files(profile, secret_values)
     if "shipper" in kinds:
         site_specific += scaleout.shipper_files(profile)
-    files += [RenderedFile(root / f.path, f.data, secret=f.secret, owner_uid=f.owner_uid) for f in site_specific]
+    files += [RenderedFile(root / f.path, f.data, secret=f.secret, owner_uid=f.owner_uid)
+              for f in site_specific]
     compose_text = compose_yaml(document)
     names = _secret_names(kinds, compose_text, files, secret_values, used_secrets)
     if "misp-core" in kinds:
@@ -213,7 +214,8 @@ def host_bundle(
             for name in names
         ),
     ]
-    certs = [f"{CA_NAME}.crt"] + [f"{cert}.{ext}" for cert in _cert_names(instances) for ext in ("crt", "key")]
+    certs = [f"{CA_NAME}.crt"] + [f"{cert}.{ext}" for cert in _cert_names(instances)
+                                  for ext in ("crt", "key")]
     return HostBundle(host, document, tuple(sorted(files, key=lambda f: str(f.path))), names,
                       tuple(certs), tuple(pending))
 

@@ -21,28 +21,24 @@ import jinja2
 import yaml
 
 from minisoc.kafka.cluster import (
-    ADMIN_USER,
     CA_PATH,
     CERT_PATH,
     CLIENT_PORT,
-    CORRELATOR_USER,
     DATA_DIR,
     KAFKA_UID,
     KEY_PATH,
     SCRAM_USERS,
-    SHIPPER_USER,
     START_SCRIPT,
     KafkaNode,
     broker_environment,
     node_name,
-    scram_secret_name,
 )
-from minisoc.render.secrets import (  # noqa: F401 - re-exported: the Kafka part's names
-    KAFKA_SCRAM_ADMIN,
-    KAFKA_SCRAM_CORRELATOR,
-    KAFKA_SCRAM_SHIPPER,
-    KAFKA_SECRETS,
+from minisoc.render.secrets import (
+    KAFKA_SCRAM_ADMIN as KAFKA_SCRAM_ADMIN,  # re-exported: the Kafka part's names
 )
+from minisoc.render.secrets import KAFKA_SCRAM_CORRELATOR as KAFKA_SCRAM_CORRELATOR
+from minisoc.render.secrets import KAFKA_SCRAM_SHIPPER as KAFKA_SCRAM_SHIPPER
+from minisoc.render.secrets import KAFKA_SECRETS as KAFKA_SECRETS
 from minisoc.render.templating import render_template
 from minisoc.resources import stacks_dir
 from minisoc.security.cert_specs import ServiceCert, split_names

@@ -1,5 +1,6 @@
 """The scale-out services of a distributed site's host bundles (issue 16): the Kafka brokers on hub hosts, the
-shipper on sensor hosts, and what the correlator replicas need to read from Kafka. Pure functions of the profile.
+shipper on sensor hosts, and what the correlator replicas need to read from Kafka. Pure functions of the
+profile.
 
 - Brokers `kafka-N` (always numbered, the names of stacks/kafka/compose.yaml.j2), reached by other hosts as
   `endpoint()` says (`kafka-N.<host>` on the link network, or the host's address with published ports). Each
@@ -37,7 +38,6 @@ from minisoc.render.compose import harden
 from minisoc.render.correlator_config import CA_FILE, SECRETS_MOUNT
 from minisoc.render.files import RenderedFile
 from minisoc.render.kafka import (
-    KAFKA_SECRETS,
     SCRAM_USERS_SECRET,
     Published,
     kafka_cert_specs,
@@ -47,6 +47,7 @@ from minisoc.render.kafka import (
     start_script,
 )
 from minisoc.render.links import endpoint, endpoints, link_alias
+from minisoc.render.secrets import KAFKA_SECRETS
 from minisoc.render.shipper_config import (
     KafkaSecurity,
     ShipperSettings,
@@ -84,8 +85,10 @@ def kafka_nodes(profile: SiteProfile) -> list[tuple[Host, Instance, KafkaNode]]:
         for instance in host_instances(profile, host):
             if instance.kind != "kafka":
                 continue
-            hostname = link_alias(instance, host) if profile.site.host_links == "docker-network" else host.address
-            nodes.append((host, instance, KafkaNode(instance.index, hostname, endpoint(profile, host, instance))))
+            linked = profile.site.host_links == "docker-network"
+            hostname = link_alias(instance, host) if linked else host.address
+            client = endpoint(profile, host, instance)
+            nodes.append((host, instance, KafkaNode(instance.index, hostname, client)))
     return nodes
 
 
@@ -102,7 +105,8 @@ def kafka_spec(profile: SiteProfile, instance: Instance) -> dict[str, Any]:
     published = {node.node_id: Published(CLIENT_PORT, "0.0.0.0") for node in nodes} if ports else None  # noqa: S104
     context = kafka_context(nodes, cluster_id=cluster_id_for(profile.project_name),
                             image=scaleout_image(profile, "kafka"), heap_mb=profile.kafka.heap_mb,
-                            partitions=profile.kafka.partitions, retention_hours=profile.kafka.retention_hours,
+                            partitions=profile.kafka.partitions,
+                            retention_hours=profile.kafka.retention_hours,
                             published=published)
     spec: dict[str, Any] = kafka_services(stack_environment(), context)[node_name(instance.index)]
     if ports:  # the other brokers (BROKER, CONTROLLER) and the shipper (BROKER) dial this host too
@@ -116,7 +120,8 @@ def kafka_files(profile: SiteProfile, secret_values: dict[str, str]) -> list[Ren
     passwords = {spec.name.removeprefix("kafka-scram-"): secret_values[spec.name] for spec in KAFKA_SECRETS}
     return [
         RenderedFile(KAFKA_START_FILE, start_script()),
-        RenderedFile(SCRAM_USERS_FILE, scram_users_file(passwords).encode(), secret=True, owner_uid=KAFKA_UID),
+        RenderedFile(SCRAM_USERS_FILE, scram_users_file(passwords).encode(), secret=True,
+                     owner_uid=KAFKA_UID),
     ]
 
 
@@ -165,7 +170,8 @@ def correlator_config_name(instance: Instance) -> str:
 
 
 def wire_correlator(spec: dict[str, Any], instance: Instance, brokers_here: list[str]) -> dict[str, Any]:
-    """A replica reads its own config file, mounts the correlator's SCRAM password, waits for local brokers."""
+    """A replica reads its own config file, mounts the correlator's SCRAM password, waits for the brokers
+    on its host."""
     spec["command"] = ["correlate", "run", "--config", f"/config/{correlator_config_name(instance)}"]
     spec["secrets"] = sorted({*spec.get("secrets", []), CORRELATOR_SECRET})
     if brokers_here:

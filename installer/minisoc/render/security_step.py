@@ -17,13 +17,13 @@ from typing import Any
 
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.opensearch_cluster import FIRST_NODE, node_cert_name, opensearch_services
+from minisoc.render.scaleout import scaleout_certs
 from minisoc.render.secrets import (
     OPENSEARCH_ADMIN,
     OPENSEARCH_ANALYST,
     OPENSEARCH_CORRELATOR,
     OPENSEARCH_DASHBOARDS,
 )
-from minisoc.render.scaleout import scaleout_certs
 from minisoc.render.staging import Stage, SwapList, check_targets
 from minisoc.security.cert_specs import DASHBOARDS, MISP, OPENSEARCH_NODE, default_service_certs
 from minisoc.security.cert_specs import OPENSEARCH_ADMIN as ADMIN_CERT
