@@ -333,6 +333,8 @@ class Images(_Strict):
     feedserver: ImageRef | None = None
     syslog: ImageRef | None = None
     netflow: ImageRef | None = None
+    kafka: ImageRef | None = None  # distributed sites: the brokers (default apache/kafka, stacks/images.yaml)
+    shipper: ImageRef | None = None  # distributed sites: the sensors' shipper
 
     def for_service(self, service: ServiceName) -> str | None:
         value = getattr(self, service.replace("-", "_"))

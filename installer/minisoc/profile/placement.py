@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import node_names
 from minisoc.profile.topology import Host, Role
 
 # Kinds of service a distributed site runs: the single-host services plus Kafka and the sensor's shipper.
@@ -68,8 +69,13 @@ class Instance:
 
 def instance_names(kind: Kind, count: int) -> list[str]:
     """Compose service names of `count` instances: the kind's own name for one (as in a single-host site),
-    `<kind>-<n>` for several."""
-    return [kind] if count == 1 else [f"{kind}-{n}" for n in range(1, count + 1)]
+    `<kind>-<n>` for several; Kafka brokers are always numbered (`kafka-1`: stacks/kafka's node names) and
+    OpenSearch nodes are `opensearch`, `opensearch-2`... (`minisoc.profile.opensearch_cluster.node_names`)."""
+    if kind == "opensearch":
+        return list(node_names(count))
+    if count == 1 and kind != "kafka":
+        return [kind]
+    return [f"{kind}-{n}" for n in range(1, count + 1)]
 
 
 def hosts_with(profile: SiteProfile, role: Role) -> list[Host]:

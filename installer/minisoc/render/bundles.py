@@ -6,9 +6,9 @@ placement gives the host (`minisoc.profile.placement`), the config files under `
 services, and only the secrets those services (and `minisoc up` on that host) use. The certificates are
 added by `minisoc.render.distributed` once the security step made them.
 
-The seam for the parts still to land: `instance_spec` returns None for `kafka` and `shipper` (no stack
-template yet) and for every OpenSearch node when `opensearch.nodes` > 1 (`opensearch-1`...: no template for
-them yet); the bundle lists them under `x-minisoc-pending`.
+Kafka brokers, the shipper and the correlator replicas' Kafka settings come from `minisoc.render.scaleout`;
+OpenSearch nodes are the whole site's node services (every node on one storage host). A placed service no
+template makes is listed under `x-minisoc-pending` (none today).
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from minisoc.kafka.cluster import node_name
 from minisoc.profile.model import SiteProfile
+from minisoc.profile.opensearch_cluster import node_cert_name
 from minisoc.profile.placement import Instance, Kind, host_instances
 from minisoc.profile.topology import Host
+from minisoc.render import scaleout
 from minisoc.render.compose import compose_yaml
-from minisoc.render.correlator_config import correlator_yaml
+from minisoc.render.correlator_config import config_yaml, correlator_config
 from minisoc.render.files import RenderedFile
 from minisoc.render.links import (
     LINK_NETWORK_KEY,
@@ -35,6 +38,7 @@ from minisoc.render.links import (
     link_network,
 )
 from minisoc.render.secrets import (
+    KAFKA_SCRAM_ADMIN,
     MISP_ADMIN_KEY,
     MISP_AUTOMATION_KEY,
     OPENSEARCH_ADMIN,
@@ -42,6 +46,7 @@ from minisoc.render.secrets import (
     SecretSpec,
     format_env,
 )
+from minisoc.render.shipper_config import SHIPPER_CERT
 from minisoc.security.cert_specs import (
     CA_NAME,
     DASHBOARDS,
@@ -75,6 +80,7 @@ CONFIG_OWNERS: dict[str, Kind] = {
 OPS_SECRETS: dict[Kind, tuple[SecretSpec, ...]] = {
     "opensearch": (OPENSEARCH_ADMIN,),
     "misp-core": (MISP_ADMIN_KEY, MISP_AUTOMATION_KEY),
+    "kafka": (KAFKA_SCRAM_ADMIN,),  # topic provisioning as minisoc-admin
 }
 # the site PKI's certificates (pki/<name>.crt + .key) each kind mounts; every host gets the CA certificate
 CERTS: dict[Kind, tuple[str, ...]] = {
@@ -83,6 +89,7 @@ CERTS: dict[Kind, tuple[str, ...]] = {
     "feedserver": (FEED_SERVER,),
     "misp-core": (MISP,),
     "syslog": (SYSLOG,),
+    "shipper": (SHIPPER_CERT,),
 }
 REPLICA_VOLUMES = ("correlator-data", "intel")  # a correlator's own state and export: one per replica
 MISP_SYNC_FILE = PurePosixPath(SECRETS_DIR_NAME) / "misp-sync-servers.env"
@@ -103,9 +110,14 @@ class HostBundle:
     pending: tuple[str, ...]  # placed services whose stack the other parts add (kafka, shipper, ...)
 
 
-def instance_spec(instance: Instance, whole: dict[str, Any]) -> dict[str, Any] | None:
-    """The compose spec of one placed instance, from the whole site's compose services; None when no
-    stack template makes it yet (the seam: kafka, shipper, OpenSearch nodes after the first)."""
+def instance_spec(instance: Instance, whole: dict[str, Any],
+                  profile: SiteProfile | None = None) -> dict[str, Any] | None:
+    """The compose spec of one placed instance, from the whole site's compose services (Kafka brokers and
+    the shipper from `minisoc.render.scaleout`, given the profile); None when no stack template makes it."""
+    if profile is not None and instance.kind == "kafka":
+        return scaleout.kafka_spec(profile, instance)
+    if profile is not None and instance.kind == "shipper":
+        return scaleout.shipper_spec(profile)
     source = "correlator" if instance.kind == "correlator" else instance.name  # replicas: the same spec
     spec: dict[str, Any] | None = copy.deepcopy(whole.get(source))
     if spec is not None and instance.kind == "correlator" and instance.index > 1:
@@ -128,11 +140,14 @@ def host_bundle(
     kinds = {instance.kind for instance in instances}
     services: dict[str, Any] = {}
     pending: list[str] = []
+    brokers_here = [i.name for i in instances if i.kind == "kafka"]
     for instance in instances:
-        spec = instance_spec(instance, whole["services"])
+        spec = instance_spec(instance, whole["services"], profile)
         if spec is None:
             pending.append(instance.name)
             continue
+        if instance.kind == "correlator":
+            spec = scaleout.wire_correlator(spec, instance, brokers_here)
         services[instance.name] = _wire(profile, host, instance, spec)
     document: dict[str, Any] = {"name": host_project(profile, host), "services": services}
     used_volumes = {
@@ -147,7 +162,8 @@ def host_bundle(
         document["volumes"] = {n: known.get(n, labelled) for n in sorted(used_volumes)}
     used_secrets = sorted({name for spec in services.values() for name in spec.get("secrets", [])})
     if used_secrets:
-        document["secrets"] = {n: v for n, v in whole.get("secrets", {}).items() if n in used_secrets}
+        declared = {**scaleout.top_level_secrets(used_secrets), **whole.get("secrets", {})}
+        document["secrets"] = {n: v for n, v in declared.items() if n in used_secrets}
     if any(LINK_NETWORK_KEY in spec.get("networks", {}) for spec in services.values()):
         document["networks"] = {LINK_NETWORK_KEY: {"external": True, "name": link_network(profile)}}
     if pending:
@@ -160,8 +176,23 @@ def host_bundle(
         and not (file.path == CORRELATOR_CONFIG_FILE and profile.opensearch.enabled)
     ]
     if "correlator" in kinds and profile.opensearch.enabled:
-        url = _scheme(profile) + "://" + endpoints(profile, "opensearch")[0]
-        files.append(RenderedFile(root / CORRELATOR_CONFIG_FILE, correlator_yaml(profile, url).encode()))
+        urls = [_scheme(profile) + "://" + address for address in endpoints(profile, "opensearch")]
+        config = correlator_config(profile, urls[0])
+        if config.sink.opensearch is not None:
+            sink = config.sink.model_copy(
+                update={"opensearch": config.sink.opensearch.model_copy(update={"other_urls": urls[1:]})})
+            config = config.model_copy(update={"sink": sink})
+        for replica in (i for i in instances if i.kind == "correlator"):
+            mine = config.model_copy(update={"kafka": scaleout.correlator_kafka(profile, replica)})
+            path = CORRELATOR_CONFIG_FILE.parent / scaleout.correlator_config_name(replica)
+            files.append(RenderedFile(root / path, config_yaml(mine).encode()))
+    site_specific = []
+    if "kafka" in kinds:
+        site_specific += scaleout.kafka_files(profile, secret_values)
+    if "shipper" in kinds:
+        site_specific += scaleout.shipper_files(profile)
+    files += [RenderedFile(root / f.path, f.data, secret=f.secret, owner_uid=f.owner_uid)
+              for f in site_specific]
     compose_text = compose_yaml(document)
     names = _secret_names(kinds, compose_text, files, secret_values, used_secrets)
     if "misp-core" in kinds:
@@ -183,10 +214,24 @@ def host_bundle(
             for name in names
         ),
     ]
-    certs = [f"{CA_NAME}.crt"] + [f"{cert}.{ext}" for kind in sorted(kinds) for cert in CERTS.get(kind, ())
+    certs = [f"{CA_NAME}.crt"] + [f"{cert}.{ext}" for cert in _cert_names(instances)
                                   for ext in ("crt", "key")]
     return HostBundle(host, document, tuple(sorted(files, key=lambda f: str(f.path))), names,
                       tuple(certs), tuple(pending))
+
+
+def _cert_names(instances: list[Instance]) -> list[str]:
+    """The certificates the host's instances mount: per kind (`CERTS`), one per broker and OpenSearch node."""
+    names: list[str] = []
+    for instance in instances:
+        if instance.kind == "kafka":
+            mine: tuple[str, ...] = (node_name(instance.index),)
+        elif instance.kind == "opensearch":
+            mine = (node_cert_name(instance.name), ADMIN_CERT)
+        else:
+            mine = CERTS.get(instance.kind, ())
+        names += [name for name in mine if name not in names]
+    return sorted(names)
 
 
 def _scheme(profile: SiteProfile) -> str:

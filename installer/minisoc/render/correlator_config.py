@@ -126,9 +126,13 @@ def correlator_config(profile: SiteProfile, opensearch_url: str | None = None) -
 
 
 def correlator_yaml(profile: SiteProfile, opensearch_url: str | None = None) -> str:
+    return config_yaml(correlator_config(profile, opensearch_url))
+
+
+def config_yaml(config: CorrelatorConfig) -> str:
     header = (
         "# Rendered by `minisoc render` (minisoc.correlator.config.CorrelatorConfig): do not edit,\n"
         "# change minisoc.yaml and render again. Paths are as the correlator container sees them.\n"
     )
-    document = correlator_config(profile, opensearch_url).model_dump(mode="json")
+    document = config.model_dump(mode="json")
     return header + yaml.safe_dump(document, sort_keys=True, default_flow_style=False)

@@ -21,23 +21,24 @@ import jinja2
 import yaml
 
 from minisoc.kafka.cluster import (
-    ADMIN_USER,
     CA_PATH,
     CERT_PATH,
     CLIENT_PORT,
-    CORRELATOR_USER,
     DATA_DIR,
     KAFKA_UID,
     KEY_PATH,
     SCRAM_USERS,
-    SHIPPER_USER,
     START_SCRIPT,
     KafkaNode,
     broker_environment,
     node_name,
-    scram_secret_name,
 )
-from minisoc.render.secrets import CORRELATOR_UID, SecretSpec
+from minisoc.render.secrets import (
+    KAFKA_SCRAM_ADMIN as KAFKA_SCRAM_ADMIN,  # re-exported: the Kafka part's names
+)
+from minisoc.render.secrets import KAFKA_SCRAM_CORRELATOR as KAFKA_SCRAM_CORRELATOR
+from minisoc.render.secrets import KAFKA_SCRAM_SHIPPER as KAFKA_SCRAM_SHIPPER
+from minisoc.render.secrets import KAFKA_SECRETS as KAFKA_SECRETS
 from minisoc.render.templating import render_template
 from minisoc.resources import stacks_dir
 from minisoc.security.cert_specs import ServiceCert, split_names
@@ -45,13 +46,7 @@ from minisoc.security.cert_specs import ServiceCert, split_names
 SCRAM_USERS_SECRET = "kafka-scram-users"  # noqa: S105 (a name, not a value)
 START_SCRIPT_SOURCE = "kafka/start.sh"  # in stacks/: the bundle copies it to config/kafka/start.sh
 CERT_UNIT = "kafka"
-# One password per SCRAM user (token_urlsafe: no character the storage tool's [name=..,password=..] splits
-# on). Each file is owned by the uid that reads it: the correlator's here; the shipper's is set by the
-# sensor bundle; minisoc-admin's is read by minisoc itself.
-KAFKA_SCRAM_ADMIN = SecretSpec(scram_secret_name(ADMIN_USER), "token")
-KAFKA_SCRAM_SHIPPER = SecretSpec(scram_secret_name(SHIPPER_USER), "token")
-KAFKA_SCRAM_CORRELATOR = SecretSpec(scram_secret_name(CORRELATOR_USER), "token", owner_uid=CORRELATOR_UID)
-KAFKA_SECRETS = (KAFKA_SCRAM_ADMIN, KAFKA_SCRAM_SHIPPER, KAFKA_SCRAM_CORRELATOR)
+# KAFKA_SECRETS (one password per SCRAM user) live with the site's other secret specs
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from minisoc.errors import UsageError
+from minisoc.kafka.cluster import ADMIN_USER, CORRELATOR_USER, SHIPPER_USER, scram_secret_name
 from minisoc.profile.model import SiteProfile
 
 SecretKind = Literal["password", "misp-key", "token", "alnum", "uuid"]
@@ -63,6 +64,12 @@ MISP_ORG_UUID = SecretSpec("misp-org-uuid", "uuid")
 # volumes are labelled with a fingerprint of it (minisoc.render.identity), so `up` can tell volumes made with
 # other secrets (a site re-created over old data) from its own, while single secrets may still be rotated.
 SECRETS_GENERATION = SecretSpec("secrets-generation", "token")
+# One SCRAM password per Kafka user (docs/kafka.md; token_urlsafe: no character the storage tool splits on),
+# each owned by the uid that reads it: the correlator's here; minisoc-admin's is read by minisoc itself
+KAFKA_SCRAM_ADMIN = SecretSpec(scram_secret_name(ADMIN_USER), "token")
+KAFKA_SCRAM_SHIPPER = SecretSpec(scram_secret_name(SHIPPER_USER), "token")
+KAFKA_SCRAM_CORRELATOR = SecretSpec(scram_secret_name(CORRELATOR_USER), "token", owner_uid=CORRELATOR_UID)
+KAFKA_SECRETS = (KAFKA_SCRAM_ADMIN, KAFKA_SCRAM_SHIPPER, KAFKA_SCRAM_CORRELATOR)
 CORRELATOR_FILE_SECRETS = (OPENSEARCH_CORRELATOR, MISP_AUTOMATION_KEY)  # mounted as compose secrets
 ALL_SECRETS = (
     OPENSEARCH_ADMIN,
@@ -79,6 +86,7 @@ ALL_SECRETS = (
     MISP_GPG_PASSPHRASE,
     MISP_ORG_UUID,
     SECRETS_GENERATION,
+    *KAFKA_SECRETS,
 )
 
 
@@ -127,6 +135,8 @@ def required_secrets(profile: SiteProfile) -> tuple[SecretSpec, ...]:
         ]
         if "correlator" in services:
             needed.append(MISP_AUTOMATION_KEY)
+    if profile.site.topology == "distributed":  # Kafka between the hosts
+        needed += KAFKA_SECRETS
     return tuple(needed)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.opensearch_cluster import FIRST_NODE, node_cert_name, opensearch_services
+from minisoc.render.scaleout import scaleout_certs
 from minisoc.render.secrets import (
     OPENSEARCH_ADMIN,
     OPENSEARCH_ANALYST,
@@ -131,6 +132,8 @@ def stage_security(
         syslog_host="syslog" if "syslog" in services else None,
         extra_names=tls.extra_names,
     )
+    if profile.site.topology == "distributed":  # the brokers (server and client) and the shipper (client)
+        certs += scaleout_certs(profile)
     pki = ensure_site_pki(
         stage.path(PKI_DIR),
         services=certs,

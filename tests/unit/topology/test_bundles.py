@@ -17,13 +17,17 @@ HOST_SECRETS = {  # (template, host): the secrets its bundle holds, and no other
         "secrets-generation", "opensearch-correlator-password", "misp-admin-key", "misp-admin-password",
         "misp-automation-key", "misp-cache-password", "misp-db-password", "misp-db-root-password",
         "misp-encryption-key", "misp-gpg-passphrase", "misp-org-uuid",
+        "kafka-scram-minisoc-admin", "kafka-scram-correlator", "kafka-scram-users",
     },
     ("distributed", "storage1"): {
         "secrets-generation", "opensearch-admin-password", "opensearch-kibanaserver-password",
     },
     ("distributed", "storage2"): {"secrets-generation"},
     ("distributed-ci", "sensor1"): {"secrets-generation"},
-    ("distributed-ci", "hub1"): {"secrets-generation", "opensearch-correlator-password"},
+    ("distributed-ci", "hub1"): {
+        "secrets-generation", "opensearch-correlator-password",
+        "kafka-scram-minisoc-admin", "kafka-scram-correlator", "kafka-scram-users",
+    },
     ("distributed-ci", "storage1"): {"secrets-generation", "opensearch-admin-password"},
 }
 
@@ -38,8 +42,10 @@ def test_a_bundle_holds_only_its_hosts_secrets(tmp_path: Path, template: str, ho
     render_site(site, profile, secrets=fixed_secret)
     held = {p.name for p in (site / "hosts" / host / "secrets").iterdir()}
     assert held == HOST_SECRETS[(template, host)]
+    # the brokers' SCRAM users file (hub) names every Kafka user's password, the shipper's too
+    known = held | ({"kafka-scram-shipper"} if "kafka-scram-users" in held else set())
     foreign = {
-        p.name: p.read_bytes() for p in (site / "secrets").iterdir() if p.name not in held
+        p.name: p.read_bytes() for p in (site / "secrets").iterdir() if p.name not in known
     }
     assert foreign  # the check below can fail: other hosts' secrets exist
     for path, data in _bundle_bytes(site, host):
@@ -49,6 +55,9 @@ def test_a_bundle_holds_only_its_hosts_secrets(tmp_path: Path, template: str, ho
     assert all((data != ca_key and b"PRIVATE KEY" not in data) or path.suffix == ".key"
                for path, data in _bundle_bytes(site, host))
     assert not (site / "hosts" / host / "pki" / "ca.key").exists()
+    if host == "sensor1":  # the shipper's client certificate (mutual TLS to Kafka) and the CA, no password
+        assert {"ca.crt", "kafka-shipper.crt", "kafka-shipper.key"} <= {
+            p.name for p in (site / "hosts" / host / "pki").iterdir()}
 
 
 def test_bundles_run_their_roles_services_in_their_own_projects(tmp_path: Path) -> None:
@@ -62,9 +71,20 @@ def test_bundles_run_their_roles_services_in_their_own_projects(tmp_path: Path) 
 
     storage, hub, sensor = compose("storage1"), compose("hub1"), compose("sensor1")
     assert storage["name"] == "minisoc-dci-g01d3n-storage1"
-    assert sorted(storage["services"]) == ["opensearch"]
-    assert sorted(hub["services"]) == ["correlator-1", "correlator-2", "feedserver"]
-    assert hub["x-minisoc-pending"] == ["kafka"] and sensor["x-minisoc-pending"] == ["shipper"]
+    assert sorted(storage["services"]) == ["opensearch", "opensearch-2", "opensearch-3"]
+    assert sorted(hub["services"]) == ["correlator-1", "correlator-2", "feedserver", "kafka-1", "kafka-2"]
+    assert sorted(sensor["services"]) == ["shipper"]
+    assert not any("x-minisoc-pending" in document for document in (storage, hub, sensor))
+    # replica 1 leads the intel sync, replica 2 follows; both SASL_SSL as `correlator` to both brokers
+    configs = site / "hosts" / "hub1" / "config" / "correlator"
+    kafka = [yaml.safe_load((configs / name).read_text())["kafka"]
+             for name in ("correlator.yaml", "correlator-2.yaml")]
+    assert [k["intel_role"] for k in kafka] == ["leader", "follower"]
+    assert all(k["bootstrap_servers"] == ["kafka-1.hub1:9093", "kafka-2.hub1:9093"]
+               and k["security_protocol"] == "SASL_SSL" and k["username"] == "correlator" for k in kafka)
+    assert hub["services"]["correlator-2"]["command"][-1] == "/config/correlator-2.yaml"
+    rsyslog = (site / "hosts" / "sensor1" / "config" / "shipper" / "rsyslog.conf").read_text()
+    assert "kafka-1.hub1:9092" in rsyslog and "kafka-2.hub1:9092" in rsyslog
     link = {"external": True, "name": "minisoc-dci-g01d3n-link"}
     assert storage["networks"]["minisoc-link"] == link == hub["networks"]["minisoc-link"]
     aliases = {"aliases": ["opensearch.storage1"]}

@@ -124,7 +124,7 @@ def test_placement_spreads_replicas_over_hubs_and_puts_misp_on_the_first() -> No
     profile = _profile(SITE + HOSTS + "correlator: {replicas: 2}\ninputs: {syslog: {enabled: true}}\n")
     assert placement(profile) == {
         "s1": ["zeek", "syslog", "shipper"],
-        "h1": ["kafka", "correlator-1", "misp-core", "misp-modules", "misp-db", "misp-cache", "feedserver"],
+        "h1": ["kafka-1", "correlator-1", "misp-core", "misp-modules", "misp-db", "misp-cache", "feedserver"],
         "h2": ["correlator-2"],
         "st1": ["opensearch", "dashboards"],
     }
@@ -137,7 +137,7 @@ def test_a_host_with_every_role_runs_the_union() -> None:
         "roles: [storage, sensor, hub]}\ncorrelator: {replicas: 2}\n"
     )
     assert placement(profile) == {
-        "all": ["zeek", "shipper", "kafka", "correlator-1", "correlator-2", "misp-core", "misp-modules",
+        "all": ["zeek", "shipper", "kafka-1", "correlator-1", "correlator-2", "misp-core", "misp-modules",
                 "misp-db", "misp-cache", "feedserver", "opensearch", "dashboards"],
     }
 

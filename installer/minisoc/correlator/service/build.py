@@ -129,9 +129,11 @@ def build_parts(config: CorrelatorConfig) -> ServiceParts:
 def _with_kafka(parts: ServiceParts, config: CorrelatorConfig, kafka: KafkaConfig) -> ServiceParts:
     log_source, sources = kafka_sources(config, kafka, parts.metrics)
     # no log directory to tail, gzip or retro-hunt in (the retro-hunt searches the log index); a replica's
-    # first intel load needs no retro-hunt: the group reads the retained logs anyway
+    # first intel load needs no retro-hunt: the group reads the retained logs anyway. Only the intel leader
+    # (or a replica syncing its own intel) retro-hunts new indicators: followers would repeat its hunt
     return dataclasses.replace(parts, log_source=log_source, sources=sources, input_dirs=(),
-                               housekeeping=None, retro_on_first_load=False)
+                               housekeeping=None, retro_on_first_load=False,
+                               retro_hunts=kafka.intel_role != "follower")
 
 
 def build_files_parts(config: CorrelatorConfig, metrics: ServiceMetrics, *,

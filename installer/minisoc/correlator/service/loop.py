@@ -65,6 +65,7 @@ class ServiceParts:
     poll_interval_s: float = 1.0
     retro_hunt_days: int = 7
     retro_on_first_load: bool = True  # False when the tailer starts from zero: it reads those logs anyway
+    retro_hunts: bool = True  # False on a Kafka intel follower: the leader hunts (the alerts are the same)
     retro_queue: RetroQueue | None = None  # None: `retro-pending.msgpack` next to the intel set's directory
     # MISP warninglists: an indicator on one is suppressed (counted per list), never matched nor exported
     warninglists: Warninglists | None = None
@@ -133,7 +134,7 @@ class CorrelatorService:
         """
         first, self._first_load = self._first_load, False
         # the first load of a fresh tailer needs no retro-hunt: the tailer reads those logs anyway
-        owe_retro = self.parts.retro_on_first_load or not first
+        owe_retro = self.parts.retro_hunts and (self.parts.retro_on_first_load or not first)
         changed = False
         for source in self.parts.sources:
             state = self.metrics.sources.setdefault(source.name, SourceState())
