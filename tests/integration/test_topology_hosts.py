@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from minisoc.kafka.job import load_topics_job
 from minisoc.ops.hosts import bring_down_host, bring_up_host, site_hosts_status
 from minisoc.profile.create import create_profile
 from minisoc.render import render_site
@@ -64,6 +65,9 @@ def ci_site(tmp_path: Path, docker_engine: None) -> Iterator[Path]:
         "distributed-ci",
         [
             "site.name=htopology",
+            # one OpenSearch node: a cluster node refuses an engine that caps open files below 65535 (CI
+            # sandboxes: 20000; tests/e2e/test_e2e_opensearch_cluster.py runs the cluster there)
+            "opensearch.nodes=1",
             f"ports.opensearch.port={opensearch}",
             f"ports.correlator.port={correlator}",
             f"ports.feedserver.port={feeds}",
@@ -91,11 +95,19 @@ def test_storage_and_hub_projects_meet_only_on_the_link_network(ci_site: Path) -
     assert storage.ok, storage.text_lines()
     hub = bring_up_host(ci_site, "hub1", progress=lambda _: None, wait_timeout_s=300)
     assert hub.ok, hub.text_lines()
+    # the one-shot kafka-topics created every topic before the correlators started (no auto-creation)
+    job = load_topics_job(ci_site / "hosts" / "hub1" / "config" / "correlator" / "kafka-topics.json")
+    topics = next(check for check in hub.checks if check.name == "kafka topics")
+    assert topics.detail == f"{len(job.topics)} created", hub.text_lines()
 
     status = site_hosts_status(ci_site)["hosts"]
     assert status["storage1"]["services"]["opensearch"]["ready"]
-    assert {"correlator-1", "correlator-2", "feedserver"} <= set(status["hub1"]["services"])
+    assert {"correlator-1", "correlator-2", "feedserver", "kafka-topics"} <= set(status["hub1"]["services"])
     assert all(s["ready"] for s in status["hub1"]["services"].values())
+    again = bring_up_host(ci_site, "hub1", progress=lambda _: None, wait_timeout_s=300)
+    assert again.ok, again.text_lines()  # a second `up`: the job runs again and changes nothing
+    topics = next(check for check in again.checks if check.name == "kafka topics")
+    assert topics.detail == f"{len(job.topics)} unchanged", again.text_lines()
     assert status["sensor1"]["placed"] == ["shipper"]
 
     hub_project, storage_project = status["hub1"]["project"], status["storage1"]["project"]

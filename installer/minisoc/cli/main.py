@@ -22,6 +22,7 @@ from minisoc.cli import (
     hunt,
     images,
     init,
+    kafka,
     lab,
     logs,
     plan,
@@ -37,7 +38,7 @@ from minisoc.errors import ExternalCommandError, MinisocError, ProfileError
 
 COMMAND_MODULES = (
     init, profile, render, plan, doctor, up, down, status, logs, replay, hunt, alerts, images, verify,
-    certs, correlate, lab, scenario,
+    certs, correlate, kafka, lab, scenario,
 )
 
 

@@ -5,19 +5,21 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from minisoc.compose.process import run_command
-from minisoc.compose.runner import ComposeProject, wait_until
+from minisoc.compose.runner import ComposeProject, ServiceState, wait_until
 from minisoc.errors import MinisocError, UsageError
 from minisoc.images.build import BuildOptions, build_images
 from minisoc.images.catalog import images_for_tags
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.engine_limits import write_override
+from minisoc.ops.opensearch_cluster import refuse_capped_cluster
 from minisoc.ops.provision import provision_opensearch
 from minisoc.ops.site_facts import site_project
 from minisoc.ops.up import opensearch_answers
@@ -25,6 +27,7 @@ from minisoc.profile.placement import placement
 from minisoc.profile.topology import Host
 from minisoc.render.bundles import bundle_dir
 from minisoc.render.links import host_project, link_network
+from minisoc.render.scaleout import TOPICS_JOB_SERVICE
 from minisoc.render.site import render_site
 from minisoc.site import service_images, site_layout
 from minisoc.site.layout import (
@@ -121,8 +124,11 @@ def bring_up_host(
         return Report(f"up --host {name}", checks)
     if site.profile.site.host_links == "docker-network" and "networks" in compose:
         checks.append(ensure_link_network(site))
-    if write_override(site_layout(target.folder), compose) is not None:
+    override = write_override(site_layout(target.folder), compose)
+    if override is not None:
         checks.append(Check("engine limits", True, "ulimits lowered to the engine's open-files limit"))
+        if "opensearch" in compose["services"]:
+            refuse_capped_cluster(site, override)
     tags = set(service_images(compose).values())
     built = build_images(images_for_tags(tags), build_options or BuildOptions(only_missing=True),
                          progress=progress)
@@ -133,6 +139,9 @@ def bring_up_host(
     target.project().up(wait_timeout_s=wait_timeout_s)
     healthy_after = time.monotonic() - compose_started
     checks.append(Check("services healthy", True, ", ".join(compose["services"]), seconds=healthy_after))
+    if TOPICS_JOB_SERVICE in compose["services"]:  # compose ran it to completion (the correlators wait on it)
+        logs = target.project().logs(TOPICS_JOB_SERVICE, tail=500)
+        checks.append(Check("kafka topics", True, topics_job_summary(logs)))
     if "opensearch" in compose["services"]:
         progress("provisioning OpenSearch")
         wait_until(lambda: opensearch_answers(site), what="OpenSearch cluster health", timeout_s=120,
@@ -176,10 +185,30 @@ def host_status(target: SiteHost) -> dict[str, Any]:
         return entry
     entry["reachable"] = True
     entry["services"] = {
-        state.service: {"state": state.state, "health": state.health, "ready": state.ready}
+        state.service: {"state": state.state, "health": state.health, "ready": _ready(state)}
         for state in states
     }
     return entry
+
+
+def _ready(state: ServiceState) -> bool:
+    """Running and healthy; the one-shot topics job: finished with exit 0."""
+    if state.service == TOPICS_JOB_SERVICE:
+        return state.state == "exited" and state.exit_code == 0
+    return state.ready
+
+
+def topics_job_summary(logs: str) -> str:
+    """`3 created, 25 unchanged` from the topics job's output (`docker compose logs`: `NAME  | line`)."""
+    actions: Counter[str] = Counter()
+    for line in logs.splitlines():
+        words = line.split("|", 1)[-1].split()
+        if len(words) >= 2 and words[1].startswith("minisoc."):
+            actions[words[0]] += 1
+    if not actions:
+        return "done (no topic lines in its log)"
+    names = {"create": "created", "partitions": "grown", "config": "aligned", "unchanged": "unchanged"}
+    return ", ".join(f"{count} {names.get(action, action)}" for action, count in sorted(actions.items()))
 
 
 def site_hosts_status(site_dir: Path, only: str | None = None) -> dict[str, Any]:

@@ -29,9 +29,10 @@ from confluent_kafka.admin._scram import (
 )
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
-from minisoc.correlator.clients.kafka import admin_client
-from minisoc.errors import ServiceError
+from minisoc.correlator.clients.kafka import admin_client, client_config
+from minisoc.errors import ServiceError, UsageError
 from minisoc.kafka.acls import AclSpec, acl_specs
+from minisoc.kafka.job import TopicsJob
 from minisoc.kafka.topics import TopicSpec
 
 READY_HINT = ("check that every broker runs (`docker ps`, `docker logs kafka-1`), that its CLIENT listener "
@@ -158,6 +159,7 @@ def apply_topics(admin: AdminClient, wanted: Sequence[TopicSpec], *,
     if creates:
         for name, future in admin.create_topics(creates, request_timeout=timeout_s).items():
             _wait_created(future, name, timeout_s)
+        _wait_listed(admin, [topic.topic for topic in creates], timeout_s)
     grows = [NewPartitions(c.topic, c.spec.partitions) for c in plan if c.action == "partitions" and c.spec]
     if grows:
         for name, future in admin.create_partitions(grows, request_timeout=timeout_s).items():
@@ -186,6 +188,35 @@ def provision_topics(config: Mapping[str, str], wanted: Sequence[TopicSpec], *, 
     if acls:
         apply_acls(admin)
     return plan
+
+
+def _wait_listed(admin: AdminClient, names: Sequence[str], timeout_s: float) -> None:
+    """Until the metadata lists every topic just created: the controller answers the create before every
+    broker learnt of it, and a read right after (the next `apply_topics`, a producer) could miss it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        topics = admin.list_topics(timeout=min(10.0, timeout_s)).topics
+        missing = [name for name in names if name not in topics or topics[name].error is not None]
+        if not missing:
+            return
+        if time.monotonic() >= deadline:
+            raise ServiceError(f"kafka: topics {', '.join(missing)} created but not listed after "
+                               f"{timeout_s:.0f}s", READY_HINT)
+        time.sleep(0.5)
+
+
+def run_topics_job(job: TopicsJob) -> list[TopicChange]:
+    """`minisoc kafka apply`: the job file's topics (and ACLs) as `job.username`, once `job.min_brokers`
+    answer. The password is read from `job.password_file` and never shown."""
+    try:
+        password = job.password_file.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UsageError(f"password_file {job.password_file}: cannot read ({error.strerror or error})",
+                         "run the job in the hub's compose project, where the secret is mounted") from None
+    config = client_config(job.bootstrap_servers, username=job.username, password=password,
+                           ca_file=job.ca_file, client_id="minisoc-kafka-topics")
+    return provision_topics(config, job.specs(), brokers=job.min_brokers, acls=job.acls,
+                            timeout_s=job.timeout_s)
 
 
 def _wait_created(future: Future[Any], name: str, timeout_s: float) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from minisoc.kafka.cluster import node_name
+from minisoc.kafka.cluster import node_name, replication_factor
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.opensearch_cluster import node_cert_name
 from minisoc.profile.placement import Instance, Kind, host_instances
@@ -141,6 +141,8 @@ def host_bundle(
     services: dict[str, Any] = {}
     pending: list[str] = []
     brokers_here = [i.name for i in instances if i.kind == "kafka"]
+    # the topics job runs beside the first broker (it needs the correlator's image: a site with Kafka has one)
+    topics_job_here = node_name(1) in brokers_here and "correlator" in whole["services"]
     for instance in instances:
         spec = instance_spec(instance, whole["services"], profile)
         if spec is None:
@@ -149,6 +151,13 @@ def host_bundle(
         if instance.kind == "correlator":
             spec = scaleout.wire_correlator(spec, instance, brokers_here)
         services[instance.name] = _wire(profile, host, instance, spec)
+        if instance.kind == "correlator" and topics_job_here \
+                and len(brokers_here) >= replication_factor(profile.kafka.brokers):
+            services[instance.name] = scaleout.after_topics_job(services[instance.name])
+    if topics_job_here:
+        networks = list(services[node_name(1)].get("networks", {}))
+        services[scaleout.TOPICS_JOB_SERVICE] = scaleout.topics_job_spec(
+            whole["services"]["correlator"], networks, brokers_here)
     document: dict[str, Any] = {"name": host_project(profile, host), "services": services}
     used_volumes = {
         mount["source"]
@@ -189,6 +198,8 @@ def host_bundle(
     site_specific = []
     if "kafka" in kinds:
         site_specific += scaleout.kafka_files(profile, secret_values)
+    if topics_job_here:
+        site_specific.append(scaleout.topics_job_file(profile))
     if "shipper" in kinds:
         site_specific += scaleout.shipper_files(profile)
     files += [RenderedFile(root / f.path, f.data, secret=f.secret, owner_uid=f.owner_uid)

@@ -10,6 +10,10 @@ profile.
   with SCRAM to Kafka 4 (docs/shipper.md), so the sensor holds no SCRAM password at all.
 - Every correlator replica gets a `kafka:` section (SASL_SSL as `correlator`, the CA, every broker): replica 1
   is the intel leader, the others followers (`correlator_kafka`).
+- The host of `kafka-1` runs the one-shot `kafka-topics` (the correlator image, `minisoc kafka apply` as
+  `minisoc-admin`): brokers never auto-create topics, so it creates every topic the shippers produce to and
+  the correlators read, once enough brokers answer for the replication factor. Its host's correlators start
+  after it succeeded (when that host holds enough brokers; otherwise they wait for the topics themselves).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import yaml
 from minisoc import __version__
 from minisoc.correlator.config import KafkaConfig
 from minisoc.kafka.cluster import (
+    ADMIN_USER,
     BROKER_PORT,
     CLIENT_PORT,
     CONTROLLER_PORT,
@@ -29,8 +34,11 @@ from minisoc.kafka.cluster import (
     KafkaNode,
     cluster_id_for,
     node_name,
+    replication_factor,
     scram_secret_name,
 )
+from minisoc.kafka.job import TopicEntry, TopicsJob, job_json
+from minisoc.kafka.topics import ZEEK_LOG_TYPES, topic_specs
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.placement import Instance, host_instances
 from minisoc.profile.topology import Host
@@ -64,6 +72,10 @@ KAFKA_START_FILE = PurePosixPath("config/kafka/start.sh")
 SHIPPER_CONFIG_FILE = PurePosixPath("config/shipper/rsyslog.conf")
 SCRAM_USERS_FILE = PurePosixPath(SECRETS_DIR_NAME) / SCRAM_USERS_SECRET
 CORRELATOR_SECRET = scram_secret_name(CORRELATOR_USER)
+ADMIN_SECRET = scram_secret_name(ADMIN_USER)
+TOPICS_JOB_SERVICE = "kafka-topics"
+TOPICS_JOB_FILE = PurePosixPath("config/correlator/kafka-topics.json")
+TOPICS_JOB_LIMITS = {"memory_mb": 256, "cpus": 0.5}
 KAFKA_UID = 1000
 SHIPPER_LIMITS = {"memory_mb": 256, "cpus": 0.5}
 
@@ -183,3 +195,58 @@ def wire_correlator(spec: dict[str, Any], instance: Instance, brokers_here: list
 def top_level_secrets(names: list[str]) -> dict[str, Any]:
     return {name: {"file": f"./{SECRETS_DIR_NAME}/{name}"} for name in names}
 
+
+
+def topics_job(profile: SiteProfile) -> TopicsJob:
+    """The hub's topics job: every topic a shipper produces to or a correlator reads, and the intel topic."""
+    settings = shipper_settings(profile)
+    zeek_types = tuple(dict.fromkeys((*ZEEK_LOG_TYPES, *settings.zeek_log_types)))
+    specs = topic_specs(zeek_types, brokers=profile.kafka.brokers, partitions=profile.kafka.partitions,
+                        retention_hours=profile.kafka.retention_hours,
+                        syslog=settings.syslog_dir is not None, netflow=settings.netflow_dir is not None)
+    return TopicsJob(
+        bootstrap_servers=endpoints(profile, "kafka"),
+        min_brokers=replication_factor(profile.kafka.brokers),
+        username=ADMIN_USER,
+        password_file=SECRETS_MOUNT / ADMIN_SECRET,
+        ca_file=CA_FILE,
+        topics=[TopicEntry(name=s.name, partitions=s.partitions, replication_factor=s.replication_factor,
+                           config=dict(s.config)) for s in specs],
+    )
+
+
+def topics_job_file(profile: SiteProfile) -> RenderedFile:
+    return RenderedFile(TOPICS_JOB_FILE, job_json(topics_job(profile)).encode())
+
+
+def topics_job_spec(correlator: dict[str, Any], networks: list[str],
+                    brokers_here: list[str]) -> dict[str, Any]:
+    """The one-shot `kafka-topics`: the correlator's image, config folder and CA, the brokers' `networks`;
+    the admin's SCRAM password; after the brokers on its host are healthy; never restarted (compose runs
+    it once per `up`: a re-run only aligns)."""
+    keep = {"/config", CA_FILE.as_posix()}
+    spec: dict[str, Any] = {
+        "image": correlator["image"],
+        "command": ["kafka", "apply", "--config", f"/config/{TOPICS_JOB_FILE.name}"],
+        "read_only": True,
+        "tmpfs": ["/tmp:size=16m"],  # noqa: S108 - a private tmpfs of a read-only container
+        "secrets": [ADMIN_SECRET],
+        "volumes": [mount for mount in correlator.get("volumes", [])
+                    if isinstance(mount, dict) and mount.get("target") in keep],
+        "healthcheck": {"disable": True, "start_period": "0s"},
+    }
+    if networks:
+        spec["networks"] = {name: {} for name in networks}
+    if brokers_here:
+        spec["depends_on"] = {name: {"condition": "service_healthy"} for name in brokers_here}
+    hardened = harden(TOPICS_JOB_SERVICE, spec, TOPICS_JOB_LIMITS)
+    hardened["restart"] = "no"
+    hardened["healthcheck"] = {"disable": True}
+    return hardened
+
+
+def after_topics_job(spec: dict[str, Any]) -> dict[str, Any]:
+    """A correlator on the job's host starts once the topics exist."""
+    depends = spec.get("depends_on") or {}
+    spec["depends_on"] = {**depends, TOPICS_JOB_SERVICE: {"condition": "service_completed_successfully"}}
+    return spec

@@ -65,8 +65,9 @@ MISP_ORG_UUID = SecretSpec("misp-org-uuid", "uuid")
 # other secrets (a site re-created over old data) from its own, while single secrets may still be rotated.
 SECRETS_GENERATION = SecretSpec("secrets-generation", "token")
 # One SCRAM password per Kafka user (docs/kafka.md; token_urlsafe: no character the storage tool splits on),
-# each owned by the uid that reads it: the correlator's here; minisoc-admin's is read by minisoc itself
-KAFKA_SCRAM_ADMIN = SecretSpec(scram_secret_name(ADMIN_USER), "token")
+# each owned by the uid that reads it: the correlator's here; minisoc-admin's by the hub's one-shot
+# `kafka-topics` (the correlator image's uid; mounted into no other service) and by minisoc on the host
+KAFKA_SCRAM_ADMIN = SecretSpec(scram_secret_name(ADMIN_USER), "token", owner_uid=CORRELATOR_UID)
 KAFKA_SCRAM_SHIPPER = SecretSpec(scram_secret_name(SHIPPER_USER), "token")
 KAFKA_SCRAM_CORRELATOR = SecretSpec(scram_secret_name(CORRELATOR_USER), "token", owner_uid=CORRELATOR_UID)
 KAFKA_SECRETS = (KAFKA_SCRAM_ADMIN, KAFKA_SCRAM_SHIPPER, KAFKA_SCRAM_CORRELATOR)

@@ -72,7 +72,8 @@ def test_bundles_run_their_roles_services_in_their_own_projects(tmp_path: Path) 
     storage, hub, sensor = compose("storage1"), compose("hub1"), compose("sensor1")
     assert storage["name"] == "minisoc-dci-g01d3n-storage1"
     assert sorted(storage["services"]) == ["opensearch", "opensearch-2", "opensearch-3"]
-    assert sorted(hub["services"]) == ["correlator-1", "correlator-2", "feedserver", "kafka-1", "kafka-2"]
+    assert sorted(hub["services"]) == ["correlator-1", "correlator-2", "feedserver", "kafka-1", "kafka-2",
+                                      "kafka-topics"]
     assert sorted(sensor["services"]) == ["shipper"]
     assert not any("x-minisoc-pending" in document for document in (storage, hub, sensor))
     # replica 1 leads the intel sync, replica 2 follows; both SASL_SSL as `correlator` to both brokers
