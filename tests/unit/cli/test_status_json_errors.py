@@ -98,6 +98,7 @@ FAILING_JSON_CALLS: dict[tuple[str, ...], list[str]] = {
     ("images", "list"): ["images", "list", "--no-such-option"],
     ("hunt",): ["hunt", "--logs", "{missing}", "--intel", "{missing}"],
     ("replay",): ["replay", "{missing}", "{missing}"],
+    ("kafka", "apply"): ["kafka", "apply", "--config", "{missing}"],
     # minisoc lab (its own helper may list these too: keep one copy of each when merging)
     ("lab", "doctor"): ["lab", "doctor", "--count", "0"],
     ("lab", "up"): ["lab", "up", "{missing}"],
