@@ -29,6 +29,7 @@ from confluent_kafka.admin._scram import (
 )
 from confluent_kafka.cimpl import NewPartitions, NewTopic
 
+from minisoc.compose.runner import wait_until
 from minisoc.correlator.clients.kafka import admin_client, client_config
 from minisoc.errors import ServiceError, UsageError
 from minisoc.kafka.acls import AclSpec, acl_specs
@@ -193,16 +194,13 @@ def provision_topics(config: Mapping[str, str], wanted: Sequence[TopicSpec], *, 
 def _wait_listed(admin: AdminClient, names: Sequence[str], timeout_s: float) -> None:
     """Until the metadata lists every topic just created: the controller answers the create before every
     broker learnt of it, and a read right after (the next `apply_topics`, a producer) could miss it."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def listed() -> bool:
         topics = admin.list_topics(timeout=min(10.0, timeout_s)).topics
-        missing = [name for name in names if name not in topics or topics[name].error is not None]
-        if not missing:
-            return
-        if time.monotonic() >= deadline:
-            raise ServiceError(f"kafka: topics {', '.join(missing)} created but not listed after "
-                               f"{timeout_s:.0f}s", READY_HINT)
-        time.sleep(0.5)
+        return all(name in topics and topics[name].error is None for name in names)
+
+    wait_until(listed, what=f"kafka: topics {', '.join(names)} listed after their creation",
+               timeout_s=timeout_s, interval_s=0.5, hint=READY_HINT)
 
 
 def run_topics_job(job: TopicsJob) -> list[TopicChange]:

@@ -143,6 +143,7 @@ def host_bundle(
     brokers_here = [i.name for i in instances if i.kind == "kafka"]
     # the topics job runs beside the first broker (it needs the correlator's image: a site with Kafka has one)
     topics_job_here = node_name(1) in brokers_here and "correlator" in whole["services"]
+    correlators_wait = topics_job_here and len(brokers_here) >= replication_factor(profile.kafka.brokers)
     for instance in instances:
         spec = instance_spec(instance, whole["services"], profile)
         if spec is None:
@@ -151,8 +152,7 @@ def host_bundle(
         if instance.kind == "correlator":
             spec = scaleout.wire_correlator(spec, instance, brokers_here)
         services[instance.name] = _wire(profile, host, instance, spec)
-        if instance.kind == "correlator" and topics_job_here \
-                and len(brokers_here) >= replication_factor(profile.kafka.brokers):
+        if instance.kind == "correlator" and correlators_wait:
             services[instance.name] = scaleout.after_topics_job(services[instance.name])
     if topics_job_here:
         networks = list(services[node_name(1)].get("networks", {}))

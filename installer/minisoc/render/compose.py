@@ -62,8 +62,14 @@ def compose_document(
     return document
 
 
-def harden(name: str, spec: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-    """The policy every service follows; templates add only what a service needs beyond it."""
+def harden(name: str, spec: dict[str, Any], limits: dict[str, Any], *,
+           one_shot: bool = False) -> dict[str, Any]:
+    """The policy every service follows; templates add only what a service needs beyond it. A `one_shot`
+    service (a job the others wait for with `service_completed_successfully`) is never restarted and has
+    no healthcheck."""
+    if one_shot:
+        hardened = harden(name, {**spec, "healthcheck": {"start_period": "0s"}}, limits)
+        return {**hardened, "restart": "no", "healthcheck": {"disable": True}}
     if "healthcheck" not in spec or "start_period" not in spec["healthcheck"]:
         raise MinisocError(
             f"stack template for {name} has no healthcheck with a start_period",

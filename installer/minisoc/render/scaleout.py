@@ -233,16 +233,12 @@ def topics_job_spec(correlator: dict[str, Any], networks: list[str],
         "secrets": [ADMIN_SECRET],
         "volumes": [mount for mount in correlator.get("volumes", [])
                     if isinstance(mount, dict) and mount.get("target") in keep],
-        "healthcheck": {"disable": True, "start_period": "0s"},
     }
     if networks:
         spec["networks"] = {name: {} for name in networks}
     if brokers_here:
         spec["depends_on"] = {name: {"condition": "service_healthy"} for name in brokers_here}
-    hardened = harden(TOPICS_JOB_SERVICE, spec, TOPICS_JOB_LIMITS)
-    hardened["restart"] = "no"
-    hardened["healthcheck"] = {"disable": True}
-    return hardened
+    return harden(TOPICS_JOB_SERVICE, spec, TOPICS_JOB_LIMITS, one_shot=True)
 
 
 def after_topics_job(spec: dict[str, Any]) -> dict[str, Any]:
