@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from minisoc.kafka.job import load_topics_job
-from minisoc.ops.kafka_topics import TopicChange, run_topics_job
+from minisoc.ops.kafka_topics import SUMMARY_PREFIX, TopicChange, run_topics_job, summarise_changes
 
 ConfigOption = Annotated[Path, typer.Option("--config", help="The topics job file the render wrote.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")]
@@ -45,3 +45,4 @@ def apply_command(config: ConfigOption, as_json: JsonFlag = False) -> None:
         return
     for change in plan:
         typer.echo(change_line(change))
+    typer.echo(SUMMARY_PREFIX + summarise_changes(plan))  # the last line: what `up --host` reports

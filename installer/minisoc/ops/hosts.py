@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from minisoc.images.catalog import images_for_tags
 from minisoc.ops.access import Site, load_site
 from minisoc.ops.checks import Check, Report
 from minisoc.ops.engine_limits import write_override
+from minisoc.ops.kafka_topics import SUMMARY_PREFIX
 from minisoc.ops.opensearch_cluster import refuse_capped_cluster
 from minisoc.ops.provision import provision_opensearch
 from minisoc.ops.site_facts import site_project
@@ -199,16 +199,15 @@ def _ready(state: ServiceState) -> bool:
 
 
 def topics_job_summary(logs: str) -> str:
-    """`3 created, 25 unchanged` from the topics job's output (`docker compose logs`: `NAME  | line`)."""
-    actions: Counter[str] = Counter()
-    for line in logs.splitlines():
-        words = line.split("|", 1)[-1].split()
-        if len(words) >= 2 and words[1].startswith("minisoc."):
-            actions[words[0]] += 1
-    if not actions:
-        return "done (no topic lines in its log)"
-    names = {"create": "created", "partitions": "grown", "config": "aligned", "unchanged": "unchanged"}
-    return ", ".join(f"{count} {names.get(action, action)}" for action, count in sorted(actions.items()))
+    """The last run's `summary:` line of the topics job (`docker compose logs`: `NAME  | line`).
+
+    A one-shot container that compose starts again keeps the logs of its earlier runs, so only the
+    last summary speaks for the run that just ended."""
+    summaries = [line.split("|", 1)[-1].strip() for line in logs.splitlines()]
+    last = [line for line in summaries if line.startswith(SUMMARY_PREFIX)]
+    if not last:
+        return "done (no summary line in its log)"
+    return last[-1].removeprefix(SUMMARY_PREFIX)
 
 
 def site_hosts_status(site_dir: Path, only: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ as `minisoc-admin` on the CLIENT listener. `ensure_scram_users` sets SCRAM passw
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -55,6 +56,19 @@ class TopicChange:
     detail: str = ""
     spec: TopicSpec | None = None
     configs: Mapping[str, str] = field(default_factory=dict)
+
+
+SUMMARY_PREFIX = "summary: "
+_ACTION_WORDS = {"create": "created", "partitions": "grown", "config": "aligned", "unchanged": "unchanged"}
+
+
+def summarise_changes(plan: Sequence[TopicChange]) -> str:
+    """`2 created, 1 unchanged`: one count per action, notes left out (pure)."""
+    actions = Counter(change.action for change in plan if change.action != "note")
+    if not actions:
+        return "nothing to do"
+    counts = sorted(actions.items())
+    return ", ".join(f"{count} {_ACTION_WORDS.get(action, action)}" for action, count in counts)
 
 
 def plan_topic_changes(existing: Mapping[str, ExistingTopic],

@@ -122,12 +122,21 @@ def test_an_unreadable_password_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_the_job_summary_and_its_readiness() -> None:
+    from minisoc.ops.kafka_topics import TopicChange, summarise_changes
+
+    plan = [TopicChange("minisoc.intel", "create"), TopicChange("minisoc.zeek.conn", "create"),
+            TopicChange("minisoc.zeek.dns", "unchanged"), TopicChange("minisoc.zeek.dns", "note", "acl")]
+    assert summarise_changes(plan) == "2 created, 1 unchanged"
+    assert summarise_changes([]) == "nothing to do"
+    # a restarted one-shot container keeps its earlier runs' logs: only the last summary counts
     logs = ("kafka-topics-1  | create minisoc.intel: 6 partitions x 2 replicas\n"
-            "kafka-topics-1  | create minisoc.zeek.conn: 6 partitions x 2 replicas\n"
-            "kafka-topics-1  | unchanged minisoc.zeek.dns\n"
-            "kafka-topics-1  | some librdkafka chatter\n")
-    assert topics_job_summary(logs) == "2 created, 1 unchanged"
-    assert topics_job_summary("") == "done (no topic lines in its log)"
+            "kafka-topics-1  | summary: 2 created, 1 unchanged\n"
+            "kafka-topics-1  | unchanged minisoc.intel\n"
+            "kafka-topics-1  | some librdkafka chatter\n"
+            "kafka-topics-1  | summary: 3 unchanged\n")
+    assert topics_job_summary(logs) == "3 unchanged"
+    no_summary = "kafka-topics-1  | create minisoc.intel\n"
+    assert topics_job_summary(no_summary) == "done (no summary line in its log)"
     done = ServiceState(TOPICS_JOB_SERVICE, "x", "exited", "", 0)
     failed = ServiceState(TOPICS_JOB_SERVICE, "x", "exited", "", 1)
     stopped = ServiceState("correlator-1", "y", "exited", "", 0)
