@@ -129,6 +129,11 @@ def stable_count(count: Callable[[], int], expected: int, timeout_s: float, sett
 
 def publish_domains(feed_dir: Path, domains: Iterable[str], info: str) -> str:
     """Publish one MISP feed event holding `domains` (to_ids) via PyMISP's feed export; return its uuid."""
+    return publish_attributes(feed_dir, [("domain", domain) for domain in sorted(set(domains))], info)
+
+
+def publish_attributes(feed_dir: Path, attributes: Iterable[tuple[str, str]], info: str) -> str:
+    """Publish one MISP feed event holding (MISP type, value) attributes, all to_ids; return its uuid."""
     event = MISPEvent()
     event.uuid = str(uuid.uuid4())
     event.info = info
@@ -141,8 +146,8 @@ def publish_domains(feed_dir: Path, domains: Iterable[str], info: str) -> str:
     event.analysis = 2
     event.set_date(datetime.now(UTC).date())
     event.timestamp = datetime.now(UTC)
-    for domain in sorted(set(domains)):
-        event.add_attribute("domain", domain, to_ids=True)
+    for misp_type, value in attributes:
+        event.add_attribute(misp_type, value, to_ids=True)
     exported = event.to_feed(with_meta=True)["Event"]
     manifest = exported.pop("_manifest")[event.uuid]
     hashes = exported.pop("_hashes")
