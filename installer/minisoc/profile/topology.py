@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from minisoc.profile.strict import Strict as _Strict
 from minisoc.profile.types import Slug
 
 Topology = Literal["single", "distributed"]
@@ -26,10 +27,6 @@ ROLES: tuple[Role, ...] = get_args(Role)
 # a DNS name or an IP address (v4 or v6): what other hosts connect to
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOST_ADDRESS_PATTERN = rf"^(?:{_LABEL}(?:\.{_LABEL})*|[0-9A-Fa-f:.]+)$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class HostResources(_Strict):

@@ -26,6 +26,7 @@ from minisoc.correlator.matching.matcher import Matcher
 from minisoc.correlator.model import Alert, Indicator
 from minisoc.correlator.notice_filter import drop_ignored_notices
 from minisoc.correlator.service.faults import crash_point
+from minisoc.correlator.service.health import health_report
 from minisoc.correlator.service.housekeeping import RotatedLogs
 from minisoc.correlator.service.intel_set import IntelSet
 from minisoc.correlator.service.metrics import ServiceMetrics, SourceState
@@ -39,9 +40,6 @@ from minisoc.correlator.typing import IntelSource, LogBatch, LogSource, Sighting
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_STOP_WAIT_S = 30.0  # on stop, a gzip under way gets this long to finish
-STALE_LOOP_FACTOR = (
-    10.0  # /healthz fails when no loop iteration finished for this many poll intervals (+60 s)
-)
 
 
 @dataclass
@@ -342,65 +340,6 @@ class CorrelatorService:
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body): 503 when the loop is stuck; `degraded` when a sink or a source has trouble."""
-        now = self.parts.clock()
-        stale_after = STALE_LOOP_FACTOR * self.parts.poll_interval_s + 60.0
-        with self.metrics.lock:
-            loop_age = now - self.metrics.last_loop
-            sources = {
-                name: {
-                    "state": "ok"
-                    if state.last_success and not state.last_error
-                    else ("error" if state.last_error else "pending"),
-                    "last_error": state.last_error,
-                    "sync_age_seconds": round(now - state.last_success, 1) if state.last_success else None,
-                    "indicators": state.indicators,
-                }
-                for name, state in sorted(self.metrics.sources.items())
-            }
-            backlogs = {name: backlog() for name, backlog in self.metrics.backlogs.items()}
-            rejected = dict(self.metrics.log_docs_rejected)
-            stored = dict(self.metrics.log_docs_stored)
-            ignored = dict(sorted(self.metrics.ignored_files.items()))
-            housekeeping_error = self.metrics.housekeeping_error
-        sink_error = self.parts.alerts.last_error
-        components: dict[str, Any] = {
-            "loop": {
-                "state": "ok" if loop_age < stale_after else "stuck",
-                "last_iteration_age_seconds": round(loop_age, 1),
-            },
-            "intel": {
-                "state": "ok" if all(s["state"] == "ok" for s in sources.values()) else "degraded",
-                "indicators": len(self._active),
-                "suppressed_by_warninglist": dict(self.metrics.suppressed_by_warninglist),
-                "sources": sources,
-            },
-            "sink": {
-                # alerts or sightings waiting on disk for their sink (OpenSearch, MISP)
-                "state": "buffering"
-                if (sink_error or backlogs.get("alerts") or backlogs.get("sightings"))
-                else "ok",
-                "last_error": sink_error,
-                "backlog": backlogs,
-            },
-        }
-        if self.metrics.inputs:  # syslog, netflow (service.inputs): what `minisoc status` shows per input
-            components["inputs"] = {name: state.summary(now)
-                                    for name, state in sorted(self.metrics.inputs.items())}
-        components["logs"] = {
-            # records OpenSearch refused are kept in rejected-logs.jsonl: the log index is not complete
-            "state": "incomplete" if rejected else "ok",
-            "stored": stored,
-            "rejected": rejected,
-            "ignored_files": ignored,
-            "housekeeping_error": housekeeping_error,  # rotated logs not gzipped/pruned, and why
-        }
-        if self.metrics.consumer is not None:  # Kafka mode: the partitions this replica owns, and their lag
-            kafka = self.metrics.consumer()
-            components["kafka"] = {"state": "ok" if kafka.get("partitions") else "unassigned", **kafka}
-        if components["loop"]["state"] != "ok":
-            status, code = "failing", 503
-        elif any(components[name]["state"] != "ok" for name in ("intel", "sink", "logs")):
-            status, code = "degraded", 200
-        else:
-            status, code = "ok", 200
-        return code, {"status": status, "site": self.parts.site, "components": components}
+        return health_report(self.metrics, now=self.parts.clock(), poll_interval_s=self.parts.poll_interval_s,
+                             sink_error=self.parts.alerts.last_error, indicators=len(self._active),
+                             site=self.parts.site)
