@@ -292,6 +292,28 @@ def compose_project_networks(project: str) -> list[str]:
     return done.stdout.split()
 
 
+def remove_leftover_projects(prefix: str) -> list[str]:
+    """Remove the containers, networks and volumes of compose projects named `prefix`... (a test-owned name).
+
+    A run cut off before its teardown (a timeout, a killed CI machine whose disk is reused) leaves stopped
+    containers that still hold their published ports: `minisoc lab create` rightly refuses those ports. Only
+    projects whose name starts with a prefix the suite owns are touched. Returns the projects removed.
+    """
+    label = "com.docker.compose.project"
+    listed = subprocess.run(["docker", "ps", "-a", "--filter", f"label={label}", "--format",
+                             f'{{{{.Label "{label}"}}}}'], capture_output=True, text=True, check=True)
+    projects = sorted({name for name in listed.stdout.split() if name.startswith(prefix)})
+    for project in projects:
+        for kind in ("container", "network", "volume"):
+            found = subprocess.run(["docker", kind, "ls", "-aq" if kind == "container" else "-q", "--filter",
+                                    f"label={label}={project}"], capture_output=True, text=True, check=True)
+            if found.stdout.split():
+                removal = ["rm", "-f", "-v"] if kind == "container" else ["rm"]
+                subprocess.run(["docker", kind, *removal, *found.stdout.split()], capture_output=True,
+                               check=True, timeout=300)
+    return projects
+
+
 def container_ids(site_dir: Path) -> dict[str, str]:
     site = load_site(site_dir)
     done = subprocess.run(

@@ -29,6 +29,7 @@ from e2e_support import (
     compose_project_containers,
     dns_line,
     publish_domains,
+    remove_leftover_projects,
     wait_for,
     write_atomically,
 )
@@ -90,6 +91,8 @@ class MemorySampler:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory, docker_engine: None) -> Iterator[Path]:
+    removed = remove_leftover_projects("minisoc-lab-e2e-")  # a cut-off earlier run's copies hold ports
+    print(f"[e2e] leftover copies removed: {removed or 'none'}")
     name = f"lab-e2e-{secrets.token_hex(3)}"
     lab_dir = tmp_path_factory.mktemp("lab-e2e") / "class"
     started = time.monotonic()

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from e2e_support import cli, cli_ok, compose_project_containers, wait_for
+from e2e_support import cli, cli_ok, compose_project_containers, remove_leftover_projects, wait_for
 
 from minisoc.ops import load_site
 from minisoc.scenarios import find_scenario
@@ -98,6 +98,8 @@ class MemoryPeak:
 def lab(tmp_path: Path, docker_engine: None) -> Iterator[Path]:
     lab_dir = tmp_path / "lab"
     sets = [part for item in SETS for part in ("--set", item)]
+    removed = remove_leftover_projects(f"minisoc-{NAME}-")  # a cut-off earlier run's copies hold our ports
+    print(f"[e2e] leftover copies removed: {removed or 'none'}")
     cli_ok("lab", "create", str(lab_dir), "--count", "2", "--name", NAME, "--port-offset",
            str(free_offset(2)), *sets)
     try:
