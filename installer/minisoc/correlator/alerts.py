@@ -51,8 +51,9 @@ _DESTINATION_PORT_FIELDS = ("id.resp_p", "p", "destination.port")  # notice `p`:
 def iso_utc(epoch: float) -> str:
     """`1521911720.865716` -> `2018-03-24T17:15:20.865716Z` (microseconds, always UTC, `Z` suffix, a
     four-digit year); for an epoch that `dated_epoch` keeps."""
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
-    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
+    # isoformat (always four year digits, `+00:00` for UTC) is 3x faster than strftime; this runs twice per
+    # alert and once per indexed log line; tests compare it with strftime over the calendar
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def alert_id(log_type: str, raw: bytes) -> str:
@@ -127,11 +128,12 @@ def _enrichments(matches: Sequence[Match], occurred: str) -> list[dict[str, Any]
     return [enrichment for _, enrichment in sorted(found.values(), key=lambda item: item[0])]
 
 
-def record_ref(record: LogRecord, matched_ids: list[str]) -> dict[str, Any]:
+def record_ref(record: LogRecord, matched_ids: list[str], own_id: str | None = None) -> dict[str, Any]:
     """The record's entry in `minisoc.records`: its log type, its own id (the id a record-only alert of it
-    would have), where it was read, and the `matched.id`s of the enrichments it matched."""
-    ref: dict[str, Any] = {"log_type": record.log_type, "id": alert_id(record.log_type, record.raw),
-                           "matched": matched_ids}
+    would have: `own_id` when the caller has it), where it was read, and the `matched.id`s of the
+    enrichments it matched."""
+    own = alert_id(record.log_type, record.raw) if own_id is None else own_id
+    ref: dict[str, Any] = {"log_type": record.log_type, "id": own, "matched": matched_ids}
     if record.path is not None:
         # abspath, not resolve(): the path as the logs were given (Zeek's `current` is a symlink)
         log: dict[str, Any] = {"file": {"path": os.path.abspath(record.path)}}  # noqa: PTH100
@@ -142,8 +144,8 @@ def record_ref(record: LogRecord, matched_ids: list[str]) -> dict[str, Any]:
 
 
 def _alert_doc(
-    record: LogRecord, enrichments: list[dict[str, Any]], tags: list[str], *, alert_id_: str, retro: bool,
-    site: str | None, created: str,
+    record: LogRecord, enrichments: list[dict[str, Any]], tags: list[str], *, alert_id_: str, own_id: str,
+    retro: bool, site: str | None, created: str,
 ) -> dict[str, Any]:
     fields = record.fields
     notice = record.log_type == NOTICE_LOG
@@ -162,7 +164,7 @@ def _alert_doc(
         first = enrichments[0]["indicator"]
         threat["indicator"] = first  # the first enrichment's (one-line views show it); all are in enrichments
         threat["feed"] = {"name": first["provider"]}
-    ref = record_ref(record, sorted({enrichment["matched"]["id"] for enrichment in enrichments}))
+    ref = record_ref(record, sorted({enrichment["matched"]["id"] for enrichment in enrichments}), own_id)
     doc: dict[str, Any] = {
         "@timestamp": iso_utc(ts) if (ts := dated_epoch(record.ts)) is not None else created,
         "event": event,
@@ -202,12 +204,6 @@ def _alert_doc(
     return doc
 
 
-def record_alert_id(record: LogRecord) -> str:
-    """The id of the alert `record` belongs to: its connection's or file's (`alert_groups`), else its own."""
-    key = group_key(record)
-    return alert_id(record.log_type, record.raw) if key is None else group_id(key)
-
-
 def build_alerts(
     record: LogRecord,
     matches: Sequence[Match],
@@ -233,9 +229,11 @@ def build_alerts(
             return []
         enrichments = [zeek_only]
     tags = {tag for match in matches for tag in match.indicator.tags} | ({"retro"} if retro else set())
-    identifier = record_alert_id(record)
-    doc = _alert_doc(record, enrichments, sorted(tags), alert_id_=identifier, retro=retro, site=site,
-                     created=created)
+    own_id = alert_id(record.log_type, record.raw)  # once: it is the record's ref id and, alone, the alert's
+    key = group_key(record)
+    identifier = own_id if key is None else group_id(key)
+    doc = _alert_doc(record, enrichments, sorted(tags), alert_id_=identifier, own_id=own_id, retro=retro,
+                     site=site, created=created)
     return [Alert(id=identifier, doc=doc)]
 
 

@@ -4,9 +4,12 @@ depend on the record only, and the merge of a record alerted again."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minisoc.correlator import Indicator, LogRecord, Match
 from minisoc.correlator.alert_groups import group_id, group_key
@@ -246,6 +249,13 @@ def test_iso_utc_writes_four_digit_years_at_both_ends_of_the_calendar() -> None:
     assert iso_utc(-62135596800.0) == "0001-01-01T00:00:00.000000Z"
     assert iso_utc(253402300799.0) == "9999-12-31T23:59:59.000000Z"
     assert iso_utc(-315619200.0) == "1960-01-01T00:00:00.000000Z"
+
+
+@given(st.floats(min_value=-62135596800.0, max_value=253402300799.0))
+def test_iso_utc_agrees_with_strftime_its_reference_twin(epoch: float) -> None:
+    """iso_utc's isoformat fast path against the strftime it replaced, over the whole calendar."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    assert iso_utc(epoch) == f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def test_a_dhcp_alert_has_the_client_as_source_and_its_first_connection_uid() -> None:
