@@ -1,6 +1,6 @@
 """Lines/s through Kafka with 1 vs 2 correlator processes (issue 16): prints one JSON line, never asserts.
 
-    PYTHONPATH=installer:bench:tests/integration python bench/kafka_consumers.py --copies 4 --repeat 3
+    PYTHONPATH=installer:bench:tests:tests/integration python bench/kafka_consumers.py --copies 4 --repeat 3
 
 One broker (the local image, as tests/integration/kafka_broker.py starts it), the real Zeek JSON logs of
 ../shared/data (zat, Zeek 8 captures, WRCCDC 2018: ~130k lines) produced `--copies` times into

@@ -3,14 +3,15 @@ they see it, the sensor's log folder written the way Zeek appends, and what Open
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from e2e_support import search_alerts
+
+from log_lines import log_type_of, read_lines
 from minisoc.compose.runner import ComposeProject
 from minisoc.correlator.hunt import HuntRequest, run_hunt
 from minisoc.errors import ServiceError
@@ -58,11 +59,10 @@ def lines_by_type(files: Iterable[Path], types: set[str]) -> dict[str, list[byte
     """type -> the JSON lines of every file of that type (files named `conn.log` or `dns.json.gz`)."""
     found: dict[str, list[bytes]] = {}
     for path in files:
-        log_type = path.name.split(".", 1)[0]
+        log_type = log_type_of(path)
         if log_type not in types:
             continue
-        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        found.setdefault(log_type, []).extend(line for line in data.split(b"\n") if line.startswith(b"{"))
+        found.setdefault(log_type, []).extend(line for line in read_lines(path) if line.startswith(b"{"))
     return found
 
 
@@ -99,21 +99,8 @@ def count(site_dir: Path, indices: str) -> int:
 
 
 def stored_alerts(site_dir: Path) -> list[dict[str, Any]]:
-    client = load_site(site_dir).opensearch(timeout_s=30)
-    client.request("POST", "/minisoc-alerts*/_refresh")
-    status, body = client.request("POST", "/minisoc-alerts*/_search",
-                                  {"size": 10000, "query": {"match_all": {}}})
-    assert status == 200, body
-    return [dict(hit["_source"], _id=hit["_id"]) for hit in body["hits"]["hits"]]
-
-
-def wait(what: str, check: Callable[[], bool], timeout_s: float, on_fail: Callable[[], str]) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"{what}: not within {timeout_s:.0f}s\n{on_fail()}")
-        time.sleep(2)
-    return time.monotonic() - started
+    """Every stored alert, with its document `_id`."""
+    return search_alerts(site_dir, {"match_all": {}}, with_ids=True)
 
 
 def file_hunt(log_dir: Path, intel: Path) -> dict[str, dict[str, Any]]:

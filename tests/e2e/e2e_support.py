@@ -7,7 +7,6 @@ JSON records), so the suite can catch the correlator missing or inventing alerts
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import json
 import os
@@ -24,6 +23,7 @@ from typing import Any
 
 from pymisp import MISPEvent, MISPOrganisation
 
+from log_lines import read_lines
 from minisoc.cli.main import main
 from minisoc.ops import load_site
 from minisoc.ops.feed_dir import publish_event
@@ -91,12 +91,15 @@ def cli_ok(*args: str) -> str:
     return out
 
 
-def search_alerts(site_dir: Path, query: dict[str, Any], size: int = 10000) -> list[dict[str, Any]]:
+def search_alerts(site_dir: Path, query: dict[str, Any], size: int = 10000, *,
+                  with_ids: bool = False) -> list[dict[str, Any]]:
+    """The alerts' sources (`_id` added to each `with_ids`)."""
     client = load_site(site_dir).opensearch(timeout_s=30)
     client.request("POST", f"/{ALERTS}/_refresh")
     status, body = client.request("POST", f"/{ALERTS}/_search", {"size": size, "query": query})
     assert status == 200, body
-    return [hit["_source"] for hit in body["hits"]["hits"]]
+    hits = body["hits"]["hits"]
+    return [dict(hit["_source"], _id=hit["_id"]) if with_ids else hit["_source"] for hit in hits]
 
 
 def alerts_for_domain(site_dir: Path, suffix: str) -> list[dict[str, Any]]:
@@ -110,11 +113,14 @@ def alerts_for_domain(site_dir: Path, suffix: str) -> list[dict[str, Any]]:
     return search_alerts(site_dir, query)
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout_s: float, interval_s: float = 2.0) -> float:
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float, interval_s: float = 2.0,
+             on_fail: Callable[[], str] | None = None) -> float:
+    """Seconds until check() held; on timeout an AssertionError with `on_fail()`'s report, when given."""
     started = time.monotonic()
     while not check():
         if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+            report = "" if on_fail is None else f"\n{on_fail()}"
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}{report}")
         time.sleep(interval_s)
     return time.monotonic() - started
 
@@ -176,12 +182,6 @@ def write_atomically(path: Path, data: bytes) -> None:
     partial.write_bytes(data)
     partial.chmod(0o644)
     partial.replace(path)
-
-
-def read_lines(path: Path) -> list[bytes]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        return [line for line in handle.read().splitlines() if line.strip()]
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,8 @@ from distributed_support import (
     running,
     shipped_types,
     stored_alerts,
-    wait,
 )
-from e2e_support import free_ports, publish_attributes
+from e2e_support import free_ports, publish_attributes, wait_for
 
 from minisoc.kafka.job import TopicsJob, load_topics_job
 from minisoc.ops.hosts import bring_down_host, bring_up_host, site_hosts_status
@@ -93,10 +92,10 @@ def test_every_line_and_alert_once_through_four_faults(site: Path, shared_data: 
     hub_sees_only_the_link(site)
     feed_dir = site / "hosts" / "hub1" / "feeds" / "local"
     publish_attributes(feed_dir, INDICATORS, "distributed e2e")
-    wait("both correlators hold the feed's indicators",
-         lambda: all(healthz(site, c).get("components", {}).get("intel", {}).get("indicators", 0)
-                     >= len(INDICATORS) for c in CORRELATORS), 120,
-         lambda: "\n".join(str(healthz(site, c)) for c in CORRELATORS))
+    wait_for("both correlators hold the feed's indicators",
+             lambda: all(healthz(site, c).get("components", {}).get("intel", {}).get("indicators", 0)
+                         >= len(INDICATORS) for c in CORRELATORS), 120,
+             on_fail=lambda: "\n".join(str(healthz(site, c)) for c in CORRELATORS))
 
     small = sorted(p for folder in ("zeek/json/zat", "zeek/json/zeek8-pcaps")
                    for p in (shared_data / folder).rglob("*.log"))
@@ -107,9 +106,9 @@ def test_every_line_and_alert_once_through_four_faults(site: Path, shared_data: 
 
     def drained(phase: int) -> None:
         expected = distinct_records(lines, PARTS, phase + 1)
-        figures[f"phase {phase}"] = wait(
+        figures[f"phase {phase}"] = wait_for(
             f"phase {phase}: {expected} log documents", lambda: count(site, LOGS) >= expected, 300,
-            lambda: f"have {count(site, LOGS)}\n{_logs(site)}")
+            on_fail=lambda: f"have {count(site, LOGS)}\n{_logs(site)}")
         time.sleep(3)
         assert count(site, LOGS) == expected  # nothing lost, nothing doubled
 
@@ -117,12 +116,12 @@ def test_every_line_and_alert_once_through_four_faults(site: Path, shared_data: 
     shares = [partitions(healthz(site, c)) for c in CORRELATORS]
     assert min(shares) > 0, shares  # the group shares the partitions
     append_slice(log_dir, lines, 0, PARTS)
-    wait("the first documents", lambda: count(site, LOGS) > 0, 120, lambda: _logs(site))
+    wait_for("the first documents", lambda: count(site, LOGS) > 0, 120, on_fail=lambda: _logs(site))
     assert compose(site, "hub1", "kill", "correlator-1").returncode == 0  # SIGKILL: no restart policy
     append_slice(log_dir, lines, 1, PARTS)
-    wait("correlator-2 owns every partition",
-         lambda: partitions(healthz(site, "correlator-2")) == sum(shares), 90,
-         lambda: str(healthz(site, "correlator-2")))
+    wait_for("correlator-2 owns every partition",
+             lambda: partitions(healthz(site, "correlator-2")) == sum(shares), 90,
+             on_fail=lambda: str(healthz(site, "correlator-2")))
     assert "correlator-1" not in running(site, "hub1")
     drained(1)
     assert compose(site, "hub1", "start", "correlator-1").returncode == 0
@@ -151,8 +150,8 @@ def test_every_line_and_alert_once_through_four_faults(site: Path, shared_data: 
     drained(4)
 
     expected = file_hunt(log_dir, feed_dir)
-    wait(f"{len(expected)} alerts", lambda: len(stored_alerts(site)) >= len(expected), 120,
-         lambda: _logs(site))
+    wait_for(f"{len(expected)} alerts", lambda: len(stored_alerts(site)) >= len(expected), 120,
+             on_fail=lambda: _logs(site))
     time.sleep(5)
     stored = stored_alerts(site)
     by_id = {doc["_id"]: doc for doc in stored}

@@ -3,9 +3,9 @@ intel that hits them: what the Kafka integration tests and bench/kafka_consumers
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
+from log_lines import log_type_of, read_lines
 from minisoc.correlator.kafka.topics import ZEEK_TOPIC_PREFIX
 
 # small (zat, Zeek 8 captures) and large (WRCCDC 2018: 53k DNS, 49k TLS, 24k weird lines) JSON logs
@@ -26,15 +26,6 @@ def log_files(data: Path, folders: tuple[str, ...]) -> list[Path]:
         found += sorted(p for p in (data / folder).rglob("*") if p.is_file()
                         and (p.name.endswith((".log", ".json.gz"))))
     return found
-
-
-def log_type_of(path: Path) -> str:
-    return path.name.split(".", 1)[0]
-
-
-def read_lines(path: Path) -> list[bytes]:
-    data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
-    return [line for line in data.split(b"\n") if line]
 
 
 def messages_by_topic(files: list[Path]) -> dict[str, list[bytes]]:

@@ -4,7 +4,6 @@ through a log rotation, a shipper restart and a broker stop/start. Prints the li
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
 import threading
@@ -32,6 +31,7 @@ from shipper_harness import (
     wait_for_broker,
 )
 
+from log_lines import read_lines  # imfile skips empty lines: so does read_lines
 from minisoc.render.shipper_config import (
     KafkaSecurity,
     ShipperSettings,
@@ -45,11 +45,6 @@ from minisoc.security.certs import ensure_site_pki
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 OUTAGE_S = 10
 LOG_TYPES = ("conn", "dns", "http", "ssl", "x509", "files", "weird")
-
-
-def read_lines(path: Path) -> list[bytes]:
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    return [line for line in raw.split(b"\n") if line]  # imfile skips empty lines
 
 
 @dataclass
