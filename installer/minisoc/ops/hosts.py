@@ -122,13 +122,13 @@ def bring_up_host(
     if not compose.get("services"):
         checks.append(Check("services", True, f"nothing to start on {name} yet"))
         return Report(f"up --host {name}", checks)
-    if site.profile.site.host_links == "docker-network" and "networks" in compose:
-        checks.append(ensure_link_network(site))
     override = write_override(site_layout(target.folder), compose)
     if override is not None:
         checks.append(Check("engine limits", True, "ulimits lowered to the engine's open-files limit"))
         if "opensearch" in compose["services"]:
-            refuse_capped_cluster(site, override)
+            refuse_capped_cluster(site, override)  # before anything is made on the engine
+    if site.profile.site.host_links == "docker-network" and "networks" in compose:
+        checks.append(ensure_link_network(site))
     tags = set(service_images(compose).values())
     built = build_images(images_for_tags(tags), build_options or BuildOptions(only_missing=True),
                          progress=progress)

@@ -82,3 +82,22 @@ def test_up_without_host_names_the_hosts_and_down_stops_each(
     down = run_json(["down", str(site), "--json"], capsys)
     assert isinstance(down, dict)
     assert [c["detail"] for c in down["checks"]] == ["nothing to stop: the host is not rendered"] * 3
+
+
+def test_up_host_refuses_a_capped_cluster_before_making_the_link_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI sandbox's engine (hard nofile 20000) cannot run 3 OpenSearch nodes: the refusal comes before
+    `up --host` makes anything on the engine (the link network once was left behind)."""
+    import minisoc.ops.engine_limits
+    import minisoc.ops.hosts
+
+    made: list[str] = []
+    monkeypatch.setattr(minisoc.ops.engine_limits, "engine_nofile_limit", lambda image: 20000)
+    monkeypatch.setattr(minisoc.ops.hosts, "ensure_link_network", lambda site: made.append("link"))
+    site = _site(tmp_path, "distributed-ci", "opensearch.nodes=3")
+    assert main(["up", str(site), "--host", "storage1"]) != 0
+    err = capsys.readouterr().err
+    assert "opensearch.nodes: the engine caps containers at 20000 open files" in err
+    assert "hint: raise dockerd's LimitNOFILE" in err and "Traceback" not in err
+    assert made == []
