@@ -197,7 +197,8 @@ class Dashboards(_Strict):
 
 class OpenSearch(_Strict):
     enabled: bool = Field(True, description="Run OpenSearch (alerts, Zeek logs); off = alerts go to SQLite.")
-    heap_mb: int = Field(1024, ge=256, le=31744, description="JVM heap; the container gets twice this.")
+    heap_mb: int = Field(1024, ge=256, le=31744,
+                         description="JVM heap; the container gets twice this, at least heap + 384 MB.")
     retention_days: int = Field(30, ge=1, le=3650, description="Indices older than this are deleted (ISM).")
     nodes: int = Field(
         1,
@@ -324,7 +325,8 @@ class Kafka(_Strict):
     brokers: int = Field(1, ge=1, le=9, description="Kafka nodes (each broker and KRaft controller).")
     partitions: int = Field(6, ge=1, le=256, description="Partitions of each log topic (caps correlators).")
     retention_hours: int = Field(72, ge=1, le=8760, description="Hours a log line stays in Kafka.")
-    heap_mb: int = Field(512, ge=256, le=31744, description="JVM heap of each broker (container: twice).")
+    heap_mb: int = Field(512, ge=256, le=31744,
+                         description="JVM heap of each broker (container: twice, at least heap + 384 MB).")
 
 
 class SiteProfile(_Strict):

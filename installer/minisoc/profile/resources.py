@@ -11,7 +11,7 @@ DEFAULT_MEMORY_MB: dict[ServiceName, int] = {
     "misp-modules": 512,
     "misp-db": 768,
     "misp-cache": 256,
-    "opensearch": 0,  # 2 x heap, computed
+    "opensearch": 0,  # computed from the heap: jvm_memory_mb
     "dashboards": 768,
     "correlator": 512,
     "feedserver": 64,
@@ -37,9 +37,32 @@ DEFAULT_CPUS: dict[ServiceName, float] = {
 ZEEK_WORKER_MEMORY_MB = 768
 
 
+# What a JVM needs beside its heap (metaspace, code cache, thread stacks, direct buffers): about the same at
+# any heap size. A 256 MB-heap OpenSearch node (security plugin on) was OOM-killed at 512 MB while indexing
+# (tests/e2e/test_e2e_distributed.py, `docker events`: oom), and so was a 256 MB-heap Kafka broker.
+JVM_OVERHEAD_MB = 384
+
+
+def jvm_memory_mb(heap_mb: int) -> int:
+    """The memory limit of a JVM service (an OpenSearch node, a Kafka broker): twice its heap, and never less
+    than the heap plus JVM_OVERHEAD_MB (small heaps: 256 -> 640 MB; from 384 up simply twice)."""
+    return max(2 * heap_mb, heap_mb + JVM_OVERHEAD_MB)
+
+
+# The distributed site's own services (render/scaleout.py sets them; render/host_shares.py adds them up)
+SHIPPER_LIMITS = {"memory_mb": 256, "cpus": 0.5}
+TOPICS_JOB_LIMITS = {"memory_mb": 256, "cpus": 0.5}  # one-shot: done before the correlators start
+KAFKA_CPUS = 1.0
+
+
+def kafka_limits(profile: SiteProfile) -> dict[str, float]:
+    """Each broker's memory (from its heap) and CPU limits."""
+    return {"memory_mb": jvm_memory_mb(profile.kafka.heap_mb), "cpus": KAFKA_CPUS}
+
+
 def _default_memory_mb(profile: SiteProfile, service: ServiceName) -> int:
     if service == "opensearch":
-        return 2 * profile.opensearch.heap_mb
+        return jvm_memory_mb(profile.opensearch.heap_mb)
     if service == "zeek":
         return DEFAULT_MEMORY_MB["zeek"] + ZEEK_WORKER_MEMORY_MB * cluster_workers(profile)
     return DEFAULT_MEMORY_MB[service]

@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from minisoc.profile.model import SERVICE_NAMES, SiteProfile
 from minisoc.profile.placement import Kind, host_instances
 from minisoc.profile.ports import published_ports
-from minisoc.profile.resources import cpu_limits, memory_limits_mb
+from minisoc.profile.resources import SHIPPER_LIMITS, cpu_limits, kafka_limits, memory_limits_mb
 from minisoc.profile.topology import Host
 from minisoc.render.links import LINKED, joins_link, published_port
 
-# what the parts still to land will ask for (kafka: a 512 MB heap; the shipper: rsyslog): estimates
-PENDING_MEMORY_MB: dict[Kind, int] = {"kafka": 1024, "shipper": 128}
-PENDING_CPUS: dict[Kind, float] = {"kafka": 1.0, "shipper": 0.5}
+
+def _scaleout_limits(profile: SiteProfile, kind: Kind) -> dict[str, float]:
+    """The limits render/scaleout.py gives a broker and the shipper (the one-shot topics job is done before
+    the correlators start: not counted)."""
+    if kind == "kafka":
+        return kafka_limits(profile)
+    return SHIPPER_LIMITS if kind == "shipper" else {"memory_mb": 0, "cpus": 0.0}
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,9 @@ def host_share(profile: SiteProfile, host: Host) -> HostShare:
             mb += memory.get(service, 0)
             cores += cpus.get(service, 0.0)
         else:
-            mb += PENDING_MEMORY_MB.get(instance.kind, 0)
-            cores += PENDING_CPUS.get(instance.kind, 0.0)
+            limits = _scaleout_limits(profile, instance.kind)
+            mb += int(limits["memory_mb"])
+            cores += limits["cpus"]
     kinds = {instance.kind for instance in instances}
     ports: list[PortShare] = []
     for published in published_ports(profile):

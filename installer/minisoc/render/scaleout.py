@@ -41,6 +41,7 @@ from minisoc.kafka.job import TopicEntry, TopicsJob, job_json
 from minisoc.kafka.topics import ZEEK_LOG_TYPES, topic_specs
 from minisoc.profile.model import SiteProfile
 from minisoc.profile.placement import Instance, host_instances
+from minisoc.profile.resources import SHIPPER_LIMITS, TOPICS_JOB_LIMITS, kafka_limits
 from minisoc.profile.topology import Host
 from minisoc.render.compose import harden
 from minisoc.render.correlator_config import CA_FILE, SECRETS_MOUNT
@@ -75,9 +76,7 @@ CORRELATOR_SECRET = scram_secret_name(CORRELATOR_USER)
 ADMIN_SECRET = scram_secret_name(ADMIN_USER)
 TOPICS_JOB_SERVICE = "kafka-topics"
 TOPICS_JOB_FILE = PurePosixPath("config/correlator/kafka-topics.json")
-TOPICS_JOB_LIMITS = {"memory_mb": 256, "cpus": 0.5}
 KAFKA_UID = 1000
-SHIPPER_LIMITS = {"memory_mb": 256, "cpus": 0.5}
 
 
 def scaleout_image(profile: SiteProfile, kind: str) -> str:
@@ -124,7 +123,7 @@ def kafka_spec(profile: SiteProfile, instance: Instance) -> dict[str, Any]:
     if ports:  # the other brokers (BROKER, CONTROLLER) and the shipper (BROKER) dial this host too
         spec["ports"] += [{"target": port, "published": port, "host_ip": "0.0.0.0", "protocol": "tcp"}  # noqa: S104
                           for port in (BROKER_PORT, CONTROLLER_PORT)]
-    return harden(instance.name, spec, {"memory_mb": 2 * profile.kafka.heap_mb, "cpus": 1.0})
+    return harden(instance.name, spec, kafka_limits(profile))
 
 
 def kafka_files(profile: SiteProfile, secret_values: dict[str, str]) -> list[RenderedFile]:

@@ -114,3 +114,12 @@ def test_services_ports_and_memory_of_a_cluster() -> None:
     single = profile(heap_mb=512)
     assert total_memory_mb(cluster) == total_memory_mb(single) + 2 * 1024  # 2 more nodes, 2 x heap each
     assert "opensearch" not in compose_services(profile(enabled=False, dashboards={"enabled": False}))
+
+
+def test_a_jvm_gets_twice_its_heap_and_never_less_than_heap_plus_its_own_memory() -> None:
+    from minisoc.profile.resources import JVM_OVERHEAD_MB, jvm_memory_mb
+
+    assert jvm_memory_mb(256) == 256 + JVM_OVERHEAD_MB == 640  # 512 was OOM-killed while indexing
+    assert jvm_memory_mb(384) == 768
+    assert jvm_memory_mb(1024) == 2048
+    assert total_memory_mb(profile(nodes=3, heap_mb=256)) == total_memory_mb(profile(heap_mb=256)) + 2 * 640
