@@ -124,6 +124,16 @@ PRINCIPAL_MAPPING = "RULE:^CN=([a-z0-9.-]+),OU=kafka,O=.*$/$1/,DEFAULT"
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 
+def heap_options(heap_mb: int) -> str:
+    """The broker JVM's memory: the heap, and direct memory bounded at half of it (as OpenSearch's JVM
+    ergonomics do) with the JDK's per-thread cache of temporary direct buffers capped. Unbounded, direct
+    memory may grow to the heap's size: a 256 MB-heap broker reached 634 MB of anonymous memory and was
+    OOM-killed in its 640 MB container (dmesg, tests/e2e/test_e2e_distributed.py)."""
+    direct_mb = max(64, heap_mb // 2)
+    return (f"-Xms{heap_mb}m -Xmx{heap_mb}m -XX:MaxDirectMemorySize={direct_mb}m "
+            "-Djdk.nio.maxCachedBufferSize=262144")
+
+
 def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: int, partitions: int,
                        retention_hours: int, acls: bool = False) -> dict[str, str]:
     """The KAFKA_* environment of one node (values as the container sees them: a compose file must write
@@ -174,7 +184,7 @@ def broker_environment(node: KafkaNode, nodes: Sequence[KafkaNode], *, heap_mb: 
         "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(rf),
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(isr),
         "KAFKA_LOG_RETENTION_HOURS": str(retention_hours),
-        "KAFKA_HEAP_OPTS": f"-Xms{heap_mb}m -Xmx{heap_mb}m",
+        "KAFKA_HEAP_OPTS": heap_options(heap_mb),
     }
     if acls:
         supers = [broker_principal(n) for n in nodes] + [f"User:{ADMIN_USER}"]

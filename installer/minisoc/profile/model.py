@@ -198,7 +198,7 @@ class Dashboards(_Strict):
 class OpenSearch(_Strict):
     enabled: bool = Field(True, description="Run OpenSearch (alerts, Zeek logs); off = alerts go to SQLite.")
     heap_mb: int = Field(1024, ge=256, le=31744,
-                         description="JVM heap; the container gets twice this, at least heap + 384 MB.")
+                         description="JVM heap; the container gets twice this, at least heap + 512 MB.")
     retention_days: int = Field(30, ge=1, le=3650, description="Indices older than this are deleted (ISM).")
     nodes: int = Field(
         1,
@@ -326,7 +326,7 @@ class Kafka(_Strict):
     partitions: int = Field(6, ge=1, le=256, description="Partitions of each log topic (caps correlators).")
     retention_hours: int = Field(72, ge=1, le=8760, description="Hours a log line stays in Kafka.")
     heap_mb: int = Field(512, ge=256, le=31744,
-                         description="JVM heap of each broker (container: twice, at least heap + 384 MB).")
+                         description="JVM heap of each broker (container: twice, at least heap + 512 MB).")
 
 
 class SiteProfile(_Strict):

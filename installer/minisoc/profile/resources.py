@@ -37,15 +37,17 @@ DEFAULT_CPUS: dict[ServiceName, float] = {
 ZEEK_WORKER_MEMORY_MB = 768
 
 
-# What a JVM needs beside its heap (metaspace, code cache, thread stacks, direct buffers): about the same at
-# any heap size. A 256 MB-heap OpenSearch node (security plugin on) was OOM-killed at 512 MB while indexing
-# (tests/e2e/test_e2e_distributed.py, `docker events`: oom), and so was a 256 MB-heap Kafka broker.
-JVM_OVERHEAD_MB = 384
+# What a JVM needs beside its heap (direct buffers, metaspace, code cache, thread stacks): about the same at
+# any heap size. At a 256 MB heap, under the indexing load of tests/e2e/test_e2e_distributed.py, an
+# OpenSearch node (security plugin on, direct memory at half the heap) peaked at 574 MiB and a Kafka broker
+# reached 634 MB of anonymous memory (dmesg) before its direct memory was bounded (kafka/cluster.py):
+# both were OOM-killed at 2 x heap, the broker also at heap + 384.
+JVM_OVERHEAD_MB = 512
 
 
 def jvm_memory_mb(heap_mb: int) -> int:
     """The memory limit of a JVM service (an OpenSearch node, a Kafka broker): twice its heap, and never less
-    than the heap plus JVM_OVERHEAD_MB (small heaps: 256 -> 640 MB; from 384 up simply twice)."""
+    than the heap plus JVM_OVERHEAD_MB (small heaps: 256 -> 768 MB; from 512 up simply twice)."""
     return max(2 * heap_mb, heap_mb + JVM_OVERHEAD_MB)
 
 

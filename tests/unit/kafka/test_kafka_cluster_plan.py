@@ -55,7 +55,9 @@ def test_published_client_addresses_are_advertised() -> None:
     assert bootstrap_servers(nodes) == "127.0.0.1:19093,127.0.0.1:19094"
     env = broker_environment(nodes[1], nodes, heap_mb=512, partitions=3, retention_hours=1)
     assert env["KAFKA_ADVERTISED_LISTENERS"] == "CLIENT://127.0.0.1:19094,BROKER://kafka-2:9092"
-    assert env["KAFKA_HEAP_OPTS"] == "-Xms512m -Xmx512m"
+    # direct memory bounded at half the heap
+    assert env["KAFKA_HEAP_OPTS"] == ("-Xms512m -Xmx512m -XX:MaxDirectMemorySize=256m "
+                                      "-Djdk.nio.maxCachedBufferSize=262144")
     assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "1" and env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "2"
 
 

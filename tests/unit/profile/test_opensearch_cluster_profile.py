@@ -119,7 +119,8 @@ def test_services_ports_and_memory_of_a_cluster() -> None:
 def test_a_jvm_gets_twice_its_heap_and_never_less_than_heap_plus_its_own_memory() -> None:
     from minisoc.profile.resources import JVM_OVERHEAD_MB, jvm_memory_mb
 
-    assert jvm_memory_mb(256) == 256 + JVM_OVERHEAD_MB == 640  # 512 was OOM-killed while indexing
-    assert jvm_memory_mb(384) == 768
+    assert jvm_memory_mb(256) == 256 + JVM_OVERHEAD_MB == 768  # 512 and 640 were OOM-killed while indexing
+    assert jvm_memory_mb(384) == 896
+    assert jvm_memory_mb(512) == 1024
     assert jvm_memory_mb(1024) == 2048
-    assert total_memory_mb(profile(nodes=3, heap_mb=256)) == total_memory_mb(profile(heap_mb=256)) + 2 * 640
+    assert total_memory_mb(profile(nodes=3, heap_mb=256)) == total_memory_mb(profile(heap_mb=256)) + 2 * 768

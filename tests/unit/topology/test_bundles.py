@@ -166,8 +166,8 @@ def test_each_hosts_share_is_the_sum_of_its_rendered_memory_limits(
     tmp_path: Path, template: str, assignments: tuple[str, ...]
 ) -> None:
     """What `plan` and `doctor` count per host is what its compose.yaml limits: the brokers by their heap
-    (at least heap + 384 MB: a 256 MB-heap node was OOM-killed at 512), the shipper as rendered (it was a
-    stale 128 MB estimate), the one-shot topics job not at all."""
+    (at least heap + 512 MB: 256 MB-heap JVMs were OOM-killed at 512 and 640), the shipper as rendered (it
+    was a stale 128 MB estimate), the one-shot topics job not at all."""
     from minisoc.render.host_shares import host_shares
 
     site, profile = site_from_template(tmp_path, template, *assignments)
