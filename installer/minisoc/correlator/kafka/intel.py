@@ -25,13 +25,18 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import msgspec
-from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaError, KafkaException, TopicPartition
 
 from minisoc.correlator.model import Indicator
 from minisoc.correlator.typing import IntelSource, IntelUpdate
 
 log = logging.getLogger(__name__)
 CATCH_UP_TIMEOUT_S = 30.0
+# answers that pass once a partition has its leader again (a topic just created, a broker restarting)
+_TRANSIENT = frozenset({
+    KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT, KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN,
+})
 LEADER_WAIT_S = 30.0  # at start, a replica waits this long per sync for the leader's first publication
 # not an indicator: the leader's mark that it synced its sources and published them (value: the time)
 SYNCED_KEY = b'["minisoc.intel","leader-synced"]'
@@ -98,12 +103,12 @@ class IntelTopicReader:
     def catch_up(self, timeout_s: float = CATCH_UP_TIMEOUT_S) -> bool:
         """Read until every partition's position reaches the end it had when this began (True), or timeout."""
         self._assign_new_partitions()
+        deadline = time.monotonic() + timeout_s
         ends = {}
         for partition in self.partitions:
-            marks = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=10.0)
+            marks = self._watermarks(partition, deadline)
             if marks is not None and marks[1] > marks[0]:  # low == high: nothing left to read there
                 ends[partition] = marks[1]
-        deadline = time.monotonic() + timeout_s
         while True:
             self.read_available(0.2)
             positions = self.consumer.position([TopicPartition(self.topic, p) for p in self.partitions])
@@ -113,6 +118,24 @@ class IntelTopicReader:
                 return True
             if time.monotonic() >= deadline:
                 return False
+
+    def _watermarks(self, partition: int, deadline: float) -> tuple[int, int] | None:
+        """(low, high) of a partition. Right after the topic is created, or while a broker restarts, the
+        partition may have no leader yet (NOT_LEADER_FOR_PARTITION: librdkafka does not flag it retriable
+        here): such transient answers are asked again until `deadline`, then raised; others at once."""
+        while True:
+            try:
+                marks: tuple[int, int] | None = self.consumer.get_watermark_offsets(
+                    TopicPartition(self.topic, partition), timeout=10.0)
+                return marks
+            except KafkaException as error:
+                reason = error.args[0] if error.args else None
+                if not isinstance(reason, KafkaError) or time.monotonic() >= deadline:
+                    raise
+                if not (reason.retriable() or reason.code() in _TRANSIENT):
+                    raise
+                log.info("%s [%d]: %s; asking again", self.topic, partition, reason.str())
+                time.sleep(0.5)
 
     def read_available(self, timeout_s: float) -> int:
         """Apply what the topic holds now; the number of messages read."""

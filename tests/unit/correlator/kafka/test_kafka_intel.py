@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from minisoc.correlator import Alert
 from minisoc.correlator.intel import IntelFileSource
@@ -206,3 +206,38 @@ def test_a_follower_is_not_ready_before_the_leader_published(tmp_path: Path, int
     assert not follower.ready  # the mark is there, but the loop has not taken the set yet
     assert sync_all(follower, follower_set) == []
     assert follower.ready and len(follower_set) == 2
+
+
+class LeaderlessAtFirst(FakeReader):
+    """A partition whose leader is still being elected (a topic just created): the broker answers
+    NOT_LEADER_FOR_PARTITION the first `refusals` times (the CI failure of test_kafka_correlators)."""
+
+    def __init__(self, topic: Topic, refusals: int, code: int = KafkaError.NOT_LEADER_FOR_PARTITION) -> None:
+        super().__init__(topic)
+        self.refusals, self.code, self.asked = refusals, code, 0
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float = -1,
+                              cached: bool = False) -> tuple[int, int]:
+        self.asked += 1
+        if self.asked <= self.refusals:
+            raise KafkaException(KafkaError(self.code))
+        return super().get_watermark_offsets(partition, timeout, cached)
+
+
+def test_catch_up_asks_again_while_the_partition_has_no_leader() -> None:
+    topic = Topic()
+    topic.log.append((b"k", None))
+    reader = LeaderlessAtFirst(topic, refusals=2)
+    assert IntelTopicReader(reader, TOPIC).catch_up(timeout_s=10) is True
+    assert reader.asked == 3 and reader.offset == 1
+
+
+def test_catch_up_raises_what_is_not_retriable_and_gives_up_at_its_deadline() -> None:
+    refused = LeaderlessAtFirst(Topic(), refusals=1, code=KafkaError.TOPIC_AUTHORIZATION_FAILED)
+    with pytest.raises(KafkaException, match="TOPIC_AUTHORIZATION_FAILED"):
+        IntelTopicReader(refused, TOPIC).catch_up(timeout_s=10)
+    assert refused.asked == 1
+    leaderless = LeaderlessAtFirst(Topic(), refusals=10**6)
+    with pytest.raises(KafkaException):
+        IntelTopicReader(leaderless, TOPIC).catch_up(timeout_s=1.2)
+    assert 2 <= leaderless.asked <= 5
