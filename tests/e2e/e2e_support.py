@@ -304,13 +304,13 @@ def remove_leftover_projects(prefix: str) -> list[str]:
                              f'{{{{.Label "{label}"}}}}'], capture_output=True, text=True, check=True)
     projects = sorted({name for name in listed.stdout.split() if name.startswith(prefix)})
     for project in projects:
-        for kind in ("container", "network", "volume"):
-            found = subprocess.run(["docker", kind, "ls", "-aq" if kind == "container" else "-q", "--filter",
-                                    f"label={label}={project}"], capture_output=True, text=True, check=True)
-            if found.stdout.split():
-                removal = ["rm", "-f", "-v"] if kind == "container" else ["rm"]
-                subprocess.run(["docker", kind, *removal, *found.stdout.split()], capture_output=True,
-                               check=True, timeout=300)
+        volumes = subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"label={label}={project}"],
+                                 capture_output=True, text=True, check=True).stdout.split()
+        for removal, ids in ((["container", "rm", "-f", "-v"], compose_project_containers(project)),
+                             (["network", "rm"], compose_project_networks(project)),
+                             (["volume", "rm"], volumes)):
+            if ids:
+                subprocess.run(["docker", *removal, *ids], capture_output=True, check=True, timeout=300)
     return projects
 
 

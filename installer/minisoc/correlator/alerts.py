@@ -128,12 +128,11 @@ def _enrichments(matches: Sequence[Match], occurred: str) -> list[dict[str, Any]
     return [enrichment for _, enrichment in sorted(found.values(), key=lambda item: item[0])]
 
 
-def record_ref(record: LogRecord, matched_ids: list[str], own_id: str | None = None) -> dict[str, Any]:
-    """The record's entry in `minisoc.records`: its log type, its own id (the id a record-only alert of it
-    would have: `own_id` when the caller has it), where it was read, and the `matched.id`s of the
-    enrichments it matched."""
-    own = alert_id(record.log_type, record.raw) if own_id is None else own_id
-    ref: dict[str, Any] = {"log_type": record.log_type, "id": own, "matched": matched_ids}
+def record_ref(record: LogRecord, matched_ids: list[str], own_id: str) -> dict[str, Any]:
+    """The record's entry in `minisoc.records`: its log type, its own id (`own_id`: the id a record-only
+    alert of it would have, `alert_id`), where it was read, and the `matched.id`s of the enrichments it
+    matched."""
+    ref: dict[str, Any] = {"log_type": record.log_type, "id": own_id, "matched": matched_ids}
     if record.path is not None:
         # abspath, not resolve(): the path as the logs were given (Zeek's `current` is a symlink)
         log: dict[str, Any] = {"file": {"path": os.path.abspath(record.path)}}  # noqa: PTH100
