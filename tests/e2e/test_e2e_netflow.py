@@ -121,9 +121,10 @@ def test_templates_survive_a_restart(collector: Collector) -> None:
 
 
 def test_a_bounded_flood_is_stored_in_full(collector: Collector, capsys: pytest.CaptureFixture[str]) -> None:
-    """20,000 flows in 1,000 IPFIX datagrams in bursts of 50 (~0.2 s of sending on loopback, ~100k flows/s):
-    every one stored, the kernel counted no drop on the collector's socket (nfacctd_pipe_size). Prints the
-    flows/s from the first datagram to the last record on disk."""
+    """20,000 flows in 1,000 IPFIX datagrams in bursts of 50 (~0.2 s of sending, ~100k flows/s) to the
+    collector's address on its Docker network: every one stored, the kernel counted no drop on the
+    collector's socket (nfacctd_pipe_size). Prints the flows/s from the first datagram to the last record on
+    disk."""
     now = datetime.now(UTC)
     per_datagram, datagrams = 20, 1000
     before = len(collector.records())
@@ -133,9 +134,10 @@ def test_a_bounded_flood_is_stored_in_full(collector: Collector, capsys: pytest.
         flows = tuple(Flow(f"100.64.{n // 250}.{1 + n % 250}", "203.0.113.250", 20000 + k, 80,
                            start=start, end=now) for k in range(per_datagram))
         packets.append(ipfix_message(flows, export_time=now, sequence=n * per_datagram, domain_id=61))
+    address = collector.direct_address()  # as a router's datagrams arrive: Docker's proxy is not in the path
     began = time.monotonic()
     for chunk in range(0, datagrams, 50):  # 50 datagrams a burst: the socket buffer's share, not a DoS
-        collector.send(packets[chunk:chunk + 50])
+        collector.send_to(address, packets[chunk:chunk + 50])
         time.sleep(0.005)
     sent_s = time.monotonic() - began
     total = per_datagram * datagrams
