@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from opensearch_cluster_support import NODES, Cluster, cluster_files, summary
+from opensearch_cluster_support import NODES, Cluster, cluster_files, free_port_run, summary
 
 from minisoc.correlator import CorrelatorConfig
 from minisoc.correlator.hunt import HuntRequest, run_hunt
@@ -37,24 +36,6 @@ INTEL = (
     "69.147.64.34\tIntel::ADDR\tlab\n"  # line 1 of zat http.log
     "wensa.at\tIntel::DOMAIN\tlab\n"  # hosts of lines 15-28
 )
-
-
-def free_port_run(count: int) -> int:
-    """A first port P with P..P+count-1 free on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65000:
-            continue
-        try:
-            for offset in range(count):
-                with socket.socket() as other:
-                    other.bind(("127.0.0.1", first + offset))
-        except OSError:
-            continue
-        return first
-    raise AssertionError("no run of free ports")
 
 
 @pytest.fixture
