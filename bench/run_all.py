@@ -111,6 +111,19 @@ def _duckdb_rows(figures: dict[str, Any]) -> list[Row]:
              f"DuckDB one thread {peer['seconds']:.2f} s ({peer['peak'] / 1e6:.0f} MB)", "<= 1.5x DuckDB")]
 
 
+def _live_rows(figures: dict[str, Any]) -> list[Row]:
+    stored = "every line stored" if figures["all_stored"] else "LINES MISSING from the log indices"
+    return [
+        ("live service, Zeek directory -> OpenSearch (alerts + log indexing): lines per correlator CPU-s",
+         f"{figures['lines_per_cpu_s']:,} ({figures['lines_per_s']:,} lines/s wall)",
+         f"{figures['lines']:,} lines, OpenSearch on the same cores; {stored}",
+         f">= {figures['target_lines_per_cpu_s']:,}"),
+        ("live service canary: indicator published -> alert searchable, s",
+         f"{figures['canary_s']:.2f} (log line -> alert {figures['log_to_alert_s']:.2f})",
+         "intel polled every 1 s", f"<= {figures['target_canary_s']}"),
+    ]
+
+
 def _common(args: argparse.Namespace) -> list[str]:
     return ["--logs", str(args.logs), "--repeat", str(args.repeat)]
 
@@ -127,8 +140,13 @@ SCRIPTS: list[Script] = [
     Script("duckdb", "duckdb_peer.py", lambda args: [*_common(args), "--intel",
                                                      str(args.intel_sets / "zeek" / "intel.dat"), "--json"],
            _duckdb_rows),
+    # the integration tests' OpenSearch (Maven Central's zip on the local Java), started and stopped by it
+    Script("live", "live_service.py", lambda args: ["--logs", str(args.logs / "dir"), "--intel",
+                                                    str(args.intel_sets / "zeek" / "intel.dat"),
+                                                    "--start-server", "--repeat", str(args.repeat)],
+           _live_rows),
 ]
-NEEDS_INTEL_SETS = frozenset({"intel-load", "duckdb"})
+NEEDS_INTEL_SETS = frozenset({"intel-load", "duckdb", "live"})
 
 
 def run_script(script: Script, args: argparse.Namespace) -> dict[str, Any]:
@@ -154,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--logs", type=Path, required=True, help="the OUT_DIR of bench/gen_logs.py")
     parser.add_argument("--intel", required=True, help="bench/gen_intel.py's feed (or any intel)")
     parser.add_argument("--intel-sets", type=Path,
-                        help="bench/gen_intel_formats.py's 1M sets (intel-load, duckdb)")
+                        help="bench/gen_intel_formats.py's 1M sets (intel-load, duckdb, live)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", action="append", choices=[script.name for script in SCRIPTS])
     args = parser.parse_args(argv)
