@@ -147,7 +147,8 @@ def run_once(args: argparse.Namespace, work: Path, run: int, server_pid: int | N
     (home / "c.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "PYTHONPATH": str(REPO / "installer")}
     with (home / "log").open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "minisoc", "correlate", "run", "--config",
+        profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
+        process = subprocess.Popen([sys.executable, *profile, "-m", "minisoc", "correlate", "run", "--config",
                                     str(home / "c.yaml"), "--log-level", "warning"],
                                    stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
@@ -198,6 +199,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-lines", type=int, default=5000)
     parser.add_argument("--json", action="store_true", help="(always JSON; for bench/run_all.py)")
+    parser.add_argument("--profile", type=Path, help="cProfile the correlator into this file (last run's)")
     args = parser.parse_args()
     server = None
     if args.start_server:

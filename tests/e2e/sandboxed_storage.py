@@ -16,16 +16,18 @@ from pathlib import Path
 
 from opensearch_cluster_support import ENOUGH_FILES, NODES, RELAY_SCRIPT, engine_nofile, linked_override
 
-from minisoc.compose.runner import wait_until
 from minisoc.images.build import BuildOptions, build_images
 from minisoc.images.catalog import images_for_tags
 from minisoc.ops.checks import Check, Report
-from minisoc.ops.hosts import bring_up_host, distributed_site, ensure_link_network, site_host
-from minisoc.ops.provision import provision_opensearch
-from minisoc.ops.up import opensearch_answers
+from minisoc.ops.hosts import (
+    bring_up_host,
+    distributed_site,
+    ensure_link_network,
+    provision_storage,
+    site_host,
+)
 from minisoc.render.site import render_site
 from minisoc.site import service_images, site_layout
-from minisoc.site.layout import ALERTS_INDEX, OPENSEARCH_INDEX_TEMPLATES_DIR, OPENSEARCH_ISM_DIR
 
 HEADER = "# Written by tests/e2e/sandboxed_storage.py: this engine caps open files below 65535.\n"
 
@@ -54,12 +56,5 @@ def bring_up_storage(site_dir: Path, name: str, wait_timeout_s: int) -> Report:
     checks = [Check("sandbox", True, f"nodes share one network namespace (engine nofile {nofile})"),
               ensure_link_network(site)]
     target.project().up(wait_timeout_s=wait_timeout_s)
-    wait_until(lambda: opensearch_answers(site), what="OpenSearch cluster health", timeout_s=120,
-               interval_s=2, hint=f"docker compose -p {target.project().name} logs")
-    checks += provision_opensearch(
-        site.opensearch(),
-        target.folder / Path(*OPENSEARCH_INDEX_TEMPLATES_DIR.parts),
-        target.folder / Path(*OPENSEARCH_ISM_DIR.parts),
-        ALERTS_INDEX,
-    )
+    checks += provision_storage(target)
     return Report(f"up --host {name} (sandboxed)", checks)

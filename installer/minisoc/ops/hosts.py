@@ -144,16 +144,22 @@ def bring_up_host(
         checks.append(Check("kafka topics", True, topics_job_summary(logs)))
     if "opensearch" in compose["services"]:
         progress("provisioning OpenSearch")
-        wait_until(lambda: opensearch_answers(site), what="OpenSearch cluster health", timeout_s=120,
-                   interval_s=2, hint=f"check `docker compose -p {target.project().name} logs opensearch`")
-        checks += provision_opensearch(
-            site.opensearch(),
-            target.folder / Path(*OPENSEARCH_INDEX_TEMPLATES_DIR.parts),
-            target.folder / Path(*OPENSEARCH_ISM_DIR.parts),
-            ALERTS_INDEX,
-        )
+        checks += provision_storage(target)
     checks.append(Check("total", True, name, seconds=time.monotonic() - started))
     return Report(f"up --host {name}", checks)
+
+
+def provision_storage(target: SiteHost) -> list[Check]:
+    """Once the storage host's OpenSearch answers: its index templates, ISM policies and the alerts index."""
+    site = target.site
+    wait_until(lambda: opensearch_answers(site), what="OpenSearch cluster health", timeout_s=120,
+               interval_s=2, hint=f"check `docker compose -p {target.project().name} logs opensearch`")
+    return provision_opensearch(
+        site.opensearch(),
+        target.folder / Path(*OPENSEARCH_INDEX_TEMPLATES_DIR.parts),
+        target.folder / Path(*OPENSEARCH_ISM_DIR.parts),
+        ALERTS_INDEX,
+    )
 
 
 def bring_down_host(site_dir: Path, name: str, *, volumes: bool = False) -> Report:
