@@ -55,6 +55,7 @@ _DECODE = msgspec.json.Decoder().decode  # the same (stateless) decoder as jsonl
 _DECODE_LINES = msgspec.json.Decoder().decode_lines
 
 _TS_TYPES = frozenset((float, type(None)))
+TYPE_MEMO_LIMIT = 4096  # distinct field-name layouts remembered per stream
 _TS_OF, _PATH_OF = operator.attrgetter("ts"), operator.attrgetter("log_path")
 _FIRST_BYTE, _LAST_BYTE = operator.itemgetter(0), operator.itemgetter(-1)
 _OPENING, _CLOSING = {ord("{")}, {ord("}")}
@@ -155,6 +156,7 @@ class _StreamScan(Generic[T]):
         "screened_type",
         "screening",
         "source",
+        "types_by_names",
     )
 
     def __init__(self, parser: StreamParser, probe: Probe[T], screen: Screen | None, refusals: Refusals,
@@ -168,6 +170,9 @@ class _StreamScan(Generic[T]):
         self.inferring = infers_from_fields(parser.log_type_hint)  # a record without `_path` may show it
         self.screening = self.screen_each = screen is not None  # screen_each: each line not screened whole
         self.field_checks: dict[str, Callable[[dict[str, Any]], Sized]] = {}
+        # field names, in line order -> the type they show: a writer emits a few layouts per log type, so
+        # one tuple and one lookup replace a rank lookup per field (bounded: a stream of odd layouts)
+        self.types_by_names: dict[tuple[str, ...], str] = {}
         self.screen: Screen = screen if screen is not None else _NoScreen()
         self.screened_type = self.default_type
         self.plan = self.screen.screen_for(self.default_type)
@@ -278,7 +283,12 @@ class _StreamScan(Generic[T]):
             log_type = self.default_type
         else:
             if log_type is None:
-                log_type = log_type_from_fields(fields) or self.default_type
+                names = tuple(fields)
+                log_type = self.types_by_names.get(names)
+                if log_type is None:
+                    log_type = log_type_from_fields(names) or self.default_type
+                    if len(self.types_by_names) < TYPE_MEMO_LIMIT:
+                        self.types_by_names[names] = log_type
                 self.counts[log_type] = self.counts.get(log_type, 0) + 1
                 if self.screening:  # the screen's check, over the dict: falsy exactly when the probe is
                     check = self.field_checks.get(log_type)

@@ -12,10 +12,13 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
+
 from factories import matcher_for_values_in, sample_log_files
 from minisoc.correlator import Indicator
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.zeek import DeadLetter, ReadStats, read_dead_letters, read_logs, scan_logs
+from minisoc.correlator.zeek import scan as scan_module
 from minisoc.correlator.zeek.chunkscreen import ChunkScreen
 from minisoc.correlator.zeek.fieldtypes import RULE_FIELDS, log_type_by_rules, log_type_from_fields
 
@@ -160,3 +163,23 @@ def test_a_hunt_pauses_the_cyclic_gc_and_restores_it(shared_data: Path) -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_types_told_by_fields_equal_the_rules_with_the_layout_memo_and_past_its_limit(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan remembers each field-name layout's type (zeek/scan.py types_by_names); every record still
+    gets the type `log_type_by_rules` gives its fields, also once the memo is full (limit 1: one layout)."""
+    lines = _streaming_lines(shared_data, with_path=False)
+    stream = tmp_path / "stream.json"
+    stream.write_bytes(b"\n".join(lines) + b"\n")
+    expected = [log_type_by_rules(json.loads(line)) for line in lines]
+    assert len(set(expected)) >= 10 and None in expected  # many types, and records no rule types
+    for limit in (scan_module.TYPE_MEMO_LIMIT, 1):
+        monkeypatch.setattr(scan_module, "TYPE_MEMO_LIMIT", limit)
+        seen: list[str] = []
+        list(scan_logs([stream], lambda log_type, _fields, seen=seen: seen.append(log_type) or []))
+        assert len(seen) == len(expected)
+        assert [got for got, rule in zip(seen, expected, strict=True) if rule] == [r for r in expected if r]
+        defaults = {got for got, rule in zip(seen, expected, strict=True) if rule is None}
+        assert len(defaults) == 1 and defaults.isdisjoint(expected), (limit, defaults)  # the stream's default
