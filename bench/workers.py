@@ -67,6 +67,9 @@ def main() -> None:
             "lines_per_s": round(lines / hunting),
             # CPU of the whole run (load included) over its wall time: how many cores it got on average
             "cores_used": round(statistics.median(run["cpu_s"] / run["wall_s"] for run in runs), 2),
+            # the same for the hunt alone (the load runs on one core before the fork: its CPU ~ its wall)
+            "cores_used_hunting": round(statistics.median((run["cpu_s"] - run["load_s"]) / run["hunt_s"]
+                                                          for run in runs), 2),
             "cpu_s_per_100k_lines": round(statistics.median(run["cpu_s"] for run in runs) / lines * 1e5, 3),
         }
     one, many = figures["workers_1"]["lines_per_s"], figures[f"workers_{args.workers}"]["lines_per_s"]
