@@ -30,6 +30,7 @@ from minisoc.correlator.clients.opensearch import call_with_retries, retryable
 from minisoc.correlator.typing import SinkUnavailable
 
 log = logging.getLogger(__name__)
+_ENCODE = msgspec.json.Encoder().encode  # stateless: one encoder for every request
 
 
 class BulkDoc(msgspec.Struct, frozen=True):
@@ -77,6 +78,18 @@ def put_template(client: OpenSearch, template: IndexTemplate) -> None:
         client.indices.put_index_template(name=template.name, body=template.body)
 
 
+def bulk_body(docs: Sequence[BulkDoc]) -> bytes:
+    """The `_bulk` request body: a `create` line and the source, each encoded by msgspec. Handing a list of
+    dicts to opensearch-py would encode each with the standard library's json, twice per document: a
+    fifth of the live service's CPU per indexed log line (cProfile of bench/live_service.py)."""
+    parts: list[bytes] = []
+    for doc in docs:
+        parts.append(_ENCODE({"create": {"_index": doc.index, "_id": doc.id}}))
+        parts.append(_ENCODE(doc.source))
+    parts.append(b"")
+    return b"\n".join(parts)
+
+
 def bulk_create(
     client: OpenSearch,
     docs: Sequence[BulkDoc],
@@ -90,10 +103,7 @@ def bulk_create(
     pending = list(docs)
     delay = backoff_s
     for attempt in range(1, attempts + 1):
-        body: list[dict[str, Any]] = []
-        for doc in pending:
-            body.append({"create": {"_index": doc.index, "_id": doc.id}})
-            body.append(doc.source)
+        body = bulk_body(pending)
         reply = call_with_retries(
             functools.partial(client.bulk, body=body), attempts=attempts, backoff_s=backoff_s, sleep=sleep
         )

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError
+from opensearchpy.serializer import JSONSerializer
 
 from minisoc.correlator.model import Alert
 from minisoc.correlator.sinks.opensearch import OpenSearchAlertSink
-from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate
+from minisoc.correlator.sinks.opensearch_bulk import BulkDoc, BulkWriter, IndexTemplate, bulk_body
 from minisoc.correlator.sinks.opensearch_input_templates import input_logs_templates
 from minisoc.correlator.sinks.opensearch_logs import ZeekLogIndexer
 from minisoc.correlator.typing import SinkUnavailable
@@ -50,8 +51,12 @@ class _Cluster:
         self.bulks: list[list[str]] = []
         self._mget = mget
 
-    def bulk(self, body: list[dict[str, Any]]) -> dict[str, Any]:
-        ids = [line["create"]["_id"] for line in body[::2]]
+    def bulk(self, body: bytes) -> dict[str, Any]:
+        """`body`: the NDJSON bytes opensearch-py sends as they are (a create line, then the source)."""
+        assert body.endswith(b"\n")
+        lines = [json.loads(line) for line in body.splitlines()]
+        ids = [line["create"]["_id"] for line in lines[::2]]
+        assert all("create" not in source for source in lines[1::2])
         self.bulks.append(ids)
         items = []
         for doc_id in ids:
@@ -138,3 +143,17 @@ def test_the_alert_sink_keeps_a_rejected_alert_once_when_its_merge_is_retried_la
     sink.write([_alert("bad"), _alert("old")])  # the replay from the buffer
     assert [line["id"] for line in _lines(tmp_path / "rejected.jsonl")] == ["bad"]
     assert (sink.rejected, sink.duplicates, sink.merged) == (1, 1, 0)
+
+
+def test_the_bulk_body_holds_what_opensearch_pys_own_encoding_would_have_sent() -> None:
+    """bulk_body encodes with msgspec instead of opensearch-py's serializer: the same JSON values, line by
+    line (control characters, quotes, non-ASCII and U+2028 inside strings never split a line)."""
+    docs = [BulkDoc("zeek-conn-2026.12.06", "a" * 32, {"ts": 1733472000.123456, "id.orig_h": "10.0.0.1",
+                                                      "id.orig_p": 2**53, "ok": True, "none": None}),
+            BulkDoc("zeek-http-2026.12.06", "b" * 32, {"user_agent": 'é "x"\n\r\t\u2028\u0000 \\',
+                                                      "nested": {"list": [1, 2.5, "z"]}})]
+    body = bulk_body(docs)
+    reference = [JSONSerializer().dumps(part) for doc in docs
+                 for part in ({"create": {"_index": doc.index, "_id": doc.id}}, doc.source)]
+    assert body.endswith(b"\n") and body.count(b"\n") == len(reference) == 4
+    assert [json.loads(line) for line in body.splitlines()] == [json.loads(line) for line in reference]
