@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from minisoc.correlator import Indicator, LogRecord, Match
 from minisoc.correlator.alert_groups import group_id, group_key
 from minisoc.correlator.alerts import alert_id, build_alerts, get_field, iso_utc, mark_ack, merge_alert
-from minisoc.correlator.sinks.opensearch_logs import log_document, log_index_name
+from minisoc.correlator.sinks.opensearch_logs import log_document, log_index_name, utc_day, utc_day_reference
 from minisoc.correlator.zeek.jsonlines import parse_json_line
 
 RAW = (
@@ -256,6 +256,15 @@ def test_iso_utc_agrees_with_strftime_its_reference_twin(epoch: float) -> None:
     """iso_utc's isoformat fast path against the strftime it replaced, over the whole calendar."""
     moment = datetime.fromtimestamp(epoch, tz=UTC)
     assert iso_utc(epoch) == f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
+
+
+@given(st.floats(min_value=-62135596800.0, max_value=253402300799.0)
+       | st.integers(min_value=-719162, max_value=2932896).map(lambda day: day * 86400.0 - 5e-7))
+def test_utc_day_agrees_with_the_datetime_it_replaced(epoch: float) -> None:
+    """The daily index name's gmtime fast path against datetime + strftime, over the whole calendar (years
+    1-999 unpadded by both) and at the instants a microsecond rounding carries into the next day."""
+    assert utc_day(epoch) == utc_day_reference(epoch)
+    assert utc_day(-62135596800.0) == "1.01.01"  # year 1 as strftime writes it
 
 
 def test_a_dhcp_alert_has_the_client_as_source_and_its_first_connection_uid() -> None:

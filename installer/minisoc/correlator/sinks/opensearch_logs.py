@@ -41,8 +41,22 @@ def log_index_name(prefix: str, record: LogRecord, now: float | None = None) -> 
     epoch = dated_epoch(record.ts)
     if epoch is None:
         epoch = time.time() if now is None else now
-    day = datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y.%m.%d")
-    return f"{prefix}-{log_type}-{day}"
+    return f"{prefix}-{log_type}-{utc_day(epoch)}"
+
+
+def utc_day(epoch: float) -> str:
+    """`YYYY.MM.DD`, the UTC day of a dated `epoch` (years before 1000 unpadded, as strftime writes them),
+    from `time.gmtime`: it runs for every indexed line, and a datetime with its strftime cost twice as
+    much. In a day's last second its reference twin answers: the datetime rounds to the microsecond, so
+    23:59:59.9999996 is the next day there, where gmtime truncates."""
+    day = time.gmtime(epoch)
+    if day.tm_sec == 59 and day.tm_min == 59 and day.tm_hour == 23:
+        return utc_day_reference(epoch)
+    return f"{day.tm_year}.{day.tm_mon:02d}.{day.tm_mday:02d}"
+
+
+def utc_day_reference(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y.%m.%d")
 
 
 def log_document(prefix: str, record: LogRecord, ingested: str | None = None) -> BulkDoc:
