@@ -28,3 +28,11 @@ def timed(function: Callable[[], Any]) -> tuple[float, float, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = function()
     return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM of process `pid` (its peak resident memory), in MiB; 0.0 when /proc does not show it."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -32,6 +32,8 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from kafka_broker import KafkaBroker, free_port
 from kafka_data import INTEL, LARGE, SMALL, log_files, messages_by_topic
 
+from baseline import peak_rss_mib
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("MINISOC_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -42,13 +44,6 @@ def committed_total(consumer: Consumer, partitions: list[TopicPartition]) -> int
         return sum(max(tp.offset, 0) for tp in consumer.committed(partitions, timeout=10))
     except KafkaException:
         return 0
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def run_once(broker: KafkaBroker, workdir: Path, processes: int, run: int, total: int,

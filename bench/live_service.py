@@ -43,6 +43,7 @@ from typing import Any
 
 import yaml
 
+from baseline import peak_rss_mib
 from minisoc.ops.canary import Canary, canary_log_line, new_canary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,13 +71,6 @@ def count(url: str, index: str, refresh: bool = False) -> int:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def free_port() -> int:
@@ -162,8 +156,8 @@ def run_once(args: argparse.Namespace, work: Path, run: int, server_pid: int | N
         for path in files:  # each file whole, renamed into place: the tail never sees half a file
             shutil.copyfile(path, home / f".{path.name}")
             (home / f".{path.name}").replace(logs / path.name)
-        seconds = wait(lambda: caught_up(state, logs, port), 1800, "the correlator to catch up", 0.2)
-        seconds = time.monotonic() - started
+        wait(lambda: caught_up(state, logs, port), 1800, "the correlator to catch up", 0.2)
+        seconds = time.monotonic() - started  # from the first copy, not from when the wait began
         cpu = cpu_seconds(process.pid) - cpu_before
         server_cpu = (cpu_seconds(server_pid) - server_before) if server_pid else None
         stored = count(args.url, f"{prefix}-*", refresh=True)

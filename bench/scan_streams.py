@@ -16,7 +16,6 @@ move when other processes share the cores). Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import statistics
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from baseline import json_loads_loop, timed
-from minisoc.correlator.hunt import hunt_logs, load_hunt_columns
+from minisoc.correlator.hunt import gc_paused, hunt_logs, load_hunt_columns
 from minisoc.correlator.matching import IndicatorIndex, Matcher
 from minisoc.correlator.zeek.reader import find_log_files
 from minisoc.correlator.zeek.stats import ReadStats
@@ -39,14 +38,9 @@ def pipeline(files: list[Path], index: IndicatorIndex) -> tuple[int, int]:
     matcher = Matcher(index)
     stats = ReadStats()
     alerts = 0
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for path in files:
             alerts += len(hunt_logs([path], matcher, stats=stats, site="bench", now=1.8e9))
-    finally:
-        if enabled:
-            gc.enable()
     return stats.lines_total, alerts
 
 

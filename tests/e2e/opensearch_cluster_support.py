@@ -66,8 +66,7 @@ use IO::Socket::INET;
 $SIG{CHLD} = "IGNORE";
 my ($listen_port, $host, $port) = @ARGV;
 my $server = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $listen_port, Listen => 128,
-                                   ReuseAddr => 1) or die "relay: listen on $listen_port: $!
-";
+                                   ReuseAddr => 1) or die "relay: listen on $listen_port: $!\n";
 while (1) {
     my $client = $server->accept or next;
     my $pid = fork;

@@ -212,7 +212,7 @@ def _total_size(targets: list[str]) -> int:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector off during a hunt (as it was, after). A hunt allocates millions of
     short-lived objects and keeps its alerts to the end: each full collection walked every alert kept so far
     (an alert storm spent a third of its time there). Reference counting still frees what the hunt drops;
@@ -226,7 +226,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@_gc_paused()
+@gc_paused()
 def run_hunt(request: HuntRequest, emit: AlertEmitter, *, now: float | None = None,
              progress: HuntProgress | None = None) -> HuntSummary:
     """Load intel, read every log, emit the alerts in input order, and return the summary. The records of
