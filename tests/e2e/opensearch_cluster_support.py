@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from minisoc.ops.engine_limits import engine_nofile_limit
+
 NODES = ("opensearch", "opensearch-2", "opensearch-3")
 HOLDER = "nodes-net"  # holds the shared network namespace in sandbox mode
 ENOUGH_FILES = 65535  # OpenSearch's bootstrap check
@@ -138,10 +140,10 @@ def free_port_run(count: int) -> int:
 
 
 def engine_nofile(image: str) -> int:
-    done = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", image, "-c",
-                           "ulimit -Hn"], capture_output=True, text=True, timeout=120, check=True)
-    text = done.stdout.strip()
-    return 1 << 30 if text == "unlimited" else int(text)
+    """The engine's hard open-files limit for containers of `image`, measured as `minisoc up` measures it."""
+    limit = engine_nofile_limit(image)
+    assert limit is not None, f"could not run {image} to measure the engine's open-files limit"
+    return limit
 
 
 @dataclass
